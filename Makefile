@@ -1,0 +1,44 @@
+# Two commands do everything: `make run` (install, migrate, seed a demo, serve) and `make test`.
+# Needs only Python 3.11+, make, and the system packages listed in README.md.
+PYTHON ?= python3
+PORT ?= 8000
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := .tools/bin/uv
+export DJANGO_SETTINGS_MODULE := iea.settings
+
+.PHONY: install run test test-sqlite test-postgres lint messages check-messages clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check 'uv>=0.5,<1'
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --all-extras --quiet
+	touch $@
+
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po | $(VENV)/.installed
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=.tools --verbosity 0
+
+install: $(VENV)/.installed locale/fr/LC_MESSAGES/django.mo
+
+run: install
+	mkdir -p var
+	$(PY) manage.py migrate --noinput --verbosity 0
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# The whole suite, browser tests included. DATABASE_URL picks the database (SQLite when unset).
+test: install
+	$(PY) manage.py makemigrations --check --dry-run --verbosity 0
+	$(PY) -m pytest -n $${PYTEST_WORKERS:-2} -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+messages: install
+	$(PY) manage.py makemessages -l fr --ignore=.venv --ignore=.tools --ignore=var --no-obsolete
+	$(PY) manage.py makemessages -l fr -d djangojs --ignore=.venv --ignore=.tools --ignore=var --ignore=static/vendor --no-obsolete
+
+clean:
+	rm -rf $(VENV) .tools var

@@ -1,0 +1,270 @@
+import re
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from iea.i18n import Localized
+
+
+class Institute(models.Model):
+    """One of the 10 CNRS institutes. Both names are kept; the usage name (since 2024) is shown."""
+
+    code = models.CharField(_("code"), max_length=10, unique=True)
+    legal_name = models.CharField(_("legal name"), max_length=200)
+    usage_name = models.CharField(_("usage name"), max_length=200)
+    officers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("international officers"), blank=True,
+        related_name="officer_of_institutes",
+    )
+
+    class Meta:
+        ordering = ("code",)
+        verbose_name = _("institute")
+        verbose_name_plural = _("institutes")
+
+    def __str__(self):
+        return f"{self.usage_name} ({self.code})"
+
+
+class Delegation(models.Model):
+    """One of the 17 regional delegations, the administrative home of units."""
+
+    code = models.CharField(_("code"), max_length=10, unique=True)
+    name = models.CharField(_("name"), max_length=200, unique=True)
+
+    class Meta:
+        ordering = ("name",)
+        verbose_name = _("regional delegation")
+        verbose_name_plural = _("regional delegations")
+
+    def __str__(self):
+        return self.name
+
+
+class UnitType(models.TextChoices):
+    UMR = "UMR", "UMR"
+    UPR = "UPR", "UPR"
+    UAR = "UAR", "UAR"
+    IRL = "IRL", "IRL"
+    EMR = "EMR", "EMR"
+    FRE = "FRE", "FRE"
+    UMI = "UMI", "UMI"
+    FR = "FR", "FR"
+
+
+UNIT_CODE_RE = re.compile(r"^\s*([A-Za-z]{2,3})\s*[-_]?\s*(\d{1,4})\s*$")
+
+
+def parse_unit_code(text: str) -> tuple[str, str] | None:
+    """``"umr5558"``, ``"UMR 5558"`` and ``"UMR-5558"`` all give ``("UMR", "5558")``; nonsense gives None."""
+    match = UNIT_CODE_RE.match(text or "")
+    if not match:
+        return None
+    unit_type = match.group(1).upper()
+    if unit_type not in UnitType.values:
+        return None
+    return unit_type, match.group(2).zfill(4)
+
+
+class UnitQuerySet(models.QuerySet):
+    def by_code(self, text: str):
+        parsed = parse_unit_code(text)
+        if parsed is None:
+            return self.none()
+        return self.filter(unit_type=parsed[0], number=parsed[1])
+
+
+class Unit(models.Model):
+    """A CNRS research unit, known by its type and 4-digit number (``UMR 5558``)."""
+
+    unit_type = models.CharField(_("type"), max_length=4, choices=UnitType.choices)
+    number = models.CharField(_("number"), max_length=4)
+    acronym = models.CharField(_("acronym"), max_length=40, blank=True)
+    name = models.CharField(_("name"), max_length=300)
+    delegation = models.ForeignKey(Delegation, verbose_name=_("regional delegation"), on_delete=models.PROTECT)
+    main_institute = models.ForeignKey(
+        Institute, verbose_name=_("main institute"), on_delete=models.PROTECT, related_name="main_units"
+    )
+    secondary_institutes = models.ManyToManyField(
+        Institute, verbose_name=_("secondary institutes"), blank=True, related_name="secondary_units"
+    )
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    managers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("unit managers"), blank=True, related_name="managed_units"
+    )
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("unit_type", "number")
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        constraints = [
+            models.UniqueConstraint(fields=["unit_type", "number"], name="unit_code_unique"),
+            models.CheckConstraint(condition=Q(number__regex=r"^[0-9]{4}$"), name="unit_number_4_digits"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.acronym}".strip()
+
+    @property
+    def code(self) -> str:
+        return f"{self.unit_type} {self.number}"
+
+    def save(self, *args, **kwargs):
+        self.unit_type = self.unit_type.upper()
+        self.number = (self.number or "").strip().zfill(4)
+        super().save(*args, **kwargs)
+
+
+class CallState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+    IN_REVIEW = "in_review", _("In review")
+    DECIDED = "decided", _("Decided")
+    ARCHIVED = "archived", _("Archived")
+
+
+PUBLIC_CALL_STATES = [s for s in CallState.values if s != CallState.DRAFT]
+
+
+class Call(models.Model):
+    """One yearly call. Its rules are its own copy, so a later call can change them without touching the past.
+
+    Whether proposals can be submitted is decided at request time from ``state``, ``opens_at``,
+    ``closes_at`` and ``grace_minutes`` (see ``calls.domain.call_accepts_submissions``), never by a job.
+    """
+
+    year = models.PositiveIntegerField(_("year"), unique=True)
+    title_fr = models.CharField(_("title (French)"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    summary_fr = models.TextField(_("summary (French)"), blank=True)
+    summary_en = models.TextField(_("summary (English)"), blank=True)
+    rules_fr = models.TextField(_("rules (French)"), blank=True)
+    rules_en = models.TextField(_("rules (English)"), blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=CallState.choices, default=CallState.DRAFT)
+    opens_at = models.DateTimeField(_("opens at"))
+    closes_at = models.DateTimeField(_("closes at"))
+    grace_minutes = models.PositiveIntegerField(
+        _("grace period (minutes)"), default=0,
+        help_text=_("Submissions are still accepted this many minutes after the closing time."),
+    )
+    budget_min = models.DecimalField(
+        _("minimum total budget (€)"), max_digits=9, decimal_places=2, default=Decimal("10000"),
+        validators=[MinValueValidator(0)],
+    )
+    budget_max = models.DecimalField(
+        _("maximum total budget (€)"), max_digits=9, decimal_places=2, default=Decimal("14000"),
+        validators=[MinValueValidator(0)],
+    )
+    total_envelope = models.DecimalField(
+        _("total budget envelope (€)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    duration_months = models.PositiveSmallIntegerField(_("project duration (months)"), default=24)
+    max_active_proposals_per_pi = models.PositiveSmallIntegerField(
+        _("maximum active proposals per PI"), default=1, validators=[MinValueValidator(1)]
+    )
+    excluded_countries = CountryField(
+        _("excluded partner countries"), multiple=True, blank=True,
+        help_text=_("New collaborations with these countries are not accepted in this call."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    title = Localized()
+    summary = Localized()
+    rules = Localized()
+
+    class Meta:
+        ordering = ("-year",)
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
+        constraints = [
+            models.CheckConstraint(condition=Q(closes_at__gt=F("opens_at")), name="call_closes_after_opening"),
+            models.CheckConstraint(condition=Q(budget_max__gte=F("budget_min")), name="call_budget_bounds_ordered"),
+            models.CheckConstraint(condition=Q(duration_months__gte=12), name="call_duration_at_least_a_year"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def budget_years(self) -> int:
+        return max(1, (self.duration_months + 11) // 12)
+
+
+class CallDeadlineChange(models.Model):
+    """A logged change of a call's closing time (extension or early closing) with its reason."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="deadline_changes")
+    changed_at = models.DateTimeField(_("changed at"))
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    old_closes_at = models.DateTimeField(_("previous closing time"))
+    new_closes_at = models.DateTimeField(_("new closing time"))
+    reason = models.TextField(_("reason"))
+
+    class Meta:
+        ordering = ("-changed_at",)
+        verbose_name = _("deadline change")
+        verbose_name_plural = _("deadline changes")
+
+    def __str__(self):
+        return f"{self.call}: {self.old_closes_at:%Y-%m-%d %H:%M} → {self.new_closes_at:%Y-%m-%d %H:%M}"
+
+
+class InstitutePriority(models.Model):
+    """Thematic or geographic priorities an institute publishes for its units in one call (call text §3)."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="priorities")
+    institute = models.ForeignKey(Institute, verbose_name=_("institute"), on_delete=models.PROTECT)
+    themes_fr = models.TextField(_("priority themes (French)"), blank=True)
+    themes_en = models.TextField(_("priority themes (English)"), blank=True)
+    priority_countries = CountryField(_("priority countries"), multiple=True, blank=True)
+
+    themes = Localized()
+
+    class Meta:
+        ordering = ("institute__code",)
+        verbose_name = _("institute priority")
+        verbose_name_plural = _("institute priorities")
+        constraints = [models.UniqueConstraint(fields=["call", "institute"], name="priority_one_per_institute")]
+
+    def __str__(self):
+        return f"{self.call} — {self.institute.code}"
+
+
+class Criterion(models.Model):
+    """One evaluation criterion as this call words and weighs it (domain.md: six, seeded in order)."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="criteria")
+    position = models.PositiveSmallIntegerField(_("position"))
+    label_fr = models.CharField(_("label (French)"), max_length=200)
+    label_en = models.CharField(_("label (English)"), max_length=200)
+    guidance_fr = models.TextField(_("guidance (French)"), blank=True)
+    guidance_en = models.TextField(_("guidance (English)"), blank=True)
+    scale_max = models.DecimalField(_("maximum score"), max_digits=4, decimal_places=1, default=Decimal("5"))
+    step = models.DecimalField(_("score step"), max_digits=3, decimal_places=1, default=Decimal("0.5"))
+    weight = models.DecimalField(_("weight"), max_digits=5, decimal_places=2, default=Decimal("1"))
+    threshold = models.DecimalField(_("threshold"), max_digits=4, decimal_places=1, null=True, blank=True)
+
+    label = Localized()
+    guidance = Localized()
+
+    class Meta:
+        ordering = ("call", "position")
+        verbose_name = _("criterion")
+        verbose_name_plural = _("criteria")
+        constraints = [
+            models.UniqueConstraint(fields=["call", "position"], name="criterion_position_unique"),
+            models.CheckConstraint(condition=Q(scale_max__gt=0) & Q(step__gt=0) & Q(weight__gte=0), name="criterion_scale_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.position}. {self.label}"

@@ -1,0 +1,25 @@
+"""Templated mail in the recipient's language, plain text and HTML, sent from Celery tasks.
+
+Each message is three templates: ``<name>_subject.txt``, ``<name>.txt`` and ``<name>.html`` under
+``templates/mail/``.
+"""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import translation
+
+
+def send_templated(
+    *, name: str, to: list[str], language: str, context: dict, attachments: list[tuple[str, bytes, str]] = ()
+) -> None:
+    with translation.override(language):
+        context = {"site_url": settings.SITE_URL, "organisation": settings.ORGANISATION_NAME, **context}
+        subject = " ".join(render_to_string(f"mail/{name}_subject.txt", context).split())
+        text = render_to_string(f"mail/{name}.txt", context)
+        html = render_to_string(f"mail/{name}.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=to)
+    message.attach_alternative(html, "text/html")
+    for filename, content, mimetype in attachments:
+        message.attach(filename, content, mimetype)
+    message.send()

@@ -1,0 +1,53 @@
+"""What a signed-in person is, for navigation and for the permission predicates.
+
+One query answers all roles; the result is cached on the user object for the request.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Roles:
+    staff: bool = False
+    officer: bool = False
+    reviewer: bool = False
+    unit_manager: bool = False
+
+    @property
+    def pi(self) -> bool:
+        # Anyone who signs in may prepare a proposal; the unit check happens on the proposal.
+        return True
+
+
+def user_roles(user) -> Roles:
+    if not getattr(user, "is_authenticated", False):
+        return Roles()
+    cached = getattr(user, "_iea_roles", None)
+    if cached is not None:
+        return cached
+    from django.contrib.auth import get_user_model
+    from django.db.models import Exists, OuterRef
+
+    from calls.models import Institute, Unit
+    from reviews.models import Reviewer
+
+    row = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .annotate(
+            is_officer=Exists(Institute.officers.through.objects.filter(user_id=OuterRef("pk"))),
+            is_reviewer=Exists(Reviewer.objects.filter(user_id=OuterRef("pk"), active=True)),
+            is_unit_manager=Exists(Unit.managers.through.objects.filter(user_id=OuterRef("pk"))),
+        )
+        .values("is_officer", "is_reviewer", "is_unit_manager")
+        .first()
+        or {}
+    )
+    roles = Roles(
+        staff=user.is_staff,
+        officer=bool(row.get("is_officer")),
+        reviewer=bool(row.get("is_reviewer")),
+        unit_manager=bool(row.get("is_unit_manager")),
+    )
+    user._iea_roles = roles
+    return roles

@@ -1,0 +1,231 @@
+import secrets
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from calls.models import Call, Institute, Unit
+
+
+class ProposalState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    ELIGIBLE = "eligible", _("Eligible")
+    INELIGIBLE = "ineligible", _("Ineligible")
+    IN_REVIEW = "in_review", _("In review")
+    RANKED = "ranked", _("Ranked")
+    SELECTED = "selected", _("Selected")
+    RESERVE = "reserve", _("Reserve list")
+    REJECTED = "rejected", _("Rejected")
+    FUNDED = "funded", _("Funded")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+# A proposal in these states counts against the PI's limit of active proposals in a call.
+ACTIVE_STATES = [s for s in ProposalState.values if s not in (ProposalState.WITHDRAWN,)]
+# The PI may still change and (re-)submit while the call accepts submissions.
+EDITABLE_STATES = [ProposalState.DRAFT, ProposalState.SUBMITTED]
+
+
+class BudgetCategory(models.TextChoices):
+    MOBILITY = "mobility", _("Mobility")
+    MEETINGS = "meetings", _("Working meetings")
+    FIELD = "field", _("Field missions")
+    OTHER = "other", _("Other")
+
+
+class Proposal(models.Model):
+    """A PI's application to a call. ``lock_version`` makes concurrent edits from two tabs detectable."""
+
+    call = models.ForeignKey(Call, verbose_name=_("call"), on_delete=models.PROTECT, related_name="proposals")
+    pi = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("principal investigator"), on_delete=models.PROTECT,
+        related_name="proposals",
+    )
+    reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
+    state = models.CharField(_("state"), max_length=16, choices=ProposalState.choices, default=ProposalState.DRAFT)
+    lock_version = models.PositiveIntegerField(default=1, editable=False)
+
+    title = models.CharField(_("title"), max_length=250, blank=True)
+    acronym = models.CharField(_("acronym"), max_length=30, blank=True)
+    abstract = models.TextField(_("abstract"), blank=True)
+    keywords = models.CharField(_("keywords"), max_length=300, blank=True, help_text=_("Separated by commas."))
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("PI's unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="proposals"
+    )
+    evaluating_institute = models.ForeignKey(
+        Institute, verbose_name=_("evaluating institute"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("By default the unit's main institute; you may choose one of its secondary institutes."),
+    )
+    partner_name = models.CharField(_("partner's name"), max_length=200, blank=True)
+    partner_email = models.EmailField(_("partner's e-mail"), blank=True)
+    partner_institution = models.CharField(_("partner's institution"), max_length=250, blank=True)
+    partner_country = CountryField(_("partner's country"), blank=True)
+    activities = models.TextField(_("planned missions and meetings"), blank=True)
+    ethics_statement = models.TextField(_("ethics statement"), blank=True)
+
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("last saved at"))
+    submitted_at = models.DateTimeField(_("last submitted at"), null=True, blank=True)
+    has_unsubmitted_changes = models.BooleanField(default=False, editable=False)
+
+    class Meta:
+        ordering = ("-updated_at",)
+        verbose_name = _("proposal")
+        verbose_name_plural = _("proposals")
+        indexes = [
+            models.Index(fields=["call", "state"], name="proposal_call_state_idx"),
+            models.Index(fields=["pi", "call"], name="proposal_pi_call_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} {self.acronym or self.title or _('(untitled)')}"
+
+    @property
+    def institute(self):
+        """The institute that evaluates the proposal: the chosen one, else the unit's main institute."""
+        if self.evaluating_institute_id:
+            return self.evaluating_institute
+        return self.unit.main_institute if self.unit_id else None
+
+
+class TeamSide(models.TextChoices):
+    CNRS = "cnrs", _("CNRS side")
+    PARTNER = "partner", _("Partner side")
+
+
+class TeamMember(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="team")
+    side = models.CharField(_("side"), max_length=8, choices=TeamSide.choices)
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("e-mail"), blank=True)
+    position = models.CharField(_("position"), max_length=120, blank=True, help_text=_("e.g. PhD student, professor"))
+    institution = models.CharField(_("unit or institution"), max_length=250, blank=True)
+    early_career = models.BooleanField(
+        _("early-career researcher"), default=False,
+        help_text=_("PhD student, post-doc, or researcher within a few years of the PhD."),
+    )
+
+    class Meta:
+        ordering = ("side", "id")
+        verbose_name = _("team member")
+        verbose_name_plural = _("team members")
+
+    def __str__(self):
+        return self.name
+
+
+class BudgetLine(models.Model):
+    """The amount requested for one year of the project and one spending category."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="budget_lines")
+    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(1)])
+    category = models.CharField(_("category"), max_length=16, choices=BudgetCategory.choices)
+    amount = models.DecimalField(
+        _("amount (€)"), max_digits=9, decimal_places=2, default=Decimal(0), validators=[MinValueValidator(0)]
+    )
+
+    class Meta:
+        ordering = ("year", "category")
+        verbose_name = _("budget line")
+        verbose_name_plural = _("budget lines")
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "year", "category"], name="budget_line_unique"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="budget_amount_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.year} {self.category} {self.amount}"
+
+
+def letter_path(instance, filename):
+    # The stored name is chosen by the server; what the uploader called the file is kept only as text.
+    return f"letters/{instance.proposal_id}/{uuid.uuid4().hex}.pdf"
+
+
+class SupportLetter(models.Model):
+    """One uploaded support letter. Replacing the letter adds a row, so a frozen version keeps its file."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="letters")
+    file = models.FileField(upload_to=letter_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    pages = models.PositiveIntegerField(_("pages"))
+    cofunding = models.BooleanField(_("the partner co-funds the project"), default=False)
+    cofunding_amount = models.DecimalField(
+        _("co-funding amount"), max_digits=12, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    cofunding_currency = models.CharField(_("currency"), max_length=3, blank=True)
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_by_partner = models.BooleanField(_("uploaded by the partner"), default=False)
+
+    class Meta:
+        ordering = ("-uploaded_at", "-id")
+        get_latest_by = ("uploaded_at", "id")
+        verbose_name = _("support letter")
+        verbose_name_plural = _("support letters")
+
+    def __str__(self):
+        return self.original_name
+
+
+class ProposalVersion(models.Model):
+    """What was submitted, frozen: the content as JSON, the letter, and the SHA-256 of each.
+
+    Each (re-)submission adds one; the one with the highest number counts.
+    """
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    submitted_at = models.DateTimeField(_("submitted at"))
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    content = models.JSONField()
+    content_sha256 = models.CharField(_("content SHA-256"), max_length=64)
+    letter = models.ForeignKey(SupportLetter, on_delete=models.PROTECT, related_name="versions")
+
+    class Meta:
+        ordering = ("proposal", "-number")
+        verbose_name = _("submitted version")
+        verbose_name_plural = _("submitted versions")
+        constraints = [models.UniqueConstraint(fields=["proposal", "number"], name="version_number_unique")]
+
+    def __str__(self):
+        return f"{self.proposal.reference} v{self.number}"
+
+
+def new_invitation_nonce() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class PartnerInvitation(models.Model):
+    """A signed, expiring link through which the foreign partner, who has no account, reads the
+    proposal and uploads the support letter. A new invitation revokes the earlier ones."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("sent to"))
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
+    nonce = models.CharField(max_length=64, unique=True, default=new_invitation_nonce, editable=False)
+    created_at = models.DateTimeField(_("sent at"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    expires_at = models.DateTimeField(_("expires at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        verbose_name = _("partner invitation")
+        verbose_name_plural = _("partner invitations")
+
+    def __str__(self):
+        return f"{self.proposal.reference} → {self.email}"

@@ -1,0 +1,40 @@
+"""Who may do what with a proposal: named predicates, the one source for views, templates, admin and API.
+
+Reviewers and officers gain access in the review app (issue: peer review); until then a proposal is
+visible to its PI and to directorate staff only. The partner reaches a proposal through an invitation
+link, which is not a user: see ``proposals.domain.invitation_resolve``.
+"""
+
+import rules
+
+
+@rules.predicate
+def is_proposal_pi(user, proposal) -> bool:
+    return proposal is not None and user.is_authenticated and proposal.pi_id == user.pk
+
+
+@rules.predicate
+def is_directorate(user) -> bool:
+    return user.is_authenticated and user.is_active and user.is_staff
+
+
+can_view_proposal = is_proposal_pi | is_directorate
+can_edit_proposal = is_proposal_pi
+
+rules.add_perm("proposals.view_proposal", can_view_proposal)
+rules.add_perm("proposals.edit_proposal", can_edit_proposal)
+rules.add_perm("proposals.submit_proposal", is_proposal_pi)
+rules.add_perm("proposals.view_letter", can_view_proposal)
+rules.add_perm("proposals.view_receipt", can_view_proposal)
+
+
+def visible_proposals(user, queryset=None):
+    """The proposals a user may list: the same rule as ``can_view_proposal``, as a queryset filter."""
+    from .models import Proposal
+
+    queryset = queryset if queryset is not None else Proposal.objects.all()
+    if not user.is_authenticated:
+        return queryset.none()
+    if is_directorate(user):
+        return queryset
+    return queryset.filter(pi=user)

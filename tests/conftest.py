@@ -1,0 +1,41 @@
+import os
+
+import pytest
+
+from .factories import CallFactory, ProposalFactory, StaffFactory, UserFactory
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM is still used synchronously.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "private"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+
+@pytest.fixture
+def pi(db):
+    return UserFactory(email="pi@cnrs.example.fr", full_name="Paula Investigator")
+
+
+@pytest.fixture
+def other_pi(db):
+    return UserFactory(email="other@cnrs.example.fr")
+
+
+@pytest.fixture
+def staff(db):
+    return StaffFactory(email="staff@cnrs.example.fr")
+
+
+@pytest.fixture
+def call(db):
+    return CallFactory()
+
+
+@pytest.fixture
+def draft(db, pi, call):
+    return ProposalFactory(call=call, pi=pi, complete=True)
