@@ -1,4 +1,9 @@
 from django.urls import path
 
+from . import views
+
 app_name = "calls"
-urlpatterns: list = []
+urlpatterns = [
+    path("calls/", views.call_list, name="list"),
+    path("calls/<int:year>/", views.call_detail, name="detail"),
+]

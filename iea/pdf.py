@@ -4,40 +4,48 @@
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
+from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 
 class ForbiddenResource(ValueError):
     pass
 
 
-def static_only_url_fetcher(url: str, *args, **kwargs):
-    """Resolve ``/static/...`` through Django's static finders; refuse every other URL."""
-    from weasyprint.urls import default_url_fetcher
+_MIME = {"css": "text/css", "png": "image/png", "svg": "image/svg+xml", "woff2": "font/woff2", "jpg": "image/jpeg"}
 
-    if url.startswith("data:"):
-        return default_url_fetcher(url, *args, **kwargs)
-    prefix = settings.STATIC_URL
-    for base in ("", settings.SITE_URL):
-        if url.startswith(base + prefix):
-            relative = url[len(base + prefix):].split("?", 1)[0]
-            if ".." in relative.split("/"):
+
+class StaticOnlyURLFetcher(URLFetcher):
+    """Resolves ``/static/...`` through Django's static finders and refuses every other URL.
+
+    WeasyPrint catches the refusal, logs it and renders without the resource.
+    """
+
+    def fetch(self, url, headers=None):
+        if url.startswith("data:"):
+            return super().fetch(url, headers)
+        prefix = settings.STATIC_URL
+        for base in ("", settings.SITE_URL):
+            if url.startswith(base + prefix):
+                relative = url[len(base + prefix):].split("?", 1)[0].split("#", 1)[0]
+                if ".." in relative.split("/") or "\\" in relative or relative.startswith("/"):
+                    break
+                path = finders.find(relative)
+                if path:
+                    with open(path, "rb") as handle:
+                        body = handle.read()
+                    mime = _MIME.get(relative.rsplit(".", 1)[-1].lower(), "application/octet-stream")
+                    return URLFetcherResponse(url, body, {"Content-Type": mime})
                 break
-            path = finders.find(relative)
-            if path:
-                with open(path, "rb") as handle:
-                    return {"string": handle.read(), "mime_type": _mime(relative), "redirected_url": url}
-            break
-    raise ForbiddenResource(f"PDF renderer refused to fetch {url!r}")
+        raise ForbiddenResource(f"PDF renderer refused to fetch {url!r}")
 
 
-def _mime(name: str) -> str:
-    return {"css": "text/css", "png": "image/png", "svg": "image/svg+xml", "woff2": "font/woff2"}.get(
-        name.rsplit(".", 1)[-1], "application/octet-stream"
-    )
+static_only_url_fetcher = StaticOnlyURLFetcher(allowed_protocols=("data",))
 
 
 def render_pdf(template: str, context: dict) -> bytes:
     from weasyprint import HTML
 
     html = render_to_string(template, context)
-    return HTML(string=html, base_url=settings.SITE_URL + "/", url_fetcher=static_only_url_fetcher).write_pdf()
+    return HTML(
+        string=html, base_url=settings.SITE_URL + "/", url_fetcher=StaticOnlyURLFetcher(allowed_protocols=("data",))
+    ).write_pdf()

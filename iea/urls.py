@@ -1,14 +1,19 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import TemplateView
+from django.views.i18n import JavaScriptCatalog
+
+from calls.views import home
+from proposals.views import dashboard
 
 urlpatterns = [
+    path("", home, name="home"),
+    path("dashboard/", dashboard, name="dashboard"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("calls.urls")),
     path("proposals/", include("proposals.urls")),
+    path("styleguide/", TemplateView.as_view(template_name="components/styleguide.html"), name="styleguide"),
 ]
-
-if settings.DEBUG and "django_browser_reload" in settings.INSTALLED_APPS:  # pragma: no cover
-    urlpatterns.append(path("__reload__/", include("django_browser_reload.urls")))

@@ -188,10 +188,12 @@ def _save_budget(proposal: Proposal, budget: dict[tuple[int, str], Decimal]) -> 
 
 
 def _touch(proposal: Proposal, *, now: dt.datetime) -> None:
-    """Record that the content changed outside the main form (team, letter)."""
-    proposal.lock_version += 1
+    """Record that the content changed outside the main form (team, letter).
+
+    ``lock_version`` guards the main form's fields only: adding a team member in one tab must not make
+    the text typed in another tab conflict, since neither overwrites the other."""
     proposal.updated_at = now
-    fields = ["lock_version", "updated_at"]
+    fields = ["updated_at"]
     if proposal.state == ProposalState.SUBMITTED:
         proposal.has_unsubmitted_changes = True
         fields.append("has_unsubmitted_changes")
@@ -247,6 +249,10 @@ def letter_attach(
             actor_label=_partner_label(invitation),
             data={"sha256": pdf.sha256, "size": pdf.size, "name": pdf.display_name},
         )
+        if invitation is not None:
+            from .tasks import send_letter_received
+
+            send_letter_received.delay_on_commit(proposal.pk)
     return letter
 
 

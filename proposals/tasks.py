@@ -51,3 +51,12 @@ def send_partner_invitation(invitation_id: int) -> None:
             "url": reverse("proposals:partner", kwargs={"token": invitation_token(invitation)}),
         },
     )
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_letter_received(proposal_id: int) -> None:
+    proposal = Proposal.objects.select_related("pi").get(pk=proposal_id)
+    send_templated(
+        name="letter_received", to=[proposal.pi.email], language=proposal.pi.language,
+        context={"proposal": proposal, "url": reverse("proposals:edit", kwargs={"pk": proposal.pk})},
+    )

@@ -15,11 +15,12 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "accounts.User"
         django_get_or_create = ("email",)
+        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"user{n}@example.org")
     full_name = factory.Faker("name")
     language = "en"
-    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+    password = factory.django.Password(PASSWORD)
 
     @factory.post_generation
     def verified(self, create, extracted, **kwargs):
@@ -71,6 +72,7 @@ class CallFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Call
+        skip_postgeneration_save = True
 
     year = factory.Sequence(lambda n: 2030 + n)
     title_fr = factory.LazyAttribute(lambda o: f"IEA {o.year}")
@@ -90,6 +92,7 @@ class ProposalFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Proposal
+        skip_postgeneration_save = True
 
     call = factory.SubFactory(CallFactory)
     pi = factory.SubFactory(UserFactory)

@@ -1,0 +1,164 @@
+from decimal import Decimal
+
+from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import LazyTypedChoiceField
+from django_countries import countries
+
+from calls.models import Institute, Unit, parse_unit_code
+
+from .models import BudgetCategory, Proposal, TeamMember
+
+BUDGET_MAX_CELL = Decimal("999999.99")
+
+
+def budget_field_name(year: int, category: str) -> str:
+    return f"budget_{year}_{category}"
+
+
+class ProposalForm(forms.ModelForm):
+    """The PI's main form. Every field may be blank in a draft; what submission needs is the checklist's job."""
+
+    unit_code = forms.CharField(
+        label=_("Your CNRS unit"), max_length=20, required=False,
+        help_text=_("Type and number, e.g. UMR 5558."),
+        widget=forms.TextInput(attrs={"list": "unit-codes", "autocomplete": "off"}),
+    )
+    lock_version = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = Proposal
+        fields = [
+            "title", "acronym", "abstract", "keywords", "evaluating_institute", "partner_name", "partner_email",
+            "partner_institution", "partner_country", "activities", "ethics_statement",
+        ]
+        widgets = {
+            "abstract": forms.Textarea(attrs={"rows": 6}),
+            "activities": forms.Textarea(attrs={"rows": 5}),
+            "ethics_statement": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, call, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.call = call
+        for field in self.fields.values():
+            field.required = False
+        self.fields["lock_version"].required = True
+        if self.instance.unit_id and not self.is_bound:
+            self.initial["unit_code"] = self.instance.unit.code
+        self.fields["partner_country"] = LazyTypedChoiceField(
+            label=_("Partner's country"), choices=[("", "—"), *countries], required=False
+        )
+        self.fields["evaluating_institute"].queryset = Institute.objects.all()
+        self.fields["evaluating_institute"].empty_label = _("The unit's main institute")
+        for year in range(1, call.budget_years + 1):
+            for category, label in BudgetCategory.choices:
+                self.fields[budget_field_name(year, category)] = forms.DecimalField(
+                    label=_("%(category)s, year %(year)s") % {"category": label, "year": year},
+                    min_value=0, max_value=BUDGET_MAX_CELL, decimal_places=2, required=False,
+                    widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
+                )
+
+    def budget_rows(self):
+        """Rows of the budget table: one per category, one bound field per year."""
+        years = self.budget_year_numbers()
+        return [(label, [self[budget_field_name(year, category)] for year in years]) for category, label in BudgetCategory.choices]
+
+    def budget_year_numbers(self):
+        return list(range(1, self.call.budget_years + 1))
+
+    def clean_unit_code(self):
+        text = (self.cleaned_data.get("unit_code") or "").strip()
+        if not text:
+            return None
+        if parse_unit_code(text) is None:
+            raise forms.ValidationError(_("“%(code)s” is not a unit code. Write the type and number, e.g. UMR 5558."),
+                                        params={"code": text})
+        unit = Unit.objects.by_code(text).select_related("main_institute").first()
+        if unit is None:
+            raise forms.ValidationError(
+                _("No CNRS unit %(code)s is known. Check the number, or contact the directorate if your unit is missing."),
+                params={"code": " ".join(parse_unit_code(text))},
+            )
+        return unit
+
+    def clean(self):
+        cleaned = super().clean()
+        unit = cleaned.get("unit_code")
+        institute = cleaned.get("evaluating_institute")
+        if unit and institute and institute != unit.main_institute and not unit.secondary_institutes.filter(
+            pk=institute.pk
+        ).exists():
+            self.add_error(
+                "evaluating_institute",
+                _("%(institute)s is not an institute of %(unit)s. Choose its main institute or a secondary one.")
+                % {"institute": institute.code, "unit": unit.code},
+            )
+        return cleaned
+
+    def draft_data(self) -> dict:
+        data = {name: self.cleaned_data.get(name) for name in self.Meta.fields}
+        data["unit"] = self.cleaned_data.get("unit_code")
+        for name in ("title", "acronym", "abstract", "keywords", "partner_name", "partner_email",
+                     "partner_institution", "activities", "ethics_statement"):
+            data[name] = (data[name] or "").strip()
+        data["partner_country"] = data["partner_country"] or ""
+        return data
+
+    def budget_data(self) -> dict[tuple[int, str], Decimal]:
+        return {
+            (year, category): self.cleaned_data.get(budget_field_name(year, category)) or Decimal(0)
+            for year in range(1, self.call.budget_years + 1)
+            for category in BudgetCategory.values
+        }
+
+
+def budget_initial(proposal: Proposal) -> dict:
+    return {budget_field_name(line.year, line.category): line.amount for line in proposal.budget_lines.all()}
+
+
+class TeamMemberForm(forms.ModelForm):
+    class Meta:
+        model = TeamMember
+        fields = ["side", "name", "email", "position", "institution", "early_career"]
+
+
+class LetterForm(forms.Form):
+    file = forms.FileField(
+        label=_("Support letter (PDF)"), required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
+    )
+    cofunding = forms.BooleanField(label=_("The partner co-funds the project"), required=False)
+    cofunding_amount = forms.DecimalField(
+        label=_("Co-funding amount"), required=False, min_value=0, max_digits=12, decimal_places=2
+    )
+    cofunding_currency = forms.CharField(
+        label=_("Currency"), required=False, max_length=3, initial="EUR", help_text=_("e.g. EUR, USD, BRL")
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _("PDF only, at most %(limit)s, not password-protected.") % {
+            "limit": filesizeformat(settings.SUPPORT_LETTER_MAX_BYTES)
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("cofunding") and cleaned.get("cofunding_amount") is None:
+            self.add_error("cofunding_amount", _("State the amount, or untick co-funding."))
+        currency = (cleaned.get("cofunding_currency") or "").strip().upper()
+        if cleaned.get("cofunding") and (len(currency) != 3 or not currency.isalpha()):
+            self.add_error("cofunding_currency", _("Use a three-letter currency code, e.g. EUR."))
+        cleaned["cofunding_currency"] = currency
+        return cleaned
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label=_("Partner's e-mail"))
+    language = forms.ChoiceField(label=_("Language of the e-mail"), choices=settings.LANGUAGES, initial="en")
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(label=_("Reason (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 3}))

@@ -1,0 +1,435 @@
+"""The PI's pages. Each view checks access with the predicates of ``proposals.rules``, then calls a domain
+function; none decides a rule itself."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Prefetch
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from calls.domain import call_accepts_submissions, call_deadline
+from calls.models import Call, CallState, Unit
+
+from . import domain
+from .forms import InvitationForm, LetterForm, ProposalForm, TeamMemberForm, WithdrawForm, budget_initial
+from .letters import check_pdf
+from .models import ProposalState, ProposalVersion, SupportLetter
+from .receipts import receipt_filename, render_receipt
+from .rules import can_edit_proposal, can_view_proposal, visible_proposals
+
+
+def _proposal_for(request, pk, *, edit=False):
+    """The proposal if the user may see (or edit) it; 404 otherwise, so its existence is not revealed."""
+    qs = visible_proposals(request.user).select_related("call", "pi", "unit__main_institute", "evaluating_institute")
+    proposal = get_object_or_404(qs, pk=pk)
+    if not can_view_proposal(request.user, proposal) or (edit and not can_edit_proposal(request.user, proposal)):
+        raise Http404
+    return proposal
+
+
+def _refuse(request, error: ValidationError):
+    for message in error.messages:
+        messages.error(request, message)
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    """The PI's proposals with their state, the time left and the next action; the calls they can apply to."""
+    now = timezone.now()
+    proposals = list(
+        visible_proposals(request.user)
+        .filter(pi=request.user)
+        .select_related("call")
+        .annotate(has_letter=Exists(SupportLetter.objects.filter(proposal=OuterRef("pk"))))
+        .order_by("-call__year", "-updated_at")
+    )
+    for proposal in proposals:
+        proposal.deadline = call_deadline(proposal.call)
+        proposal.editable = proposal.state in (ProposalState.DRAFT, ProposalState.SUBMITTED) and call_accepts_submissions(
+            proposal.call, now=now
+        )
+        proposal.next_action = _next_action(proposal)
+    applied = {p.call_id for p in proposals if p.state != ProposalState.WITHDRAWN}
+    open_calls = [
+        c for c in Call.objects.filter(state=CallState.OPEN, opens_at__lte=now, closes_at__gte=now - timezone.timedelta(days=1))
+        if call_accepts_submissions(c, now=now) and c.pk not in applied
+    ]
+    return render(request, "proposals/dashboard.html", {"proposals": proposals, "open_calls": open_calls, "now": now})
+
+
+def _next_action(proposal) -> str:
+    if proposal.state == ProposalState.DRAFT:
+        if not proposal.editable:
+            return _("The call closed before this draft was submitted.")
+        if not proposal.has_letter:
+            return _("Complete the draft and get the partner's support letter, then submit.")
+        return _("Complete the draft and submit it before the deadline.")
+    if proposal.state == ProposalState.SUBMITTED:
+        if proposal.has_unsubmitted_changes and proposal.editable:
+            return _("You changed the proposal since submitting: submit again so the changes count.")
+        if proposal.editable:
+            return _("Submitted. You may still change it and submit again until the deadline.")
+        return _("Submitted. The institute's review follows the closing of the call.")
+    if proposal.state == ProposalState.WITHDRAWN:
+        return _("Withdrawn.")
+    return _("Nothing to do now; you will be told of the outcome.")
+
+
+@login_required
+@require_POST
+def create(request, year):
+    call = get_object_or_404(Call, year=year)
+    try:
+        proposal = domain.proposal_create(call_id=call.pk, pi=request.user, now=timezone.now())
+    except ValidationError as error:
+        _refuse(request, error)
+        return redirect("calls:detail", year=year)
+    messages.success(request, _("Your draft is ready. It saves as you type."))
+    return redirect("proposals:edit", pk=proposal.pk)
+
+
+def _editor_context(request, proposal, form, *, now, conflict=None, letter_form=None, team_form=None, invite_form=None):
+    letter = domain.current_letter(proposal)
+    team = list(proposal.team.all())
+    return {
+        "proposal": proposal,
+        "call": proposal.call,
+        "form": form,
+        "team": team,
+        "team_form": team_form or TeamMemberForm(),
+        "letter": letter,
+        "letter_form": letter_form or LetterForm(),
+        "invite_form": invite_form or InvitationForm(initial={"email": proposal.partner_email, "language": "en"}),
+        "invitation": proposal.invitations.filter(revoked_at__isnull=True).first(),
+        "checklist": domain.proposal_checklist(proposal, now=now, letter=letter),
+        "editable": proposal.state in (ProposalState.DRAFT, ProposalState.SUBMITTED)
+        and call_accepts_submissions(proposal.call, now=now),
+        "deadline": call_deadline(proposal.call),
+        "units": Unit.objects.only("unit_type", "number", "acronym"),
+        "conflict": conflict,
+        "now": now,
+    }
+
+
+def _bound_form(request, proposal):
+    return ProposalForm(request.POST, instance=proposal, call=proposal.call)
+
+
+def _fresh_form(proposal):
+    return ProposalForm(
+        instance=proposal, call=proposal.call,
+        initial={"lock_version": proposal.lock_version, **budget_initial(proposal)},
+    )
+
+
+def _save(request, proposal, form, *, now):
+    """Run the domain save for a valid form. Returns (result, error)."""
+    lock_version = form.cleaned_data["lock_version"]
+    overwrite = request.POST.get("overwrite_version", "")
+    if overwrite.isdigit():
+        # The user saw the conflict and chose to replace the other window's version with theirs.
+        lock_version = int(overwrite)
+    try:
+        result = domain.proposal_save_draft(
+            proposal_id=proposal.pk, user=request.user, data=form.draft_data(), budget=form.budget_data(),
+            lock_version=lock_version, now=now,
+        )
+    except ValidationError as error:
+        return None, error
+    return result, None
+
+
+@login_required
+def edit(request, pk):
+    """The editor. Works without JavaScript (Save posts here); with htmx the form also autosaves."""
+    proposal = _proposal_for(request, pk, edit=True)
+    now = timezone.now()
+    if request.method == "POST":
+        form = _bound_form(request, proposal)
+        if form.is_valid():
+            result, error = _save(request, proposal, form, now=now)
+            if error is not None:
+                _refuse(request, error)
+                return redirect("proposals:detail", pk=proposal.pk)
+            if result.saved:
+                messages.success(request, _("Saved at %(time)s.") % {"time": timezone.localtime(result.proposal.updated_at).strftime("%H:%M")})
+                return redirect("proposals:edit", pk=proposal.pk)
+            context = _editor_context(request, result.proposal, form, now=now, conflict=_conflict(result, form))
+            return TemplateResponse(request, "proposals/edit.html", context, status=409)
+        messages.error(request, _("Not saved: correct the fields marked below."))
+        return TemplateResponse(request, "proposals/edit.html", _editor_context(request, proposal, form, now=now), status=400)
+    if not (proposal.state in (ProposalState.DRAFT, ProposalState.SUBMITTED) and call_accepts_submissions(proposal.call, now=now)):
+        return redirect("proposals:detail", pk=proposal.pk)
+    return TemplateResponse(request, "proposals/edit.html", _editor_context(request, proposal, _fresh_form(proposal), now=now))
+
+
+def _conflict(result, form):
+    labels = []
+    for name in result.conflicting_fields:
+        if name == "budget":
+            labels.append(_("Budget"))
+        elif name == "unit":
+            labels.append(str(form.fields["unit_code"].label))
+        elif name in form.fields:
+            labels.append(str(form.fields[name].label))
+    return {"at": result.conflict_at, "fields": labels, "current_version": result.proposal.lock_version}
+
+
+@login_required
+@require_POST
+def autosave(request, pk):
+    """htmx endpoint: saves the form and answers with out-of-band fragments only (indicator, field errors,
+    lock version, checklist), so what the user is typing is never replaced."""
+    proposal = _proposal_for(request, pk, edit=True)
+    now = timezone.now()
+    form = _bound_form(request, proposal)
+    context = {"form": form, "proposal": proposal, "conflict": None, "error": None, "saved_at": None}
+    status = 200
+    if form.is_valid():
+        result, error = _save(request, proposal, form, now=now)
+        if error is not None:
+            context["error"] = " ".join(error.messages)
+            status = 409
+        elif result.saved:
+            proposal = result.proposal
+            context["saved_at"] = proposal.updated_at
+        else:
+            context["conflict"] = _conflict(result, form)
+            status = 409
+    else:
+        context["error"] = _("Not saved: correct the fields marked in red.")
+    proposal.refresh_from_db()
+    context.update(
+        proposal=proposal,
+        checklist=domain.proposal_checklist(proposal, now=now),
+        field_names=[name for name in form.fields if name != "lock_version"],
+    )
+    # htmx ignores the body of error statuses by default; the client swaps 4xx too (see static/js/app.js).
+    return TemplateResponse(request, "proposals/_autosave.html", context, status=status)
+
+
+@login_required
+@require_POST
+def team_add(request, pk):
+    proposal = _proposal_for(request, pk, edit=True)
+    now = timezone.now()
+    form = TeamMemberForm(request.POST)
+    if form.is_valid():
+        try:
+            domain.team_member_add(proposal_id=proposal.pk, user=request.user, now=now, **form.cleaned_data)
+        except ValidationError as error:
+            _refuse(request, error)
+        else:
+            form = TeamMemberForm()
+    elif not request.htmx:
+        proposal.refresh_from_db()
+        messages.error(request, _("The team member was not added: correct the fields marked below."))
+        context = _editor_context(request, proposal, _fresh_form(proposal), now=now, team_form=form)
+        return TemplateResponse(request, "proposals/edit.html", context, status=400)
+    if request.htmx:
+        return _team_fragment(request, proposal, form, now=now)
+    return redirect(reverse("proposals:edit", kwargs={"pk": proposal.pk}) + "#team")
+
+
+@login_required
+@require_POST
+def team_remove(request, pk, member_id):
+    proposal = _proposal_for(request, pk, edit=True)
+    now = timezone.now()
+    try:
+        domain.team_member_remove(proposal_id=proposal.pk, member_id=member_id, user=request.user, now=now)
+    except ValidationError as error:
+        _refuse(request, error)
+    if request.htmx:
+        return _team_fragment(request, proposal, TeamMemberForm(), now=now)
+    return redirect(reverse("proposals:edit", kwargs={"pk": proposal.pk}) + "#team")
+
+
+def _team_fragment(request, proposal, form, *, now):
+    proposal.refresh_from_db()
+    context = {"proposal": proposal, "team": list(proposal.team.all()), "team_form": form, "editable": True,
+               "checklist": domain.proposal_checklist(proposal, now=now), "oob": True}
+    return TemplateResponse(request, "proposals/_team.html", context)
+
+
+@login_required
+@require_POST
+def letter_upload(request, pk):
+    """The PI uploads the support letter. A refused file changes nothing and says exactly why."""
+    proposal = _proposal_for(request, pk, edit=True)
+    now = timezone.now()
+    form = LetterForm(request.POST, request.FILES)
+    error = _attach_letter(form, proposal=proposal, now=now, user=request.user)
+    if request.htmx:
+        proposal.refresh_from_db()
+        context = _editor_context(request, proposal, None, now=now, letter_form=form if error else LetterForm())
+        context["oob"] = True
+        context["letter_saved"] = not error
+        return TemplateResponse(request, "proposals/_letter.html", context, status=400 if error else 200)
+    if error:
+        messages.error(request, _("The letter was not uploaded: %(reason)s") % {"reason": error})
+        proposal.refresh_from_db()
+        context = _editor_context(request, proposal, _fresh_form(proposal), now=now, letter_form=form)
+        return TemplateResponse(request, "proposals/edit.html", context, status=400)
+    messages.success(request, _("The support letter was uploaded."))
+    return redirect(reverse("proposals:edit", kwargs={"pk": proposal.pk}) + "#letter")
+
+
+def _attach_letter(form, *, proposal, now, user=None, invitation=None) -> str:
+    """Check and store an uploaded letter; return the reason it was refused, or ''."""
+    if not form.is_valid():
+        return " ".join(e for errors in form.errors.values() for e in errors)
+    try:
+        pdf = check_pdf(form.cleaned_data["file"])
+        domain.letter_attach(
+            proposal_id=proposal.pk, pdf=pdf, now=now, user=user, invitation=invitation,
+            cofunding=form.cleaned_data["cofunding"], cofunding_amount=form.cleaned_data["cofunding_amount"],
+            cofunding_currency=form.cleaned_data["cofunding_currency"],
+        )
+    except ValidationError as error:
+        form.add_error("file", error)
+        return " ".join(error.messages)
+    return ""
+
+
+@login_required
+@require_GET
+def letter_download(request, pk, letter_id):
+    proposal = _proposal_for(request, pk)
+    letter = get_object_or_404(SupportLetter, pk=letter_id, proposal=proposal)
+    return _pdf_attachment(letter.file.open("rb"), f"support-letter-{proposal.reference}.pdf")
+
+
+def _pdf_attachment(content, filename):
+    response = FileResponse(content, as_attachment=True, filename=filename, content_type="application/pdf")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def invite(request, pk):
+    proposal = _proposal_for(request, pk, edit=True)
+    now = timezone.now()
+    form = InvitationForm(request.POST)
+    sent = False
+    if form.is_valid():
+        try:
+            domain.invitation_create(proposal_id=proposal.pk, user=request.user, now=now, **form.cleaned_data)
+            sent = True
+        except ValidationError as error:
+            form.add_error(None, error)
+    if request.htmx:
+        proposal.refresh_from_db()
+        context = _editor_context(request, proposal, None, now=now, invite_form=form)
+        context.update(oob=True, invitation_sent=sent)
+        return TemplateResponse(request, "proposals/_letter.html", context, status=200 if sent else 400)
+    if sent:
+        messages.success(request, _("The invitation was sent to %(email)s.") % {"email": form.cleaned_data["email"]})
+    else:
+        messages.error(request, _("The invitation was not sent: %(reason)s") % {
+            "reason": " ".join(e for errors in form.errors.values() for e in errors)})
+    return redirect(reverse("proposals:edit", kwargs={"pk": proposal.pk}) + "#letter")
+
+
+@login_required
+@require_POST
+def submit(request, pk):
+    proposal = _proposal_for(request, pk, edit=True)
+    try:
+        result = domain.proposal_submit(proposal_id=proposal.pk, user=request.user, now=timezone.now())
+    except ValidationError as error:
+        _refuse(request, error)
+        return redirect("proposals:edit" if proposal.state in (ProposalState.DRAFT, ProposalState.SUBMITTED) else "proposals:detail", pk=proposal.pk)
+    when = timezone.localtime(result.version.submitted_at)
+    if result.created:
+        messages.success(request, _("Submitted on %(date)s at %(time)s (version %(number)s). Your receipt is on its way by e-mail.")
+                         % {"date": when.strftime("%d/%m/%Y"), "time": when.strftime("%H:%M:%S"), "number": result.version.number})
+    else:
+        messages.info(request, _("Already submitted (version %(number)s); nothing changed since.") % {"number": result.version.number})
+    return redirect("proposals:detail", pk=proposal.pk)
+
+
+@login_required
+def withdraw(request, pk):
+    proposal = _proposal_for(request, pk, edit=True)
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            domain.proposal_withdraw(proposal_id=proposal.pk, user=request.user, now=timezone.now(), reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            _refuse(request, error)
+        else:
+            messages.success(request, _("The proposal was withdrawn."))
+        return redirect("proposals:detail", pk=proposal.pk)
+    return render(request, "proposals/withdraw.html", {"proposal": proposal, "form": form})
+
+
+@login_required
+@require_GET
+def detail(request, pk):
+    proposal = _proposal_for(request, pk)
+    now = timezone.now()
+    letter = domain.current_letter(proposal)
+    versions = list(proposal.versions.select_related("letter").order_by("-number"))
+    return render(request, "proposals/detail.html", {
+        "proposal": proposal,
+        "call": proposal.call,
+        "team": list(proposal.team.all()),
+        "budget_lines": list(proposal.budget_lines.all()),
+        "budget_total": domain.proposal_budget_total(proposal),
+        "letter": letter,
+        "versions": versions,
+        "checklist": domain.proposal_checklist(proposal, now=now, letter=letter),
+        "editable": proposal.state in (ProposalState.DRAFT, ProposalState.SUBMITTED)
+        and call_accepts_submissions(proposal.call, now=now) and can_edit_proposal(request.user, proposal),
+        "deadline": call_deadline(proposal.call),
+        "now": now,
+    })
+
+
+@login_required
+@require_GET
+def receipt(request, pk, number):
+    proposal = _proposal_for(request, pk)
+    version = get_object_or_404(ProposalVersion.objects.select_related("letter", "proposal__call"), proposal=proposal, number=number)
+    response = HttpResponse(render_receipt(version), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{receipt_filename(version)}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- The partner's pages, reached through the invitation link ------------------------------------------------
+
+
+def partner(request, token):
+    """The foreign partner, without an account, reads the proposal and uploads the support letter."""
+    now = timezone.now()
+    try:
+        invitation = domain.invitation_resolve(token, now=now)
+    except domain.InvitationInvalid as invalid:
+        return render(request, "proposals/partner_invalid.html", {"message": invalid.message}, status=403)
+    proposal = invitation.proposal
+    form = LetterForm(request.POST or None, request.FILES or None)
+    error = ""
+    if request.method == "POST":
+        error = _attach_letter(form, proposal=proposal, now=now, invitation=invitation)
+        if not error:
+            messages.success(request, _("Thank you: the support letter was uploaded. The PI has been told."))
+            return redirect("proposals:partner", token=token)
+    proposal = type(proposal).objects.prefetch_related(Prefetch("team")).select_related("call", "pi", "unit").get(pk=proposal.pk)
+    context = {
+        "invitation": invitation, "proposal": proposal, "team": list(proposal.team.all()),
+        "letter": domain.current_letter(proposal), "letter_form": form, "error": error,
+        "editable": proposal.state in (ProposalState.DRAFT, ProposalState.SUBMITTED) and call_accepts_submissions(proposal.call, now=now),
+        "deadline": call_deadline(proposal.call),
+    }
+    return render(request, "proposals/partner.html", context, status=400 if error else 200)

@@ -1,0 +1,23 @@
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.factories import PASSWORD
+
+_axe = Axe()
+
+
+def sign_in(page, base_url: str, email: str, password: str = PASSWORD) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", password)
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def serious_accessibility_violations(page) -> list[str]:
+    """axe-core's violations of impact 'serious' or 'critical' on the current page, described."""
+    results = _axe.run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]

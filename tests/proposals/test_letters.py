@@ -1,0 +1,287 @@
+"""The support-letter upload corpus: what ``check_pdf`` accepts, what it refuses and why, and how
+``letter_attach`` stores an accepted file (server-chosen name, nothing stored on refusal)."""
+
+import datetime as dt
+import hashlib
+import io
+import re
+import zipfile
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone, translation
+
+from iea.audit.models import AuditEntry
+from proposals.domain import ProposalError, letter_attach
+from proposals.letters import check_pdf, clean_display_name
+from proposals.models import SupportLetter
+from tests.pdfs import pdf_bytes, pdf_upload
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
+
+
+def stored_files(root) -> list[str]:
+    """Every file under MEDIA_ROOT, relative to it, sorted."""
+    if not root.exists():
+        return []
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def zip_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("letter.txt", "I support this project.")
+    return buffer.getvalue()
+
+
+# --- check_pdf: accepted -----------------------------------------------------------------------------------
+
+
+def test_valid_pdf_is_accepted_with_its_hash_size_and_pages():
+    content = pdf_bytes(pages=3)
+
+    checked = check_pdf(pdf_upload("Lettre de soutien.pdf", content))
+
+    assert checked.content == content
+    assert checked.sha256 == hashlib.sha256(content).hexdigest()
+    assert checked.size == len(content)
+    assert checked.pages == 3
+    assert checked.display_name == "Lettre de soutien.pdf"
+
+
+def test_a_pdf_exactly_at_the_size_limit_is_accepted_and_one_byte_over_is_not(settings):
+    content = pdf_bytes()
+    settings.SUPPORT_LETTER_MAX_BYTES = len(content)
+
+    assert check_pdf(pdf_upload(content=content)).size == len(content)
+
+    settings.SUPPORT_LETTER_MAX_BYTES = len(content) - 1
+    with pytest.raises(ValidationError) as refused:
+        check_pdf(pdf_upload(content=content))
+    assert refused.value.code == "too_large"
+
+
+# --- check_pdf: the bad corpus -----------------------------------------------------------------------------
+
+PROGRAM = "This file is a program, not a PDF document. Upload the letter as a PDF."
+HTML = "This file is a web page (HTML), not a PDF, even if its name ends in .pdf."
+IMAGE = "This file is an image, not a PDF. Scan or export the letter as PDF."
+ARCHIVE = "This file is an archive or an office document, not a PDF. Export the letter as PDF."
+ENCRYPTED = "This PDF is password-protected or encrypted. Upload a copy without protection."
+TRUNCATED = "This PDF is incomplete (it looks truncated). Save or download it again, then upload it."
+DAMAGED = "This PDF is damaged and cannot be read. Save or export it again, then upload it."
+
+BAD_CORPUS = [
+    pytest.param(b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 200, "not_pdf", PROGRAM, id="windows-exe-renamed"),
+    pytest.param(b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 200, "not_pdf", PROGRAM, id="elf-renamed"),
+    pytest.param(b"#!/bin/sh\nrm -rf /\n", "not_pdf", PROGRAM, id="shell-script-renamed"),
+    pytest.param(
+        b"<!DOCTYPE html>\n<html><body><script>alert(1)</script></body></html>", "not_pdf", HTML, id="html-renamed"
+    ),
+    pytest.param(b"  \n<html><body>letter</body></html>", "not_pdf", HTML, id="html-leading-whitespace"),
+    pytest.param(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "not_pdf", IMAGE, id="png-renamed"),
+    pytest.param(b"\xff\xd8\xff\xe0" + b"\x00" * 100, "not_pdf", IMAGE, id="jpeg-renamed"),
+    pytest.param(zip_bytes(), "not_pdf", ARCHIVE, id="zip-renamed"),
+    pytest.param(
+        b"Dear committee, I support this project.\n", "not_pdf",
+        "This file is not a PDF document (it does not start like one).", id="plain-text-renamed",
+    ),
+    pytest.param(pdf_bytes(password="x"), "encrypted", ENCRYPTED, id="encrypted"),
+    pytest.param(pdf_bytes(pages=2)[: len(pdf_bytes(pages=2)) // 2], "truncated", TRUNCATED, id="truncated-half"),
+    pytest.param(b"%PDF-1.7\n" + bytes(range(256)) * 2 + b"\n%%EOF\n", "unreadable", DAMAGED, id="header-garbage-eof"),
+    pytest.param(b"%PDF-1.4\nthis is not a pdf at all\n%%EOF\n", "unreadable", DAMAGED, id="header-text-eof"),
+    pytest.param(b"", "empty", "The file is empty.", id="empty"),
+]
+
+
+@pytest.mark.parametrize(("content", "code", "message"), BAD_CORPUS)
+def test_bad_upload_is_refused_with_its_specific_code_and_message(content, code, message):
+    with pytest.raises(ValidationError) as refused:
+        check_pdf(pdf_upload("letter.pdf", content))
+
+    assert refused.value.code == code
+    assert refused.value.messages == [message]
+
+
+def test_pdf_without_pages_is_refused():
+    # A well-formed header, catalogue and trailer, but an empty page tree: "unreadable" or "no_pages".
+    content = (
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+        b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    )
+    with pytest.raises(ValidationError) as refused:
+        check_pdf(pdf_upload(content=content))
+
+    assert refused.value.code in {"unreadable", "no_pages"}
+    assert refused.value.messages in ([DAMAGED], ["This PDF has no pages."])
+
+
+def test_over_the_limit_is_refused_before_reading_with_both_sizes_in_the_message(settings):
+    settings.SUPPORT_LETTER_MAX_BYTES = 1000
+    content = pdf_bytes(pages=8)
+    assert len(content) > 1000
+
+    with pytest.raises(ValidationError) as refused:
+        check_pdf(pdf_upload(content=content))
+
+    assert refused.value.code == "too_large"
+    assert refused.value.messages == [
+        f"The file is {filesizeformat(len(content))}; the limit is {filesizeformat(1000)}. "
+        "Reduce it (e.g. scan in black and white) and try again."
+    ]
+
+
+def test_over_the_limit_is_refused_when_the_declared_size_is_missing(settings):
+    # A streamed upload may not know its size: the limit still holds on the bytes actually read.
+    settings.SUPPORT_LETTER_MAX_BYTES = 1000
+    upload = pdf_upload(content=pdf_bytes(pages=8))
+    upload.size = None
+
+    with pytest.raises(ValidationError) as refused:
+        check_pdf(upload)
+
+    assert refused.value.code == "too_large"
+    assert refused.value.messages == [f"The file is larger than the limit of {filesizeformat(1000)}."]
+
+
+def test_no_file_is_refused():
+    with pytest.raises(ValidationError) as refused:
+        check_pdf(None)
+
+    assert refused.value.code == "missing"
+
+
+def test_the_name_does_not_make_a_file_a_pdf_nor_stop_one_being_one():
+    # Content decides: an HTML page called .pdf is refused, a PDF called .exe is accepted (shown as named).
+    with pytest.raises(ValidationError) as refused:
+        check_pdf(pdf_upload("letter.pdf", b"<html><body>hi</body></html>"))
+    assert refused.value.code == "not_pdf"
+
+    assert check_pdf(pdf_upload("letter.exe", pdf_bytes())).pages == 1
+
+
+# --- File names --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("uploaded", "shown"),
+    [
+        ("../../etc/passwd.pdf", "passwd.pdf"),
+        ("..\\..\\x.pdf", "x.pdf"),
+        ("C:\\Users\\ana\\Desktop\\lettre.pdf", "lettre.pdf"),
+        ("/var/tmp/letter.pdf", "letter.pdf"),
+        ("a\x00b.pdf", "ab.pdf"),
+        ("line\r\nbreak.pdf", "linebreak.pdf"),
+        ("evil\u202efdp.exe", "evilfdp.exe"),  # right-to-left override, used to disguise extensions
+        ("Lettre signée.pdf", "Lettre signée.pdf"),
+        (".hidden.pdf", "hidden.pdf"),
+        ("  spaced.pdf  ", "spaced.pdf"),
+        ("", "letter.pdf"),
+        (None, "letter.pdf"),
+        ("..", "letter.pdf"),
+        ("../", "letter.pdf"),
+        ("\x00\x01\x1f", "letter.pdf"),
+        ("dir/", "letter.pdf"),
+    ],
+)
+def test_clean_display_name(uploaded, shown):
+    assert clean_display_name(uploaded) == shown
+
+
+def test_clean_display_name_keeps_at_most_200_characters():
+    assert clean_display_name("a" * 300 + ".pdf") == "a" * 200
+
+
+def test_check_pdf_reports_the_cleaned_name():
+    assert check_pdf(pdf_upload("../../etc/passwd.pdf")).display_name == "passwd.pdf"
+
+
+# --- letter_attach -----------------------------------------------------------------------------------------
+
+
+def test_letter_attach_stores_the_checked_pdf_under_a_server_chosen_name(draft, pi, settings):
+    content = pdf_bytes(pages=2)
+    now = timezone.now()
+
+    letter = letter_attach(
+        proposal_id=draft.pk, pdf=check_pdf(pdf_upload("../../etc/passwd.pdf", content)), now=now, user=pi
+    )
+
+    letter = SupportLetter.objects.get(pk=letter.pk)
+    assert re.fullmatch(rf"letters/{draft.pk}/[0-9a-f]{{32}}\.pdf", letter.file.name), letter.file.name
+    assert "passwd" not in letter.file.name
+    assert letter.original_name == "passwd.pdf"
+    assert (letter.sha256, letter.size, letter.pages) == (hashlib.sha256(content).hexdigest(), len(content), 2)
+    assert (letter.uploaded_at, letter.uploaded_by, letter.uploaded_by_partner) == (now, pi, False)
+    assert stored_files(settings.MEDIA_ROOT) == [letter.file.name]
+    assert (settings.MEDIA_ROOT / letter.file.name).read_bytes() == content
+    entry = AuditEntry.objects.get(action="proposal.letter_upload")
+    assert (entry.object_id, entry.actor, entry.data) == (
+        str(draft.pk), pi, {"sha256": letter.sha256, "size": len(content), "name": "passwd.pdf"}
+    )
+
+
+def test_two_uploads_with_the_same_name_get_two_stored_files(draft, pi, settings):
+    now = timezone.now()
+    first = letter_attach(proposal_id=draft.pk, pdf=check_pdf(pdf_upload("letter.pdf", pdf_bytes(1))), now=now, user=pi)
+    second = letter_attach(
+        proposal_id=draft.pk, pdf=check_pdf(pdf_upload("letter.pdf", pdf_bytes(2))), now=now + dt.timedelta(seconds=1),
+        user=pi,
+    )
+
+    assert first.file.name != second.file.name
+    assert stored_files(settings.MEDIA_ROOT) == sorted([first.file.name, second.file.name])
+    assert (settings.MEDIA_ROOT / first.file.name).read_bytes() == pdf_bytes(1)
+    assert list(draft.letters.values_list("pk", flat=True)) == [second.pk, first.pk]
+
+
+def test_letter_attach_records_the_cofunding(draft, pi):
+    letter = letter_attach(
+        proposal_id=draft.pk, pdf=check_pdf(pdf_upload()), now=timezone.now(), user=pi,
+        cofunding=True, cofunding_amount=5000, cofunding_currency="brl",
+    )
+
+    letter.refresh_from_db()
+    assert (letter.cofunding, letter.cofunding_amount, letter.cofunding_currency) == (True, 5000, "BRL")
+
+
+@pytest.mark.parametrize(("content", "code"), [(p.values[0], p.values[1]) for p in BAD_CORPUS])
+def test_a_refused_upload_stores_nothing(draft, pi, settings, content, code):
+    lock_version = draft.lock_version
+
+    with pytest.raises(ValidationError) as refused:
+        letter_attach(proposal_id=draft.pk, pdf=check_pdf(pdf_upload("letter.pdf", content)), now=timezone.now(), user=pi)
+
+    assert refused.value.code == code
+    assert SupportLetter.objects.count() == 0
+    assert stored_files(settings.MEDIA_ROOT) == []
+    assert AuditEntry.objects.filter(action="proposal.letter_upload").count() == 0
+    draft.refresh_from_db()
+    assert draft.lock_version == lock_version
+
+
+def test_letter_attach_refused_by_the_domain_stores_no_file(draft, pi, settings):
+    # The PDF is fine but the call has closed: the file must not be written before the rule is checked.
+    draft.call.closes_at = timezone.now() - dt.timedelta(minutes=1)
+    draft.call.save(update_fields=["closes_at"])
+
+    with pytest.raises(ProposalError) as refused:
+        letter_attach(proposal_id=draft.pk, pdf=check_pdf(pdf_upload()), now=timezone.now(), user=pi)
+
+    assert refused.value.code == "closed"
+    assert SupportLetter.objects.count() == 0
+    assert stored_files(settings.MEDIA_ROOT) == []
+
+
+def test_cofunding_without_amount_is_refused_and_stores_nothing(draft, pi, settings):
+    with pytest.raises(ProposalError) as refused:
+        letter_attach(proposal_id=draft.pk, pdf=check_pdf(pdf_upload()), now=timezone.now(), user=pi, cofunding=True)
+
+    assert refused.value.code == "cofunding"
+    assert SupportLetter.objects.count() == 0
+    assert stored_files(settings.MEDIA_ROOT) == []
