@@ -22,7 +22,7 @@ from .domain import (
     call_extend,
     call_open,
     call_publish,
-    criteria_seed,
+    call_record_edit,
     default_window,
 )
 from .models import (
@@ -212,8 +212,10 @@ class CallAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        if not change and not form.instance.criteria.exists():
-            criteria_seed(form.instance)
+        changed = list(form.changed_data) + [
+            f"{formset.prefix}" for formset in formsets if formset.has_changed()
+        ]
+        call_record_edit(call=form.instance, user=request.user, now=timezone.now(), created=not change, changed=changed)
 
     @admin.display(description=_("title"), ordering="title_fr")
     def title_display(self, obj):

@@ -11,7 +11,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -91,7 +91,9 @@ def _transition(*, call_id: int, action: str, user, now: dt.datetime, reason: st
         call.state = target
         fields = ["state", "updated_at"]
         if action == "close" and call.closes_at > now:
-            _log_deadline(call=call, user=user, now=now, new_closes_at=now, reason=reason or _("Closed early"))
+            if not reason.strip():
+                raise ValidationError(_("Closing before the deadline needs a reason; it is kept in the call's history."))
+            _log_deadline(call=call, user=user, now=now, new_closes_at=now, reason=reason)
             call.closes_at = now
             call.grace_minutes = 0
             fields += ["closes_at", "grace_minutes"]
@@ -154,6 +156,17 @@ def call_extend(*, call_id: int, user, now: dt.datetime, new_closes_at: dt.datet
     return call
 
 
+def call_record_edit(*, call: Call, user, now: dt.datetime, created: bool, changed: list[str]) -> None:
+    """Audit a call created or edited in the admin. A new call with no criteria gets the six of domain.md."""
+    if created and not call.criteria.exists():
+        criteria_seed(call)
+    if created or changed:
+        audit_record(
+            actor=user, target=call, action="call.create" if created else "call.update", now=now,
+            to_state=call.state if created else "", data={"changed": sorted(changed)},
+        )
+
+
 def criteria_seed(call: Call) -> None:
     """Give a new call its own copy of the six criteria of domain.md, scored 0–5 in half points."""
     Criterion.objects.bulk_create(
@@ -172,6 +185,14 @@ class CloneResult:
 def call_clone(*, source_id: int, year: int, user, now: dt.datetime) -> CloneResult:
     """Start next year's call from an earlier one: texts, rules, criteria and priorities are copied;
     the dates move to ``year``'s default window and the state starts at draft."""
+    try:
+        return _clone(source_id=source_id, year=year, user=user, now=now)
+    except IntegrityError:
+        # Two clones for the same year at once: the unique year lets one through.
+        raise ValidationError(_("There is already a call for %(year)s.") % {"year": year}) from None
+
+
+def _clone(*, source_id: int, year: int, user, now: dt.datetime) -> CloneResult:
     with transaction.atomic():
         source = Call.objects.get(pk=source_id)
         if Call.objects.filter(year=year).exists():

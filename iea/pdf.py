@@ -1,6 +1,8 @@
 """PDF rendering with WeasyPrint, locked down: the renderer may read the app's own static files and
 ``data:`` URLs, nothing else — no local file, no network (a proposal's text cannot make it fetch one)."""
 
+import os
+
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
@@ -30,7 +32,7 @@ class StaticOnlyURLFetcher(URLFetcher):
                 if ".." in relative.split("/") or "\\" in relative or relative.startswith("/"):
                     break
                 path = finders.find(relative)
-                if path:
+                if path and os.path.isfile(path):
                     with open(path, "rb") as handle:
                         body = handle.read()
                     mime = _MIME.get(relative.rsplit(".", 1)[-1].lower(), "application/octet-stream")

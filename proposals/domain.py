@@ -59,7 +59,18 @@ REQUIRED_FIELDS = {
 
 
 class ProposalError(ValidationError):
-    """A rule refused the request; the message is for the user, in their language."""
+    """A rule refused the request; the message is for the user, in their language.
+
+    ``code`` is kept even when the message is a list (Django's ValidationError drops it then)."""
+
+    def __init__(self, message, code=None, params=None):
+        super().__init__(message, code=code, params=params)
+        self.code = code
+
+
+def _require_pi(proposal: Proposal, user) -> None:
+    if user is None or proposal.pi_id != getattr(user, "pk", None):
+        raise ProposalError(_("Only the PI can change this proposal."), code="forbidden")
 
 
 def _now_editable(proposal: Proposal, *, now: dt.datetime) -> None:
@@ -85,11 +96,12 @@ def _format_paris(moment: dt.datetime) -> str:
 
 
 def _lock(proposal_id: int) -> Proposal:
-    return Proposal.objects.select_for_update().select_related("call", "unit").get(pk=proposal_id)
+    # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to the unit.
+    return Proposal.objects.select_for_update(of=("self",)).select_related("call", "unit").get(pk=proposal_id)
 
 
 def _new_reference(call: Call) -> str:
-    return f"IEA{call.year % 100:02d}-{secrets.token_hex(3).upper()}"
+    return f"IEA{call.year % 100:02d}-{secrets.token_hex(4).upper()}"
 
 
 def active_proposal_count(*, call: Call, pi) -> int:
@@ -109,9 +121,17 @@ def proposal_create(*, call_id: int, pi, now: dt.datetime) -> Proposal:
                 % {"count": call.max_active_proposals_per_pi},
                 code="limit",
             )
-        proposal = Proposal.objects.create(
-            call=call, pi=pi, reference=_new_reference(call), created_at=now, updated_at=now,
-        )
+        for attempt in range(5):
+            try:
+                with transaction.atomic():
+                    proposal = Proposal.objects.create(
+                        call=call, pi=pi, reference=_new_reference(call), created_at=now, updated_at=now,
+                    )
+                break
+            except IntegrityError:
+                # 32 random bits: a clash is rare at 5,000 proposals a call, and a new draw fixes it.
+                if attempt == 4:
+                    raise
         BudgetLine.objects.bulk_create(
             BudgetLine(proposal=proposal, year=year, category=category)
             for year in range(1, call.budget_years + 1)
@@ -139,6 +159,7 @@ def proposal_save_draft(
     stays in their form and nothing is silently overwritten."""
     with transaction.atomic():
         proposal = _lock(proposal_id)
+        _require_pi(proposal, user)
         _now_editable(proposal, now=now)
         if proposal.lock_version != lock_version:
             differing = [name for name, value in data.items() if _field_value(proposal, name) != _plain(value)]
@@ -203,6 +224,7 @@ def _touch(proposal: Proposal, *, now: dt.datetime) -> None:
 def team_member_add(*, proposal_id: int, user, now: dt.datetime, **fields) -> TeamMember:
     with transaction.atomic():
         proposal = _lock(proposal_id)
+        _require_pi(proposal, user)
         _now_editable(proposal, now=now)
         member = TeamMember.objects.create(proposal=proposal, **fields)
         _touch(proposal, now=now)
@@ -212,6 +234,7 @@ def team_member_add(*, proposal_id: int, user, now: dt.datetime, **fields) -> Te
 def team_member_remove(*, proposal_id: int, member_id: int, user, now: dt.datetime) -> None:
     with transaction.atomic():
         proposal = _lock(proposal_id)
+        _require_pi(proposal, user)
         _now_editable(proposal, now=now)
         deleted, _detail = TeamMember.objects.filter(proposal=proposal, pk=member_id).delete()
         if deleted:
@@ -230,6 +253,10 @@ def letter_attach(
         raise ProposalError(_("State the co-funding amount, or untick co-funding."), code="cofunding")
     with transaction.atomic():
         proposal = _lock(proposal_id)
+        if invitation is None:
+            _require_pi(proposal, user)
+        elif invitation.proposal_id != proposal.pk or invitation.revoked_at is not None or now >= invitation.expires_at:
+            raise ProposalError(_("This invitation link no longer gives access to the proposal."), code="forbidden")
         _now_editable(proposal, now=now)
         letter = SupportLetter(
             proposal=proposal, original_name=pdf.display_name, size=pdf.size, sha256=pdf.sha256, pages=pdf.pages,
@@ -431,6 +458,10 @@ def proposal_submit(*, proposal_id: int, user, now: dt.datetime) -> SubmitResult
             if last is not None and letter is not None and proposal.state == ProposalState.SUBMITTED:
                 snapshot = proposal_snapshot(proposal, letter)
                 if content_hash(snapshot) == last.content_sha256:
+                    if proposal.has_unsubmitted_changes:
+                        # The edits since the last submission were undone: nothing is left to submit.
+                        proposal.has_unsubmitted_changes = False
+                        proposal.save(update_fields=["has_unsubmitted_changes"])
                     return SubmitResult(version=last, created=False)
             _now_editable(proposal, now=now)
             failing = [c for c in proposal_checklist(proposal, now=now, letter=letter) if not c.ok]

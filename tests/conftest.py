@@ -13,6 +13,9 @@ def _private_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "private"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    # Assertions read English text; tests of the French pages ask for French explicitly.
+    settings.LANGUAGE_CODE = "en"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
 

@@ -69,7 +69,7 @@ def _using(wrapper):
 
 def _file_connection(path):
     settings_dict = {**connections.settings["default"], "NAME": str(path)}
-    return connection.__class__(settings_dict, "default")
+    return type(connections["default"])(settings_dict, "default")
 
 
 @pytest.fixture
@@ -113,7 +113,6 @@ def run_together(count: int, work, *, database=None):
             with lock:
                 results.append(outcome)
         except BaseException as exc:  # noqa: BLE001 - every failure must reach the assertions
-            import traceback; traceback.print_exc()
             with lock:
                 errors.append(exc)
         finally:
@@ -161,6 +160,10 @@ def _assert_one_version(draft, results, receipts, threads):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_twenty_simultaneous_submits_freeze_one_version_on_postgresql(require_postgres, draft, pi, receipts):
+    # KNOWN BUG (proposals/domain.py, ``_lock``): ``select_for_update().select_related("call", "unit")``
+    # outer-joins the nullable ``unit`` and PostgreSQL refuses "FOR UPDATE cannot be applied to the
+    # nullable side of an outer join", so every locked change (letter, save, submit, withdraw) fails on
+    # PostgreSQL. Fix: ``select_for_update(of=("self",))``. This test fails until then.
     ready(draft, pi)
     assert_one_submission(draft, pi, receipts, threads=20)
 

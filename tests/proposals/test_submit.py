@@ -142,9 +142,8 @@ def test_replacing_the_letter_then_resubmitting_keeps_the_old_letter_on_version_
 
 
 def test_reverting_an_edit_then_submitting_returns_the_last_version_and_clears_the_pending_flag(draft, pi, now):
-    # KNOWN BUG (proposals/domain.py, proposal_submit): when the content equals the last version the
-    # early return skips resetting ``has_unsubmitted_changes``, so the proposal keeps saying it has
-    # unsubmitted changes although what is stored is exactly what was submitted.
+    # Regression: the early return for unchanged content once left ``has_unsubmitted_changes`` set, so
+    # the proposal kept saying it had unsubmitted changes although it held exactly what was submitted.
     attach(draft, pi, now)
     v1 = proposal_submit(proposal_id=draft.pk, user=pi, now=now).version
     for minute, title in ((1, "Temporary title"), (2, "Coastal erosion under changing storms")):
@@ -172,9 +171,8 @@ def test_incomplete_submission_lists_what_fails_and_writes_nothing(draft, pi, no
     with pytest.raises(ProposalError) as refused:
         proposal_submit(proposal_id=draft.pk, user=pi, now=now)
 
-    # KNOWN BUG (proposals/domain.py): ProposalError is raised with a *list* of messages and
-    # code="ineligible"; Django's ValidationError drops ``code`` for a list, so the exception has no
-    # ``code`` attribute at all and callers cannot tell "ineligible" from any other refusal.
+    # Regression: Django's ValidationError drops ``code`` when the message is a list, so a list of
+    # failing rules once arrived with no ``code`` at all.
     assert getattr(refused.value, "code", None) == "ineligible"
     assert refused.value.messages == [
         "Required fields are filled in: Missing: title.",
