@@ -160,10 +160,8 @@ def _assert_one_version(draft, results, receipts, threads):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_twenty_simultaneous_submits_freeze_one_version_on_postgresql(require_postgres, draft, pi, receipts):
-    # KNOWN BUG (proposals/domain.py, ``_lock``): ``select_for_update().select_related("call", "unit")``
-    # outer-joins the nullable ``unit`` and PostgreSQL refuses "FOR UPDATE cannot be applied to the
-    # nullable side of an outer join", so every locked change (letter, save, submit, withdraw) fails on
-    # PostgreSQL. Fix: ``select_for_update(of=("self",))``. This test fails until then.
+    # Regression: ``_lock`` once ran ``select_for_update()`` over the outer join to the nullable unit,
+    # which PostgreSQL refuses ("FOR UPDATE cannot be applied to the nullable side of an outer join").
     ready(draft, pi)
     assert_one_submission(draft, pi, receipts, threads=20)
 

@@ -36,7 +36,9 @@ def ready_draft(pi, *, opens_at=OPENS, closes_at=CLOSES, grace_minutes=0):
     """A complete draft with its letter, in a call with the given window."""
     call = CallFactory(opens_at=opens_at, closes_at=closes_at, grace_minutes=grace_minutes)
     proposal = ProposalFactory(call=call, pi=pi, complete=True)
-    letter_attach(proposal_id=proposal.pk, pdf=check_pdf(pdf_upload()), now=opens_at + dt.timedelta(days=1), user=pi)
+    letter_attach(
+        proposal_id=proposal.pk, pdf=check_pdf(pdf_upload()), now=opens_at + dt.timedelta(days=1), user=pi
+    )
     proposal.refresh_from_db()
     return proposal
 
@@ -166,7 +168,8 @@ def test_default_window(year, opens_iso, closes_iso, closing_weekday):
 def test_default_window_instants_in_utc():
     opens, closes = default_window(2027)
     assert (opens.astimezone(UTC), closes.astimezone(UTC)) == (
-        dt.datetime(2027, 5, 31, 22, 0, tzinfo=UTC), dt.datetime(2027, 9, 30, 11, 0, tzinfo=UTC)
+        dt.datetime(2027, 5, 31, 22, 0, tzinfo=UTC),
+        dt.datetime(2027, 9, 30, 11, 0, tzinfo=UTC),
     )
 
 
@@ -176,25 +179,38 @@ def test_default_window_instants_in_utc():
 def test_editing_after_the_deadline_is_refused_and_changes_nothing(pi):
     proposal = ready_draft(pi)
     before = (proposal.title, proposal.lock_version, proposal.updated_at)
-    budget_before = sorted(BudgetLine.objects.filter(proposal=proposal).values_list("year", "category", "amount"))
+    budget_before = sorted(
+        BudgetLine.objects.filter(proposal=proposal).values_list("year", "category", "amount")
+    )
 
     with pytest.raises(ProposalError) as refused:
         proposal_save_draft(
-            proposal_id=proposal.pk, user=pi, data={"title": "Changed after closing"},
-            budget={(1, "mobility"): Decimal("5000")}, lock_version=proposal.lock_version, now=CLOSES + SECOND,
+            proposal_id=proposal.pk,
+            user=pi,
+            data={"title": "Changed after closing"},
+            budget={(1, "mobility"): Decimal("5000")},
+            lock_version=proposal.lock_version,
+            now=CLOSES + SECOND,
         )
 
     assert refused.value.code == "closed"
     proposal.refresh_from_db()
     assert (proposal.title, proposal.lock_version, proposal.updated_at) == before
-    assert sorted(BudgetLine.objects.filter(proposal=proposal).values_list("year", "category", "amount")) == budget_before
+    assert (
+        sorted(BudgetLine.objects.filter(proposal=proposal).values_list("year", "category", "amount"))
+        == budget_before
+    )
 
 
 def test_editing_one_second_before_the_deadline_is_saved(pi):
     proposal = ready_draft(pi)
     result = proposal_save_draft(
-        proposal_id=proposal.pk, user=pi, data={"title": "Last-minute title"}, budget={},
-        lock_version=proposal.lock_version, now=CLOSES - SECOND,
+        proposal_id=proposal.pk,
+        user=pi,
+        data={"title": "Last-minute title"},
+        budget={},
+        lock_version=proposal.lock_version,
+        now=CLOSES - SECOND,
     )
     proposal.refresh_from_db()
     assert (result.saved, proposal.title, proposal.updated_at) == (True, "Last-minute title", CLOSES - SECOND)
@@ -206,7 +222,12 @@ def test_letter_upload_after_the_deadline_is_refused_and_stores_nothing(pi, sett
     files_before = sorted(p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file())
 
     with pytest.raises(ProposalError) as refused:
-        letter_attach(proposal_id=proposal.pk, pdf=check_pdf(pdf_upload(content=pdf_bytes(2))), now=CLOSES + SECOND, user=pi)
+        letter_attach(
+            proposal_id=proposal.pk,
+            pdf=check_pdf(pdf_upload(content=pdf_bytes(2))),
+            now=CLOSES + SECOND,
+            user=pi,
+        )
 
     assert refused.value.code == "closed"
     assert list(SupportLetter.objects.values_list("pk", flat=True)) == letters_before
@@ -230,8 +251,12 @@ def test_resubmitting_changes_after_the_deadline_is_refused_and_version_1_still_
     proposal = ready_draft(pi)
     proposal_submit(proposal_id=proposal.pk, user=pi, now=CLOSES - dt.timedelta(hours=2))
     proposal_save_draft(
-        proposal_id=proposal.pk, user=pi, data={"title": "A better title"}, budget={},
-        lock_version=proposal.lock_version, now=CLOSES - dt.timedelta(hours=1),
+        proposal_id=proposal.pk,
+        user=pi,
+        data={"title": "A better title"},
+        budget={},
+        lock_version=proposal.lock_version,
+        now=CLOSES - dt.timedelta(hours=1),
     )
 
     with pytest.raises(ProposalError) as refused:

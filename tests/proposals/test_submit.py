@@ -25,7 +25,7 @@ from proposals.domain import (
 )
 from proposals.letters import check_pdf
 from proposals.models import BudgetLine, Proposal, ProposalState, ProposalVersion, TeamSide
-from tests.factories import InstituteFactory, ProposalFactory, UnitFactory
+from tests.factories import InstituteFactory, ProposalFactory
 from tests.pdfs import pdf_bytes, pdf_upload
 
 
@@ -41,7 +41,9 @@ def now():
 
 
 def attach(proposal, user, now, content=None):
-    return letter_attach(proposal_id=proposal.pk, pdf=check_pdf(pdf_upload(content=content)), now=now, user=user)
+    return letter_attach(
+        proposal_id=proposal.pk, pdf=check_pdf(pdf_upload(content=content)), now=now, user=user
+    )
 
 
 def audit(proposal):
@@ -73,7 +75,12 @@ def test_first_submission_freezes_version_1_with_the_hash_of_its_canonical_json(
     version = ProposalVersion.objects.get(pk=result.version.pk)
     canonical = json.dumps(version.content, sort_keys=True, ensure_ascii=False).encode()
     assert result.created is True
-    assert (version.number, version.submitted_at, version.submitted_by, version.letter) == (1, now, pi, letter)
+    assert (version.number, version.submitted_at, version.submitted_by, version.letter) == (
+        1,
+        now,
+        pi,
+        letter,
+    )
     assert version.content_sha256 == hashlib.sha256(canonical).hexdigest()
     assert version.content_sha256 == content_hash(proposal_snapshot(draft, letter))
     assert version.content["title"] == "Coastal erosion under changing storms"
@@ -81,11 +88,17 @@ def test_first_submission_freezes_version_1_with_the_hash_of_its_canonical_json(
     assert version.content["partner"]["country"] == "BR"
     assert version.content["letter"]["sha256"] == letter.sha256 == hashlib.sha256(pdf_bytes()).hexdigest()
     draft.refresh_from_db()
-    assert (draft.state, draft.submitted_at, draft.has_unsubmitted_changes) == (ProposalState.SUBMITTED, now, False)
+    assert (draft.state, draft.submitted_at, draft.has_unsubmitted_changes) == (
+        ProposalState.SUBMITTED,
+        now,
+        False,
+    )
     assert submit_entries(draft) == [("proposal.submit", "draft", "submitted")]
     entry = AuditEntry.objects.get(action="proposal.submit")
     assert (entry.actor, entry.created_at, entry.data) == (
-        pi, now, {"version": 1, "content_sha256": version.content_sha256, "letter_sha256": letter.sha256}
+        pi,
+        now,
+        {"version": 1, "content_sha256": version.content_sha256, "letter_sha256": letter.sha256},
     )
 
 
@@ -107,8 +120,12 @@ def test_editing_then_resubmitting_creates_version_2_and_only_the_last_counts(dr
     v1 = proposal_submit(proposal_id=draft.pk, user=pi, now=now).version
     draft.refresh_from_db()
     proposal_save_draft(
-        proposal_id=draft.pk, user=pi, data={"title": "Coastal erosion, revised"}, budget={},
-        lock_version=draft.lock_version, now=now + dt.timedelta(minutes=1),
+        proposal_id=draft.pk,
+        user=pi,
+        data={"title": "Coastal erosion, revised"},
+        budget={},
+        lock_version=draft.lock_version,
+        now=now + dt.timedelta(minutes=1),
     )
     draft.refresh_from_db()
     assert draft.has_unsubmitted_changes is True
@@ -123,7 +140,8 @@ def test_editing_then_resubmitting_creates_version_2_and_only_the_last_counts(dr
     v1.refresh_from_db()
     assert v1.content["title"] == "Coastal erosion under changing storms"
     assert submit_entries(draft) == [
-        ("proposal.submit", "draft", "submitted"), ("proposal.resubmit", "submitted", "submitted")
+        ("proposal.submit", "draft", "submitted"),
+        ("proposal.resubmit", "submitted", "submitted"),
     ]
     draft.refresh_from_db()
     assert (draft.submitted_at, draft.has_unsubmitted_changes) == (now + dt.timedelta(minutes=2), False)
@@ -141,7 +159,9 @@ def test_replacing_the_letter_then_resubmitting_keeps_the_old_letter_on_version_
     assert (settings.MEDIA_ROOT / old.file.name).read_bytes() == pdf_bytes()
 
 
-def test_reverting_an_edit_then_submitting_returns_the_last_version_and_clears_the_pending_flag(draft, pi, now):
+def test_reverting_an_edit_then_submitting_returns_the_last_version_and_clears_the_pending_flag(
+    draft, pi, now
+):
     # Regression: the early return for unchanged content once left ``has_unsubmitted_changes`` set, so
     # the proposal kept saying it had unsubmitted changes although it held exactly what was submitted.
     attach(draft, pi, now)
@@ -149,7 +169,11 @@ def test_reverting_an_edit_then_submitting_returns_the_last_version_and_clears_t
     for minute, title in ((1, "Temporary title"), (2, "Coastal erosion under changing storms")):
         draft.refresh_from_db()
         proposal_save_draft(
-            proposal_id=draft.pk, user=pi, data={"title": title}, budget={}, lock_version=draft.lock_version,
+            proposal_id=draft.pk,
+            user=pi,
+            data={"title": title},
+            budget={},
+            lock_version=draft.lock_version,
             now=now + dt.timedelta(minutes=minute),
         )
 
@@ -176,7 +200,8 @@ def test_incomplete_submission_lists_what_fails_and_writes_nothing(draft, pi, no
     assert getattr(refused.value, "code", None) == "ineligible"
     assert refused.value.messages == [
         "Required fields are filled in: Missing: title.",
-        "The partner's support letter is attached (PDF): Upload the letter, or invite the partner to upload it.",
+        "The partner's support letter is attached (PDF): "
+        "Upload the letter, or invite the partner to upload it.",
     ]
     draft.refresh_from_db()
     assert (draft.state, draft.submitted_at) == (ProposalState.DRAFT, None)
@@ -309,7 +334,9 @@ def test_checklist_and_submit_agree(draft, pi, now, setup, failing_codes):
         return
     with pytest.raises(ProposalError) as refused:
         proposal_submit(proposal_id=draft.pk, user=pi, now=now)
-    assert refused.value.messages == [f"{check.label}: {check.detail}" if check.detail else check.label for check in failing]
+    assert refused.value.messages == [
+        f"{check.label}: {check.detail}" if check.detail else check.label for check in failing
+    ]
     assert ProposalVersion.objects.count() == 0
     assert Proposal.objects.get(pk=draft.pk).state == ProposalState.DRAFT
 
@@ -322,7 +349,8 @@ def test_budget_message_states_the_total_and_the_bounds(draft, pi, now):
         proposal_submit(proposal_id=draft.pk, user=pi, now=now)
 
     assert refused.value.messages == [
-        "The total budget is within the call's bounds: The total is 15,000 €; it must be between 10,000 € and 14,000 €."
+        "The total budget is within the call's bounds: "
+        "The total is 15,000 €; it must be between 10,000 € and 14,000 €."
     ]
 
 
@@ -339,7 +367,10 @@ def test_create_refuses_a_second_active_proposal_then_allows_one_after_withdrawa
     second = proposal_create(call_id=call.pk, pi=pi, now=now)
 
     assert (second.state, second.call_id, second.pi_id) == (ProposalState.DRAFT, call.pk, pi.pk)
-    assert sorted(Proposal.objects.filter(call=call, pi=pi).values_list("state", flat=True)) == ["draft", "withdrawn"]
+    assert sorted(Proposal.objects.filter(call=call, pi=pi).values_list("state", flat=True)) == [
+        "draft",
+        "withdrawn",
+    ]
 
 
 def test_create_limit_counts_submitted_proposals_and_only_this_pi(draft, pi, other_pi, call, now):
@@ -384,12 +415,20 @@ def test_two_saves_from_the_same_lock_version_the_second_is_refused_naming_the_f
     form = {"title": draft.title, "abstract": draft.abstract, "keywords": draft.keywords}
 
     first = proposal_save_draft(
-        proposal_id=draft.pk, user=pi, data={**form, "title": "Title from tab A"}, budget={},
-        lock_version=loaded, now=now,
+        proposal_id=draft.pk,
+        user=pi,
+        data={**form, "title": "Title from tab A"},
+        budget={},
+        lock_version=loaded,
+        now=now,
     )
     second = proposal_save_draft(
-        proposal_id=draft.pk, user=pi, data={**form, "title": "Title from tab B"}, budget={},
-        lock_version=loaded, now=now + dt.timedelta(seconds=3),
+        proposal_id=draft.pk,
+        user=pi,
+        data={**form, "title": "Title from tab B"},
+        budget={},
+        lock_version=loaded,
+        now=now + dt.timedelta(seconds=3),
     )
 
     assert (first.saved, second.saved) == (True, False)
@@ -402,12 +441,21 @@ def test_two_saves_from_the_same_lock_version_the_second_is_refused_naming_the_f
 def test_a_conflicting_budget_is_named_and_not_written(draft, pi, now):
     loaded = draft.lock_version
     proposal_save_draft(
-        proposal_id=draft.pk, user=pi, data={}, budget={(1, "mobility"): Decimal("4000")}, lock_version=loaded, now=now,
+        proposal_id=draft.pk,
+        user=pi,
+        data={},
+        budget={(1, "mobility"): Decimal("4000")},
+        lock_version=loaded,
+        now=now,
     )
 
     second = proposal_save_draft(
-        proposal_id=draft.pk, user=pi, data={"title": draft.title}, budget={(1, "mobility"): Decimal("2000")},
-        lock_version=loaded, now=now,
+        proposal_id=draft.pk,
+        user=pi,
+        data={"title": draft.title},
+        budget={(1, "mobility"): Decimal("2000")},
+        lock_version=loaded,
+        now=now,
     )
 
     assert (second.saved, second.conflicting_fields) == (False, ["budget"])
@@ -416,10 +464,19 @@ def test_a_conflicting_budget_is_named_and_not_written(draft, pi, now):
 
 def test_saving_with_the_current_lock_version_after_a_save_succeeds(draft, pi, now):
     first = proposal_save_draft(
-        proposal_id=draft.pk, user=pi, data={"title": "One"}, budget={}, lock_version=draft.lock_version, now=now
+        proposal_id=draft.pk,
+        user=pi,
+        data={"title": "One"},
+        budget={},
+        lock_version=draft.lock_version,
+        now=now,
     )
     second = proposal_save_draft(
-        proposal_id=draft.pk, user=pi, data={"title": "Two"}, budget={}, lock_version=first.proposal.lock_version,
+        proposal_id=draft.pk,
+        user=pi,
+        data={"title": "Two"},
+        budget={},
+        lock_version=first.proposal.lock_version,
         now=now,
     )
 
@@ -431,7 +488,9 @@ def test_saving_with_the_current_lock_version_after_a_save_succeeds(draft, pi, n
 # --- Receipt -----------------------------------------------------------------------------------------------
 
 
-def test_receipt_is_mailed_on_commit_with_a_pdf(draft, pi, now, django_capture_on_commit_callbacks, mailoutbox):
+def test_receipt_is_mailed_on_commit_with_a_pdf(
+    draft, pi, now, django_capture_on_commit_callbacks, mailoutbox
+):
     # Depends on templates/pdf/receipt.html and templates/mail/receipt*.{txt,html} and receipt_partner*.
     attach(draft, pi, now)
 
@@ -452,7 +511,9 @@ def test_receipt_is_mailed_on_commit_with_a_pdf(draft, pi, now, django_capture_o
     assert version.content_sha256 in compact
 
 
-def test_an_unchanged_resubmission_sends_no_second_receipt(draft, pi, now, django_capture_on_commit_callbacks):
+def test_an_unchanged_resubmission_sends_no_second_receipt(
+    draft, pi, now, django_capture_on_commit_callbacks
+):
     attach(draft, pi, now)
     with django_capture_on_commit_callbacks() as first:
         proposal_submit(proposal_id=draft.pk, user=pi, now=now)

@@ -1,0 +1,27 @@
+# The application image: web (gunicorn) and Celery worker share it.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    UV_PROJECT_ENVIRONMENT=/opt/venv \
+    PATH=/opt/venv/bin:$PATH \
+    DJANGO_SETTINGS_MODULE=iea.settings
+
+# WeasyPrint needs Pango and fonts; gettext compiles the translations.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core gettext curl \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+RUN pip install --no-cache-dir 'uv>=0.5,<1'
+COPY pyproject.toml uv.lock ./
+RUN uv sync --frozen --no-install-project --no-dev
+COPY . .
+RUN python manage.py compilemessages --ignore=.venv --verbosity 0 \
+ && DEBUG=0 SECRET_KEY=build-only python manage.py collectstatic --noinput --verbosity 0 \
+ && useradd --system --uid 1000 --home /app iea \
+ && mkdir -p /data/private && chown -R iea /data
+
+USER iea
+EXPOSE 8000
+CMD ["gunicorn", "iea.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-"]
