@@ -92,7 +92,7 @@ def _format_paris(moment: dt.datetime) -> str:
     from django.utils import timezone
     from django.utils.formats import date_format
 
-    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    return date_format(timezone.localtime(moment), "j F Y, H:i")
 
 
 def _lock(proposal_id: int) -> Proposal:

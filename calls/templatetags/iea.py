@@ -18,7 +18,7 @@ def paris(moment: dt.datetime | None) -> str:
         return ""
     local = timezone.localtime(moment)
     offset = local.strftime("%z")
-    return f"{date_format(local, 'DATETIME_FORMAT')} (UTC{offset[:3]}:{offset[3:]})"
+    return f"{date_format(local, 'j F Y, H:i')} (UTC{offset[:3]}:{offset[3:]})"
 
 
 @register.filter

@@ -1,0 +1,67 @@
+"""Sign-up with mandatory verification, rate-limited sign-in, password reset, the language switch."""
+
+import re
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core import mail
+from django.urls import reverse
+
+from iea.accounts.models import User
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_sign_up_needs_a_verified_address_before_sign_in(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("account_signup"), {
+            "email": "New.PI@CNRS.example.fr", "password1": "a-long-passphrase-2027", "password2": "a-long-passphrase-2027",
+        })
+    assert response.status_code == 302
+    user = User.objects.get()
+    assert user.email == "new.pi@cnrs.example.fr"
+    assert EmailAddress.objects.get(user=user).verified is False
+    assert client.get(reverse("dashboard")).status_code == 302  # not signed in yet
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", mail.outbox[0].body).group(0)
+    client.post(link.split("testserver", 1)[-1])
+    assert EmailAddress.objects.get(user=user).verified is True
+    assert client.get(reverse("dashboard")).status_code == 200
+
+
+def test_unverified_user_cannot_sign_in(client):
+    user = UserFactory(email="unverified@example.org")
+    EmailAddress.objects.filter(user=user).update(verified=False)
+    client.post(reverse("account_login"), {"login": "unverified@example.org", "password": PASSWORD})
+    assert client.get(reverse("dashboard")).status_code == 302
+
+
+def test_sign_in_is_rate_limited(client):
+    from django.core.cache import cache
+
+    cache.clear()
+    UserFactory(email="target@example.org")
+    for i in range(5):
+        response = client.post(reverse("account_login"), {"login": "target@example.org", "password": f"wrong-{i}"})
+        assert "Too many failed login attempts" not in response.content.decode()
+    # The sixth attempt, even with the right password, is refused while the limit holds.
+    response = client.post(reverse("account_login"), {"login": "target@example.org", "password": PASSWORD})
+    assert "Too many failed login attempts" in response.content.decode()
+    assert client.get(reverse("dashboard")).status_code == 302
+    cache.clear()
+
+
+def test_password_reset_sends_a_link_through_the_task(client, django_capture_on_commit_callbacks):
+    UserFactory(email="forgot@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("account_reset_password"), {"email": "forgot@example.org"})
+    assert [m.to for m in mail.outbox] == [["forgot@example.org"]]
+    assert "/accounts/password/reset/key/" in mail.outbox[0].body
+
+
+def test_language_switch(client):
+    client.post(reverse("set_language"), {"language": "fr", "next": "/"})
+    assert "Appels" in client.get("/calls/").content.decode() or client.cookies["django_language"].value == "fr"
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert client.cookies["django_language"].value == "en"
