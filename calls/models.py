@@ -112,14 +112,14 @@ class Unit(models.Model):
     def __str__(self):
         return f"{self.code} {self.acronym}".strip()
 
-    @property
-    def code(self) -> str:
-        return f"{self.unit_type} {self.number}"
-
     def save(self, *args, **kwargs):
         self.unit_type = self.unit_type.upper()
         self.number = (self.number or "").strip().zfill(4)
         super().save(*args, **kwargs)
+
+    @property
+    def code(self) -> str:
+        return f"{self.unit_type} {self.number}"
 
 
 class CallState(models.TextChoices):

@@ -2,10 +2,11 @@ from decimal import Decimal
 
 from django import forms
 from django.conf import settings
+from django.db import models
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
-from django_countries.fields import LazyTypedChoiceField
 from django_countries import countries
+from django_countries.fields import LazyTypedChoiceField
 
 from calls.models import Institute, Unit, parse_unit_code
 
@@ -51,7 +52,14 @@ class ProposalForm(forms.ModelForm):
         self.fields["partner_country"] = LazyTypedChoiceField(
             label=_("Partner's country"), choices=[("", "—"), *countries], required=False
         )
-        self.fields["evaluating_institute"].queryset = Institute.objects.all()
+        unit = self.instance.unit if self.instance.unit_id else None
+        if unit is not None and not self.is_bound:
+            # Offer the unit's own institutes; a bound form accepts any and ``clean`` checks the pair.
+            self.fields["evaluating_institute"].queryset = Institute.objects.filter(
+                models.Q(pk=unit.main_institute_id) | models.Q(secondary_units=unit)
+            ).distinct()
+        else:
+            self.fields["evaluating_institute"].queryset = Institute.objects.all()
         self.fields["evaluating_institute"].empty_label = _("The unit's main institute")
         for year in range(1, call.budget_years + 1):
             for category, label in BudgetCategory.choices:
@@ -91,6 +99,10 @@ class ProposalForm(forms.ModelForm):
         if unit and institute and institute != unit.main_institute and not unit.secondary_institutes.filter(
             pk=institute.pk
         ).exists():
+            if self.instance.unit_id != unit.pk:
+                # The unit just changed: its main institute evaluates unless the PI picks again.
+                cleaned["evaluating_institute"] = None
+                return cleaned
             self.add_error(
                 "evaluating_institute",
                 _("%(institute)s is not an institute of %(unit)s. Choose its main institute or a secondary one.")

@@ -190,6 +190,7 @@ def autosave(request, pk):
     proposal = _proposal_for(request, pk, edit=True)
     now = timezone.now()
     form = _bound_form(request, proposal)
+    unit_before = proposal.unit_id
     context = {"form": form, "proposal": proposal, "conflict": None, "error": None, "saved_at": None}
     status = 200
     if form.is_valid():
@@ -206,6 +207,9 @@ def autosave(request, pk):
     else:
         context["error"] = _("Not saved: correct the fields marked in red.")
     proposal.refresh_from_db()
+    if proposal.unit_id != unit_before:
+        # The unit decides which institutes may evaluate: refresh that one field.
+        context["institute_field"] = _fresh_form(proposal)["evaluating_institute"]
     context.update(
         proposal=proposal,
         checklist=domain.proposal_checklist(proposal, now=now),

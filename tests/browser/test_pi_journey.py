@@ -108,6 +108,10 @@ def test_pi_prepares_and_submits_a_proposal(live_server, page, setting, tmp_path
         f"Receipt: proposal {proposal.reference} submitted (version 1)"
     ]
     assert serious_accessibility_violations(page) == []
+    page.goto(f"{base}/dashboard/")
+    expect(page.locator("#my-proposals tbody tr")).to_have_count(1)
+    expect(page.locator("#my-proposals .badge-submitted")).to_have_text("Submitted")
+    assert serious_accessibility_violations(page) == []
     # The only failed request is the refused HTML file (400); nothing else, and no CSP violation.
     assert [e for e in page.console_errors if "status of 400" not in e] == []
 

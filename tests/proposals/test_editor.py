@@ -215,3 +215,29 @@ def test_withdraw_then_start_again(client, draft, pi):
     response = client.post(reverse("proposals:create", args=[draft.call.year]))
     assert response.status_code == 302
     assert pi.proposals.filter(state="draft").count() == 1
+
+
+def test_changing_the_unit_refreshes_the_institutes_offered(client, draft, pi):
+    from calls.models import Institute
+
+    other = Institute.objects.create(code="INSU", legal_name="Institut national des sciences de l'Univers", usage_name="CNRS Terre & Univers")
+    secondary = Institute.objects.create(code="INP", legal_name="Institut de physique", usage_name="CNRS Physique")
+    unit = UnitFactory(unit_type="UMR", number="7154", main_institute=other)
+    unit.secondary_institutes.add(secondary)
+    client.force_login(pi)
+    data = form_data(draft, unit_code="UMR 7154", evaluating_institute=draft.unit.main_institute_id)
+    response = client.post(reverse("proposals:autosave", args=[draft.pk]), data, HTTP_HX_REQUEST="true")
+    draft.refresh_from_db()
+    assert (draft.unit_id, draft.evaluating_institute_id) == (unit.pk, None)
+    body = response.content.decode()
+    assert 'id="field-evaluating_institute" hx-swap-oob="true"' in body
+    assert "CNRS Physique" in body and "CNRS Terre &amp; Univers" in body
+    assert draft.institute == other
+    # Choosing an institute that is not the unit's is an inline error.
+    data = form_data(draft, evaluating_institute=Institute.objects.exclude(pk__in=[other.pk, secondary.pk]).first().pk)
+    response = client.post(reverse("proposals:autosave", args=[draft.pk]), data, HTTP_HX_REQUEST="true")
+    assert "is not an institute of UMR 7154" in response.content.decode()
+    data = form_data(draft, evaluating_institute=secondary.pk)
+    client.post(reverse("proposals:autosave", args=[draft.pk]), data, HTTP_HX_REQUEST="true")
+    draft.refresh_from_db()
+    assert draft.institute == secondary
