@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from iea.admin_mixins import ReadOnlyAdminMixin
+
 from .domain import (
     PARIS,
     call_clone,
@@ -102,7 +104,7 @@ class InstitutePriorityInline(admin.StackedInline):
     fields = ("institute", "themes_fr", "themes_en", "priority_countries")
 
 
-class CallDeadlineChangeInline(admin.TabularInline):
+class CallDeadlineChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
     """The logged history of the closing time; written only by ``call_extend`` and ``call_close``."""
 
     model = CallDeadlineChange
@@ -114,14 +116,8 @@ class CallDeadlineChangeInline(admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("changed_by")
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
 
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("changed at"))
     def changed_at_paris(self, obj):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from calls.domain import PARIS
 from calls.models import Institute, parse_unit_code
+from iea.admin_mixins import ReadOnlyAdminMixin
 from iea.audit.domain import audit_trail
 
 from .models import BudgetLine, PartnerInvitation, Proposal, ProposalVersion, SupportLetter, TeamMember
@@ -51,7 +52,7 @@ class InstituteFilter(admin.SimpleListFilter):
         )
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
@@ -59,14 +60,8 @@ class ReadOnlyInline(admin.TabularInline):
     def get_readonly_fields(self, request, obj=None):
         return self.fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
 
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class TeamMemberInline(ReadOnlyInline):
@@ -206,7 +201,7 @@ class ProposalAdmin(admin.ModelAdmin):
 
 
 @admin.register(PartnerInvitation)
-class PartnerInvitationAdmin(admin.ModelAdmin):
+class PartnerInvitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: invitations are sent and revoked by ``proposals.domain``; the nonce is never shown."""
 
     list_display = ("proposal", "email", "created_at", "expires_at", "revoked_at")
@@ -215,11 +210,5 @@ class PartnerInvitationAdmin(admin.ModelAdmin):
     fields = ("proposal", "email", "language", "created_at", "created_by", "expires_at", "revoked_at", "last_used_at")
     readonly_fields = fields
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
 
-    def has_delete_permission(self, request, obj=None):
-        return False
