@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po | $(VENV)/.installed
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=.tools --verbosity 0
 
-install: $(VENV)/.installed locale/fr/LC_MESSAGES/django.mo
+install: $(VENV)/.installed locale/fr/LC_MESSAGES/django.mo locale/fr/LC_MESSAGES/djangojs.mo
 
 run: install
 	mkdir -p var

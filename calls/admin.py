@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from iea.admin_mixins import ReadOnlyAdminMixin
 
@@ -244,7 +245,7 @@ class CallAdmin(admin.ModelAdmin):
     def publish_calls(self, request, queryset):
         self._run_each(request, queryset, call_publish, _("“%(call)s” is published."))
 
-    @admin.action(description=_("Open"), permissions=["change"])
+    @admin.action(description=_("Open for proposals"), permissions=["change"])
     def open_calls(self, request, queryset):
         self._run_each(request, queryset, call_open, _("“%(call)s” is open."))
 
@@ -350,7 +351,11 @@ class CallAdmin(admin.ModelAdmin):
             else:
                 self.message_user(
                     request,
-                    _("“%(call)s” is created as a draft with %(criteria)s criteria and %(priorities)s institute priorities.")
+                    ngettext(
+                        "“%(call)s” is created as a draft with %(criteria)s criterion and %(priorities)s institute priorities.",
+                        "“%(call)s” is created as a draft with %(criteria)s criteria and %(priorities)s institute priorities.",
+                        result.criteria,
+                    )
                     % {"call": result.call, "criteria": result.criteria, "priorities": result.priorities},
                     messages.SUCCESS,
                 )

@@ -244,7 +244,7 @@ class Criterion(models.Model):
     """One evaluation criterion as this call words and weighs it (domain.md: six, seeded in order)."""
 
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="criteria")
-    position = models.PositiveSmallIntegerField(_("position"))
+    position = models.PositiveSmallIntegerField(_("order"))
     label_fr = models.CharField(_("label (French)"), max_length=200)
     label_en = models.CharField(_("label (English)"), max_length=200)
     guidance_fr = models.TextField(_("guidance (French)"), blank=True)

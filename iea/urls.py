@@ -6,12 +6,15 @@ from django.views.i18n import JavaScriptCatalog
 from calls.views import home
 from proposals.views import dashboard
 
+from . import views
+
 urlpatterns = [
     path("", home, name="home"),
     path("dashboard/", dashboard, name="dashboard"),
+    path("admin/login/", views.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.set_language, name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("calls.urls")),
     path("proposals/", include("proposals.urls")),

@@ -19,7 +19,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from calls.domain import call_accepts_submissions, call_deadline
 from calls.models import Call
@@ -117,7 +117,11 @@ def proposal_create(*, call_id: int, pi, now: dt.datetime) -> Proposal:
             raise ProposalError(_("This call does not accept proposals at the moment."), code="closed")
         if active_proposal_count(call=call, pi=pi) >= call.max_active_proposals_per_pi:
             raise ProposalError(
-                _("You already have %(count)s active proposal(s) in this call, the most it allows.")
+                ngettext(
+                    "You already have %(count)s active proposal in this call, the most it allows.",
+                    "You already have %(count)s active proposals in this call, the most it allows.",
+                    call.max_active_proposals_per_pi,
+                )
                 % {"count": call.max_active_proposals_per_pi},
                 code="limit",
             )

@@ -73,7 +73,7 @@ class Proposal(models.Model):
     created_at = models.DateTimeField(_("created at"))
     updated_at = models.DateTimeField(_("last saved at"))
     submitted_at = models.DateTimeField(_("last submitted at"), null=True, blank=True)
-    has_unsubmitted_changes = models.BooleanField(default=False, editable=False)
+    has_unsubmitted_changes = models.BooleanField(_("changed since the last submission"), default=False, editable=False)
 
     class Meta:
         ordering = ("-updated_at",)

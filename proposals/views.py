@@ -61,6 +61,8 @@ def dashboard(request):
         c for c in Call.objects.filter(state=CallState.OPEN, opens_at__lte=now, closes_at__gte=now - timezone.timedelta(days=1))
         if call_accepts_submissions(c, now=now) and c.pk not in applied
     ]
+    for call in open_calls:
+        call.deadline = call_deadline(call)
     return render(request, "proposals/dashboard.html", {"proposals": proposals, "open_calls": open_calls, "now": now})
 
 

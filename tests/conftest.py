@@ -1,8 +1,12 @@
 import os
+from pathlib import Path
 
 import pytest
 
 from .factories import CallFactory, ProposalFactory, StaffFactory, UserFactory
+
+# SQLite's test database is a file in var/ (see settings), so that threads share it.
+(Path(__file__).resolve().parent.parent / "var").mkdir(exist_ok=True)
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM is still used synchronously.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

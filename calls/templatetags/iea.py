@@ -63,3 +63,10 @@ def budget_category(value: str) -> str:
         return BudgetCategory(value).label
     except ValueError:
         return value
+
+
+@register.filter
+def country_name(code: str) -> str:
+    from django_countries import countries
+
+    return countries.name(code) or code

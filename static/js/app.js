@@ -42,23 +42,23 @@
     }
   }
 
-  // Translations come from Django's JavaScript catalogue (/jsi18n/), loaded before this file.
-  function t(n, one, many) {
-    var text = window.ngettext ? window.ngettext(one, many, n) : (n === 1 ? one : many);
-    return window.interpolate ? window.interpolate(text, [n]) : text.replace("%s", n);
-  }
+  // Translations come from Django's JavaScript catalogue (/jsi18n/), loaded before this file; the
+  // English fallbacks keep the countdown working if it failed to load.
+  var ngettext = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
+  var gettext = window.gettext || function (text) { return text; };
+  function fill(text, n) { return text.replace("%s", n); }
 
   function updateCountdown(el) {
     var deadline = Date.parse(el.getAttribute("data-deadline"));
     if (isNaN(deadline)) { return; }
     var seconds = Math.floor((deadline - Date.now()) / 1000);
-    if (seconds <= 0) { el.textContent = window.gettext ? window.gettext("closed") : "closed"; return; }
+    if (seconds <= 0) { el.textContent = gettext("closed"); return; }
     var days = Math.floor(seconds / 86400);
     var hours = Math.floor((seconds % 86400) / 3600);
     var minutes = Math.max(1, Math.floor((seconds % 3600) / 60));
-    var dayText = t(days, "%s day", "%s days");
-    var hourText = t(hours, "%s hour", "%s hours");
-    var minuteText = t(minutes, "%s minute", "%s minutes");
+    var dayText = fill(ngettext("%s day", "%s days", days), days);
+    var hourText = fill(ngettext("%s hour", "%s hours", hours), hours);
+    var minuteText = fill(ngettext("%s minute", "%s minutes", minutes), minutes);
     if (days) { el.textContent = dayText + ", " + hourText; }
     else if (hours) { el.textContent = hourText + ", " + minuteText; }
     else { el.textContent = minuteText; }

@@ -65,3 +65,22 @@ def test_language_switch(client):
     assert "Appels" in client.get("/calls/").content.decode() or client.cookies["django_language"].value == "fr"
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     assert client.cookies["django_language"].value == "en"
+
+
+def test_admin_sign_in_goes_through_allauth(client, pi, staff):
+    response = client.get("/admin/login/?next=/admin/calls/call/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=%2Fadmin%2Fcalls%2Fcall%2F"
+    assert client.get("/admin/login/?next=https://evil.example/").headers["Location"] == "/accounts/login/?next=%2Fadmin%2F"
+    client.force_login(pi)
+    assert client.get("/admin/login/").status_code == 403
+    assert client.get("/admin/").status_code == 302  # to the admin login, which refuses: no loop
+    client.force_login(staff)
+    assert client.get("/admin/login/?next=/admin/calls/call/").headers["Location"] == "/admin/calls/call/"
+
+
+def test_language_switch_is_remembered_for_mail(client, pi):
+    client.force_login(pi)
+    client.post(reverse("set_language"), {"language": "fr", "next": "/"})
+    pi.refresh_from_db()
+    assert pi.language == "fr"

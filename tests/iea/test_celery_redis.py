@@ -2,6 +2,7 @@
 
 import os
 import time
+import uuid
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -27,11 +28,18 @@ def redis_broker():
         if os.environ.get("REQUIRE_REDIS") == "1":
             pytest.fail(f"Redis is required (REQUIRE_REDIS=1) but {url} does not answer: {error}")
         pytest.skip(f"needs Redis at {url}")
-    keys = ("broker_url", "result_backend", "task_always_eager")
+    keys = ("broker_url", "result_backend", "task_always_eager", "task_default_queue")
     previous = {key: app.conf[key] for key in keys}
-    app.conf.update(broker_url=url, result_backend=url, task_always_eager=False, broker_connection_retry_on_startup=True)
+    # A queue of its own: parallel test processes and earlier runs cannot feed this worker stale tasks.
+    app.conf.update(broker_url=url, result_backend=url, task_always_eager=False, broker_connection_retry_on_startup=True,
+                    task_default_queue=f"iea-test-{uuid.uuid4().hex}")
+    # Producers are pooled per broker: drop any pool made for the previous (in-memory) broker.
+    app._pool = None
+    app.amqp._producer_pool = None
     yield url
     app.conf.update(previous)
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 def test_receipt_mail_is_sent_by_a_worker_over_redis(redis_broker, draft, pi, settings):
