@@ -46,3 +46,14 @@ def call(db):
 @pytest.fixture
 def draft(db, pi, call):
     return ProposalFactory(call=call, pi=pi, complete=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """In CI (FAIL_ON_SKIP=1) a skipped test fails the run: nothing may pass without having run."""
+    if os.environ.get("FAIL_ON_SKIP") != "1" or getattr(session.config, "workerinput", None) is not None:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        reporter.write_line(f"FAIL_ON_SKIP=1: {len(skipped)} test(s) skipped; CI must run everything.", red=True)
+        session.exitstatus = 1

@@ -186,6 +186,7 @@ def test_twenty_simultaneous_creates_give_one_proposal_on_postgresql(require_pos
     assert AuditEntry.objects.filter(action="proposal.create").count() == 1
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
 def test_five_simultaneous_submits_freeze_one_version_on_sqlite(sqlite_file_copy, draft, pi, receipts):
     ready(draft, pi)
