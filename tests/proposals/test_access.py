@@ -7,7 +7,7 @@ from django.utils import timezone
 from proposals import domain
 from proposals.letters import check_pdf
 from reviews.models import Reviewer
-from tests.factories import InstituteFactory, ProposalFactory, UserFactory
+from tests.factories import CallFactory, InstituteFactory, ProposalFactory, UserFactory
 from tests.pdfs import pdf_upload
 
 pytestmark = pytest.mark.django_db
@@ -126,3 +126,18 @@ def test_revoked_and_expired_partner_links_are_refused(client, draft, pi):
     response = client.get(reverse("proposals:partner", args=[domain.invitation_token(second)]))
     assert response.status_code == 403
     assert b"expired" in response.content
+
+
+def test_dashboard_needs_sign_in_and_lists_only_ones_own(client, draft, other_pi, call):
+    assert client.get(reverse("dashboard")).status_code == 302
+    ProposalFactory(call=CallFactory(), pi=other_pi, title="Mine only", acronym="MINE")
+    client.force_login(other_pi)
+    body = client.get(reverse("dashboard")).content.decode()
+    assert "MINE" in body and draft.acronym not in body
+
+
+def test_anonymous_cannot_start_a_proposal(client, call):
+    response = client.post(reverse("proposals:create", args=[call.year]))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+    assert call.proposals.count() == 0
