@@ -168,6 +168,10 @@ class Call(models.Model):
         _("total budget envelope (€)"), max_digits=12, decimal_places=2, null=True, blank=True
     )
     duration_months = models.PositiveSmallIntegerField(_("project duration (months)"), default=24)
+    reviews_per_proposal = models.PositiveSmallIntegerField(
+        _("reviews per proposal"), default=2, validators=[MinValueValidator(1)],
+        help_text=_("Completed, non-conflicted reviews each proposal needs (domain.md, default 2)."),
+    )
     max_active_proposals_per_pi = models.PositiveSmallIntegerField(
         _("maximum active proposals per PI"), default=1, validators=[MinValueValidator(1)]
     )

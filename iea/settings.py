@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "django_countries",
     "django_htmx",
     "rules.apps.AutodiscoverRulesConfig",
@@ -54,6 +55,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "iea.middleware.ContentSecurityPolicyMiddleware",
+    "iea.mfa.AdminRequiresMfaMiddleware",
 ]
 
 ROOT_URLCONF = "iea.urls"
@@ -121,6 +123,10 @@ ACCOUNT_RATE_LIMITS = {
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[IEA] "
 ACCOUNT_ADAPTER = "iea.accounts.adapter.AccountAdapter"
 ACCOUNT_PRESERVE_USERNAME_CASING = False
+# Two-factor authentication (TOTP with recovery codes), required of reviewers, officers and staff
+# before they see any proposal (iea.mfa).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="IEA")
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]

@@ -1,8 +1,15 @@
+"""Peer review inside the institutes: pools, panels, conflicts, assignments, reviews, recommendations, decisions."""
+
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from calls.models import Institute
+from calls.models import Call, Criterion, Institute, Unit
+from proposals.models import Proposal
 
 
 class Reviewer(models.Model):
@@ -10,8 +17,12 @@ class Reviewer(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviewer_profiles")
     institute = models.ForeignKey(Institute, verbose_name=_("institute"), on_delete=models.PROTECT, related_name="reviewers")
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("CNRS unit"), null=True, blank=True, on_delete=models.SET_NULL, related_name="reviewers",
+        help_text=_("For CNRS reviewers: used to detect conflicts of interest."),
+    )
     institution = models.CharField(_("institution"), max_length=250, blank=True)
-    keywords = models.CharField(_("expertise keywords"), max_length=400, blank=True)
+    keywords = models.CharField(_("expertise keywords"), max_length=400, blank=True, help_text=_("Separated by commas."))
     sections = models.CharField(_("CNRS sections"), max_length=100, blank=True, help_text=_("e.g. 11, 14"))
     external = models.BooleanField(_("external to CNRS"), default=False)
     active = models.BooleanField(_("active"), default=True)
@@ -24,3 +35,217 @@ class Reviewer(models.Model):
 
     def __str__(self):
         return f"{self.user} ({self.institute.code})"
+
+
+class Panel(models.Model):
+    """The review of one call inside one institute, run by its officers."""
+
+    call = models.ForeignKey(Call, verbose_name=_("call"), on_delete=models.PROTECT, related_name="panels")
+    institute = models.ForeignKey(Institute, verbose_name=_("institute"), on_delete=models.PROTECT, related_name="panels")
+    officers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("officers"), blank=True, related_name="officer_panels"
+    )
+    reviews_per_proposal = models.PositiveSmallIntegerField(
+        _("reviews per proposal"), default=2, validators=[MinValueValidator(1)],
+        help_text=_("Completed, non-conflicted reviews each proposal needs."),
+    )
+    review_due_at = models.DateTimeField(_("reviews due"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("call", "institute__code")
+        verbose_name = _("panel")
+        verbose_name_plural = _("panels")
+        constraints = [models.UniqueConstraint(fields=["call", "institute"], name="panel_one_per_call_institute")]
+
+    def __str__(self):
+        return f"{self.call} — {self.institute.code}"
+
+
+class ConflictSource(models.TextChoices):
+    DETECTED = "detected", _("Detected")
+    DECLARED = "declared", _("Declared by the reviewer")
+    OFFICER = "officer", _("Set by the officer")
+
+
+class Conflict(models.Model):
+    """A conflict of interest between a reviewer and a proposal. It takes effect on the next request:
+    every access check asks whether one exists."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="conflicts")
+    reviewer = models.ForeignKey(Reviewer, on_delete=models.CASCADE, related_name="conflicts")
+    source = models.CharField(_("source"), max_length=10, choices=ConflictSource.choices)
+    cause = models.CharField(_("cause"), max_length=40)
+    detail = models.TextField(_("detail"), blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ("proposal", "reviewer", "created_at")
+        verbose_name = _("conflict of interest")
+        verbose_name_plural = _("conflicts of interest")
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "reviewer", "source", "cause"], name="conflict_unique_cause")
+        ]
+        indexes = [models.Index(fields=["reviewer", "proposal"], name="conflict_reviewer_idx")]
+
+    def __str__(self):
+        return f"{self.reviewer} × {self.proposal.reference}: {self.cause}"
+
+
+class AssignmentState(models.TextChoices):
+    INVITED = "invited", _("Invited")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    WITHDRAWN = "withdrawn", _("Withdrawn (conflict)")
+
+
+class Assignment(models.Model):
+    """A reviewer asked to review a proposal, with a due date."""
+
+    panel = models.ForeignKey(Panel, on_delete=models.CASCADE, related_name="assignments")
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="assignments")
+    reviewer = models.ForeignKey(Reviewer, on_delete=models.PROTECT, related_name="assignments")
+    state = models.CharField(_("state"), max_length=10, choices=AssignmentState.choices, default=AssignmentState.INVITED)
+    due_at = models.DateTimeField(_("due"))
+    decline_reason = models.TextField(_("reason for declining"), blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
+    automatic = models.BooleanField(_("made by automatic assignment"), default=False)
+
+    class Meta:
+        ordering = ("due_at", "id")
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        constraints = [models.UniqueConstraint(fields=["proposal", "reviewer"], name="assignment_once_per_reviewer")]
+        indexes = [models.Index(fields=["reviewer", "state"], name="assignment_reviewer_state_idx")]
+
+    def __str__(self):
+        return f"{self.reviewer} → {self.proposal.reference}"
+
+
+class Recommendation(models.TextChoices):
+    FUND = "fund", _("Fund")
+    RESERVE = "reserve", _("Reserve list")
+    REJECT = "reject", _("Reject")
+
+
+class ReviewState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+
+
+class Review(models.Model):
+    """One reviewer's evaluation of one proposal: a score and comment per criterion, and the comments."""
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.PROTECT, related_name="review")
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="reviews")
+    reviewer = models.ForeignKey(Reviewer, on_delete=models.PROTECT, related_name="reviews")
+    state = models.CharField(_("state"), max_length=10, choices=ReviewState.choices, default=ReviewState.DRAFT)
+    lock_version = models.PositiveIntegerField(default=1, editable=False)
+    comment_for_pi = models.TextField(_("comment for the PI"), blank=True)
+    confidential_comment = models.TextField(
+        _("confidential comment for the panel"), blank=True, help_text=_("Never shown to the PI.")
+    )
+    recommendation = models.CharField(_("recommendation"), max_length=10, choices=Recommendation.choices, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("last saved at"))
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("proposal", "reviewer")
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+        constraints = [models.UniqueConstraint(fields=["reviewer", "proposal"], name="review_once_per_reviewer")]
+
+    def __str__(self):
+        return f"{self.reviewer} on {self.proposal.reference}"
+
+
+class Score(models.Model):
+    """A score for one criterion. ``max_score`` is copied from the criterion so the database itself can
+    check the range and the half-point step on every row."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="scores")
+    score = models.DecimalField(_("score"), max_digits=4, decimal_places=1, null=True, blank=True)
+    max_score = models.DecimalField(max_digits=4, decimal_places=1, editable=False)
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        ordering = ("criterion__position",)
+        verbose_name = _("score")
+        verbose_name_plural = _("scores")
+        constraints = [
+            models.UniqueConstraint(fields=["review", "criterion"], name="score_once_per_criterion"),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | (Q(score__gte=0) & Q(score__lte=F("max_score"))),
+                name="score_in_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.criterion}: {self.score}"
+
+
+class PanelRecommendation(models.Model):
+    """The officer's consensus, rank and recommendation for one proposal. The consensus summary becomes
+    the evaluation summary sent to the PI."""
+
+    proposal = models.OneToOneField(Proposal, on_delete=models.CASCADE, related_name="panel_recommendation")
+    panel = models.ForeignKey(Panel, on_delete=models.CASCADE, related_name="recommendations")
+    consensus = models.TextField(_("consensus summary (sent to the PI)"), blank=True)
+    rank = models.PositiveIntegerField(_("rank"), null=True, blank=True)
+    recommendation = models.CharField(_("recommendation"), max_length=10, choices=Recommendation.choices, blank=True)
+    proposed_amount = models.DecimalField(
+        _("proposed amount (€)"), max_digits=9, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    updated_at = models.DateTimeField(_("updated at"))
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ("panel", "rank")
+        verbose_name = _("panel recommendation")
+        verbose_name_plural = _("panel recommendations")
+        constraints = [
+            models.UniqueConstraint(fields=["panel", "rank"], name="recommendation_rank_unique"),
+            models.CheckConstraint(condition=Q(proposed_amount__isnull=True) | Q(proposed_amount__gte=0),
+                                   name="recommendation_amount_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.proposal.reference}: {self.recommendation}"
+
+
+class DecisionOutcome(models.TextChoices):
+    SELECTED = "selected", _("Selected")
+    RESERVE = "reserve", _("Reserve list")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Decision(models.Model):
+    """The directorate's final decision on a proposal, and when its mail went out."""
+
+    proposal = models.OneToOneField(Proposal, on_delete=models.PROTECT, related_name="decision")
+    outcome = models.CharField(_("outcome"), max_length=10, choices=DecisionOutcome.choices)
+    amount = models.DecimalField(_("amount (€)"), max_digits=9, decimal_places=2, null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    notified_at = models.DateTimeField(_("mail sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("-decided_at",)
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(outcome="selected") & Q(amount__isnull=False) & Q(amount__gt=0)) | ~Q(outcome="selected"),
+                name="decision_selected_has_amount",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.proposal.reference}: {self.outcome}"

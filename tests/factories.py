@@ -31,9 +31,32 @@ class UserFactory(factory.django.DjangoModelFactory):
             EmailAddress.objects.get_or_create(user=self, email=self.email, defaults={"verified": True, "primary": True})
 
 
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def activate_totp(user, secret: str = TOTP_SECRET) -> None:
+    """Give a user a TOTP authenticator, as reviewers, officers and staff must have (iea.mfa)."""
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    TOTP.activate(user, secret)
+
+
+def totp_code(secret: str = TOTP_SECRET) -> str:
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
+
+    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
+
+
 class StaffFactory(UserFactory):
+    """Directorate staff, with two-factor authentication set up (``mfa=False`` for a user without)."""
+
     is_staff = True
     is_superuser = True
+
+    @factory.post_generation
+    def mfa(self, create, extracted, **kwargs):
+        if create and extracted is not False:
+            activate_totp(self)
 
 
 class InstituteFactory(factory.django.DjangoModelFactory):

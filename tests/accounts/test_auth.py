@@ -84,3 +84,28 @@ def test_language_switch_is_remembered_for_mail(client, pi):
     client.post(reverse("set_language"), {"language": "fr", "next": "/"})
     pi.refresh_from_db()
     assert pi.language == "fr"
+
+
+def test_staff_without_two_factor_are_sent_to_set_it_up(client):
+    from tests.factories import StaffFactory, activate_totp
+
+    staff = StaffFactory(email="nomfa@example.org", mfa=False)
+    client.force_login(staff)
+    for url in ("/admin/", "/admin/calls/call/"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/2fa/totp/activate/")
+    activate_totp(staff)
+    assert client.get("/admin/").status_code == 200
+
+
+def test_sign_in_asks_for_the_code_once_two_factor_is_on(client):
+    from tests.factories import StaffFactory, totp_code
+
+    StaffFactory(email="mfa@example.org")
+    response = client.post(reverse("account_login"), {"login": "mfa@example.org", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/2fa/authenticate/"
+    assert client.get("/admin/").status_code == 302  # not signed in until the code is given
+    client.post("/accounts/2fa/authenticate/", {"code": totp_code()})
+    assert client.get("/admin/").status_code == 200

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from calls.models import Call, CallDeadlineChange, CallState
 from iea.audit.models import AuditEntry
-from tests.factories import PASSWORD, CallFactory, StaffFactory
+from tests.factories import PASSWORD, CallFactory, StaffFactory, totp_code
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -27,6 +27,10 @@ def test_staff_opens_and_extends_a_call(live_server, page, settings):
     page.fill("input[name=login]", staff.email)
     page.fill("input[name=password]", PASSWORD)
     page.locator("form button[type=submit]").last.click()
+    # Staff have two-factor authentication: allauth asks for the current code.
+    page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
+    page.fill("input[name=code]", totp_code())
+    page.locator("input[name=code]").press("Enter")
     page.wait_for_url(re.compile(r"/admin/$"))
 
     page.goto(f"{base}/admin/calls/call/")

@@ -10,7 +10,7 @@ from django.utils import timezone
 from calls.domain import default_window
 from calls.models import Call, CallDeadlineChange, CallState, Criterion, InstitutePriority
 from iea.audit.models import AuditEntry
-from tests.factories import CallFactory, InstituteFactory, UnitFactory, UserFactory
+from tests.factories import CallFactory, InstituteFactory, UnitFactory, UserFactory, activate_totp
 
 PARIS = ZoneInfo("Europe/Paris")
 pytestmark = pytest.mark.django_db
@@ -95,6 +95,7 @@ def test_non_staff_are_sent_to_the_admin_login_and_nothing_changes(client, pi, w
 
 def test_staff_without_change_permission_cannot_use_the_call_pages(client):
     clerk = UserFactory(email="clerk@cnrs.example.fr", is_staff=True)
+    activate_totp(clerk)
     client.force_login(clerk)
     call = CallFactory()
     before = snapshot()

@@ -1,0 +1,132 @@
+"""Who may see what in the review: named predicates and the querysets that match them.
+
+The one rule behind every view, download, export and API endpoint of the review:
+- a reviewer sees a proposal while an assignment of theirs is open (invited: title, abstract and teams
+  only; accepted: everything) and no conflict of interest exists between them and the proposal;
+- an officer sees every proposal of their panel (call × institute), except where they are in conflict;
+- directorate staff see everything.
+A conflict is looked up on every request, so declaring one removes access on the next request.
+Reviewers, officers and staff must have two-factor authentication before they see any proposal:
+``iea.mfa.mfa_required``.
+"""
+
+import rules
+from django.db.models import Exists, OuterRef, Q
+
+from proposals.rules import is_directorate
+
+from .models import Assignment, AssignmentState, Conflict, Panel, Review, ReviewState
+
+OPEN_ASSIGNMENT_STATES = [AssignmentState.INVITED, AssignmentState.ACCEPTED]
+
+
+def _conflicted(user, proposal) -> bool:
+    return Conflict.objects.filter(proposal=proposal, reviewer__user=user).exists()
+
+
+@rules.predicate
+def is_conflicted(user, proposal) -> bool:
+    return user.is_authenticated and proposal is not None and _conflicted(user, proposal)
+
+
+@rules.predicate
+def is_invited_reviewer(user, proposal) -> bool:
+    """An open assignment (invited or accepted) and no conflict: may see title, abstract and teams."""
+    if not user.is_authenticated or proposal is None:
+        return False
+    return (
+        Assignment.objects.filter(proposal=proposal, reviewer__user=user, reviewer__active=True,
+                                  state__in=OPEN_ASSIGNMENT_STATES).exists()
+        and not _conflicted(user, proposal)
+    )
+
+
+@rules.predicate
+def is_reviewing(user, proposal) -> bool:
+    """An accepted assignment and no conflict: may read the whole proposal, its letter, and review it."""
+    if not user.is_authenticated or proposal is None:
+        return False
+    return (
+        Assignment.objects.filter(proposal=proposal, reviewer__user=user, reviewer__active=True,
+                                  state=AssignmentState.ACCEPTED).exists()
+        and not _conflicted(user, proposal)
+    )
+
+
+@rules.predicate
+def has_submitted_own_review(user, proposal) -> bool:
+    return user.is_authenticated and Review.objects.filter(
+        proposal=proposal, reviewer__user=user, state=ReviewState.SUBMITTED
+    ).exists()
+
+
+def panel_of(proposal) -> Panel | None:
+    institute = proposal.institute
+    if institute is None:
+        return None
+    return Panel.objects.filter(call_id=proposal.call_id, institute=institute).first()
+
+
+@rules.predicate
+def is_panel_officer(user, proposal) -> bool:
+    """An officer of the proposal's panel who is not in conflict with it."""
+    if not user.is_authenticated or proposal is None:
+        return False
+    panel = panel_of(proposal)
+    return panel is not None and panel.officers.filter(pk=user.pk).exists() and not _conflicted(user, proposal)
+
+
+@rules.predicate
+def is_officer_of_panel(user, panel) -> bool:
+    return user.is_authenticated and panel is not None and panel.officers.filter(pk=user.pk).exists()
+
+
+can_see_invitation = is_invited_reviewer | is_panel_officer | is_directorate
+can_read_for_review = is_reviewing | is_panel_officer | is_directorate
+can_review = is_reviewing
+can_read_other_reviews = (is_reviewing & has_submitted_own_review) | is_panel_officer | is_directorate
+can_manage_panel = is_officer_of_panel | is_directorate
+
+rules.add_perm("reviews.see_invitation", can_see_invitation)
+rules.add_perm("reviews.read_proposal", can_read_for_review)
+rules.add_perm("reviews.review", can_review)
+rules.add_perm("reviews.read_other_reviews", can_read_other_reviews)
+rules.add_perm("reviews.manage_panel", can_manage_panel)
+
+
+def not_conflicted(queryset, user, proposal_field: str = "pk"):
+    """Drop the proposals (or rows pointing to them) the user is in conflict with."""
+    return queryset.exclude(
+        Exists(Conflict.objects.filter(proposal_id=OuterRef(proposal_field), reviewer__user=user))
+    )
+
+
+def panels_for(user, queryset=None):
+    """The panels a user runs (staff: all)."""
+    queryset = queryset if queryset is not None else Panel.objects.all()
+    if not user.is_authenticated:
+        return queryset.none()
+    if is_directorate(user):
+        return queryset
+    return queryset.filter(officers=user)
+
+
+def assignments_for(user, queryset=None):
+    """A reviewer's open assignments, never those in conflict (same rule as ``is_invited_reviewer``)."""
+    queryset = queryset if queryset is not None else Assignment.objects.all()
+    if not user.is_authenticated:
+        return queryset.none()
+    queryset = queryset.filter(reviewer__user=user, reviewer__active=True, state__in=OPEN_ASSIGNMENT_STATES)
+    return not_conflicted(queryset, user, "proposal_id")
+
+
+def panel_proposals(panel, user, queryset=None):
+    """The proposals of a panel that this user may see as officer or staff (own conflicts excluded)."""
+    from proposals.models import Proposal
+
+    queryset = queryset if queryset is not None else Proposal.objects.all()
+    queryset = queryset.filter(call_id=panel.call_id).filter(
+        Q(evaluating_institute_id=panel.institute_id)
+        | Q(evaluating_institute__isnull=True, unit__main_institute_id=panel.institute_id)
+    )
+    return not_conflicted(queryset, user)
