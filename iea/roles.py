@@ -29,13 +29,14 @@ def user_roles(user) -> Roles:
     from django.db.models import Exists, OuterRef
 
     from calls.models import Institute, Unit
-    from reviews.models import Reviewer
+    from reviews.models import Panel, Reviewer
 
     row = (
         get_user_model()
         .objects.filter(pk=user.pk)
         .annotate(
-            is_officer=Exists(Institute.officers.through.objects.filter(user_id=OuterRef("pk"))),
+            is_officer=Exists(Institute.officers.through.objects.filter(user_id=OuterRef("pk")))
+            | Exists(Panel.officers.through.objects.filter(user_id=OuterRef("pk"))),
             is_reviewer=Exists(Reviewer.objects.filter(user_id=OuterRef("pk"), active=True)),
             is_unit_manager=Exists(Unit.managers.through.objects.filter(user_id=OuterRef("pk"))),
         )

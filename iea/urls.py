@@ -18,5 +18,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("calls.urls")),
     path("proposals/", include("proposals.urls")),
+    path("review/", include("reviews.urls_reviewer")),
+    path("panels/", include("reviews.urls_officer")),
     path("styleguide/", TemplateView.as_view(template_name="components/styleguide.html"), name="styleguide"),
 ]

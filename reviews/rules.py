@@ -129,4 +129,6 @@ def panel_proposals(panel, user, queryset=None):
         Q(evaluating_institute_id=panel.institute_id)
         | Q(evaluating_institute__isnull=True, unit__main_institute_id=panel.institute_id)
     )
+    if user is None:  # the system itself (automatic assignment): the whole panel
+        return queryset
     return not_conflicted(queryset, user)

@@ -1,0 +1,106 @@
+"""Who reviews what: manual assignment by the officer, the reviewer's answer, and the panel's setup.
+
+Automatic assignment (the min-cost flow) lives in ``reviews.domain.matching``.
+"""
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from iea.audit.domain import audit_record
+from proposals.models import Proposal, ProposalState
+
+from ..models import Assignment, AssignmentState, Panel, Reviewer
+from ..rules import panel_proposals
+from .conflicts import cause_label, conflicts_record_detected
+
+# Proposals that can be given to reviewers: screened eligible, or already in review.
+REVIEWABLE_STATES = [ProposalState.ELIGIBLE, ProposalState.IN_REVIEW]
+
+
+def panel_get_or_create(*, call, institute, now: dt.datetime, user=None) -> Panel:
+    """The panel of a call in an institute; a new one starts with the institute's officers."""
+    panel, created = Panel.objects.get_or_create(
+        call=call, institute=institute, defaults={"reviews_per_proposal": call.reviews_per_proposal}
+    )
+    if created:
+        panel.officers.set(institute.officers.all())
+        audit_record(actor=user, target=panel, action="panel.create", now=now)
+    return panel
+
+
+def default_due_at(panel: Panel, now: dt.datetime) -> dt.datetime:
+    return panel.review_due_at or now + dt.timedelta(days=21)
+
+
+def assignment_create(
+    *, panel: Panel, proposal: Proposal, reviewer: Reviewer, user, now: dt.datetime, due_at: dt.datetime | None = None,
+    automatic: bool = False,
+) -> Assignment:
+    """Ask a reviewer of the institute's pool to review an eligible proposal of the panel.
+
+    Conflicts are detected first; a conflicted reviewer is refused with the cause. Moves the proposal
+    from eligible to in review. The reviewer is mailed the title, abstract and teams.
+    """
+    if reviewer.institute_id != panel.institute_id or not reviewer.active:
+        raise ValidationError(_("This reviewer is not in the institute's active pool."), code="not_in_pool")
+    with transaction.atomic():
+        locked = Proposal.objects.select_for_update(of=("self",)).select_related("unit").get(pk=proposal.pk)
+        if not panel_proposals(panel, None).filter(pk=locked.pk).exists():
+            raise ValidationError(_("This proposal is not evaluated by this panel."), code="wrong_panel")
+        if locked.state not in REVIEWABLE_STATES:
+            raise ValidationError(
+                _("Only eligible proposals go to review; this one is %(state)s.") % {"state": locked.get_state_display().lower()},
+                code="not_eligible",
+            )
+        conflicts = conflicts_record_detected(proposal=locked, reviewer=reviewer, now=now)
+        if conflicts or reviewer.conflicts.filter(proposal=locked).exists():
+            causes = ", ".join(cause_label(c.cause) for c in reviewer.conflicts.filter(proposal=locked))
+            raise ValidationError(
+                _("%(reviewer)s cannot review this proposal: %(causes)s.") % {"reviewer": reviewer.user, "causes": causes},
+                code="conflict",
+            )
+        try:
+            with transaction.atomic():
+                assignment = Assignment.objects.create(
+                    panel=panel, proposal=locked, reviewer=reviewer, due_at=due_at or default_due_at(panel, now),
+                    created_at=now, created_by=user, automatic=automatic,
+                )
+        except IntegrityError:
+            raise ValidationError(_("This reviewer was already asked to review this proposal."), code="duplicate") from None
+        if locked.state == ProposalState.ELIGIBLE:
+            locked.state = ProposalState.IN_REVIEW
+            locked.save(update_fields=["state"])
+            audit_record(actor=user, target=locked, action="proposal.review_start", now=now,
+                         from_state=ProposalState.ELIGIBLE, to_state=ProposalState.IN_REVIEW)
+        audit_record(actor=user, target=locked, action="review.assign", now=now,
+                     data={"reviewer": reviewer.pk, "assignment": assignment.pk, "automatic": automatic})
+        from ..tasks import send_assignment_invitation
+
+        send_assignment_invitation.delay_on_commit(assignment.pk)
+    return assignment
+
+
+def assignment_respond(*, assignment_id: int, user, accept: bool, reason: str = "", now: dt.datetime) -> Assignment:
+    """The reviewer accepts or declines (with a reason) an invitation."""
+    with transaction.atomic():
+        assignment = Assignment.objects.select_for_update().select_related("reviewer").get(pk=assignment_id)
+        if assignment.reviewer.user_id != user.pk:
+            raise ValidationError(_("This invitation is not yours."), code="forbidden")
+        if assignment.state != AssignmentState.INVITED:
+            raise ValidationError(
+                _("This invitation was already answered (%(state)s).") % {"state": assignment.get_state_display().lower()},
+                code="answered",
+            )
+        if not accept and not (reason or "").strip():
+            raise ValidationError(_("Say briefly why you decline, so the officer can find someone else."), code="reason")
+        before = assignment.state
+        assignment.state = AssignmentState.ACCEPTED if accept else AssignmentState.DECLINED
+        assignment.decline_reason = "" if accept else reason.strip()
+        assignment.responded_at = now
+        assignment.save(update_fields=["state", "decline_reason", "responded_at"])
+        audit_record(actor=user, target=assignment, action="review.accept" if accept else "review.decline", now=now,
+                     from_state=before, to_state=assignment.state, reason=assignment.decline_reason)
+    return assignment

@@ -1,0 +1,1 @@
+"""The institute officer's panel pages."""
