@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 UV := .tools/bin/uv
 export DJANGO_SETTINGS_MODULE := iea.settings
 
-.PHONY: install run test test-sqlite test-postgres lint messages check-messages clean
+.PHONY: install run test lint messages totp clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -39,6 +39,10 @@ lint: install
 messages: install
 	$(PY) manage.py makemessages -l fr --ignore=.venv --ignore=.tools --ignore=var --no-obsolete
 	$(PY) manage.py makemessages -l fr -d djangojs --ignore=.venv --ignore=.tools --ignore=var --ignore=static/vendor --no-obsolete
+
+# The current two-factor code of the demo's reviewer, officer and staff.
+totp: install
+	@$(PY) manage.py demo_totp
 
 clean:
 	rm -rf $(VENV) .tools var

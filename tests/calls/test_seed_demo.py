@@ -221,3 +221,23 @@ def test_seed_demo_sends_the_mails_of_the_domain_once_committed(django_capture_o
         "pi3@demo.iea.localhost", "k.watanabe@tohoku.example.jp", "pi3@demo.iea.localhost",  # + withdrawal
         "dfuentes@uchile.example.cl",  # invitation to upload the letter
     ])
+
+
+@pytest.mark.django_db
+def test_demo_reviewer_officer_and_staff_have_two_factor_and_the_printed_code_works():
+    import io
+
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+    from django.contrib.auth import get_user_model
+
+    call_command("seed_demo", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("demo_totp", stdout=out)
+    code = out.getvalue().strip()
+    users = get_user_model().objects.filter(email__in=[
+        "reviewer@demo.iea.localhost", "officer@demo.iea.localhost", "staff@demo.iea.localhost"])
+    for user in users:
+        authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+        assert TOTP(authenticator).validate_code(code) is True
+    assert not Authenticator.objects.filter(user__email="pi@demo.iea.localhost").exists()

@@ -59,6 +59,10 @@ from proposals.models import (
 from reviews.models import Reviewer
 
 PASSWORD = "demo-password-2027"  # noqa: S105 - a demo login, printed on purpose
+# Reviewers, officers and staff must use two-factor authentication: the demo gives them this TOTP
+# secret, so `manage.py demo_totp` (or any authenticator app) makes their codes.
+DEMO_TOTP_SECRET = "IEADEMOIEADEMOIEADEMOIEADEMOTOTP"  # noqa: S105 - demo only, printed on purpose
+TOTP_ROLES = ("reviewer", "officer", "staff")
 PAST_YEAR = 2026
 OPEN_YEAR = 2027
 
@@ -258,6 +262,8 @@ class Command(BaseCommand):
 
     def ensure_users(self) -> dict:
         from allauth.account.models import EmailAddress
+        from allauth.mfa.models import Authenticator
+        from allauth.mfa.totp.internal.auth import TOTP
 
         User = get_user_model()
         users, created_count = {}, 0
@@ -275,6 +281,8 @@ class Command(BaseCommand):
                 address.verified = address.primary = True
                 address.save(update_fields=["verified", "primary"])
             users[key] = user
+            if key in TOTP_ROLES and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+                TOTP.activate(user, DEMO_TOTP_SECRET)
         self.say(f"Users: {created_count} created, {len(USERS) - created_count} already present.")
         return users
 
@@ -569,6 +577,9 @@ class Command(BaseCommand):
             f"{'role':<{width_role}}   {'e-mail':<{width_email}}   password",
             f"{'-' * width_role}   {'-' * width_email}   {'-' * len(PASSWORD)}",
             *(f"{role:<{width_role}}   {email:<{width_email}}   {PASSWORD}" for _key, email, _n, _l, _s, role in USERS),
+            "",
+            "Reviewer, officer and staff sign in with a two-factor code: get the current one with",
+            "  make totp        (or add the secret " + DEMO_TOTP_SECRET + " to an authenticator app)",
             "=" * (width_role + width_email + len(PASSWORD) + 6),
             "",
         ]
