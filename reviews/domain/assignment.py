@@ -46,6 +46,12 @@ def assignment_create(
     """
     if reviewer.institute_id != panel.institute_id or not reviewer.active:
         raise ValidationError(_("This reviewer is not in the institute's active pool."), code="not_in_pool")
+    # Detected conflicts are kept even when the assignment is refused, so the officer sees them.
+    with transaction.atomic():
+        conflicts_record_detected(
+            proposal=Proposal.objects.select_related("unit").prefetch_related("team").get(pk=proposal.pk),
+            reviewer=reviewer, now=now,
+        )
     with transaction.atomic():
         locked = Proposal.objects.select_for_update(of=("self",)).select_related("unit").get(pk=proposal.pk)
         if not panel_proposals(panel, None).filter(pk=locked.pk).exists():
@@ -55,8 +61,7 @@ def assignment_create(
                 _("Only eligible proposals go to review; this one is %(state)s.") % {"state": locked.get_state_display().lower()},
                 code="not_eligible",
             )
-        conflicts = conflicts_record_detected(proposal=locked, reviewer=reviewer, now=now)
-        if conflicts or reviewer.conflicts.filter(proposal=locked).exists():
+        if reviewer.conflicts.filter(proposal=locked).exists():
             causes = ", ".join(cause_label(c.cause) for c in reviewer.conflicts.filter(proposal=locked))
             raise ValidationError(
                 _("%(reviewer)s cannot review this proposal: %(causes)s.") % {"reviewer": reviewer.user, "causes": causes},

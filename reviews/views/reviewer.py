@@ -1,1 +1,345 @@
-"""The reviewer's pages."""
+"""The reviewer's pages: the list of assignments, the invitation, the proposal as submitted, the review.
+
+Access is decided by ``reviews.rules`` only: an assignment is found through ``assignments_for`` (open and
+not in conflict), and the proposal, its letter and the review need ``is_reviewing`` (accepted, not in
+conflict). Anything else is a 404, so a proposal's existence is not revealed. The rules are asked on
+every request: declaring a conflict removes access on the next one. Every page needs two-factor
+authentication (``iea.mfa``). Changes go through ``reviews.domain``; no view decides a rule itself.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Prefetch, Subquery
+from django.db.models.fields.json import KT
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from iea.mfa import mfa_required
+from proposals.models import ProposalVersion
+
+from ..domain import scoring
+from ..domain.assignment import assignment_respond
+from ..domain.conflicts import conflict_declare
+from ..forms_reviewer import ConflictForm, DeclineForm, ReviewForm
+from ..models import Conflict, Review, ReviewState, Score
+from ..rules import assignments_for, can_read_other_reviews, is_reviewing
+
+
+def _assignment_for(request, pk, *, reviewing=False):
+    """The user's open, non-conflicted assignment; with ``reviewing`` also accepted (``is_reviewing``)."""
+    queryset = assignments_for(request.user).select_related(
+        "reviewer", "panel__institute", "proposal__call", "proposal__pi"
+    )
+    assignment = get_object_or_404(queryset, pk=pk)
+    if reviewing and not is_reviewing(request.user, assignment.proposal):
+        raise Http404
+    return assignment
+
+
+def _material(assignment):
+    material = scoring.review_material(assignment.proposal)
+    if material is None:
+        raise Http404
+    return material
+
+
+def _refuse(request, error: ValidationError):
+    for message in error.messages:
+        messages.error(request, message)
+
+
+def _submitted(field: str):
+    """The value of one field of the last submitted version, as a subquery on an assignment."""
+    return Subquery(
+        ProposalVersion.objects.filter(proposal_id=OuterRef("proposal_id"))
+        .order_by("-number")
+        .annotate(value=KT(f"content__{field}"))
+        .values("value")[:1]
+    )
+
+
+# --- The list ---------------------------------------------------------------------------------------------
+
+
+@login_required
+@mfa_required
+@require_GET
+def assignments(request):
+    """My reviews: open assignments with the proposal as submitted, the due date and where each stands.
+    One query for the list, whatever its length."""
+    now = timezone.now()
+    rows = list(
+        assignments_for(request.user)
+        .select_related("panel__institute", "proposal", "review")
+        .annotate(submitted_title=_submitted("title"), submitted_acronym=_submitted("acronym"))
+        .order_by("due_at", "pk")
+    )
+    for row in rows:
+        row.own_review = getattr(row, "review", None)
+        row.overdue = row.due_at <= now
+    return TemplateResponse(request, "reviews/reviewer/assignments.html", {"assignments": rows, "now": now})
+
+
+# --- The invitation ---------------------------------------------------------------------------------------
+
+
+def _invitation_page(request, assignment, *, decline_form=None, conflict_form=None, status=200):
+    return TemplateResponse(request, "reviews/reviewer/invitation.html", {
+        "assignment": assignment,
+        "proposal": assignment.proposal,
+        "material": _material(assignment),
+        "decline_form": decline_form or DeclineForm(),
+        "conflict_form": conflict_form or ConflictForm(),
+        "now": timezone.now(),
+    }, status=status)
+
+
+@login_required
+@mfa_required
+@require_GET
+def invitation(request, pk):
+    """What an invited reviewer may see: title, abstract, keywords and the teams, for the conflict check."""
+    return _invitation_page(request, _assignment_for(request, pk))
+
+
+@login_required
+@mfa_required
+@require_POST
+def accept(request, pk):
+    assignment = _assignment_for(request, pk)
+    try:
+        assignment_respond(assignment_id=assignment.pk, user=request.user, accept=True, now=timezone.now())
+    except ValidationError as error:
+        _refuse(request, error)
+        return redirect("reviewer:invitation", pk=assignment.pk)
+    messages.success(request, _("Thank you: you accepted to review %(reference)s.") % {
+        "reference": assignment.proposal.reference})
+    return redirect("reviewer:review", pk=assignment.pk)
+
+
+@login_required
+@mfa_required
+@require_POST
+def decline(request, pk):
+    assignment = _assignment_for(request, pk)
+    form = DeclineForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Not declined: say briefly why you decline."))
+        return _invitation_page(request, assignment, decline_form=form, status=400)
+    try:
+        assignment_respond(assignment_id=assignment.pk, user=request.user, accept=False,
+                           reason=form.cleaned_data["reason"], now=timezone.now())
+    except ValidationError as error:
+        _refuse(request, error)
+        return redirect("reviewer:invitation", pk=assignment.pk)
+    messages.success(request, _("You declined to review %(reference)s. The officer has your reason.") % {
+        "reference": assignment.proposal.reference})
+    return redirect("reviewer:assignments")
+
+
+@login_required
+@mfa_required
+@require_POST
+def declare_conflict(request, pk):
+    """The reviewer declares a conflict of interest: access to the proposal ends with this request."""
+    assignment = _assignment_for(request, pk)
+    form = ConflictForm(request.POST)
+    if not form.is_valid():
+        return _invitation_page(request, assignment, conflict_form=form, status=400)
+    try:
+        conflict_declare(proposal_id=assignment.proposal_id, reviewer=assignment.reviewer, user=request.user,
+                         reason=form.cleaned_data["reason"], now=timezone.now())
+    except ValidationError as error:
+        _refuse(request, error)
+        return redirect("reviewer:invitation", pk=assignment.pk)
+    messages.success(request, _("You declared a conflict of interest with %(reference)s. The proposal is no longer "
+                                "available to you, and the officer will find another reviewer.") % {
+        "reference": assignment.proposal.reference})
+    return redirect("reviewer:assignments")
+
+
+# --- The proposal as submitted ----------------------------------------------------------------------------
+
+
+@login_required
+@mfa_required
+@require_GET
+def proposal(request, pk):
+    """The whole proposal as last submitted (the frozen version), for an accepted assignment."""
+    assignment = _assignment_for(request, pk, reviewing=True)
+    return TemplateResponse(request, "reviews/reviewer/proposal.html", {
+        "assignment": assignment, "proposal": assignment.proposal, "material": _material(assignment),
+    })
+
+
+@login_required
+@mfa_required
+@require_GET
+def letter(request, pk):
+    """The support letter of the submitted version, as an attachment (never rendered inline)."""
+    assignment = _assignment_for(request, pk, reviewing=True)
+    version = _material(assignment).version
+    response = FileResponse(
+        version.letter.file.open("rb"), as_attachment=True, content_type="application/pdf",
+        filename=f"support-letter-{assignment.proposal.reference}.pdf",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- The review -------------------------------------------------------------------------------------------
+
+
+def _open(request, assignment):
+    try:
+        review = scoring.review_open(assignment_id=assignment.pk, user=request.user, now=timezone.now())
+    except ValidationError:
+        raise Http404 from None
+    return review
+
+
+def _scores(review):
+    return list(review.scores.select_related("criterion").order_by("criterion__position"))
+
+
+def _fresh_form(review):
+    return ReviewForm(review=review, scores=_scores(review))
+
+
+def _bound_form(request, review):
+    return ReviewForm(request.POST, review=review, scores=_scores(review))
+
+
+def _other_reviews(request, assignment, review):
+    """The other submitted reviews of the proposal, by reviewers not in conflict with it — only when
+    ``can_read_other_reviews`` holds (for a reviewer: after submitting their own)."""
+    if not can_read_other_reviews(request.user, assignment.proposal):
+        return None
+    return list(
+        Review.objects.filter(proposal_id=assignment.proposal_id, state=ReviewState.SUBMITTED)
+        .exclude(pk=review.pk)
+        .exclude(Exists(Conflict.objects.filter(proposal_id=OuterRef("proposal_id"), reviewer_id=OuterRef("reviewer_id"))))
+        .select_related("reviewer__user")
+        .prefetch_related(Prefetch("scores", Score.objects.select_related("criterion").order_by("criterion__position")))
+        .order_by("submitted_at", "pk")
+    )
+
+
+def _review_page(request, assignment, review, form, *, conflict=None, status=200):
+    submitted = review.state == ReviewState.SUBMITTED
+    return TemplateResponse(request, "reviews/reviewer/review.html", {
+        "assignment": assignment,
+        "proposal": assignment.proposal,
+        "material": _material(assignment),
+        "review": review,
+        "form": None if submitted else form,
+        "scores": _scores(review) if submitted else None,
+        "missing": [] if submitted else scoring.review_missing(review),
+        "others": _other_reviews(request, assignment, review) if submitted else None,
+        "conflict": conflict,
+        "now": timezone.now(),
+    }, status=status)
+
+
+def _save(request, review, form, *, now):
+    """Run the domain save for a valid form. Returns (result, error)."""
+    lock_version = form.cleaned_data["lock_version"]
+    overwrite = request.POST.get("overwrite_version", "")
+    if overwrite.isdigit():
+        # The user saw the conflict and chose to replace the other window's version with theirs.
+        lock_version = int(overwrite)
+    try:
+        result = scoring.review_save_draft(
+            review_id=review.pk, user=request.user, data=form.draft_data(), scores=form.score_data(),
+            lock_version=lock_version, now=now,
+        )
+    except ValidationError as error:
+        return None, error
+    return result, None
+
+
+def _conflict(result, form):
+    labels = [str(form.fields[name].label) for name in result.conflicting_fields]
+    by_id = {score.criterion_id: score.criterion for score in form.scores}
+    labels += [str(by_id[cid].label) for cid in result.conflicting_criteria if cid in by_id]
+    return {"at": result.conflict_at, "fields": labels, "current_version": result.review.lock_version}
+
+
+@login_required
+@mfa_required
+def review(request, pk):
+    """The review form. Works without JavaScript (Save and Submit post here); with htmx it also autosaves.
+    Once submitted: read-only, with the other reviews of the proposal."""
+    assignment = _assignment_for(request, pk, reviewing=True)
+    review = _open(request, assignment)
+    if request.method != "POST":
+        return _review_page(request, assignment, review, _fresh_form(review))
+    now = timezone.now()
+    if review.state == ReviewState.SUBMITTED:
+        messages.info(request, _("This review is already submitted."))
+        return redirect("reviewer:review", pk=assignment.pk)
+    form = _bound_form(request, review)
+    if not form.is_valid():
+        messages.error(request, _("Not saved: correct the fields marked below."))
+        return _review_page(request, assignment, review, form, status=400)
+    result, error = _save(request, review, form, now=now)
+    if error is not None:
+        _refuse(request, error)
+        return redirect("reviewer:review", pk=assignment.pk)
+    if not result.saved:
+        return _review_page(request, assignment, result.review, form, conflict=_conflict(result, form), status=409)
+    if request.POST.get("action") != "submit":
+        messages.success(request, _("Saved at %(time)s.") % {
+            "time": timezone.localtime(result.review.updated_at).strftime("%H:%M")})
+        return redirect("reviewer:review", pk=assignment.pk)
+    try:
+        scoring.review_submit(review_id=review.pk, user=request.user, now=now)
+    except ValidationError as error:
+        messages.error(request, _("Saved, but not submitted yet. Still missing:"))
+        _refuse(request, error)
+        return redirect("reviewer:review", pk=assignment.pk)
+    messages.success(request, _("Your review is submitted. Thank you."))
+    return redirect("reviewer:review", pk=assignment.pk)
+
+
+@login_required
+@mfa_required
+@require_POST
+def review_autosave(request, pk):
+    """htmx endpoint: saves the form and answers with out-of-band fragments only (indicator, field errors,
+    lock version, conflict banner, what is missing), so what the user is typing is never replaced."""
+    assignment = _assignment_for(request, pk, reviewing=True)
+    review = _open(request, assignment)
+    now = timezone.now()
+    form = _bound_form(request, review)
+    context = {"form": form, "review": review, "assignment": assignment, "conflict": None, "error": None,
+               "saved_at": None}
+    status = 200
+    if form.is_valid():
+        result, error = _save(request, review, form, now=now)
+        if error is not None:
+            context["error"] = " ".join(error.messages)
+            status = 409
+        elif result.saved:
+            context["saved_at"] = result.review.updated_at
+        else:
+            context["conflict"] = _conflict(result, form)
+            status = 409
+    else:
+        context["error"] = _("Not saved: correct the fields marked in red.")
+        status = 400
+    review.refresh_from_db()
+    context.update(
+        review=review,
+        missing=scoring.review_missing(review),
+        field_names=[name for name in form.fields if name != "lock_version"],
+    )
+    # htmx ignores the body of error statuses by default; the client swaps 4xx too (see static/js/app.js).
+    return TemplateResponse(request, "reviews/reviewer/_autosave.html", context, status=status)
+
