@@ -83,12 +83,12 @@ def _now_editable(proposal: Proposal, *, now: dt.datetime) -> None:
     if not call_accepts_submissions(proposal.call, now=now):
         raise ProposalError(
             _("The call closed on %(deadline)s (Paris time); the proposal can no longer be changed.")
-            % {"deadline": _format_paris(call_deadline(proposal.call))},
+            % {"deadline": format_paris(call_deadline(proposal.call))},
             code="closed",
         )
 
 
-def _format_paris(moment: dt.datetime) -> str:
+def format_paris(moment: dt.datetime) -> str:
     from django.utils import timezone
     from django.utils.formats import date_format
 
@@ -306,9 +306,22 @@ class Check:
     detail: str = ""
 
 
-def proposal_checklist(proposal: Proposal, *, now: dt.datetime, letter: SupportLetter | None = None) -> list[Check]:
+_NOT_GIVEN = object()
+
+
+def proposal_checklist(
+    proposal: Proposal, *, now: dt.datetime, letter=_NOT_GIVEN, others_active: int | None = None,
+    as_submitted: bool = False,
+) -> list[Check]:
     """The eligibility rules of domain.md, in the order the PI meets them. ``proposal_submit`` refuses
-    unless every one holds, so the page and the server can never disagree."""
+    unless every one holds, so the page and the server can never disagree; staff's screening asks the
+    same function (``reviews.domain.screening``).
+
+    For many proposals at once, pass what would otherwise be queried: ``letter``, ``others_active``
+    (the PI's other active proposals in the call), and the proposal with its team, budget lines and
+    unit's secondary institutes prefetched. ``as_submitted`` asks the deadline rule of the moment the
+    last version was received instead of ``now`` (screening happens after the deadline).
+    """
     call = proposal.call
     checks: list[Check] = []
     missing = [str(label) for name, label in REQUIRED_FIELDS.items() if not str(getattr(proposal, name) or "").strip()]
@@ -323,7 +336,7 @@ def proposal_checklist(proposal: Proposal, *, now: dt.datetime, letter: SupportL
     ))
     institute_ok = True
     if proposal.unit_id and proposal.evaluating_institute_id:
-        allowed = {proposal.unit.main_institute_id, *proposal.unit.secondary_institutes.values_list("pk", flat=True)}
+        allowed = {proposal.unit.main_institute_id, *(i.pk for i in proposal.unit.secondary_institutes.all())}
         institute_ok = proposal.evaluating_institute_id in allowed
     checks.append(Check(
         "institute", _("The evaluating institute is one of the unit's institutes"), institute_ok,
@@ -346,7 +359,7 @@ def proposal_checklist(proposal: Proposal, *, now: dt.datetime, letter: SupportL
     checks.append(Check(
         "budget", _("The total budget is within the call's bounds"), budget_ok,
         _("The total is %(total)s €; it must be between %(min)s € and %(max)s €.")
-        % {"total": _money(total), "min": _money(call.budget_min), "max": _money(call.budget_max)},
+        % {"total": format_money(total), "min": format_money(call.budget_min), "max": format_money(call.budget_max)},
     ))
     has_partner_side = any(m.side == TeamSide.PARTNER for m in proposal.team.all())
     has_cnrs_side = any(m.side == TeamSide.CNRS for m in proposal.team.all())
@@ -355,28 +368,33 @@ def proposal_checklist(proposal: Proposal, *, now: dt.datetime, letter: SupportL
         "team", _("Both teams have at least one member"), team_ok,
         "" if team_ok else _("Add at least one member on the CNRS side and one on the partner's side."),
     ))
-    letter = letter if letter is not None else current_letter(proposal)
+    letter = current_letter(proposal) if letter is _NOT_GIVEN else letter
     checks.append(Check(
         "letter", _("The partner's support letter is attached (PDF)"), letter is not None,
         "" if letter else _("Upload the letter, or invite the partner to upload it."),
     ))
-    others = (
-        Proposal.objects.filter(call=call, pi_id=proposal.pi_id, state__in=ACTIVE_STATES).exclude(pk=proposal.pk).count()
-    )
-    limit_ok = others < call.max_active_proposals_per_pi
+    if others_active is None:
+        others_active = (
+            Proposal.objects.filter(call=call, pi_id=proposal.pi_id, state__in=ACTIVE_STATES).exclude(pk=proposal.pk).count()
+        )
+    limit_ok = others_active < call.max_active_proposals_per_pi
     checks.append(Check(
         "limit", _("You are within the call's limit of active proposals"), limit_ok,
         "" if limit_ok else _("You already have the most active proposals this call allows."),
     ))
-    open_ok = call_accepts_submissions(call, now=now)
+    if as_submitted:
+        submitted = proposal.submitted_at
+        open_ok = submitted is not None and call.opens_at <= submitted < call_deadline(call)
+    else:
+        open_ok = call_accepts_submissions(call, now=now)
     checks.append(Check(
         "deadline", _("The call accepts submissions"), open_ok,
-        _("Deadline: %(deadline)s (Paris time).") % {"deadline": _format_paris(call_deadline(call))},
+        _("Deadline: %(deadline)s (Paris time).") % {"deadline": format_paris(call_deadline(call))},
     ))
     return checks
 
 
-def _money(amount: Decimal) -> str:
+def format_money(amount: Decimal) -> str:
     from django.contrib.humanize.templatetags.humanize import intcomma
 
     return intcomma(f"{amount:.2f}".rstrip("0").rstrip(".") if amount == amount.to_integral() else f"{amount:.2f}")

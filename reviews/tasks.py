@@ -40,3 +40,4 @@ def send_review_reopened(review_id: int, reason: str) -> None:
             "url": reverse("reviewer:review", kwargs={"pk": review.assignment_id}),
         },
     )
+from . import notifications  # noqa: F401,E402  (Celery discovers tasks modules only)

@@ -1,7 +1,22 @@
-# The institute officer's panel pages (reviews/views/officer.py).
+# The institute officer's panel pages (reviews/views/officer.py and officer_pool.py).
 from django.urls import path
 
 from .views import officer as views
+from .views import officer_pool
 
 app_name = "panel"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.panel_list, name="list"),
+    path("<int:panel_id>/", views.panel_table, name="table"),
+    path("<int:panel_id>/export.xlsx", views.panel_export, name="export"),
+    path("<int:panel_id>/ranking/", views.panel_rank, name="rank"),
+    path("<int:panel_id>/proposals/<int:proposal_id>/", views.panel_proposal, name="proposal"),
+    path("<int:panel_id>/assignments/", officer_pool.panel_assignments, name="assignments"),
+    path("<int:panel_id>/assignments/add/", officer_pool.panel_assign, name="assign"),
+    path("<int:panel_id>/assignments/automatic/", officer_pool.panel_auto_assign, name="auto_assign"),
+    path("<int:panel_id>/conflicts/add/", officer_pool.panel_conflict, name="conflict"),
+    path("<int:panel_id>/reviewers/", officer_pool.panel_pool, name="pool"),
+    path("<int:panel_id>/reviewers/add/", officer_pool.panel_reviewer_add, name="reviewer_add"),
+    path("<int:panel_id>/reviewers/<int:reviewer_id>/deactivate/", officer_pool.panel_reviewer_deactivate,
+         name="reviewer_deactivate"),
+]

@@ -1,0 +1,361 @@
+"""The directorate's final decisions across institutes, within the call's budget, and their mails.
+
+Officers recommend (rank, fund / reserve / reject, amount); directorate staff decide (domain.md,
+"Actors"). A decision can be changed until its mail has gone out; after that it stands. The mail
+carries the evaluation summary: the consensus, the mean score per criterion and the reviewers'
+comments for the PI, anonymised — never a reviewer's name, e-mail or institution, never a confidential
+comment.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Avg, Count, Exists, OuterRef, Q, Subquery, Sum
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from calls.models import Call, Institute
+from iea.audit.domain import audit_record
+from iea.pdf import render_pdf
+from proposals.domain import format_money, format_paris
+from proposals.models import Proposal, ProposalState
+from proposals.rules import is_directorate
+
+from ..models import (
+    Conflict,
+    Decision,
+    DecisionOutcome,
+    PanelRecommendation,
+    Recommendation,
+    Review,
+    ReviewState,
+    Score,
+)
+
+OUTCOME_STATES = {
+    DecisionOutcome.SELECTED: ProposalState.SELECTED,
+    DecisionOutcome.RESERVE: ProposalState.RESERVE,
+    DecisionOutcome.REJECTED: ProposalState.REJECTED,
+}
+DECIDED_STATES = list(OUTCOME_STATES.values())
+RECOMMENDED_OUTCOMES = {
+    Recommendation.FUND: DecisionOutcome.SELECTED,
+    Recommendation.RESERVE: DecisionOutcome.RESERVE,
+    Recommendation.REJECT: DecisionOutcome.REJECTED,
+}
+# A proposal may be decided once it is in review (the panel may not have ranked every proposal).
+DECIDABLE_STATES = [ProposalState.IN_REVIEW, ProposalState.RANKED, *DECIDED_STATES]
+
+
+def _require_staff(user) -> None:
+    if user is None or not is_directorate(user):
+        raise ValidationError(_("Only directorate staff can take decisions."), code="forbidden")
+
+
+def decision_set(
+    *, proposal_id: int, user, outcome: str, amount: Decimal | None, now: dt.datetime
+) -> Decision:
+    """Decide on a proposal: selected (with an amount within the call's bounds, €10,000–14,000 by
+    default, seed), on the reserve list, or rejected.
+
+    A decision may be changed until its mail is sent, never after. The total of the selected amounts
+    must stay within the call's envelope when it has one: the call row is locked, so two staff members
+    selecting at once cannot overrun it together.
+    """
+    _require_staff(user)
+    if outcome not in DecisionOutcome.values:
+        raise ValidationError(_("Choose an outcome."), code="outcome")
+    with transaction.atomic():
+        # The call first, then the proposal: the same order for every decision, so two never deadlock.
+        call = Call.objects.select_for_update().get(pk=Proposal.objects.values_list("call_id", flat=True).get(pk=proposal_id))
+        proposal = Proposal.objects.select_for_update(of=("self",)).get(pk=proposal_id)
+        decision = Decision.objects.select_for_update().filter(proposal=proposal).first()
+        if decision is not None and decision.notified_at is not None:
+            raise ValidationError(
+                _("The decision on %(ref)s was mailed on %(when)s (Paris time); it can no longer be changed.")
+                % {"ref": proposal.reference, "when": format_paris(decision.notified_at)},
+                code="notified",
+            )
+        if proposal.state not in DECIDABLE_STATES:
+            raise ValidationError(
+                _("Proposal %(ref)s is %(state)s; only proposals in review or ranked can be decided.")
+                % {"ref": proposal.reference, "state": proposal.get_state_display().lower()},
+                code="state",
+            )
+        _check_amount(call=call, proposal=proposal, outcome=outcome, amount=amount)
+        before = proposal.state
+        previous = {"outcome": decision.outcome, "amount": _str(decision.amount)} if decision else None
+        if decision is None:
+            decision = Decision.objects.create(
+                proposal=proposal, outcome=outcome, amount=amount, decided_at=now, decided_by=user
+            )
+        else:
+            decision.outcome, decision.amount, decision.decided_at, decision.decided_by = outcome, amount, now, user
+            decision.save(update_fields=["outcome", "amount", "decided_at", "decided_by"])
+        proposal.state = OUTCOME_STATES[outcome]
+        proposal.save(update_fields=["state"])
+        audit_record(
+            actor=user, target=proposal, action="proposal.decide", now=now, from_state=before, to_state=proposal.state,
+            data={"outcome": outcome, "amount": _str(amount), "previous": previous},
+        )
+    return decision
+
+
+def _str(amount: Decimal | None) -> str | None:
+    return None if amount is None else f"{amount:.2f}"
+
+
+def _check_amount(*, call: Call, proposal: Proposal, outcome: str, amount: Decimal | None) -> None:
+    if outcome == DecisionOutcome.REJECTED:
+        if amount is not None:
+            raise ValidationError(_("A rejected proposal has no amount; leave it empty."), code="amount")
+        return
+    if amount is None:
+        if outcome == DecisionOutcome.SELECTED:
+            raise ValidationError(_("A selected proposal needs the amount awarded."), code="amount")
+        return
+    if amount <= 0 or not call.budget_min <= amount <= call.budget_max:
+        raise ValidationError(
+            _("The amount must be between %(min)s € and %(max)s € (the call's bounds).")
+            % {"min": format_money(call.budget_min), "max": format_money(call.budget_max)},
+            code="amount",
+        )
+    if outcome == DecisionOutcome.SELECTED and call.total_envelope is not None:
+        others = Decision.objects.filter(
+            proposal__call=call, outcome=DecisionOutcome.SELECTED
+        ).exclude(proposal=proposal).aggregate(total=Sum("amount"))["total"] or Decimal(0)
+        if others + amount > call.total_envelope:
+            raise ValidationError(
+                _("Selecting %(ref)s for %(amount)s € would bring the total to %(total)s €, over the call's "
+                  "envelope of %(envelope)s € (%(left)s € remain).")
+                % {"ref": proposal.reference, "amount": format_money(amount), "total": format_money(others + amount),
+                   "envelope": format_money(call.total_envelope), "left": format_money(call.total_envelope - others)},
+                code="envelope",
+            )
+
+
+# --- The decisions page ------------------------------------------------------------------------------------
+
+
+@dataclass
+class DecisionRow:
+    proposal: Proposal
+    recommendation: PanelRecommendation | None
+    decision: Decision | None
+    mean_score: Decimal | None
+    review_count: int
+
+    @property
+    def suggested_outcome(self) -> str:
+        """What the decision form starts from: the decision taken, else the panel's recommendation."""
+        if self.decision is not None:
+            return self.decision.outcome
+        if self.recommendation is not None:
+            return RECOMMENDED_OUTCOMES.get(self.recommendation.recommendation, "")
+        return ""
+
+    @property
+    def suggested_amount(self) -> Decimal | None:
+        if self.decision is not None:
+            return self.decision.amount
+        if self.recommendation is not None and self.suggested_outcome != DecisionOutcome.REJECTED:
+            return self.recommendation.proposed_amount
+        return None
+
+
+@dataclass
+class InstituteGroup:
+    institute: Institute | None
+    rows: list[DecisionRow] = field(default_factory=list)
+
+    @property
+    def selected_total(self) -> Decimal:
+        return _selected_total(self.rows)
+
+
+@dataclass
+class DecisionsOverview:
+    call: Call
+    groups: list[InstituteGroup]
+
+    @property
+    def rows(self) -> list[DecisionRow]:
+        return [row for group in self.groups for row in group.rows]
+
+    @property
+    def envelope(self) -> Decimal | None:
+        return self.call.total_envelope
+
+    @property
+    def selected_total(self) -> Decimal:
+        return _selected_total(self.rows)
+
+    @property
+    def remaining(self) -> Decimal | None:
+        return None if self.envelope is None else self.envelope - self.selected_total
+
+    @property
+    def selected_count(self) -> int:
+        return sum(1 for row in self.rows if row.decision and row.decision.outcome == DecisionOutcome.SELECTED)
+
+    @property
+    def undecided_count(self) -> int:
+        return sum(1 for row in self.rows if row.decision is None)
+
+    @property
+    def unnotified_count(self) -> int:
+        return sum(1 for row in self.rows if row.decision and row.decision.notified_at is None)
+
+
+def _selected_total(rows: list[DecisionRow]) -> Decimal:
+    return sum(
+        (row.decision.amount for row in rows if row.decision and row.decision.outcome == DecisionOutcome.SELECTED),
+        Decimal(0),
+    )
+
+
+def counted_reviews():
+    """The reviews that count: submitted, by a reviewer not in conflict with the proposal."""
+    return Review.objects.filter(state=ReviewState.SUBMITTED).exclude(
+        Exists(Conflict.objects.filter(proposal_id=OuterRef("proposal_id"), reviewer_id=OuterRef("reviewer_id")))
+    )
+
+
+def decisions_overview(*, call: Call) -> DecisionsOverview:
+    """Every proposal of the call in review or recommended by its panel, grouped by evaluating institute
+    and ordered by the panel's rank, with the recommendation, the mean score of the counted reviews and
+    the decision. A constant number of queries, whatever the number of proposals."""
+    mean = Subquery(
+        Score.objects.filter(review__proposal_id=OuterRef("pk"), review__state=ReviewState.SUBMITTED,
+                             score__isnull=False)
+        .exclude(Exists(Conflict.objects.filter(proposal_id=OuterRef("review__proposal_id"),
+                                                reviewer_id=OuterRef("review__reviewer_id"))))
+        .values("review__proposal").annotate(mean=Avg("score")).values("mean")
+    )
+    count = Subquery(
+        counted_reviews().filter(proposal_id=OuterRef("pk")).values("proposal").annotate(n=Count("pk")).values("n")
+    )
+    proposals = (
+        Proposal.objects.filter(call=call)
+        .filter(Q(state__in=[*DECIDABLE_STATES, ProposalState.FUNDED]) | Q(panel_recommendation__isnull=False))
+        .select_related("pi", "unit__main_institute", "evaluating_institute", "panel_recommendation", "decision")
+        .annotate(mean_score=mean, review_count=count)
+        .order_by("reference")
+    )
+    groups: dict[int | None, InstituteGroup] = {}
+    for proposal in proposals:
+        institute = proposal.institute
+        group = groups.setdefault(institute.pk if institute else None, InstituteGroup(institute=institute))
+        group.rows.append(DecisionRow(
+            proposal=proposal,
+            recommendation=getattr(proposal, "panel_recommendation", None),
+            decision=getattr(proposal, "decision", None),
+            mean_score=proposal.mean_score,
+            review_count=proposal.review_count or 0,
+        ))
+    for group in groups.values():
+        group.rows.sort(key=lambda row: (
+            row.recommendation is None or row.recommendation.rank is None,
+            row.recommendation.rank if row.recommendation and row.recommendation.rank is not None else 0,
+            row.proposal.reference,
+        ))
+    ordered = sorted(groups.values(), key=lambda g: (g.institute is None, g.institute.code if g.institute else ""))
+    return DecisionsOverview(call=call, groups=ordered)
+
+
+# --- The decision mails ------------------------------------------------------------------------------------
+
+
+def decisions_notify(*, call_id: int, user, now: dt.datetime) -> int:
+    """Queue the decision mail of every decided proposal of the call not yet told, and mark it sent.
+
+    The decisions are locked and marked in one transaction, so two clicks (or two staff members) never
+    send a mail twice: the second finds nothing left. Returns how many decisions were mailed.
+    """
+    _require_staff(user)
+    from ..notifications import send_decision_mail
+
+    with transaction.atomic():
+        decisions = list(
+            Decision.objects.select_for_update(of=("self",)).select_related("proposal")
+            .filter(proposal__call_id=call_id, notified_at__isnull=True).order_by("pk")
+        )
+        for decision in decisions:
+            decision.notified_at = now
+            decision.save(update_fields=["notified_at"])
+            audit_record(
+                actor=user, target=decision.proposal, action="proposal.decision_mail", now=now,
+                data={"outcome": decision.outcome, "amount": _str(decision.amount)},
+            )
+            send_decision_mail.delay_on_commit(decision.pk)
+    return len(decisions)
+
+
+# --- The evaluation summary (PDF) ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CriterionMean:
+    label: str
+    mean: Decimal | None
+    scale_max: Decimal
+
+
+def evaluation_summary_context(*, proposal: Proposal) -> dict:
+    """What the PI and the partner learn of the evaluation, in the active language.
+
+    The reviewers appear as "Reviewer 1, 2…" in the order their reviews were created (by id), with
+    their comment for the PI only. Nothing else about them is put in the context, so the template
+    cannot show it.
+    """
+    reviews = list(counted_reviews().filter(proposal_id=proposal.pk).order_by("pk").prefetch_related("scores"))
+    scores = defaultdict(list)
+    for review in reviews:
+        for score in review.scores.all():
+            if score.score is not None:
+                scores[score.criterion_id].append(score.score)
+    criteria = [
+        CriterionMean(
+            label=criterion.label, scale_max=criterion.scale_max,
+            mean=(sum(scores[criterion.pk]) / len(scores[criterion.pk])).quantize(Decimal("0.1"))
+            if scores[criterion.pk] else None,
+        )
+        for criterion in proposal.call.criteria.order_by("position")
+    ]
+    comments = [
+        {"label": _("Reviewer %(n)s") % {"n": n}, "text": review.comment_for_pi.strip()}
+        for n, review in enumerate(reviews, start=1)
+        if review.comment_for_pi.strip()
+    ]
+    recommendation = PanelRecommendation.objects.filter(proposal_id=proposal.pk).only("consensus").first()
+    decision = Decision.objects.filter(proposal_id=proposal.pk).first()
+    return {
+        "reference": proposal.reference,
+        "title": proposal.title,
+        "acronym": proposal.acronym,
+        "call_title": proposal.call.title,
+        "outcome": decision.get_outcome_display() if decision else "",
+        "outcome_code": decision.outcome if decision else "",
+        "amount": decision.amount if decision and decision.outcome == DecisionOutcome.SELECTED else None,
+        "consensus": recommendation.consensus if recommendation else "",
+        "criteria": criteria,
+        "comments": comments,
+        "review_count": len(reviews),
+        "organisation": settings.ORGANISATION_NAME,
+    }
+
+
+def evaluation_summary_pdf(*, proposal: Proposal, language: str) -> bytes:
+    """The evaluation summary attached to the decision mail, in the recipient's language."""
+    with translation.override(language):
+        context = evaluation_summary_context(proposal=proposal)
+        return render_pdf("pdf/evaluation_summary.html", {**context, "language": language})
+
+
+def evaluation_summary_filename(proposal: Proposal) -> str:
+    return f"evaluation-{proposal.reference}.pdf"

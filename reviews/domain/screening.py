@@ -1,0 +1,170 @@
+"""Eligibility screening by the directorate, once the call's deadline has passed.
+
+The PI's page checks eligibility live and ``proposal_submit`` enforces it, but domain.md has staff
+re-check it: a submitted proposal becomes eligible (it may go to review) or ineligible (with a reason
+mailed to the PI). Screening waits for the deadline, because until then the PI may still change and
+re-submit the proposal.
+"""
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count
+from django.utils.translation import gettext as _
+
+from calls.domain import call_deadline
+from calls.models import Call
+from iea.audit.domain import audit_record
+from proposals.domain import Check, format_paris, proposal_checklist
+from proposals.models import ACTIVE_STATES, Proposal, ProposalState
+from proposals.rules import is_directorate
+
+SCREENED_STATES = [ProposalState.ELIGIBLE, ProposalState.INELIGIBLE]
+
+
+def _require_staff(user) -> None:
+    if user is None or not is_directorate(user):
+        raise ValidationError(_("Only directorate staff can screen proposals."), code="forbidden")
+
+
+def _require_screenable(proposal: Proposal, *, now: dt.datetime) -> None:
+    if proposal.state != ProposalState.SUBMITTED:
+        raise ValidationError(
+            _("Proposal %(ref)s is %(state)s; only submitted proposals are screened.")
+            % {"ref": proposal.reference, "state": proposal.get_state_display().lower()},
+            code="not_submitted",
+        )
+    _require_after_deadline(proposal.call, now=now)
+
+
+def _require_after_deadline(call: Call, *, now: dt.datetime) -> None:
+    deadline = call_deadline(call)
+    if now < deadline:
+        raise ValidationError(
+            _("The call closes on %(deadline)s (Paris time); proposals are screened after the deadline, "
+              "since until then the PI may still change them.") % {"deadline": format_paris(deadline)},
+            code="before_deadline",
+        )
+
+
+def _mark(proposal: Proposal, *, user, eligible: bool, reason: str, now: dt.datetime) -> None:
+    before = proposal.state
+    proposal.state = ProposalState.ELIGIBLE if eligible else ProposalState.INELIGIBLE
+    proposal.save(update_fields=["state"])
+    audit_record(
+        actor=user, target=proposal, action="proposal.screen", now=now, from_state=before, to_state=proposal.state,
+        reason=reason,
+    )
+
+
+def proposal_screen(*, proposal_id: int, user, eligible: bool, reason: str, now: dt.datetime) -> Proposal:
+    """Staff confirm a submitted proposal eligible, or declare it ineligible with a reason.
+
+    Only after the call's deadline (grace included): before it the PI may still change and re-submit.
+    An ineligible proposal's PI is mailed the reason, in their language. The row is locked, so two
+    staff members screening the same proposal at once cannot both act.
+    """
+    _require_staff(user)
+    reason = (reason or "").strip()
+    if not eligible and not reason:
+        raise ValidationError(_("Give the reason the proposal is ineligible; it is sent to the PI."), code="reason")
+    with transaction.atomic():
+        proposal = Proposal.objects.select_for_update(of=("self",)).select_related("call").get(pk=proposal_id)
+        _require_screenable(proposal, now=now)
+        _mark(proposal, user=user, eligible=eligible, reason=reason, now=now)
+        if not eligible:
+            from ..notifications import send_screening_ineligible
+
+            send_screening_ineligible.delay_on_commit(proposal.pk, reason)
+    return proposal
+
+
+def screening_confirm_eligible(*, call_id: int, user, now: dt.datetime) -> int:
+    """Confirm eligible, in one go, every submitted proposal of the call that passes every automatic
+    check. The others stay submitted for a person to look at. Returns how many were confirmed."""
+    _require_staff(user)
+    with transaction.atomic():
+        call = Call.objects.get(pk=call_id)
+        _require_after_deadline(call, now=now)
+        # Lock, then read: a proposal someone screened meanwhile is no longer submitted, and the rows
+        # read below stay as they are until this transaction ends.
+        list(
+            Proposal.objects.select_for_update(of=("self",))
+            .filter(call=call, state=ProposalState.SUBMITTED).order_by("pk").values_list("pk", flat=True)
+        )
+        proposals = list(screening_queryset(call=call))
+        checklists = screening_checklists(proposals=proposals, call=call)
+        confirmed = 0
+        for proposal in proposals:
+            if all(check.ok for check in checklists[proposal.pk]):
+                _mark(proposal, user=user, eligible=True, reason="", now=now)
+                confirmed += 1
+    return confirmed
+
+
+# --- The screening page ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScreeningRow:
+    proposal: Proposal
+    checks: list[Check]
+
+    @property
+    def eligible(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+    @property
+    def failing(self) -> list[Check]:
+        return [check for check in self.checks if not check.ok]
+
+
+def screening_queryset(*, call: Call):
+    return (
+        Proposal.objects.filter(call=call, state=ProposalState.SUBMITTED)
+        .select_related("call", "pi", "unit__main_institute", "evaluating_institute")
+        .prefetch_related("team", "budget_lines", "letters", "unit__secondary_institutes")
+        .order_by("reference")
+    )
+
+
+def screening_rows(*, call: Call) -> list[ScreeningRow]:
+    """Each submitted proposal of the call with the automatic eligibility result, in a constant number
+    of queries whatever the number of proposals (see ``screening_checklists``)."""
+    proposals = list(screening_queryset(call=call))
+    checklists = screening_checklists(proposals=proposals, call=call)
+    return [ScreeningRow(proposal=p, checks=checklists[p.pk]) for p in proposals]
+
+
+def screening_counts(*, call: Call) -> dict[str, int]:
+    """How many proposals of the call are still to screen, eligible and ineligible."""
+    counts = dict(
+        Proposal.objects.filter(call=call, state__in=[ProposalState.SUBMITTED, *SCREENED_STATES])
+        .values_list("state").annotate(n=Count("pk")).values_list("state", "n")
+    )
+    return {state: counts.get(state, 0) for state in [ProposalState.SUBMITTED, *SCREENED_STATES]}
+
+
+def screening_checklists(*, proposals: list[Proposal], call: Call) -> dict[int, list[Check]]:
+    """``proposals.domain.proposal_checklist`` for many proposals at once, without its per-proposal
+    queries: the proposals come with their team, budget lines, letters and unit's secondary institutes
+    prefetched, and the PIs' other active proposals are counted in one query.
+
+    The deadline rule is asked of the moment the last version was received (``as_submitted``): at
+    screening, after the deadline, "the call accepts submissions now" is never true.
+    """
+    active = Counter(dict(
+        Proposal.objects.filter(call=call, state__in=ACTIVE_STATES).values_list("pi_id").annotate(n=Count("pk")).values_list("pi_id", "n")
+    ))
+    checklists = {}
+    for proposal in proposals:
+        letters = sorted(proposal.letters.all(), key=lambda letter: (letter.uploaded_at, letter.pk))
+        others = active[proposal.pi_id] - (1 if proposal.state in ACTIVE_STATES else 0)
+        checklists[proposal.pk] = proposal_checklist(
+            proposal, now=call_deadline(call), letter=letters[-1] if letters else None, others_active=others,
+            as_submitted=True,
+        )
+    return checklists

@@ -1,0 +1,188 @@
+"""The institute officer's pages about who reviews: the assignments of the panel (by hand, automatic),
+conflicts set by the officer, and the institute's reviewer pool. Same access rule as
+``reviews.views.officer``: the panel through ``panels_for``, the proposals through ``panel_proposals``."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Prefetch, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from ..domain import pool as pool_domain
+from ..domain.assignment import REVIEWABLE_STATES, assignment_create
+from ..domain.conflicts import conflict_set_by_officer
+from ..forms_officer import AssignForm, ConflictForm, ReviewerAddForm
+from ..models import Assignment, Conflict
+from ..rules import OPEN_ASSIGNMENT_STATES, panel_proposals
+from .officer import (
+    form_errors,
+    labelled,
+    officer_proposals,
+    officer_view,
+    panel_for_officer,
+    refuse,
+    reviewer_pool,
+)
+
+AUTO_RESULT_KEY = "panel_auto_assign_result"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Assignments and conflicts
+# ---------------------------------------------------------------------------------------------------
+
+def _assignable(panel, user):
+    return panel_proposals(panel, user).filter(state__in=REVIEWABLE_STATES).order_by("reference")
+
+
+@officer_view
+@require_GET
+def panel_assignments(request, panel_id):
+    panel = panel_for_officer(request, panel_id)
+    proposals = list(
+        _assignable(panel, request.user).prefetch_related(
+            Prefetch("assignments", Assignment.objects.filter(panel=panel)
+                     .select_related("reviewer__user", "review").order_by("created_at")),
+            Prefetch("conflicts", Conflict.objects.select_related("reviewer__user")),
+        )
+    )
+    for proposal in proposals:
+        proposal.open_count = sum(1 for a in proposal.assignments.all() if a.state in OPEN_ASSIGNMENT_STATES)
+        proposal.short = proposal.open_count < panel.reviews_per_proposal
+        labelled(proposal.conflicts.all())
+    pool = reviewer_pool(panel)
+    initial = {"proposal": request.GET.get("proposal")} if request.GET.get("proposal", "").isdigit() else None
+    assignable = _assignable(panel, request.user)
+    return render(request, "reviews/officer/assignments.html", {
+        "panel": panel, "tab": "assignments", "proposals": proposals,
+        "assign_form": AssignForm(proposals=assignable, reviewers=pool.filter(active=True), initial=initial),
+        "conflict_form": ConflictForm(proposals=officer_proposals(panel, request.user).order_by("reference"),
+                                      reviewers=pool, prefix="conflict", initial=initial),
+        "auto_result": request.session.pop(AUTO_RESULT_KEY, None),
+    })
+
+
+def _back(request, panel):
+    proposal_id = request.POST.get("proposal") or request.POST.get("conflict-proposal") or ""
+    if request.POST.get("back") == "proposal" and proposal_id.isdigit():
+        return redirect("panel:proposal", panel_id=panel.pk, proposal_id=int(proposal_id))
+    return redirect("panel:assignments", panel_id=panel.pk)
+
+
+@officer_view
+@require_POST
+def panel_assign(request, panel_id):
+    panel = panel_for_officer(request, panel_id)
+    form = AssignForm(request.POST, proposals=_assignable(panel, request.user), reviewers=reviewer_pool(panel).filter(active=True))
+    if not form.is_valid():
+        form_errors(request, form)
+        return _back(request, panel)
+    reviewer = form.cleaned_data["reviewer"]
+    try:
+        assignment_create(panel=panel, proposal=form.cleaned_data["proposal"], reviewer=reviewer, user=request.user,
+                          now=timezone.now(), due_at=form.due_at())
+    except ValidationError as error:
+        refuse(request, error)
+    else:
+        messages.success(request, _("%(reviewer)s is invited to review %(reference)s.") % {
+            "reviewer": reviewer.user, "reference": form.cleaned_data["proposal"].reference})
+    return _back(request, panel)
+
+
+@officer_view
+@require_POST
+def panel_conflict(request, panel_id):
+    panel = panel_for_officer(request, panel_id)
+    form = ConflictForm(request.POST, proposals=officer_proposals(panel, request.user), reviewers=reviewer_pool(panel), prefix="conflict")
+    if not form.is_valid():
+        form_errors(request, form)
+        return _back(request, panel)
+    try:
+        conflict_set_by_officer(proposal_id=form.cleaned_data["proposal"].pk, reviewer=form.cleaned_data["reviewer"],
+                                user=request.user, reason=form.cleaned_data["reason"], now=timezone.now())
+    except ValidationError as error:
+        refuse(request, error)
+    else:
+        messages.success(request, _("The conflict is recorded; any open assignment of this reviewer on the proposal is withdrawn."))
+    return _back(request, panel)
+
+
+@officer_view
+@require_POST
+def panel_auto_assign(request, panel_id):
+    """Runs the automatic assignment and shows what it did, and why some proposals stay uncovered."""
+    from ..domain.matching import panel_auto_assign as auto_assign
+
+    panel = panel_for_officer(request, panel_id)
+    try:
+        result = auto_assign(panel_id=panel.pk, user=request.user, now=timezone.now())
+    except ValidationError as error:
+        refuse(request, error)
+        return redirect("panel:assignments", panel_id=panel.pk)
+    request.session[AUTO_RESULT_KEY] = {
+        "created": len(result.created),
+        "uncovered": [{"reference": p.reference, "id": p.pk, "reason": str(reason)} for p, reason in result.uncovered],
+    }
+    messages.success(request, ngettext("%(n)d assignment created.", "%(n)d assignments created.",
+                                       len(result.created)) % {"n": len(result.created)})
+    return redirect("panel:assignments", panel_id=panel.pk)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reviewer pool
+# ---------------------------------------------------------------------------------------------------
+
+@officer_view
+@require_GET
+def panel_pool(request, panel_id):
+    panel = panel_for_officer(request, panel_id)
+    return render(request, "reviews/officer/pool.html", _pool_context(panel, ReviewerAddForm()))
+
+
+def _pool_context(panel, form):
+    reviewers = reviewer_pool(panel).select_related("unit").annotate(
+        load=Count("assignments", filter=Q(assignments__panel=panel, assignments__state__in=OPEN_ASSIGNMENT_STATES))
+    ).order_by("-active", "user__email")
+    return {"panel": panel, "tab": "pool", "reviewers": reviewers, "form": form}
+
+
+@officer_view
+@require_POST
+def panel_reviewer_add(request, panel_id):
+    panel = panel_for_officer(request, panel_id)
+    form = ReviewerAddForm(request.POST)
+    if form.is_valid():
+        try:
+            result = pool_domain.reviewer_add(panel_id=panel.pk, user=request.user, now=timezone.now(), request=request,
+                                         **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error("unit_code" if error.code == "unit" else None, error)
+        else:
+            email = result.reviewer.user.email
+            if result.user_created:
+                messages.success(request, _("%(email)s is in the pool. An account was created and a mail sent to "
+                                            "choose a password.") % {"email": email})
+            elif result.reactivated:
+                messages.success(request, _("%(email)s is back in the pool.") % {"email": email})
+            else:
+                messages.success(request, _("%(email)s is in the pool.") % {"email": email})
+            return redirect("panel:pool", panel_id=panel.pk)
+    return render(request, "reviews/officer/pool.html", _pool_context(panel, form), status=400)
+
+
+@officer_view
+@require_POST
+def panel_reviewer_deactivate(request, panel_id, reviewer_id):
+    panel = panel_for_officer(request, panel_id)
+    reviewer = get_object_or_404(reviewer_pool(panel), pk=reviewer_id)
+    try:
+        pool_domain.reviewer_deactivate(panel_id=panel.pk, reviewer_id=reviewer.pk, user=request.user, now=timezone.now())
+    except ValidationError as error:
+        refuse(request, error)
+    else:
+        messages.success(request, _("%(email)s is no longer in the pool; reassign their open reviews.") % {
+            "email": reviewer.user.email})
+    return redirect("panel:pool", panel_id=panel.pk)

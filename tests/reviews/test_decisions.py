@@ -1,0 +1,437 @@
+"""The directorate's decisions: amounts within the call's bounds and envelope, state moves, changes until
+the mail is sent; the overview in a constant number of queries; the mails sent once, never twice; and the
+evaluation summary, which never names a reviewer nor shows a confidential comment."""
+
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from pypdf import PdfReader
+
+import reviews.notifications
+from iea.audit.models import AuditEntry
+from proposals.models import Proposal, ProposalState
+from reviews.domain.decisions import (
+    decision_set,
+    decisions_notify,
+    decisions_overview,
+    evaluation_summary_context,
+    evaluation_summary_pdf,
+)
+from reviews.models import Conflict, Decision, ReviewState
+from tests.factories import InstituteFactory, UserFactory
+from tests.proposals import test_concurrency as concurrency
+
+from .staff_factories import closed_call, make_review, make_reviewer, ranked_proposal, recommend, set_state
+
+pytestmark = pytest.mark.django_db
+
+# The concurrency fixtures of the submission tests: a PostgreSQL guard, and a SQLite file copy for threads.
+require_postgres = concurrency.require_postgres
+require_sqlite = concurrency.require_sqlite
+sqlite_file_copy = concurrency.sqlite_file_copy
+
+
+@pytest.fixture
+def past_call():
+    return closed_call()
+
+
+@pytest.fixture
+def ranked(past_call, pi):
+    return ranked_proposal(past_call, pi=pi)
+
+
+def decide(proposal, user, outcome, amount=None, now=None):
+    return decision_set(proposal_id=proposal.pk, user=user, outcome=outcome,
+                        amount=None if amount is None else Decimal(amount), now=now or timezone.now())
+
+
+def state_of(proposal) -> str:
+    return Proposal.objects.get(pk=proposal.pk).state
+
+
+def pdf_text(content: bytes) -> str:
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages).split())
+
+
+# decision_set -----------------------------------------------------------------------------------------------
+
+
+def test_selecting_records_the_decision_moves_the_proposal_and_audits(ranked, staff):
+    now = timezone.now()
+    decision = decide(ranked, staff, "selected", "12500", now=now)
+    assert (decision.outcome, decision.amount, decision.decided_by, decision.decided_at, decision.notified_at) == (
+        "selected", Decimal("12500"), staff, now, None)
+    assert state_of(ranked) == ProposalState.SELECTED
+    entry = AuditEntry.objects.get(action="proposal.decide")
+    assert (entry.from_state, entry.to_state, entry.data) == (
+        "ranked", "selected", {"outcome": "selected", "amount": "12500.00", "previous": None})
+
+
+@pytest.mark.parametrize("amount", [None, "9999.99", "14000.01", "0"])
+def test_a_selection_needs_an_amount_within_the_calls_bounds(ranked, staff, amount):
+    with pytest.raises(ValidationError) as refused:
+        decide(ranked, staff, "selected", amount)
+    assert refused.value.code == "amount"
+    assert state_of(ranked) == ProposalState.RANKED
+    assert Decision.objects.count() == 0
+
+
+@pytest.mark.parametrize("amount", ["10000", "14000"])
+def test_the_bounds_themselves_are_allowed(ranked, staff, amount):
+    assert decide(ranked, staff, "selected", amount).amount == Decimal(amount)
+
+
+def test_reserve_and_rejection_need_no_amount(past_call, staff):
+    reserve, rejected, reserve_with_amount = (ranked_proposal(past_call, rank=n) for n in (1, 2, 3))
+    assert decide(reserve, staff, "reserve").amount is None
+    assert decide(rejected, staff, "rejected").amount is None
+    assert decide(reserve_with_amount, staff, "reserve", "11000").amount == Decimal(11000)
+    assert [state_of(p) for p in (reserve, rejected, reserve_with_amount)] == ["reserve", "rejected", "reserve"]
+
+
+def test_a_rejection_with_an_amount_is_refused(ranked, staff):
+    with pytest.raises(ValidationError) as refused:
+        decide(ranked, staff, "rejected", "12000")
+    assert refused.value.code == "amount"
+
+
+def test_an_unknown_outcome_is_refused(ranked, staff):
+    with pytest.raises(ValidationError):
+        decide(ranked, staff, "funded", "12000")
+
+
+@pytest.mark.parametrize("state", [ProposalState.SUBMITTED, ProposalState.ELIGIBLE, ProposalState.INELIGIBLE,
+                                   ProposalState.WITHDRAWN, ProposalState.FUNDED])
+def test_only_proposals_in_review_or_ranked_are_decided(ranked, staff, state):
+    set_state(ranked, state)
+    with pytest.raises(ValidationError) as refused:
+        decide(ranked, staff, "selected", "12000")
+    assert refused.value.code == "state"
+    assert state_of(ranked) == state
+
+
+def test_a_proposal_in_review_can_be_decided(ranked, staff):
+    set_state(ranked, ProposalState.IN_REVIEW)
+    decide(ranked, staff, "reserve")
+    assert state_of(ranked) == ProposalState.RESERVE
+
+
+def test_only_staff_decide(ranked, pi):
+    with pytest.raises(ValidationError) as refused:
+        decide(ranked, pi, "selected", "12000")
+    assert refused.value.code == "forbidden"
+
+
+def test_a_decision_can_change_until_its_mail_is_sent(ranked, staff, django_capture_on_commit_callbacks):
+    decide(ranked, staff, "selected", "12000")
+    decision = decide(ranked, staff, "reserve")
+    assert Decision.objects.count() == 1
+    assert (decision.outcome, decision.amount, state_of(ranked)) == ("reserve", None, ProposalState.RESERVE)
+    assert AuditEntry.objects.filter(action="proposal.decide").order_by("pk").last().data["previous"] == {
+        "outcome": "selected", "amount": "12000.00"}
+    with django_capture_on_commit_callbacks(execute=False):
+        decisions_notify(call_id=ranked.call_id, user=staff, now=timezone.now())
+    with pytest.raises(ValidationError) as refused:
+        decide(ranked, staff, "selected", "12000")
+    assert refused.value.code == "notified"
+    assert "can no longer be changed" in refused.value.messages[0]
+    assert (Decision.objects.get().outcome, state_of(ranked)) == ("reserve", ProposalState.RESERVE)
+
+
+def test_selections_stay_within_the_envelope(staff):
+    call = closed_call(total_envelope=Decimal(25000))
+    first, second, third = (ranked_proposal(call, rank=n) for n in (1, 2, 3))
+    decide(first, staff, "selected", "12000")
+    decide(second, staff, "selected", "13000")
+    with pytest.raises(ValidationError) as refused:
+        decide(third, staff, "selected", "10000")
+    assert refused.value.code == "envelope"
+    assert "0 € remain" in refused.value.messages[0]
+    # Changing a selected amount counts the proposal once, not twice.
+    decide(second, staff, "selected", "12500")
+    decide(third, staff, "reserve")
+    assert state_of(third) == ProposalState.RESERVE
+
+
+# decisions_overview --------------------------------------------------------------------------------------------
+
+
+def test_the_overview_groups_by_institute_in_rank_order_with_totals(staff):
+    call = closed_call(total_envelope=Decimal(50000))
+    chem, phys = InstituteFactory(code="INC"), InstituteFactory(code="INP")
+    c2 = ranked_proposal(call, institute=chem, rank=2, reference="IEA30-C2")
+    c1 = ranked_proposal(call, institute=chem, rank=1, reference="IEA30-C1")
+    c_unranked = ranked_proposal(call, institute=chem, rank=None, recommendation="", reference="IEA30-C0")
+    p1 = ranked_proposal(call, institute=phys, rank=1, reference="IEA30-P1", reviews=1)
+    in_review = set_state(ranked_proposal(call, institute=phys, rank=None, reference="IEA30-P9"), ProposalState.IN_REVIEW)
+    set_state(ranked_proposal(call, institute=phys, reference="IEA30-XX", rank=5), ProposalState.WITHDRAWN)
+    Proposal.objects.filter(reference="IEA30-XX").first().panel_recommendation.delete()
+    decide(c1, staff, "selected", "12000")
+    decide(p1, staff, "selected", "14000")
+    decide(c2, staff, "rejected")
+    overview = decisions_overview(call=call)
+    assert [(g.institute.code, [r.proposal.reference for r in g.rows]) for g in overview.groups] == [
+        ("INC", ["IEA30-C1", "IEA30-C2", "IEA30-C0"]), ("INP", ["IEA30-P1", "IEA30-P9"])]
+    assert [g.selected_total for g in overview.groups] == [Decimal(12000), Decimal(14000)]
+    assert (overview.envelope, overview.selected_total, overview.remaining) == (
+        Decimal(50000), Decimal(26000), Decimal(24000))
+    assert (overview.selected_count, overview.undecided_count, overview.unnotified_count) == (2, 2, 3)
+    first = overview.groups[0].rows[0]
+    assert (first.recommendation.rank, first.recommendation.proposed_amount, first.decision.outcome) == (
+        1, Decimal(12000), "selected")
+    assert (round(first.mean_score, 2), first.review_count) == (Decimal("3.92"), 2)
+    assert (overview.groups[1].rows[0].review_count, overview.groups[1].rows[1].proposal) == (1, in_review)
+    assert (c_unranked.pk, overview.groups[0].rows[2].suggested_outcome) == (overview.groups[0].rows[2].proposal.pk, "")
+    assert overview.groups[1].rows[1].suggested_outcome == "selected"
+
+
+def test_the_overview_without_envelope_has_nothing_remaining(ranked, staff):
+    overview = decisions_overview(call=ranked.call)
+    assert (overview.envelope, overview.remaining, overview.selected_total) == (None, None, Decimal(0))
+
+
+def test_the_overview_takes_a_constant_number_of_queries(past_call, staff):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            overview = decisions_overview(call=past_call)
+            seen = [(row.proposal.pi.email, row.proposal.institute, row.recommendation, row.decision,
+                     row.mean_score, row.suggested_amount) for row in overview.rows]
+            assert len(seen) == len(overview.rows)
+        return len(ctx.captured_queries)
+
+    institutes = [InstituteFactory() for _ in range(3)]
+    for n in range(3):
+        decide(ranked_proposal(past_call, institute=institutes[n], rank=1), staff, "reserve")
+    three = count()
+    for n in range(27):
+        proposal = ranked_proposal(past_call, institute=institutes[n % 3], rank=n + 2, reviews=1)
+        if n % 2:
+            decide(proposal, staff, "selected", "12000")
+    assert count() == three
+
+
+# decisions_notify -------------------------------------------------------------------------------------------------
+
+
+def test_the_mails_go_to_the_pi_and_the_partner_with_the_summary_once(
+    ranked, staff, mailoutbox, django_capture_on_commit_callbacks
+):
+    decide(ranked, staff, "selected", "12500")
+    now = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert decisions_notify(call_id=ranked.call_id, user=staff, now=now) == 1
+        assert mailoutbox == []
+    assert [m.to for m in mailoutbox] == [["pi@cnrs.example.fr"], ["ana@usp.example.br"]]
+    pi_mail, partner_mail = mailoutbox
+    assert pi_mail.subject == f"Decision on proposal {ranked.reference}"
+    assert "is selected for funding: 12,500 € in total over the two years." in pi_mail.body
+    assert "Dear Ana Souza," in partner_mail.body
+    for message in mailoutbox:
+        [(filename, content, mimetype)] = message.attachments
+        assert (filename, mimetype) == (f"evaluation-{ranked.reference}.pdf", "application/pdf")
+        assert ranked.reference in pdf_text(content)
+    assert Decision.objects.get().notified_at == now
+    assert AuditEntry.objects.filter(action="proposal.decision_mail").count() == 1
+
+    with django_capture_on_commit_callbacks(execute=True) as second:
+        assert decisions_notify(call_id=ranked.call_id, user=staff, now=timezone.now()) == 0
+    assert (len(second), len(mailoutbox)) == (0, 2)
+    assert Decision.objects.get().notified_at == now
+
+
+def test_each_outcome_has_its_own_text(past_call, staff, mailoutbox, django_capture_on_commit_callbacks):
+    reserve, rejected = ranked_proposal(past_call, rank=1, partner_email=""), ranked_proposal(past_call, rank=2, partner_email="")
+    decide(reserve, staff, "reserve")
+    decide(rejected, staff, "rejected")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert decisions_notify(call_id=past_call.pk, user=staff, now=timezone.now()) == 2
+    bodies = {m.to[0]: m.body for m in mailoutbox}
+    assert "is on the reserve list" in bodies[reserve.pi.email]
+    assert "is not selected for funding" in bodies[rejected.pi.email]
+
+
+def test_only_decided_proposals_of_the_call_are_mailed(past_call, staff, django_capture_on_commit_callbacks):
+    decided, undecided = ranked_proposal(past_call, rank=1), ranked_proposal(past_call, rank=2)
+    other_call = closed_call()
+    elsewhere = ranked_proposal(other_call, rank=1)
+    decide(decided, staff, "rejected")
+    decide(elsewhere, staff, "rejected")
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        assert decisions_notify(call_id=past_call.pk, user=staff, now=timezone.now()) == 1
+    assert len(queued) == 1
+    assert list(Decision.objects.filter(notified_at__isnull=False).values_list("proposal", flat=True)) == [decided.pk]
+    assert state_of(undecided) == ProposalState.RANKED
+
+
+def test_only_staff_send_the_mails(ranked, staff, pi):
+    decide(ranked, staff, "rejected")
+    with pytest.raises(ValidationError):
+        decisions_notify(call_id=ranked.call_id, user=pi, now=timezone.now())
+    assert Decision.objects.get().notified_at is None
+
+
+def test_the_pi_gets_the_mail_and_the_summary_in_their_language(
+    past_call, staff, monkeypatch, django_capture_on_commit_callbacks
+):
+    french_pi = UserFactory(email="chercheuse@cnrs.example.fr", language="fr")
+    proposal = ranked_proposal(past_call, pi=french_pi)
+    decide(proposal, staff, "selected", "12000")
+    mails, pdfs = [], []
+    real_pdf = reviews.notifications.evaluation_summary_pdf
+    monkeypatch.setattr(reviews.notifications, "send_templated", lambda **kw: mails.append((kw["name"], kw["language"])))
+    monkeypatch.setattr(reviews.notifications, "evaluation_summary_pdf",
+                        lambda **kw: pdfs.append(kw["language"]) or real_pdf(**kw))
+    with django_capture_on_commit_callbacks(execute=True):
+        decisions_notify(call_id=past_call.pk, user=staff, now=timezone.now())
+    assert mails == [("decision", "fr"), ("decision_partner", "en")]
+    assert pdfs == ["fr", "en"]
+
+
+# The evaluation summary ---------------------------------------------------------------------------------------
+
+
+def test_the_summary_never_names_a_reviewer_nor_shows_a_confidential_comment(past_call, staff):
+    institute = InstituteFactory()
+    proposal = ranked_proposal(past_call, institute=institute, reviews=0, title="Tidal flats under pressure")
+    recommend_consensus = "The panel values the field campaign and the partner's data."
+    proposal.panel_recommendation.consensus = recommend_consensus
+    proposal.panel_recommendation.save()
+    people = [
+        ("Zebulon Quibbleworth", "zebulon.quibbleworth@secret-lab.example", "Institut Quibble",
+         [5, 4.5, 4, 3, 5, 4], "Clear objectives and a strong partner.", "QUIBBLE-CONFIDENTIAL conflict rumours"),
+        ("Xanthippe Vorobyeva", "xanthippe@hidden.example", "Vorobyeva University",
+         [3, 3.5, 4, 2, 5, 3], "The budget for missions should be justified.", "VOROBYEVA-CONFIDENTIAL weak team"),
+        ("Ignatius Draft", "ignatius@draft.example", "Draft College",
+         [0, 0, 0, 0, 0, 0], "DRAFT-COMMENT never submitted", ""),
+        ("Conflicted Colleague", "conflicted@partner.example", "Partner Institute",
+         [1, 1, 1, 1, 1, 1], "CONFLICTED-COMMENT must not count", ""),
+    ]
+    made = []
+    for n, (name, email, institution, scores, comment, confidential) in enumerate(people):
+        reviewer = make_reviewer(institute, name=name, email=email, institution=institution)
+        made.append(make_review(
+            proposal, reviewer, scores=scores, comment_for_pi=comment, confidential=confidential,
+            state=ReviewState.DRAFT if n == 2 else ReviewState.SUBMITTED, criterion_comment=f"CRITERION-NOTE-{n}",
+        ))
+    Conflict.objects.create(proposal=proposal, reviewer=made[3].reviewer, source="declared", cause="declared",
+                            created_at=timezone.now())
+    decide(proposal, staff, "selected", "12000")
+
+    text = pdf_text(evaluation_summary_pdf(proposal=proposal, language="en"))
+
+    for name, email, institution, _scores, _comment, confidential in people:
+        for secret in (*name.split(), email, email.split("@")[1], institution):
+            assert secret not in text
+        if confidential:
+            assert confidential not in text
+    for leaked in ("CONFIDENTIAL", "DRAFT-COMMENT", "CONFLICTED-COMMENT", "CRITERION-NOTE"):
+        assert leaked not in text
+    assert "Reviewer 1 Clear objectives and a strong partner." in text
+    assert "Reviewer 2 The budget for missions should be justified." in text
+    assert "Reviewer 3" not in text
+    assert recommend_consensus in text
+    for expected in (proposal.reference, "Tidal flats under pressure", past_call.title, "Selected", "12,000 €",
+                     "Scientific quality of the project 4.0 / 5", "Value of the international collaboration 4.0 / 5",
+                     "Participation of early-career researchers 2.5 / 5", "Financial justification 3.5 / 5",
+                     "Mean of 2 reviews."):
+        assert expected in text
+
+
+def test_the_summary_numbers_reviewers_by_review_not_by_name(past_call):
+    institute = InstituteFactory()
+    proposal = ranked_proposal(past_call, institute=institute, reviews=0)
+    later = make_reviewer(institute, name="Aaron First-Alphabetically", email="a@example.org")
+    earlier = make_reviewer(institute, name="Zoe Last", email="z@example.org")
+    make_review(proposal, earlier, scores=[3] * 6, comment_for_pi="Written first.")
+    make_review(proposal, later, scores=[4] * 6, comment_for_pi="Written second.")
+    context = evaluation_summary_context(proposal=proposal)
+    assert [(c["label"], c["text"]) for c in context["comments"]] == [
+        ("Reviewer 1", "Written first."), ("Reviewer 2", "Written second.")]
+    assert [c.mean for c in context["criteria"]] == [Decimal("3.5")] * 6
+
+
+def test_the_summary_labels_follow_the_language(past_call):
+    proposal = ranked_proposal(past_call, reviews=1)
+    recommend_text = proposal.panel_recommendation
+    assert recommend_text is not None
+    french = pdf_text(evaluation_summary_pdf(proposal=proposal, language="fr"))
+    english = pdf_text(evaluation_summary_pdf(proposal=proposal, language="en"))
+    assert "Qualité scientifique du projet" in french
+    assert "Qualité scientifique du projet" not in english
+    assert "Scientific quality of the project" in english
+
+
+def test_a_recommendation_without_reviews_still_renders(past_call):
+    proposal = ranked_proposal(past_call, reviews=0)
+    proposal.panel_recommendation.delete()
+    recommend(Proposal.objects.get(pk=proposal.pk), rank=1)
+    text = pdf_text(evaluation_summary_pdf(proposal=Proposal.objects.get(pk=proposal.pk), language="en"))
+    assert "The reviewers left no comment for the applicants." in text
+    assert "The panel wrote no consensus summary." in text
+
+
+# Two clicks at once -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class MailRecorder:
+    """Stands in for the decision mail task: records what would be mailed once the transaction commits."""
+
+    sent: list = field(default_factory=list)
+
+    def delay_on_commit(self, decision_id):
+        transaction.on_commit(lambda: self.sent.append(decision_id))
+
+
+@pytest.fixture
+def decision_mails(monkeypatch):
+    recorder = MailRecorder()
+    monkeypatch.setattr(reviews.notifications, "send_decision_mail", recorder)
+    return recorder
+
+
+def notify_together(call, staff, threads: int, database=None):
+    now = timezone.now()
+    return concurrency.run_together(threads, lambda: decisions_notify(call_id=call.pk, user=staff, now=now), database=database)
+
+
+def decided_call(staff):
+    call = closed_call()
+    for rank, outcome in enumerate(["selected", "reserve", "rejected"], start=1):
+        decide(ranked_proposal(call, rank=rank), staff, outcome, "12000" if outcome == "selected" else None)
+    return call
+
+
+def assert_each_mailed_once(results, errors, recorder):
+    assert errors == []
+    assert sorted(results, reverse=True)[0] == 3 and sum(results) == 3
+    decisions = sorted(Decision.objects.values_list("pk", flat=True))
+    assert sorted(recorder.sent) == decisions
+    assert AuditEntry.objects.filter(action="proposal.decision_mail").count() == 3
+    assert Decision.objects.filter(notified_at__isnull=True).count() == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_clicks_send_each_decision_once_on_postgresql(require_postgres, staff, decision_mails):
+    call = decided_call(staff)
+    results, errors = notify_together(call, staff, threads=8)
+    assert_each_mailed_once(results, errors, decision_mails)
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_clicks_send_each_decision_once_on_sqlite(sqlite_file_copy, staff, decision_mails):
+    call = decided_call(staff)
+    path, copy = sqlite_file_copy
+    copy()
+    results, errors = notify_together(call, staff, threads=4, database=path)
+    with concurrency._using(concurrency._file_connection(path)):
+        assert_each_mailed_once(results, errors, decision_mails)

@@ -1,0 +1,323 @@
+"""The review in the admin: who reaches the directorate's pages, what the screening and decision pages do,
+their query counts at two sizes, and the read-only lists."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from iea.audit.models import AuditEntry
+from proposals.models import Proposal, ProposalState
+from reviews.domain.decisions import decision_set
+from reviews.models import Conflict, Decision, Panel
+from tests.factories import CallFactory, InstituteFactory, StaffFactory
+
+from .staff_factories import closed_call, ranked_proposal, submitted_proposal
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def past_call():
+    return closed_call()
+
+
+@pytest.fixture
+def english(client):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+def pages(call, proposal):
+    return [
+        reverse("admin:reviews_staff_calls"),
+        reverse("admin:reviews_screening", args=[call.pk]),
+        reverse("admin:reviews_decisions", args=[call.pk]),
+        reverse("admin:reviews_decisions_notify", args=[call.pk]),
+        reverse("admin:reviews_evaluation_summary", args=[proposal.pk]),
+    ]
+
+
+def state_of(proposal) -> str:
+    return Proposal.objects.get(pk=proposal.pk).state
+
+
+# Access ------------------------------------------------------------------------------------------------------
+
+
+def test_anonymous_and_non_staff_are_sent_to_the_admin_sign_in(client, past_call, pi):
+    proposal = ranked_proposal(past_call)
+    for url in pages(past_call, proposal):
+        response = client.get(url)
+        assert (response.status_code, response["Location"].split("?")[0]) == (302, "/admin/login/"), url
+    client.force_login(pi)
+    for url in pages(past_call, proposal):
+        response = client.get(url)
+        assert (response.status_code, response["Location"].split("?")[0]) == (302, "/admin/login/"), url
+        assert client.post(url).status_code == 302
+    assert Decision.objects.count() == 0
+
+
+def test_staff_without_the_permissions_are_refused(client, past_call):
+    proposal = submitted_proposal(past_call)
+    clerk = StaffFactory(is_superuser=False)
+    client.force_login(clerk)
+    for url in pages(past_call, proposal):
+        assert client.get(url).status_code == 403, url
+    screening = reverse("admin:reviews_screening", args=[past_call.pk])
+    assert client.post(screening, {"proposal": proposal.pk, "verdict": "eligible"}).status_code == 403
+    assert state_of(proposal) == ProposalState.SUBMITTED
+
+
+def test_viewing_is_not_deciding(client, past_call):
+    """A staff member who may look at decisions (view) may not take them (change)."""
+    from django.contrib.auth.models import Permission
+
+    proposal = ranked_proposal(past_call)
+    clerk = StaffFactory(is_superuser=False)
+    clerk.user_permissions.add(Permission.objects.get(codename="view_decision"))
+    client.force_login(clerk)
+    url = reverse("admin:reviews_decisions", args=[past_call.pk])
+    response = client.get(url)
+    assert response.status_code == 200
+    assert b'name="outcome"' not in response.content
+    assert client.post(url, {"proposal": proposal.pk, "outcome": "rejected"}).status_code == 403
+    assert client.get(reverse("admin:reviews_decisions_notify", args=[past_call.pk])).status_code == 403
+    assert Decision.objects.count() == 0
+
+
+def test_staff_reach_the_pages_from_the_admin_index(english, staff, past_call):
+    english.force_login(staff)
+    proposal = ranked_proposal(past_call)
+    assert english.get("/admin/").status_code == 200
+    app_index = english.get("/admin/reviews/")
+    calls_url = reverse("admin:reviews_staff_calls")
+    assert calls_url.encode() in app_index.content
+    assert calls_url.encode() in english.get(reverse("admin:reviews_decision_changelist")).content
+    calls = english.get(calls_url)
+    assert reverse("admin:reviews_screening", args=[past_call.pk]).encode() in calls.content
+    for url in pages(past_call, proposal):
+        assert english.get(url).status_code == 200, url
+
+
+# Screening page -----------------------------------------------------------------------------------------------
+
+
+def test_the_screening_page_shows_the_automatic_result(english, staff, past_call):
+    submitted_proposal(past_call, reference="IEA30-GOOD")
+    submitted_proposal(past_call, reference="IEA30-BAD", partner_country="FR")
+    english.force_login(staff)
+    response = english.get(reverse("admin:reviews_screening", args=[past_call.pk]))
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Confirm the 1 automatically eligible proposal" in content
+    assert "The partner must work in a country other than France." in content
+    assert content.count('value="Mark ineligible"') == 2
+    assert "<script" not in content.split('id="content-main"')[1]
+
+
+def test_the_screening_page_before_the_deadline_offers_no_action(english, staff):
+    call = CallFactory()
+    submitted_proposal(call)
+    english.force_login(staff)
+    content = english.get(reverse("admin:reviews_screening", args=[call.pk])).content.decode()
+    assert "screening waits for the deadline" in content
+    assert 'value="Mark ineligible"' not in content
+    assert "automatically eligible" not in content
+
+
+def test_screening_from_the_page(english, staff, past_call, mailoutbox, django_capture_on_commit_callbacks):
+    good, bad, other = submitted_proposal(past_call), submitted_proposal(past_call), submitted_proposal(past_call)
+    english.force_login(staff)
+    url = reverse("admin:reviews_screening", args=[past_call.pk])
+    assert english.post(url, {"proposal": good.pk, "verdict": "eligible"}).status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        response = english.post(url, {"proposal": bad.pk, "verdict": "ineligible", "reason": "No signed letter."},
+                                follow=True)
+    assert f"{bad.reference} is ineligible; the PI is told why." in response.content.decode()
+    assert (state_of(good), state_of(bad)) == (ProposalState.ELIGIBLE, ProposalState.INELIGIBLE)
+    assert [m.to for m in mailoutbox] == [[bad.pi.email]]
+    response = english.post(url, {"proposal": other.pk, "verdict": "ineligible", "reason": ""}, follow=True)
+    assert "Give the reason the proposal is ineligible" in response.content.decode()
+    assert state_of(other) == ProposalState.SUBMITTED
+    response = english.post(url, {"action": "confirm_all"}, follow=True)
+    assert "1 proposal confirmed eligible." in response.content.decode()
+    assert state_of(other) == ProposalState.ELIGIBLE
+
+
+def test_screening_refuses_a_proposal_of_another_call(english, staff, past_call):
+    stranger = submitted_proposal(closed_call())
+    english.force_login(staff)
+    response = english.post(reverse("admin:reviews_screening", args=[past_call.pk]),
+                            {"proposal": stranger.pk, "verdict": "eligible"}, follow=True)
+    assert "This proposal is not in this call" in response.content.decode()
+    assert state_of(stranger) == ProposalState.SUBMITTED
+
+
+# Decisions page -----------------------------------------------------------------------------------------------
+
+
+def test_the_decisions_page_shows_the_envelope_and_what_remains(english, staff):
+    call = closed_call(total_envelope=Decimal(30000))
+    institute = InstituteFactory(code="INSU", usage_name="CNRS Terre & Univers")
+    first = ranked_proposal(call, institute=institute, rank=1)
+    ranked_proposal(call, institute=institute, rank=2, proposed_amount=Decimal("11500.50"))
+    decision_set(proposal_id=first.pk, user=staff, outcome="selected", amount=Decimal(12000), now=timezone.now())
+    english.force_login(staff)
+    content = english.get(reverse("admin:reviews_decisions", args=[call.pk])).content.decode()
+    assert "30,000 €" in content and "12,000 €" in content and "18,000 €" in content
+    assert "CNRS Terre &amp; Univers (INSU)" in content
+    assert 'value="11500.50"' in content
+    assert "Send the decision mail (1)" in content
+
+
+def test_deciding_from_the_page(english, staff, past_call):
+    proposal = ranked_proposal(past_call)
+    english.force_login(staff)
+    url = reverse("admin:reviews_decisions", args=[past_call.pk])
+    response = english.post(url, {"proposal": proposal.pk, "outcome": "selected", "amount": "13000"})
+    assert (response.status_code, response["Location"]) == (302, f"{url}#p{proposal.pk}")
+    assert (Decision.objects.get().amount, state_of(proposal)) == (Decimal(13000), ProposalState.SELECTED)
+    response = english.post(url, {"proposal": proposal.pk, "outcome": "selected", "amount": "20000"}, follow=True)
+    assert "The amount must be between 10,000 € and 14,000 €" in response.content.decode()
+    assert Decision.objects.get().amount == Decimal(13000)
+    response = english.post(url, {"proposal": proposal.pk, "outcome": ""}, follow=True)
+    assert "Choose an outcome." in response.content.decode()
+
+
+def test_a_french_amount_is_understood(client, staff, past_call):
+    proposal = ranked_proposal(past_call)
+    client.force_login(staff)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "fr"
+    client.post(reverse("admin:reviews_decisions", args=[past_call.pk]),
+                {"proposal": proposal.pk, "outcome": "selected", "amount": "12500,50"})
+    assert Decision.objects.get().amount == Decimal("12500.50")
+
+
+def test_sending_the_mails_asks_first_then_sends_once(english, staff, past_call, mailoutbox,
+                                                        django_capture_on_commit_callbacks):
+    proposal = ranked_proposal(past_call)
+    ranked_proposal(past_call, rank=2)  # not decided: the page says so
+    decision_set(proposal_id=proposal.pk, user=staff, outcome="rejected", amount=None, now=timezone.now())
+    english.force_login(staff)
+    url = reverse("admin:reviews_decisions_notify", args=[past_call.pk])
+    content = english.get(url).content.decode()
+    assert "1 decision will be mailed" in content
+    assert "Rejected: 1" in content
+    assert "1 proposal in review is not decided yet" in content
+    assert mailoutbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        response = english.post(url, follow=True)
+    assert "1 decision mail is on its way." in response.content.decode()
+    assert len(mailoutbox) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        english.post(url)
+    assert len(mailoutbox) == 2
+    assert "Every decision of this call has been mailed." in english.get(url).content.decode()
+    page = english.get(reverse("admin:reviews_decisions", args=[past_call.pk])).content.decode()
+    assert page.count('name="outcome"') == 1  # the mailed decision has no form any more
+
+
+def test_the_evaluation_summary_preview_is_a_pdf(english, staff, past_call):
+    proposal = ranked_proposal(past_call)
+    english.force_login(staff)
+    response = english.get(reverse("admin:reviews_evaluation_summary", args=[proposal.pk]) + "?lang=en")
+    assert (response.status_code, response["Content-Type"]) == (200, "application/pdf")
+    assert response.content.startswith(b"%PDF")
+
+
+# Query counts at two sizes --------------------------------------------------------------------------------------
+
+
+def count_queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_screening_page_query_count_does_not_grow(client, staff, past_call):
+    client.force_login(staff)
+    url = reverse("admin:reviews_screening", args=[past_call.pk])
+    for _ in range(3):
+        submitted_proposal(past_call)
+    three = count_queries(client, url)
+    for n in range(27):
+        submitted_proposal(past_call, letter=bool(n % 3), partner_country="FR" if n % 5 == 0 else "BR")
+    assert count_queries(client, url) == three
+
+
+def test_the_decisions_page_query_count_does_not_grow(client, staff, past_call):
+    client.force_login(staff)
+    url = reverse("admin:reviews_decisions", args=[past_call.pk])
+    institutes = [InstituteFactory() for _ in range(3)]
+    for n in range(3):
+        ranked_proposal(past_call, institute=institutes[n], rank=1)
+    three = count_queries(client, url)
+    for n in range(27):
+        proposal = ranked_proposal(past_call, institute=institutes[n % 3], rank=n + 2, reviews=1)
+        if n % 2:
+            decision_set(proposal_id=proposal.pk, user=staff, outcome="reserve", amount=None, now=timezone.now())
+    assert count_queries(client, url) == three
+
+
+# The lists -----------------------------------------------------------------------------------------------------------
+
+LISTS = ["panel", "conflict", "assignment", "review", "panelrecommendation", "decision", "reviewer"]
+
+
+def review_data(call, staff, n: int):
+    for rank in range(1, n + 1):
+        proposal = ranked_proposal(call, rank=rank)
+        review = proposal.reviews.first()
+        Conflict.objects.create(proposal=proposal, reviewer=review.reviewer, source="officer", cause="officer",
+                                created_at=timezone.now())
+        decision_set(proposal_id=proposal.pk, user=staff, outcome="reserve", amount=None, now=timezone.now())
+
+
+@pytest.mark.parametrize("model", LISTS)
+def test_the_lists_query_count_does_not_grow(client, staff, past_call, model):
+    client.force_login(staff)
+    url = reverse(f"admin:reviews_{model}_changelist")
+    review_data(past_call, staff, 1)
+    one = count_queries(client, url)
+    review_data(past_call, staff, 4)
+    assert count_queries(client, url) == one
+
+
+@pytest.mark.parametrize("model", ["conflict", "assignment", "review", "panelrecommendation", "decision"])
+def test_the_records_written_by_the_domain_are_read_only(client, staff, past_call, model):
+    review_data(past_call, staff, 1)
+    client.force_login(staff)
+    record = {"conflict": Conflict, "decision": Decision}.get(model)
+    obj = record.objects.first() if record else None
+    if obj is None:
+        from django.apps import apps
+
+        obj = apps.get_model("reviews", model).objects.first()
+    change = reverse(f"admin:reviews_{model}_change", args=[obj.pk])
+    assert client.get(change).status_code == 200
+    before = AuditEntry.objects.count()
+    assert client.post(change, {}).status_code == 403
+    assert client.get(reverse(f"admin:reviews_{model}_add")).status_code == 403
+    assert client.post(reverse(f"admin:reviews_{model}_delete", args=[obj.pk]), {"post": "yes"}).status_code == 403
+    assert AuditEntry.objects.count() == before
+
+
+def test_a_panel_is_set_up_in_the_admin(client, staff, past_call):
+    institute = InstituteFactory()
+    officer = StaffFactory(email="officer@cnrs.example.fr", is_staff=False, is_superuser=False)
+    client.force_login(staff)
+    response = client.post(reverse("admin:reviews_panel_add"), {
+        "call": past_call.pk, "institute": institute.pk, "officers": [officer.pk], "reviews_per_proposal": 3,
+        "review_due_at_0": "2031-01-15", "review_due_at_1": "12:00",
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    panel = Panel.objects.get()
+    assert (panel.reviews_per_proposal, list(panel.officers.all())) == (3, [officer])
+    assert AuditEntry.objects.filter(action="panel.create").count() == 1
+    change = reverse("admin:reviews_panel_change", args=[panel.pk])
+    response = client.get(change)
+    assert b'name="call"' not in response.content  # fixed once the panel exists
