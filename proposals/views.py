@@ -9,12 +9,13 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from calls.domain import call_accepts_submissions, call_deadline
 from calls.models import Call, CallState, Unit
+from reviews.models import Decision
 
 from . import domain
 from .forms import InvitationForm, LetterForm, ProposalForm, TeamMemberForm, WithdrawForm, budget_initial
@@ -386,6 +387,8 @@ def detail(request, pk):
     now = timezone.now()
     letter = domain.current_letter(proposal)
     versions = list(proposal.versions.select_related("letter").order_by("-number"))
+    # The PI learns the decision once its mail went out (reviews.domain.decisions.decisions_notify).
+    decision = Decision.objects.filter(proposal=proposal, notified_at__isnull=False).first()
     return render(request, "proposals/detail.html", {
         "proposal": proposal,
         "call": proposal.call,
@@ -394,12 +397,31 @@ def detail(request, pk):
         "budget_total": domain.proposal_budget_total(proposal),
         "letter": letter,
         "versions": versions,
+        "decision": decision,
         "checklist": domain.proposal_checklist(proposal, now=now, letter=letter),
         "editable": proposal.state in (ProposalState.DRAFT, ProposalState.SUBMITTED)
         and call_accepts_submissions(proposal.call, now=now) and can_edit_proposal(request.user, proposal),
         "deadline": call_deadline(proposal.call),
         "now": now,
     })
+
+
+@login_required
+@require_GET
+def evaluation_summary(request, pk):
+    """The decision's evaluation summary, once the decision mail went out (PI and staff)."""
+    from reviews.domain.decisions import evaluation_summary_filename, evaluation_summary_pdf
+
+    proposal = _proposal_for(request, pk)
+    if not Decision.objects.filter(proposal=proposal, notified_at__isnull=False).exists():
+        raise Http404
+    response = HttpResponse(
+        evaluation_summary_pdf(proposal=proposal, language=translation.get_language() or "fr"),
+        content_type="application/pdf",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{evaluation_summary_filename(proposal)}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required

@@ -141,3 +141,28 @@ def test_anonymous_cannot_start_a_proposal(client, call):
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
     assert call.proposals.count() == 0
+
+
+def test_evaluation_summary_reaches_the_pi_only_after_the_decision_mail(client, submitted, pi, other_pi, staff):
+    from reviews.models import Decision
+
+    proposal = submitted[0]
+    url = reverse("proposals:evaluation_summary", args=[proposal.pk])
+    client.force_login(pi)
+    assert client.get(url).status_code == 404  # no decision yet
+    type(proposal).objects.filter(pk=proposal.pk).update(state="selected")
+    decision = Decision.objects.create(proposal=proposal, outcome="selected", amount=12000, decided_at=timezone.now(),
+                                       decided_by=staff)
+    assert client.get(url).status_code == 404  # decided, but not announced
+    assert b"Download the evaluation summary" not in client.get(reverse("proposals:detail", args=[proposal.pk])).content
+    decision.notified_at = timezone.now()
+    decision.save()
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="evaluation-{proposal.reference}.pdf"'
+    assert response.content.startswith(b"%PDF")
+    assert b"Download the evaluation summary" in client.get(reverse("proposals:detail", args=[proposal.pk])).content
+    client.force_login(other_pi)
+    assert client.get(url).status_code == 404
+    client.logout()
+    assert client.get(url).status_code == 302
