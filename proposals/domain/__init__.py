@@ -1,0 +1,44 @@
+"""The rules of a proposal: creating, saving drafts, the support letter, eligibility, submission, withdrawal.
+
+Views, admin actions, the API and tasks call these functions; none re-implements a rule. Every state
+change locks the proposal row, writes its audit entry in the same transaction, and queues its mail
+with ``delay_on_commit``. ``now`` is always an argument, so tests pin the clock.
+
+One module per concept; this package exposes them all, so callers write ``proposals.domain.X``.
+"""
+
+from .common import ProposalError, format_paris
+from .drafts import (
+    DRAFT_FIELDS,
+    SaveResult,
+    active_proposal_count,
+    proposal_create,
+    proposal_save_draft,
+    team_member_add,
+    team_member_remove,
+)
+from .eligibility import (
+    REQUIRED_FIELDS,
+    Check,
+    format_money,
+    proposal_budget_total,
+    proposal_checklist,
+    proposal_is_eligible,
+)
+from .partner import (
+    InvitationInvalid,
+    current_letter,
+    invitation_create,
+    invitation_resolve,
+    invitation_token,
+    letter_attach,
+)
+from .submission import SubmitResult, content_hash, proposal_snapshot, proposal_submit, proposal_withdraw
+
+__all__ = [
+    "DRAFT_FIELDS", "REQUIRED_FIELDS", "Check", "InvitationInvalid", "ProposalError", "SaveResult", "SubmitResult",
+    "active_proposal_count", "content_hash", "current_letter", "format_money", "format_paris", "invitation_create",
+    "invitation_resolve", "invitation_token", "letter_attach", "proposal_budget_total", "proposal_checklist",
+    "proposal_create", "proposal_is_eligible", "proposal_save_draft", "proposal_snapshot", "proposal_submit",
+    "proposal_withdraw", "team_member_add", "team_member_remove",
+]

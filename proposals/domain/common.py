@@ -1,0 +1,71 @@
+"""What every proposal rule shares: the error type, the row lock, the editable-window check, dates."""
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from calls.domain import call_accepts_submissions, call_deadline
+
+from ..models import (
+    EDITABLE_STATES,
+    Proposal,
+    ProposalState,
+)
+
+
+class ProposalError(ValidationError):
+    """A rule refused the request; the message is for the user, in their language.
+
+    ``code`` is kept even when the message is a list (Django's ValidationError drops it then)."""
+
+    def __init__(self, message, code=None, params=None):
+        super().__init__(message, code=code, params=params)
+        self.code = code
+
+
+def _require_pi(proposal: Proposal, user) -> None:
+    if user is None or proposal.pi_id != getattr(user, "pk", None):
+        raise ProposalError(_("Only the PI can change this proposal."), code="forbidden")
+
+
+def _now_editable(proposal: Proposal, *, now: dt.datetime) -> None:
+    if proposal.state not in EDITABLE_STATES:
+        raise ProposalError(
+            _("This proposal is %(state)s and can no longer be changed.")
+            % {"state": proposal.get_state_display().lower()},
+            code="not_editable",
+        )
+    if not call_accepts_submissions(proposal.call, now=now):
+        raise ProposalError(
+            _("The call closed on %(deadline)s (Paris time); the proposal can no longer be changed.")
+            % {"deadline": format_paris(call_deadline(proposal.call))},
+            code="closed",
+        )
+
+
+def format_paris(moment: dt.datetime) -> str:
+    from django.utils import timezone
+    from django.utils.formats import date_format
+
+    return date_format(timezone.localtime(moment), "j F Y, H:i")
+
+
+def _lock(proposal_id: int) -> Proposal:
+    # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to the unit.
+    return Proposal.objects.select_for_update(of=("self",)).select_related("call", "unit").get(pk=proposal_id)
+
+
+
+
+def _touch(proposal: Proposal, *, now: dt.datetime) -> None:
+    """Record that the content changed outside the main form (team, letter).
+
+    ``lock_version`` guards the main form's fields only: adding a team member in one tab must not make
+    the text typed in another tab conflict, since neither overwrites the other."""
+    proposal.updated_at = now
+    fields = ["updated_at"]
+    if proposal.state == ProposalState.SUBMITTED:
+        proposal.has_unsubmitted_changes = True
+        fields.append("has_unsubmitted_changes")
+    proposal.save(update_fields=fields)
