@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from calls.domain import call_accepts_submissions, call_deadline
 from calls.models import Call, CallState, Unit
+from iea.http import private_download
 from reviews.models import Decision
 
 from . import domain
@@ -311,14 +312,8 @@ def _attach_letter(form, *, proposal, now, user=None, invitation=None) -> str:
 def letter_download(request, pk, letter_id):
     proposal = _proposal_for(request, pk)
     letter = get_object_or_404(SupportLetter, pk=letter_id, proposal=proposal)
-    return _pdf_attachment(letter.file.open("rb"), f"support-letter-{proposal.reference}.pdf")
-
-
-def _pdf_attachment(content, filename):
-    response = FileResponse(content, as_attachment=True, filename=filename, content_type="application/pdf")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_download(letter.file.open("rb"), filename=f"support-letter-{proposal.reference}.pdf",
+                            content_type="application/pdf")
 
 
 @login_required
@@ -415,13 +410,8 @@ def evaluation_summary(request, pk):
     proposal = _proposal_for(request, pk)
     if not Decision.objects.filter(proposal=proposal, notified_at__isnull=False).exists():
         raise Http404
-    response = HttpResponse(
-        evaluation_summary_pdf(proposal=proposal, language=translation.get_language() or "fr"),
-        content_type="application/pdf",
-    )
-    response["Content-Disposition"] = f'attachment; filename="{evaluation_summary_filename(proposal)}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    pdf = evaluation_summary_pdf(proposal=proposal, language=translation.get_language() or "fr")
+    return private_download(pdf, filename=evaluation_summary_filename(proposal), content_type="application/pdf")
 
 
 @login_required
@@ -429,10 +419,7 @@ def evaluation_summary(request, pk):
 def receipt(request, pk, number):
     proposal = _proposal_for(request, pk)
     version = get_object_or_404(ProposalVersion.objects.select_related("letter", "proposal__call"), proposal=proposal, number=number)
-    response = HttpResponse(render_receipt(version), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{receipt_filename(version)}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_download(render_receipt(version), filename=receipt_filename(version), content_type="application/pdf")
 
 
 # --- The partner's pages, reached through the invitation link ------------------------------------------------

@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from calls.domain import call_deadline
 from calls.models import Call
+from iea.http import private_download
 from proposals.models import Proposal, ProposalState
 
 from .domain.decisions import (
@@ -210,6 +211,4 @@ def evaluation_summary(request, model_admin, proposal_id: int):
     if language not in ("fr", "en"):
         language = (translation.get_language() or "fr")[:2]
     pdf = evaluation_summary_pdf(proposal=proposal, language=language)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{evaluation_summary_filename(proposal)}"'
-    return response
+    return private_download(pdf, filename=evaluation_summary_filename(proposal), content_type="application/pdf")

@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, F, Func, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from iea.http import private_download
 from iea.mfa import mfa_required
 from iea.roles import user_roles
 from proposals.models import Proposal
@@ -170,11 +171,9 @@ def panel_export(request, panel_id):
     """The panel table as shown (same filters and order), as an Excel workbook."""
     panel = panel_for_officer(request, panel_id)
     _form, criteria, rows, _sort = _table(request, panel)
-    response = HttpResponse(panel_table_xlsx(panel=panel, criteria=criteria, rows=rows), content_type=XLSX_CONTENT_TYPE)
     code = re.sub(r"[^A-Za-z0-9_-]", "", panel.institute.code)
-    response["Content-Disposition"] = f'attachment; filename="panel-{panel.call.year}-{code}.xlsx"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return private_download(panel_table_xlsx(panel=panel, criteria=criteria, rows=rows),
+                            filename=f"panel-{panel.call.year}-{code}.xlsx", content_type=XLSX_CONTENT_TYPE)
 
 
 @officer_view

@@ -12,13 +12,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Subquery
 from django.db.models.fields.json import KT
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from iea.http import private_download
 from iea.mfa import mfa_required
 from proposals.models import ProposalVersion
 
@@ -184,13 +185,8 @@ def letter(request, pk):
     """The support letter of the submitted version, as an attachment (never rendered inline)."""
     assignment = _assignment_for(request, pk, reviewing=True)
     version = _material(assignment).version
-    response = FileResponse(
-        version.letter.file.open("rb"), as_attachment=True, content_type="application/pdf",
-        filename=f"support-letter-{assignment.proposal.reference}.pdf",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_download(version.letter.file.open("rb"), content_type="application/pdf",
+                            filename=f"support-letter-{assignment.proposal.reference}.pdf")
 
 
 # --- The review -------------------------------------------------------------------------------------------
