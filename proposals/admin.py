@@ -2,7 +2,6 @@
 and inline is read-only, and saving the page writes nothing."""
 
 from django.contrib import admin
-from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -14,7 +13,15 @@ from calls.models import Institute, parse_unit_code
 from iea.admin_mixins import ReadOnlyAdminMixin
 from iea.audit.domain import audit_trail
 
-from .models import BudgetLine, PartnerInvitation, Proposal, ProposalVersion, SupportLetter, TeamMember
+from .models import (
+    BudgetLine,
+    PartnerInvitation,
+    Proposal,
+    ProposalVersion,
+    SupportLetter,
+    TeamMember,
+    evaluated_by,
+)
 from .rules import visible_proposals
 
 
@@ -34,22 +41,20 @@ def _paris(value) -> str:
     return f"{date_format(local, 'SHORT_DATETIME_FORMAT')} {local:%Z}"
 
 
-class InstituteFilter(admin.SimpleListFilter):
-    """The institute that evaluates the proposal: the one the PI chose, else the unit's main institute."""
+def proposal_institute_filter(prefix: str = ""):
+    """A list filter on the institute that evaluates the proposal at ``prefix`` (``models.evaluated_by``)."""
 
-    title = _("evaluating institute")
-    parameter_name = "institute"
+    class ProposalInstituteFilter(admin.SimpleListFilter):
+        title = _("evaluating institute")
+        parameter_name = "institute"
 
-    def lookups(self, request, model_admin):
-        return [(str(pk), code) for pk, code in Institute.objects.values_list("pk", "code")]
+        def lookups(self, request, model_admin):
+            return [(str(pk), code) for pk, code in Institute.objects.values_list("pk", "code")]
 
-    def queryset(self, request, queryset):
-        if not self.value():
-            return queryset
-        return queryset.filter(
-            Q(evaluating_institute_id=self.value())
-            | Q(evaluating_institute__isnull=True, unit__main_institute_id=self.value())
-        )
+        def queryset(self, request, queryset):
+            return queryset.filter(evaluated_by(self.value(), prefix)) if self.value() else queryset
+
+    return ProposalInstituteFilter
 
 
 class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -108,7 +113,7 @@ class ProposalAdmin(admin.ModelAdmin):
         "reference", "acronym", "title", "pi_email", "call", "state", "unit_code", "institute_code",
         "delegation", "submitted_at", "has_unsubmitted_changes",
     )
-    list_filter = ("call", "state", InstituteFilter, ("unit__delegation", admin.RelatedFieldListFilter))
+    list_filter = ("call", "state", proposal_institute_filter(), ("unit__delegation", admin.RelatedFieldListFilter))
     list_select_related = ("call", "pi", "unit__delegation", "unit__main_institute", "evaluating_institute")
     search_fields = ("reference", "title", "acronym", "pi__email", "partner_name", "partner_email", "unit__acronym")
     date_hierarchy = "submitted_at"

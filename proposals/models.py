@@ -95,6 +95,14 @@ class Proposal(models.Model):
         return self.unit.main_institute if self.unit_id else None
 
 
+def evaluated_by(institute_id, prefix: str = "") -> Q:
+    """The queryset form of ``Proposal.institute``: the chosen institute, else the unit's main one.
+    ``prefix`` reaches the proposal through a relation, e.g. ``"proposal__"``."""
+    return Q(**{f"{prefix}evaluating_institute_id": institute_id}) | Q(
+        **{f"{prefix}evaluating_institute__isnull": True, f"{prefix}unit__main_institute_id": institute_id}
+    )
+
+
 class TeamSide(models.TextChoices):
     CNRS = "cnrs", _("CNRS side")
     PARTNER = "partner", _("Partner side")

@@ -5,39 +5,16 @@ custom views (``reviews.staff_views``) hung on the decision admin."""
 
 from django.contrib import admin
 from django.contrib.auth import get_permission_codename
-from django.db.models import Q
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from calls.models import Institute
 from iea.admin_mixins import ReadOnlyAdminMixin
 from iea.audit.domain import audit_record
+from proposals.admin import proposal_institute_filter
 
 from . import staff_views
 from .models import Assignment, Conflict, Decision, Panel, PanelRecommendation, Review, Reviewer, Score
-
-
-def proposal_institute_filter(prefix: str):
-    """A list filter on the institute that evaluates the proposal at ``prefix`` (the chosen one, else the
-    unit's main institute), the same rule as ``Proposal.institute``."""
-
-    class ProposalInstituteFilter(admin.SimpleListFilter):
-        title = _("evaluating institute")
-        parameter_name = "institute"
-
-        def lookups(self, request, model_admin):
-            return [(str(pk), code) for pk, code in Institute.objects.values_list("pk", "code")]
-
-        def queryset(self, request, queryset):
-            if not self.value():
-                return queryset
-            return queryset.filter(
-                Q(**{f"{prefix}evaluating_institute_id": self.value()})
-                | Q(**{f"{prefix}evaluating_institute__isnull": True, f"{prefix}unit__main_institute_id": self.value()})
-            )
-
-    return ProposalInstituteFilter
 
 
 @admin.register(Reviewer)

@@ -11,7 +11,7 @@ Reviewers, officers and staff must have two-factor authentication before they se
 """
 
 import rules
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 
 from proposals.rules import is_directorate
 
@@ -124,13 +124,10 @@ def assignments_for(user, queryset=None):
 
 def panel_proposals(panel, user, queryset=None):
     """The proposals of a panel that this user may see as officer or staff (own conflicts excluded)."""
-    from proposals.models import Proposal
+    from proposals.models import Proposal, evaluated_by
 
     queryset = queryset if queryset is not None else Proposal.objects.all()
-    queryset = queryset.filter(call_id=panel.call_id).filter(
-        Q(evaluating_institute_id=panel.institute_id)
-        | Q(evaluating_institute__isnull=True, unit__main_institute_id=panel.institute_id)
-    )
+    queryset = queryset.filter(call_id=panel.call_id).filter(evaluated_by(panel.institute_id))
     if user is None:  # the system itself (automatic assignment): the whole panel
         return queryset
     return not_conflicted(queryset, user)

@@ -14,7 +14,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, F, Func, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Exists, F, Func, IntegerField, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from iea.http import private_download
 from iea.mfa import mfa_required
 from iea.roles import user_roles
-from proposals.models import Proposal
+from proposals.models import Proposal, evaluated_by
 
 from ..domain import panel as domain
 from ..domain.assignment import REVIEWABLE_STATES
@@ -87,8 +87,7 @@ def panel_list(request):
         raise Http404
     user = request.user
     proposals = Proposal.objects.filter(call_id=OuterRef("call_id"), state__in=domain.PANEL_STATES).filter(
-        Q(evaluating_institute_id=OuterRef("institute_id"))
-        | Q(evaluating_institute__isnull=True, unit__main_institute_id=OuterRef("institute_id"))
+        evaluated_by(OuterRef("institute_id"))
     )
     done = Review.objects.filter(assignment__panel=OuterRef("pk"), state=ReviewState.SUBMITTED).exclude(
         Exists(Conflict.objects.filter(proposal_id=OuterRef("proposal_id"), reviewer_id=OuterRef("reviewer_id")))
