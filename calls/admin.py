@@ -23,9 +23,11 @@ from .domain import (
     call_clone,
     call_close,
     call_extend,
+    call_mark_decided,
     call_open,
     call_publish,
     call_record_edit,
+    call_start_review,
     default_window,
 )
 from .models import (
@@ -177,7 +179,7 @@ class CallAdmin(admin.ModelAdmin):
     list_filter = ("state",)
     search_fields = ("title_fr", "title_en")
     inlines = (CriterionInline, InstitutePriorityInline, CallDeadlineChangeInline)
-    actions = ("publish_calls", "open_calls", "close_call", "extend_call", "clone_call")
+    actions = ("publish_calls", "open_calls", "close_call", "extend_call", "clone_call", "start_review", "mark_decided")
     fieldsets = (
         (None, {"fields": ("year", "state", "title_fr", "title_en")}),
         (_("Texts"), {"fields": ("summary_fr", "summary_en", "rules_fr", "rules_en")}),
@@ -248,6 +250,14 @@ class CallAdmin(admin.ModelAdmin):
     @admin.action(description=_("Open for proposals"), permissions=["change"])
     def open_calls(self, request, queryset):
         self._run_each(request, queryset, call_open, _("“%(call)s” is open."))
+
+    @admin.action(description=_("Start the review"), permissions=["change"])
+    def start_review(self, request, queryset):
+        self._run_each(request, queryset, call_start_review, _("“%(call)s” is in review."))
+
+    @admin.action(description=_("Mark as decided"), permissions=["change"])
+    def mark_decided(self, request, queryset):
+        self._run_each(request, queryset, call_mark_decided, _("“%(call)s” is decided."))
 
     def _to_page(self, request, queryset, name):
         if queryset.count() != 1:

@@ -35,6 +35,8 @@ ACTION_PARTICIPLES = {
     "publish": gettext_lazy("published"),
     "open": gettext_lazy("opened"),
     "close": gettext_lazy("closed"),
+    "start_review": gettext_lazy("put in review"),
+    "mark_decided": gettext_lazy("marked decided"),
 }
 
 # Which state a staff action may start from, and where it leads.
@@ -42,6 +44,8 @@ TRANSITIONS = {
     "publish": ({CallState.DRAFT}, CallState.PUBLISHED),
     "open": ({CallState.DRAFT, CallState.PUBLISHED}, CallState.OPEN),
     "close": ({CallState.OPEN}, CallState.CLOSED),
+    "start_review": ({CallState.CLOSED}, CallState.IN_REVIEW),
+    "mark_decided": ({CallState.IN_REVIEW}, CallState.DECIDED),
 }
 
 
@@ -115,6 +119,16 @@ def call_open(*, call_id: int, user, now: dt.datetime) -> Call:
 def call_close(*, call_id: int, user, now: dt.datetime, reason: str = "") -> Call:
     """Close a call. Closing before the deadline moves the deadline to now and is logged with the reason."""
     return _transition(call_id=call_id, action="close", user=user, now=now, reason=reason)
+
+
+def call_start_review(*, call_id: int, user, now: dt.datetime) -> Call:
+    """A closed call goes to the institutes' review (screening can start once the deadline has passed)."""
+    return _transition(call_id=call_id, action="start_review", user=user, now=now)
+
+
+def call_mark_decided(*, call_id: int, user, now: dt.datetime) -> Call:
+    """Every decision of the call is taken: the call leaves review."""
+    return _transition(call_id=call_id, action="mark_decided", user=user, now=now)
 
 
 def _log_deadline(*, call: Call, user, now: dt.datetime, new_closes_at: dt.datetime, reason: str) -> None:

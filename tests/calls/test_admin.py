@@ -461,3 +461,22 @@ def test_admin_index_and_app_page_render_for_staff(client, staff, call):
     assert client.get(reverse("admin:index")).status_code == 200
     assert client.get(reverse("admin:app_list", args=["calls"])).status_code == 200
     assert client.get(reverse("admin:app_list", args=["proposals"])).status_code == 200
+
+
+def test_staff_put_a_closed_call_in_review_then_mark_it_decided(client, staff):
+    from calls.models import CallState
+    from iea.audit.models import AuditEntry
+
+    call = CallFactory(state=CallState.CLOSED)
+    client.force_login(staff)
+    client.post("/admin/calls/call/", {"action": "start_review", "_selected_action": [call.pk]})
+    call.refresh_from_db()
+    assert call.state == CallState.IN_REVIEW
+    client.post("/admin/calls/call/", {"action": "start_review", "_selected_action": [call.pk]})  # refused, stays
+    call.refresh_from_db()
+    assert call.state == CallState.IN_REVIEW
+    client.post("/admin/calls/call/", {"action": "mark_decided", "_selected_action": [call.pk]})
+    call.refresh_from_db()
+    assert call.state == CallState.DECIDED
+    assert list(AuditEntry.objects.filter(object_id=str(call.pk)).order_by("created_at", "id")
+                .values_list("action", flat=True)) == ["call.start_review", "call.mark_decided"]

@@ -11,13 +11,26 @@ from django.test import Client
 from django.utils import timezone
 
 from calls import reference_data
-from calls.domain import PARIS, call_accepts_submissions, default_window
+from calls.domain import PARIS, call_accepts_submissions, call_deadline, default_window
 from calls.management.commands.seed_demo import OPEN_YEAR, PASSWORD, PAST_YEAR
 from calls.models import Call, CallDeadlineChange, CallState, Delegation, Institute
 from iea.audit.domain import audit_trail
 from iea.roles import user_roles
 from proposals.domain import proposal_budget_total, proposal_checklist, proposal_is_eligible
 from proposals.models import Proposal, ProposalState
+from reviews.domain.panel import PANEL_STATES, panel_table
+from reviews.models import (
+    Assignment,
+    AssignmentState,
+    Conflict,
+    ConflictSource,
+    Decision,
+    Panel,
+    PanelRecommendation,
+    Review,
+    Reviewer,
+    ReviewState,
+)
 
 INSTITUTE_CODES = ["INC", "INEE", "INP", "IN2P3", "INSB", "INSHS", "INSIS", "INSMI", "INS2I", "INSU"]
 DELEGATION_NAMES = {
@@ -46,6 +59,14 @@ def demo_user(prefix: str):
 
 def open_call() -> Call:
     return Call.objects.get(year=OPEN_YEAR)
+
+
+def past_call() -> Call:
+    return Call.objects.get(year=PAST_YEAR)
+
+
+def inee_panel() -> Panel:
+    return Panel.objects.select_related("call", "institute").get(call__year=PAST_YEAR, institute__code="INEE")
 
 
 def test_migration_carries_the_same_reference_data_as_the_app():
@@ -99,6 +120,38 @@ def test_running_seed_demo_twice_changes_nothing():
 
 
 @pytest.mark.django_db
+def test_output_says_what_to_try_after_the_logins():
+    output = seed()
+    logins = output[output.index("IEA demo ready"):]
+
+    assert "plus 8 researchers with proposals in IEA 2026" in logins
+    assert "researcher1@demo.iea.localhost" not in logins
+    what = logins[logins.index("What to try"):]
+    for text in ("reviewer@", "My reviews", "officer@", "Assign automatically", "staff@", "Decisions", "make totp"):
+        assert text in what
+
+
+@pytest.mark.django_db
+def test_a_past_call_seeded_by_an_older_demo_is_left_alone():
+    opens_at, closes_at = default_window(PAST_YEAR)
+    old = Call.objects.create(year=PAST_YEAR, title_fr="IEA 2026", title_en="IEA 2026", state=CallState.DECIDED,
+                              opens_at=opens_at, closes_at=closes_at)
+    err = io.StringIO()
+
+    call_command("seed_demo", stdout=io.StringIO(), stderr=err)
+    before = row_counts()
+    output = seed()
+
+    old.refresh_from_db()
+    assert old.state == CallState.DECIDED
+    assert not Proposal.objects.filter(call=old).exists()
+    assert not Panel.objects.exists()
+    assert "fresh database" in err.getvalue()
+    assert "What to try" not in output
+    assert row_counts() == before
+
+
+@pytest.mark.django_db
 def test_logins_block_uses_the_port_from_the_environment(monkeypatch):
     monkeypatch.setenv("PORT", "8123")
 
@@ -133,16 +186,111 @@ def test_demo_call_accepts_submissions_now():
 
 
 @pytest.mark.django_db
-def test_past_call_is_decided_with_the_default_window_and_a_proposal_of_pi():
+def test_past_call_is_in_review_with_the_default_window_an_envelope_and_its_history():
     seed()
-    call = Call.objects.get(year=PAST_YEAR)
+    call = past_call()
 
-    assert call.state == CallState.DECIDED
+    assert call.state == CallState.IN_REVIEW
     assert (call.opens_at, call.closes_at) == default_window(PAST_YEAR)
+    assert call.total_envelope == Decimal(1200000)
     assert call.criteria.count() == 6
-    proposal = Proposal.objects.get(call=call, pi=demo_user("pi"))
-    assert proposal.state == ProposalState.REJECTED
+    actions = list(audit_trail(call).order_by("id").values_list("action", flat=True))
+    assert actions == ["call.publish", "call.open", "call.close", "call.start_review"]
+
+
+@pytest.mark.django_db
+def test_pi_has_a_normal_proposal_in_review_in_the_past_call():
+    seed()
+    proposal = Proposal.objects.get(call=past_call(), pi=demo_user("pi"))
+
+    assert proposal.state == ProposalState.RANKED  # the officer recommended it
     assert proposal.versions.count() == 1
+    assert proposal.letters.count() == 1
+    assert proposal.submitted_at < call_deadline(past_call())
+    actions = list(audit_trail(proposal).order_by("id").values_list("action", flat=True))
+    assert actions[:3] == ["proposal.create", "proposal.letter_upload", "proposal.submit"]
+    assert {"proposal.screen", "proposal.review_start", "review.assign", "panel.recommend"} <= set(actions)
+    assert not Decision.objects.exists()
+
+
+@pytest.mark.django_db
+def test_past_call_has_screened_proposals_of_inee_units_by_verified_researchers():
+    from allauth.account.models import EmailAddress
+
+    seed()
+    proposals = Proposal.objects.filter(call=past_call())
+
+    assert proposals.count() == 9
+    assert proposals.filter(state__in=PANEL_STATES).count() == 8
+    ineligible = proposals.get(state=ProposalState.INELIGIBLE)
+    assert audit_trail(ineligible).get(action="proposal.screen").reason
+    assert set(proposals.values_list("unit__main_institute__code", flat=True)) == {"INEE"}
+    for proposal in proposals:
+        assert Decimal(10000) <= proposal_budget_total(proposal) <= Decimal(14000)
+        assert proposal.versions.count() == 1
+        assert proposal.versions.get().letter is not None
+    assert len(set(proposals.values_list("partner_country", flat=True))) == 9
+    for n in range(1, 9):
+        user = demo_user(f"researcher{n}")
+        assert EmailAddress.objects.filter(user=user, verified=True, primary=True).exists()
+        assert proposals.filter(pi=user).count() == 1
+
+
+@pytest.mark.django_db
+def test_inee_panel_has_a_pool_assignments_reviews_and_a_detected_conflict():
+    seed()
+    panel = inee_panel()
+
+    assert list(panel.officers.all()) == [demo_user("officer")]
+    assert panel.reviews_per_proposal == 2
+    assert panel.review_due_at > timezone.now() + dt.timedelta(days=14)
+    pool = Reviewer.objects.filter(institute=panel.institute, active=True)
+    assert pool.count() == 5
+    assert pool.filter(external=True).count() == 1
+    assert Review.objects.filter(proposal__call=panel.call, state=ReviewState.SUBMITTED).count() == 11
+    assert Review.objects.filter(state=ReviewState.SUBMITTED, scores__score__isnull=True).count() == 0
+    assert Assignment.objects.filter(panel=panel, state=AssignmentState.DECLINED).count() == 1
+    own = Assignment.objects.filter(panel=panel, reviewer__user=demo_user("reviewer"))
+    assert sorted((a.state, hasattr(a, "review")) for a in own) == [
+        (AssignmentState.ACCEPTED, False), (AssignmentState.ACCEPTED, True), (AssignmentState.INVITED, False),
+    ]
+    detected = Conflict.objects.filter(source=ConflictSource.DETECTED, reviewer__user=demo_user("reviewer3"))
+    assert detected.filter(cause="same_unit_as_pi").exists()
+    assert not Assignment.objects.filter(reviewer__user=demo_user("reviewer3"),
+                                         proposal__in=detected.values("proposal")).exists()
+
+
+@pytest.mark.django_db
+def test_officer_panel_table_has_scores_a_disagreement_and_work_left():
+    seed()
+    panel = inee_panel()
+    officer = demo_user("officer")
+
+    rows = panel_table(panel=panel, user=officer)
+
+    assert len(rows) == 8
+    scored = [row for row in rows if row.weighted_total is not None]
+    assert len(scored) == 6
+    assert sum(row.disagreement for row in rows) == 1
+    assert any(row.incomplete for row in rows)
+    assert any(row.priority.matched for row in rows)
+    recommended = {row.proposal.acronym: (row.recommended, row.rank) for row in rows if row.recommendation}
+    assert recommended == {"FRUGINET": ("fund", 1), "ANTADAPT": ("fund", 2), "FYNMED": ("reserve", 3),
+                           "SEAHEAT": ("reject", 4)}
+    assert PanelRecommendation.objects.get(proposal__acronym="FRUGINET").consensus
+
+
+@pytest.mark.django_db
+def test_assign_automatically_has_work_in_the_demo_panel():
+    from reviews.domain.matching import panel_auto_assign
+
+    seed()
+    panel = inee_panel()
+
+    result = panel_auto_assign(panel_id=panel.pk, user=demo_user("officer"), now=timezone.now())
+
+    assert len(result.created) == 3
+    assert not result.uncovered
 
 
 @pytest.mark.django_db
@@ -185,7 +333,7 @@ def test_demo_users_can_sign_in_and_hold_their_roles():
 
     seed()
 
-    for prefix in ("pi", "pi2", "reviewer", "officer", "staff", "manager"):
+    for prefix in ("pi", "pi2", "reviewer", "officer", "staff", "manager", "researcher1", "reviewer5"):
         user = demo_user(prefix)
         assert EmailAddress.objects.filter(user=user, email=user.email, verified=True, primary=True).count() == 1
         assert Client().login(username=user.email, password=PASSWORD)
@@ -215,12 +363,18 @@ def test_seed_demo_sends_the_mails_of_the_domain_once_committed(django_capture_o
     with django_capture_on_commit_callbacks(execute=True):
         seed()
 
+    receipts = [  # one receipt per submitted proposal, to its PI and a copy to the partner
+        address for proposal in Proposal.objects.exclude(versions=None) for address in (proposal.pi.email, proposal.partner_email)
+    ]
     recipients = sorted(address for message in mail.outbox for address in message.to)
     assert recipients == sorted([
-        "pi2@demo.iea.localhost", "ana.souza@unb.example.br",  # receipt, and its copy to the partner
-        "pi3@demo.iea.localhost", "k.watanabe@tohoku.example.jp", "pi3@demo.iea.localhost",  # + withdrawal
+        *receipts,
+        "pi3@demo.iea.localhost",  # withdrawal
         "dfuentes@uchile.example.cl",  # invitation to upload the letter
+        Proposal.objects.get(state=ProposalState.INELIGIBLE).pi.email,  # screening result
+        "reviewer@demo.iea.localhost",  # the one invitation still to answer
     ])
+    assert len(receipts) == 2 * 11
 
 
 @pytest.mark.django_db
@@ -235,8 +389,10 @@ def test_demo_reviewer_officer_and_staff_have_two_factor_and_the_printed_code_wo
     out = io.StringIO()
     call_command("demo_totp", stdout=out)
     code = out.getvalue().strip()
-    users = get_user_model().objects.filter(email__in=[
-        "reviewer@demo.iea.localhost", "officer@demo.iea.localhost", "staff@demo.iea.localhost"])
+    emails = ["reviewer@demo.iea.localhost", "officer@demo.iea.localhost", "staff@demo.iea.localhost",
+              *(f"reviewer{n}@demo.iea.localhost" for n in range(2, 6))]
+    users = get_user_model().objects.filter(email__in=emails)
+    assert users.count() == len(emails)
     for user in users:
         authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
         assert TOTP(authenticator).validate_code(code) is True
