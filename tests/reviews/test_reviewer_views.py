@@ -451,5 +451,5 @@ def _list_queries(client, size):
     return len(queries)
 
 
-def test_the_list_takes_the_same_number_of_queries_for_3_and_30_assignments(client):
-    assert _list_queries(client, 3) == _list_queries(client, 30)
+def test_the_list_takes_the_same_number_of_queries_for_10_and_200_assignments(client):
+    assert _list_queries(client, 10) == _list_queries(client, 200)
