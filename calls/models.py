@@ -170,7 +170,7 @@ class Call(models.Model):
     duration_months = models.PositiveSmallIntegerField(_("project duration (months)"), default=24)
     reviews_per_proposal = models.PositiveSmallIntegerField(
         _("reviews per proposal"), default=2, validators=[MinValueValidator(1)],
-        help_text=_("Completed, non-conflicted reviews each proposal needs (domain.md, default 2)."),
+        help_text=_("Completed, non-conflicted reviews each proposal needs (usually 2)."),
     )
     max_active_proposals_per_pi = models.PositiveSmallIntegerField(
         _("maximum active proposals per PI"), default=1, validators=[MinValueValidator(1)]
