@@ -28,9 +28,10 @@ def send_screening_ineligible(proposal_id: int, reason: str) -> None:
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_decision_mail(decision_id: int) -> None:
-    """The decision to the PI (their language) and to the partner (English), each with the evaluation
-    summary in the same language."""
-    decision = Decision.objects.select_related("proposal__pi", "proposal__call").get(pk=decision_id)
+    """The decision to the PI (their language), the partner (English) and the managers of the PI's unit
+    (their language; domain.md: "decision → PI, partner, unit"), each with the evaluation summary in the
+    same language."""
+    decision = Decision.objects.select_related("proposal__pi", "proposal__call", "proposal__unit").get(pk=decision_id)
     proposal = decision.proposal
     filename = evaluation_summary_filename(proposal)
     context = {"proposal": proposal, "decision": decision}
@@ -45,6 +46,13 @@ def send_decision_mail(decision_id: int) -> None:
             name="decision_partner", to=[proposal.partner_email], language="en", context=context,
             attachments=[(filename, evaluation_summary_pdf(proposal=proposal, language="en"), "application/pdf")],
         )
+    if proposal.unit_id:
+        for manager in proposal.unit.managers.all():
+            send_templated(
+                name="decision_unit", to=[manager.email], language=manager.language, context=context,
+                attachments=[(filename, evaluation_summary_pdf(proposal=proposal, language=manager.language),
+                              "application/pdf")],
+            )
 
 
 # Celery's autodiscovery imports only ``<app>.tasks``: reviews/tasks.py holds

@@ -435,3 +435,17 @@ def test_simultaneous_clicks_send_each_decision_once_on_sqlite(sqlite_file_copy,
     results, errors = notify_together(call, staff, threads=4, database=path)
     with concurrency._using(concurrency._file_connection(path)):
         assert_each_mailed_once(results, errors, decision_mails)
+
+
+def test_the_units_managers_are_told_too_in_their_language(ranked, staff, mailoutbox, django_capture_on_commit_callbacks):
+    from tests.factories import UserFactory
+
+    manager = UserFactory(email="gestion@unit.example.fr", language="en")
+    ranked.unit.managers.add(manager)
+    decide(ranked, staff, "selected", "12500")
+    with django_capture_on_commit_callbacks(execute=True):
+        decisions_notify(call_id=ranked.call_id, user=staff, now=timezone.now())
+    unit_mails = [m for m in mailoutbox if m.to == ["gestion@unit.example.fr"]]
+    assert [m.subject for m in unit_mails] == [f"Decision on proposal {ranked.reference} ({ranked.unit.code})"]
+    assert "is selected for funding: 12,500 € in total over the two years." in unit_mails[0].body
+    assert unit_mails[0].attachments[0][0] == f"evaluation-{ranked.reference}.pdf"
