@@ -55,5 +55,5 @@ def send_decision_mail(decision_id: int) -> None:
             )
 
 
-# Celery's autodiscovery imports only ``<app>.tasks``: reviews/tasks.py holds
-# ``from . import notifications  # noqa: F401`` so that the workers register these tasks.
+# Celery's autodiscovery imports only ``<app>.tasks``: reviews/tasks.py imports this module so that the
+# workers register these tasks.

@@ -40,4 +40,6 @@ def send_review_reopened(review_id: int, reason: str) -> None:
             "url": reverse("reviewer:review", kwargs={"pk": review.assignment_id}),
         },
     )
-from . import notifications  # noqa: F401,E402  (Celery discovers tasks modules only)
+
+# Celery discovers ``tasks`` modules only; the directorate's mails live in ``notifications``.
+from . import notifications  # noqa: F401,E402
