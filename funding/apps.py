@@ -1,7 +1,13 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
 class FundingConfig(AppConfig):
     name = "funding"
     verbose_name = _("Funding")
+
+    def ready(self):
+        from .db_guards import on_post_migrate
+
+        post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="funding.db_guards")

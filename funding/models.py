@@ -1,1 +1,195 @@
-# Awards, tranches and reports arrive with the funding issue; the app exists so the layout is stable.
+"""Awards, their annual tranches, the annual reports that gate them, and the unit's spending.
+
+The tranches of an award never add up to more than the award: the domain checks it, and the database
+refuses it too (a trigger on PostgreSQL and SQLite, migration 0002), so a bug or a race cannot break it.
+"""
+
+import secrets
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from calls.models import Unit
+from proposals.models import BudgetCategory, Proposal
+
+
+class AwardState(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    SUSPENDED = "suspended", _("Suspended")
+    CLOSED = "closed", _("Closed")
+
+
+class Award(models.Model):
+    """The money a selected proposal receives, managed by the PI's unit (call text §5)."""
+
+    proposal = models.OneToOneField(Proposal, verbose_name=_("proposal"), on_delete=models.PROTECT, related_name="award")
+    unit = models.ForeignKey(Unit, verbose_name=_("managing unit"), on_delete=models.PROTECT, related_name="awards")
+    amount = models.DecimalField(_("amount (€)"), max_digits=9, decimal_places=2)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+    state = models.CharField(_("state"), max_length=10, choices=AwardState.choices, default=AwardState.ACTIVE)
+    created_at = models.DateTimeField(_("created at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("-start_date", "id")
+        verbose_name = _("award")
+        verbose_name_plural = _("awards")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="award_amount_positive"),
+            models.CheckConstraint(condition=Q(end_date__gt=models.F("start_date")), name="award_ends_after_start"),
+        ]
+
+    def __str__(self):
+        return f"{self.proposal.reference} — {self.amount} €"
+
+
+class TrancheState(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    RELEASED = "released", _("Released")
+    WITHHELD = "withheld", _("Withheld")
+
+
+class Tranche(models.Model):
+    """One annual instalment. Tranche 2 is released only after the year-1 reports are approved."""
+
+    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="tranches")
+    number = models.PositiveSmallIntegerField(_("tranche"), validators=[MinValueValidator(1)])
+    planned_date = models.DateField(_("planned date"))
+    amount = models.DecimalField(_("amount (€)"), max_digits=9, decimal_places=2)
+    state = models.CharField(_("state"), max_length=10, choices=TrancheState.choices, default=TrancheState.PLANNED)
+    decided_at = models.DateTimeField(_("released or withheld at"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    withheld_reason = models.TextField(_("reason for withholding"), blank=True)
+    received_at = models.DateTimeField(_("receipt confirmed at"), null=True, blank=True)
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ("award", "number")
+        verbose_name = _("tranche")
+        verbose_name_plural = _("tranches")
+        constraints = [
+            models.UniqueConstraint(fields=["award", "number"], name="tranche_number_unique"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="tranche_amount_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.award.proposal.reference} #{self.number}"
+
+
+class ReportPeriod(models.TextChoices):
+    YEAR_1 = "year1", _("Year 1")
+    FINAL = "final", _("Final")
+
+
+class ReportState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Waiting for the partner's co-signature")
+    COSIGNED = "cosigned", _("Co-signed, waiting for approval")
+    CHANGES_REQUESTED = "changes", _("Changes requested")
+    APPROVED = "approved", _("Approved")
+
+
+def report_pdf_path(instance, filename):
+    return f"reports/{instance.award_id}/{uuid.uuid4().hex}.pdf"
+
+
+class Report(models.Model):
+    """The annual scientific review and financial report, written by the PI and co-signed by the partner."""
+
+    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="reports")
+    period = models.CharField(_("period"), max_length=8, choices=ReportPeriod.choices)
+    state = models.CharField(_("state"), max_length=10, choices=ReportState.choices, default=ReportState.DRAFT)
+    scientific_review = models.TextField(_("scientific review"), blank=True)
+    scientific_pdf = models.FileField(_("scientific review (PDF, optional)"), upload_to=report_pdf_path, blank=True, max_length=200)
+    scientific_pdf_sha256 = models.CharField(max_length=64, blank=True)
+    cofunding_received = models.DecimalField(
+        _("partner's co-funding actually received"), max_digits=12, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    cofunding_currency = models.CharField(_("currency"), max_length=3, blank=True)
+    updated_at = models.DateTimeField(_("last saved at"))
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    cosigned_at = models.DateTimeField(_("co-signed at"), null=True, blank=True)
+    cosigned_by = models.CharField(_("co-signed by"), max_length=250, blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    review_comment = models.TextField(_("comment of the reviewer of the report"), blank=True)
+
+    class Meta:
+        ordering = ("award", "period")
+        verbose_name = _("annual report")
+        verbose_name_plural = _("annual reports")
+        constraints = [models.UniqueConstraint(fields=["award", "period"], name="report_once_per_period")]
+
+    def __str__(self):
+        return f"{self.award.proposal.reference} — {self.get_period_display()}"
+
+
+class ReportSpending(models.Model):
+    """The financial report: what was spent in each category over the period."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="spending")
+    category = models.CharField(_("category"), max_length=16, choices=BudgetCategory.choices)
+    amount = models.DecimalField(_("amount (€)"), max_digits=9, decimal_places=2, default=Decimal(0))
+
+    class Meta:
+        ordering = ("report", "category")
+        constraints = [
+            models.UniqueConstraint(fields=["report", "category"], name="report_spending_unique"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="report_spending_not_negative"),
+        ]
+        verbose_name = _("reported spending")
+        verbose_name_plural = _("reported spending")
+
+    def __str__(self):
+        return f"{self.category}: {self.amount}"
+
+
+def new_nonce() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class CosignInvitation(models.Model):
+    """A signed, expiring link through which the partner co-signs a report without an account."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="cosign_invitations")
+    email = models.EmailField(_("sent to"))
+    nonce = models.CharField(max_length=64, unique=True, default=new_nonce, editable=False)
+    created_at = models.DateTimeField(_("sent at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        verbose_name = _("co-signature invitation")
+        verbose_name_plural = _("co-signature invitations")
+
+    def __str__(self):
+        return f"{self.report} → {self.email}"
+
+
+class SpendingLine(models.Model):
+    """One expense recorded by the unit manager against the award."""
+
+    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="spending_lines")
+    date = models.DateField(_("date"))
+    category = models.CharField(_("category"), max_length=16, choices=BudgetCategory.choices)
+    amount = models.DecimalField(_("amount (€)"), max_digits=9, decimal_places=2)
+    description = models.CharField(_("description"), max_length=300)
+    recorded_at = models.DateTimeField(_("recorded at"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ("award", "-date", "-id")
+        verbose_name = _("spending line")
+        verbose_name_plural = _("spending lines")
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="spending_amount_positive")]
+
+    def __str__(self):
+        return f"{self.date} {self.category} {self.amount}"

@@ -20,5 +20,6 @@ urlpatterns = [
     path("proposals/", include("proposals.urls")),
     path("review/", include("reviews.urls_reviewer")),
     path("panels/", include("reviews.urls_officer")),
+    path("awards/", include("funding.urls")),
     path("styleguide/", TemplateView.as_view(template_name="components/styleguide.html"), name="styleguide"),
 ]

@@ -20,6 +20,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from calls.models import Call, Institute
+from funding.domain.awards import award_create
 from iea.audit.domain import audit_record
 from iea.pdf import render_pdf
 from proposals.domain import format_money, format_paris
@@ -292,6 +293,9 @@ def decisions_notify(*, call_id: int, user, now: dt.datetime) -> int:
                 actor=user, target=decision.proposal, action="proposal.decision_mail", now=now,
                 data={"outcome": decision.outcome, "amount": _str(decision.amount)},
             )
+            if decision.outcome == DecisionOutcome.SELECTED:
+                # Announced, the decision is final: the award exists from now on (funding.domain.awards).
+                award_create(decision=decision, user=user, now=now)
             send_decision_mail.delay_on_commit(decision.pk)
     return len(decisions)
 

@@ -1,0 +1,62 @@
+"""Who may see and do what with an award: named predicates, the one source for views, admin and exports.
+
+- the PI of the funded proposal: reads the award, files the reports;
+- the unit manager of the managing unit: reads the award, records spending, confirms tranche receipts;
+- the institute officer of the proposal's panel: reads the award and reviews its reports;
+- directorate staff: everything.
+"""
+
+import rules
+from django.db.models import Q
+
+from proposals.models import evaluated_by
+from proposals.rules import is_directorate
+
+
+@rules.predicate
+def is_award_pi(user, award) -> bool:
+    return user.is_authenticated and award is not None and award.proposal.pi_id == user.pk
+
+
+@rules.predicate
+def is_award_unit_manager(user, award) -> bool:
+    return user.is_authenticated and award is not None and award.unit.managers.filter(pk=user.pk).exists()
+
+
+@rules.predicate
+def is_award_officer(user, award) -> bool:
+    """An officer of the panel that evaluated the proposal (call × evaluating institute)."""
+    if not user.is_authenticated or award is None:
+        return False
+    from reviews.rules import panel_of
+
+    panel = panel_of(award.proposal)
+    return panel is not None and panel.officers.filter(pk=user.pk).exists()
+
+
+can_view_award = is_award_pi | is_award_unit_manager | is_award_officer | is_directorate
+can_file_reports = is_award_pi
+can_manage_spending = is_award_unit_manager
+can_review_reports = is_award_officer | is_directorate
+
+rules.add_perm("funding.view_award", can_view_award)
+rules.add_perm("funding.file_reports", can_file_reports)
+rules.add_perm("funding.manage_spending", can_manage_spending)
+rules.add_perm("funding.review_reports", can_review_reports)
+
+
+def visible_awards(user, queryset=None):
+    """The awards a user may list: the same rule as ``can_view_award``, as a queryset filter."""
+    from reviews.models import Panel
+
+    from .models import Award
+
+    queryset = queryset if queryset is not None else Award.objects.all()
+    if not user.is_authenticated:
+        return queryset.none()
+    if is_directorate(user):
+        return queryset
+    officer_scope = Q(pk__in=[])
+    for call_id, institute_id in Panel.objects.filter(officers=user).values_list("call_id", "institute_id"):
+        officer_scope |= Q(proposal__call_id=call_id) & evaluated_by(institute_id, "proposal__")
+    return queryset.filter(Q(proposal__pi=user) | Q(unit__managers=user) | officer_scope).distinct()
