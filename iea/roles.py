@@ -12,6 +12,7 @@ class Roles:
     officer: bool = False
     reviewer: bool = False
     unit_manager: bool = False
+    awardee: bool = False  # the PI of at least one award
 
     @property
     def pi(self) -> bool:
@@ -29,6 +30,7 @@ def user_roles(user) -> Roles:
     from django.db.models import Exists, OuterRef
 
     from calls.models import Institute, Unit
+    from funding.models import Award
     from reviews.models import Panel, Reviewer
 
     row = (
@@ -39,8 +41,9 @@ def user_roles(user) -> Roles:
             | Exists(Panel.officers.through.objects.filter(user_id=OuterRef("pk"))),
             is_reviewer=Exists(Reviewer.objects.filter(user_id=OuterRef("pk"), active=True)),
             is_unit_manager=Exists(Unit.managers.through.objects.filter(user_id=OuterRef("pk"))),
+            is_awardee=Exists(Award.objects.filter(proposal__pi_id=OuterRef("pk"))),
         )
-        .values("is_officer", "is_reviewer", "is_unit_manager")
+        .values("is_officer", "is_reviewer", "is_unit_manager", "is_awardee")
         .first()
         or {}
     )
@@ -49,6 +52,7 @@ def user_roles(user) -> Roles:
         officer=bool(row.get("is_officer")),
         reviewer=bool(row.get("is_reviewer")),
         unit_manager=bool(row.get("is_unit_manager")),
+        awardee=bool(row.get("is_awardee")),
     )
     user._iea_roles = roles
     return roles

@@ -1,0 +1,52 @@
+"""Funding data built through the domain: a selected proposal, its decision, then ``award_create``.
+
+``award_factory`` is the one way tests get an award, so every award has the tranches and reports the
+domain creates, not a hand-made approximation of them.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.utils import timezone
+
+from funding.domain.awards import award_create
+from funding.models import Award
+from proposals.models import Proposal, ProposalState
+from reviews.models import Decision, DecisionOutcome, Panel
+from tests.factories import ProposalFactory, StaffFactory, UnitFactory, UserFactory, activate_totp
+
+
+def award_factory(*, amount: Decimal = Decimal(12000), staff=None, now: dt.datetime | None = None, **kw) -> Award:
+    """An award of ``amount`` for a complete proposal in state "selected"; ``kw`` goes to ``ProposalFactory``
+    (``pi=``, ``unit=``, ``call=``…)."""
+    now = now or timezone.now()
+    staff = staff or StaffFactory()
+    proposal = ProposalFactory(complete=True, **kw)
+    Proposal.objects.filter(pk=proposal.pk).update(state=ProposalState.SELECTED)
+    decision = Decision.objects.create(
+        proposal=proposal, outcome=DecisionOutcome.SELECTED, amount=amount, decided_at=now, decided_by=staff,
+        notified_at=now,
+    )
+    return award_create(decision=decision, user=staff, now=now)
+
+
+def make_unit_manager(award: Award, user=None):
+    """A manager of the award's unit (``award=None``: of a new, unrelated unit)."""
+    user = user or UserFactory()
+    (award.unit if award is not None else UnitFactory()).managers.add(user)
+    return user
+
+
+def make_panel_officer(award: Award | None, user=None):
+    """An officer, with two-factor authentication, of the panel that evaluated the award's proposal
+    (``award=None``: of another institute's panel)."""
+    user = user or UserFactory()
+    activate_totp(user)
+    if award is not None:
+        proposal = award.proposal
+        panel, _created = Panel.objects.get_or_create(call=proposal.call, institute=proposal.institute)
+    else:
+        other = ProposalFactory(complete=True)
+        panel, _created = Panel.objects.get_or_create(call=other.call, institute=other.institute)
+    panel.officers.add(user)
+    return user
