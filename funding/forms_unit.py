@@ -18,7 +18,7 @@ class SpendingForm(forms.Form):
     )
     # Any value reaches the domain, which alone decides which categories exist.
     category = forms.CharField(
-        label=_("Category"), required=False, max_length=16,
+        label=_("Category"), required=False,
         widget=forms.Select(choices=[("", "—"), *BudgetCategory.choices]),
     )
     amount = forms.DecimalField(

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from iea.audit.domain import audit_record
 from proposals.models import BudgetCategory
 
-from ..models import Award, SpendingLine
+from ..models import Award, AwardState, SpendingLine
 from ..rules import is_award_unit_manager
 from .awards import FundingError
 
@@ -32,6 +32,12 @@ def spending_record(
             "start": award.start_date.isoformat(), "end": award.end_date.isoformat()}, code="date")
     if not (description or "").strip():
         raise FundingError(_("Describe the expense."), code="description")
+    if len(description.strip()) > SpendingLine._meta.get_field("description").max_length:
+        raise FundingError(_("Keep the description under 300 characters."), code="description")
+    if amount >= Decimal("10000000"):
+        raise FundingError(_("This amount is too large for one expense."), code="amount")
+    if award.state == AwardState.CLOSED:
+        raise FundingError(_("The award is closed: no more spending can be recorded."), code="closed")
     with transaction.atomic():
         line = SpendingLine.objects.create(
             award=award, date=date, category=category, amount=amount, description=description.strip(),

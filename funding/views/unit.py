@@ -1,20 +1,170 @@
-"""Being written by a helper: these placeholders keep the URLconf importable until then."""
+"""The unit manager's pages (domain.md, "Actors": "for awards managed by their unit: see the award, record
+spending, confirm tranche receipt").
 
-from django.http import HttpResponse
+Access is ``funding.rules.can_manage_spending`` (a manager of the award's managing unit), and the list is
+the same rule as a queryset filter. Anyone else gets a 404, so an award's existence is not revealed:
+the PI and the institute officer have their own award pages, and directorate staff work in the admin,
+so none of them uses these pages unless they also manage the unit. Rules are the domain's
+(``funding.domain.spending``, ``funding.domain.awards``); the views read forms and show the outcome.
+"""
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import DecimalField, OuterRef, Prefetch, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from iea.roles import user_roles
+from proposals.domain import format_money
+from proposals.models import BudgetCategory
+
+from ..charts import consumption_svg
+from ..domain.awards import FundingError, tranche_confirm_receipt
+from ..domain.spending import award_consumption, spending_record
+from ..forms_unit import SpendingForm
+from ..models import Award, AwardState, SpendingLine, Tranche, TrancheState
+from ..rules import can_manage_spending
+
+AWARD_BADGES = {AwardState.ACTIVE: "badge-success", AwardState.SUSPENDED: "badge-warning",
+                AwardState.CLOSED: "badge-closed"}
+TRANCHE_BADGES = {TrancheState.PLANNED: "badge-draft", TrancheState.RELEASED: "badge-info",
+                  TrancheState.WITHHELD: "badge-warning"}
 
 
-def unit_awards(request, *args, **kwargs):
-    return HttpResponse(status=501)
+def managed_awards(user):
+    """The awards whose managing unit ``user`` manages: ``can_manage_spending`` as a queryset filter."""
+    return Award.objects.filter(unit__managers=user)
 
 
-def unit_award(request, *args, **kwargs):
-    return HttpResponse(status=501)
+def _award_for(request, pk) -> Award:
+    award = get_object_or_404(managed_awards(request.user).select_related("proposal__pi", "proposal__call", "unit"), pk=pk)
+    if not can_manage_spending(request.user, award):
+        raise Http404
+    return award
 
 
-def spending_add(request, *args, **kwargs):
-    return HttpResponse(status=501)
+def _decorate(award: Award, tranches) -> None:
+    award.badge = AWARD_BADGES.get(award.state, "badge-info")
+    for tranche in tranches:
+        tranche.badge = TRANCHE_BADGES.get(tranche.state, "badge-info")
+        tranche.awaiting_receipt = tranche.state == TrancheState.RELEASED and tranche.received_at is None
 
 
-def tranche_received(request, *args, **kwargs):
-    return HttpResponse(status=501)
+def _spent():
+    """The total spent on each award, as a correlated subquery (a join would multiply the tranches)."""
+    total = (
+        SpendingLine.objects.filter(award=OuterRef("pk")).order_by().values("award")
+        .annotate(total=Sum("amount")).values("total")[:1]
+    )
+    money = DecimalField(max_digits=12, decimal_places=2)
+    return Coalesce(Subquery(total, output_field=money), Value(Decimal(0)), output_field=money)
 
+
+@login_required
+@require_GET
+def unit_awards(request):
+    """The awards of the units the user manages, with their tranches and what has been spent."""
+    if not user_roles(request.user).unit_manager:
+        raise Http404
+    awards = list(
+        managed_awards(request.user)
+        .select_related("proposal__pi", "unit")
+        .prefetch_related(Prefetch("tranches", queryset=Tranche.objects.order_by("number")))
+        .annotate(spent=_spent())
+        .order_by("-start_date", "proposal__reference")
+    )
+    for award in awards:
+        _decorate(award, award.tranches.all())
+        award.overspent = award.spent > award.amount
+    units = {award.unit_id for award in awards}
+    return TemplateResponse(request, "funding/unit/awards.html", {"awards": awards, "several_units": len(units) > 1})
+
+
+def _award_page(request, award: Award, form: SpendingForm, *, status: int = 200) -> TemplateResponse:
+    tranches = list(award.tranches.select_related("received_by").order_by("number"))
+    _decorate(award, tranches)
+    lines = list(award.spending_lines.select_related("recorded_by").order_by("-date", "-id"))
+    consumption = award_consumption(award)
+    categories = [
+        {"label": row.label, "planned": row.planned, "spent": row.spent, "left": row.planned - row.spent,
+         "over": row.spent > row.planned}
+        for row in consumption
+    ]
+    spent = sum((row.spent for row in consumption), Decimal(0))
+    context = {
+        "award": award,
+        "proposal": award.proposal,
+        "tranches": tranches,
+        "lines": lines,
+        "categories": categories,
+        "planned_total": sum((row.planned for row in consumption), Decimal(0)),
+        "spent_total": spent,
+        "left_total": award.amount - spent,
+        "overspent": spent > award.amount,
+        # Safe: rendered from our own SVG template, which autoescapes the labels.
+        "chart": mark_safe(consumption_svg(consumption)),
+        "form": form,
+    }
+    return TemplateResponse(request, "funding/unit/award.html", context, status=status)
+
+
+@login_required
+@require_GET
+def unit_award(request, pk):
+    """The award as its unit manager sees it: tranches to confirm, spending, the consumption chart."""
+    award = _award_for(request, pk)
+    return _award_page(request, award, SpendingForm(award=award))
+
+
+@login_required
+@require_POST
+def spending_add(request, pk):
+    """Record an expense through ``spending_record``; a refusal is shown on its field, with the input kept."""
+    award = _award_for(request, pk)
+    form = SpendingForm(request.POST, award=award)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            line = spending_record(
+                award_id=award.pk, user=request.user, date=data["date"], category=data["category"],
+                amount=data["amount"], description=data["description"], now=timezone.now(),
+            )
+        except FundingError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, _("Expense of %(amount)s € recorded under %(category)s.") % {
+                "amount": format_money(line.amount), "category": BudgetCategory(line.category).label})
+            return redirect(reverse("funding:unit_award", kwargs={"pk": award.pk}) + "#spending")
+    messages.error(request, _("The expense was not recorded: correct the fields marked below."))
+    return _award_page(request, award, form, status=400)
+
+
+@login_required
+@require_POST
+def tranche_received(request, tranche_id):
+    """Confirm that the unit received a released tranche (``tranche_confirm_receipt``, once)."""
+    tranche = get_object_or_404(Tranche.objects.select_related("award__unit"), pk=tranche_id)
+    if not can_manage_spending(request.user, tranche.award):
+        raise Http404
+    already = tranche.received_at is not None
+    try:
+        tranche = tranche_confirm_receipt(tranche_id=tranche.pk, user=request.user, now=timezone.now())
+    except FundingError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        if already:
+            messages.info(request, _("The receipt of tranche %(number)s was already confirmed.") % {"number": tranche.number})
+        else:
+            messages.success(request, _("Receipt of tranche %(number)s (%(amount)s €) confirmed.") % {
+                "number": tranche.number, "amount": format_money(tranche.amount)})
+    return redirect(reverse("funding:unit_award", kwargs={"pk": tranche.award_id}) + "#tranches")
