@@ -1,6 +1,7 @@
 import datetime as dt
 import importlib
 import io
+import time
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from calls import reference_data
 from calls.domain import PARIS, call_accepts_submissions, call_deadline, default_window
+from calls.management.commands._demo_funding import FUNDED_YEAR
 from calls.management.commands.seed_demo import OPEN_YEAR, PASSWORD, PAST_YEAR
 from calls.models import Call, CallDeadlineChange, CallState, Delegation, Institute
 from iea.audit.domain import audit_trail
@@ -146,6 +148,7 @@ def test_a_past_call_seeded_by_an_older_demo_is_left_alone():
     assert old.state == CallState.DECIDED
     assert not Proposal.objects.filter(call=old).exists()
     assert not Panel.objects.exists()
+    assert not Call.objects.filter(year=FUNDED_YEAR).exists()
     assert "fresh database" in err.getvalue()
     assert "What to try" not in output
     assert row_counts() == before
@@ -210,7 +213,7 @@ def test_pi_has_a_normal_proposal_in_review_in_the_past_call():
     actions = list(audit_trail(proposal).order_by("id").values_list("action", flat=True))
     assert actions[:3] == ["proposal.create", "proposal.letter_upload", "proposal.submit"]
     assert {"proposal.screen", "proposal.review_start", "review.assign", "panel.recommend"} <= set(actions)
-    assert not Decision.objects.exists()
+    assert not Decision.objects.filter(proposal__call=past_call()).exists()
 
 
 @pytest.mark.django_db
@@ -367,14 +370,19 @@ def test_seed_demo_sends_the_mails_of_the_domain_once_committed(django_capture_o
         address for proposal in Proposal.objects.exclude(versions=None) for address in (proposal.pi.email, proposal.partner_email)
     ]
     recipients = sorted(address for message in mail.outbox for address in message.to)
+    decided = [address for proposal in Proposal.objects.filter(call__year=FUNDED_YEAR)
+               for address in (proposal.pi.email, proposal.partner_email)]
     assert recipients == sorted([
         *receipts,
         "pi3@demo.iea.localhost",  # withdrawal
         "dfuentes@uchile.example.cl",  # invitation to upload the letter
         Proposal.objects.get(state=ProposalState.INELIGIBLE).pi.email,  # screening result
         "reviewer@demo.iea.localhost",  # the one invitation still to answer
+        *decided,  # IEA 2025's decisions: to the PI and the partner, and to CEFE's manager for ANTSEED
+        "manager@demo.iea.localhost",
+        "pi2@demo.iea.localhost", "manager@demo.iea.localhost",  # tranche 1 of ANTSEED released
     ])
-    assert len(receipts) == 2 * 11
+    assert len(receipts) == 2 * 14
 
 
 @pytest.mark.django_db
@@ -397,3 +405,164 @@ def test_demo_reviewer_officer_and_staff_have_two_factor_and_the_printed_code_wo
         authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
         assert TOTP(authenticator).validate_code(code) is True
     assert not Authenticator.objects.filter(user__email="pi@demo.iea.localhost").exists()
+
+
+# --- IEA 2025, decided, with pi2's award in its second year ---------------------------------------------
+
+
+def funded_call() -> Call:
+    return Call.objects.get(year=FUNDED_YEAR)
+
+
+def pi2_award():
+    from funding.models import Award
+
+    return Award.objects.select_related("proposal", "unit").get(proposal__call__year=FUNDED_YEAR,
+                                                                 proposal__pi=demo_user("pi2"))
+
+
+@pytest.mark.django_db
+def test_funded_call_is_decided_with_its_history():
+    from reviews.models import DecisionOutcome
+
+    seed()
+    call = funded_call()
+
+    assert call.state == CallState.DECIDED
+    assert (call.opens_at, call.closes_at) == default_window(FUNDED_YEAR)
+    assert (call.budget_min, call.budget_max) == (Decimal(10000), Decimal(14000))
+    assert call.total_envelope is not None
+    assert call.criteria.count() == 6
+    actions = list(audit_trail(call).order_by("id").values_list("action", flat=True))
+    assert actions == ["call.publish", "call.open", "call.close", "call.start_review", "call.mark_decided"]
+    proposals = Proposal.objects.filter(call=call)
+    assert proposals.count() == 3
+    assert set(proposals.values_list("unit__main_institute__code", flat=True)) == {"INEE"}
+    for proposal in proposals:
+        assert call.opens_at <= proposal.submitted_at < call_deadline(call)
+        assert Review.objects.filter(proposal=proposal, state=ReviewState.SUBMITTED).count() == 2
+        assert proposal.decision.notified_at is not None
+    outcomes = {p.pi.email: (p.state, p.decision.outcome, p.decision.amount) for p in proposals}
+    assert sorted(outcomes.values(), key=lambda o: o[1]) == [
+        (ProposalState.REJECTED, DecisionOutcome.REJECTED, None),
+        (ProposalState.RESERVE, DecisionOutcome.RESERVE, Decimal(11000)),
+        (ProposalState.FUNDED, DecisionOutcome.SELECTED, Decimal(12000)),
+    ]
+    assert outcomes["pi2@demo.iea.localhost"][0] == ProposalState.FUNDED
+    panel = Panel.objects.get(call=call, institute__code="INEE")
+    assert list(panel.officers.all()) == [demo_user("officer")]
+
+
+@pytest.mark.django_db
+def test_pi2_award_has_tranche_one_released_and_received_and_tranche_two_gated():
+    from django.utils import translation
+
+    from funding.domain.awards import tranche_gate
+    from funding.models import AwardState, TrancheState
+
+    seed()
+    award = pi2_award()
+
+    assert award.amount == Decimal(12000)
+    assert award.state == AwardState.ACTIVE
+    assert award.unit.acronym == "CEFE" and award.unit.code == "UMR 5175"
+    assert demo_user("manager") in award.unit.managers.all()
+    assert award.start_date.day == 1 and dt.date(2025, 11, 1) <= award.start_date <= dt.date(2025, 12, 1)
+    first, second = award.tranches.order_by("number")
+    assert (first.amount, second.amount) == (Decimal(6000), Decimal(6000))
+    assert first.state == TrancheState.RELEASED
+    assert first.decided_by == demo_user("staff") and first.decided_at.date() <= award.start_date + dt.timedelta(days=7)
+    assert first.received_by == demo_user("manager") and first.received_at > first.decided_at
+    assert second.state == TrancheState.PLANNED
+    assert second.planned_date <= timezone.localdate()  # year 1 has ended
+    with translation.override("en"):
+        gate = tranche_gate(second)
+    assert "year 1 reports are approved" in gate and "draft" in gate
+    assert {"award.create", "spending.record"} <= set(audit_trail(award).values_list("action", flat=True))
+
+
+@pytest.mark.django_db
+def test_pi2_year_one_report_is_a_draft_with_content_and_the_unit_recorded_spending():
+    from funding.domain.reports import report_missing
+    from funding.models import ReportPeriod, ReportState
+
+    seed()
+    award = pi2_award()
+    report = award.reports.get(period=ReportPeriod.YEAR_1)
+
+    assert report.state == ReportState.DRAFT
+    assert len(report.scientific_review) > 200
+    assert report_missing(report) == []  # pi2 can submit it as it is
+    lines = list(award.spending_lines.all())
+    assert len(lines) >= 3
+    assert {line.category for line in lines} == {"mobility", "meetings", "field"}
+    assert {line.recorded_by for line in lines} == {demo_user("manager")}
+    assert all(award.start_date <= line.date <= timezone.localdate() for line in lines)
+    spent = {}
+    for line in lines:
+        spent[line.category] = spent.get(line.category, Decimal(0)) + line.amount
+    assert {s.category: s.amount for s in report.spending.all() if s.amount} == spent
+    assert sum(spent.values()) <= Decimal(6000)
+    assert award.reports.get(period=ReportPeriod.FINAL).state == ReportState.DRAFT
+
+
+@pytest.mark.django_db
+def test_the_funding_demo_can_be_played_to_the_end(django_capture_on_commit_callbacks):
+    """What the "What to try" block says, through the domain: submit, co-sign, approve, release, close."""
+    from funding.domain.awards import tranche_confirm_receipt, tranche_gate, tranche_release
+    from funding.domain.reports import report_cosign, report_review, report_save, report_submit
+    from funding.models import AwardState, CosignInvitation, ReportPeriod, ReportState, TrancheState
+    from funding.rules import can_file_reports, can_manage_spending, can_review_reports
+
+    seed()
+    award = pi2_award()
+    pi2, officer, staff, manager = (demo_user(k) for k in ("pi2", "officer", "staff", "manager"))
+    assert can_file_reports(pi2, award) and can_manage_spending(manager, award)
+    assert can_review_reports(officer, award) and can_review_reports(staff, award)
+    partner = award.proposal.partner_email
+    assert partner.endswith(".demo.iea.localhost")
+    now = timezone.now()
+    year1 = award.reports.get(period=ReportPeriod.YEAR_1)
+
+    mail.outbox = []
+    with django_capture_on_commit_callbacks(execute=True):
+        report_submit(report_id=year1.pk, user=pi2, now=now)
+    assert [m.to for m in mail.outbox] == [[partner]]
+    report_cosign(invitation=CosignInvitation.objects.get(report=year1), signer_name="Javiera Muñoz", now=now)
+    report_review(report_id=year1.pk, user=officer, approve=True, comment="", now=now)
+    second = award.tranches.get(number=2)
+    assert tranche_gate(second) == ""
+    tranche_release(tranche_id=second.pk, user=staff, now=now)
+    tranche_confirm_receipt(tranche_id=second.pk, user=manager, now=now)
+    assert award.tranches.filter(state=TrancheState.RELEASED, received_at__isnull=False).count() == 2
+
+    final = award.reports.get(period=ReportPeriod.FINAL)
+    report_save(report_id=final.pk, user=pi2, scientific_review="The action ended as planned.",
+                spending={"mobility": Decimal(3000)}, cofunding_received=None, cofunding_currency="", now=now)
+    report_submit(report_id=final.pk, user=pi2, now=now)
+    report_cosign(invitation=CosignInvitation.objects.get(report=final, revoked_at=None), signer_name="J. Muñoz", now=now)
+    report_review(report_id=final.pk, user=staff, approve=True, comment="", now=now)
+    award.refresh_from_db()
+    assert award.state == AwardState.CLOSED
+    assert final.__class__.objects.get(pk=final.pk).state == ReportState.APPROVED
+
+
+@pytest.mark.django_db
+def test_output_says_what_to_try_with_the_funded_award():
+    output = seed()
+    assert "Call IEA 2025: created, decided" in output
+    what = output[output.index("What to try (IEA 2025 funded"):]
+
+    for text in ("pi2@", "My awards", "year-1 report", "co-signature link", "terminal", "officer@",
+                 "Reports to review", "staff@", "Release the next tranche", "manager@", "Unit awards",
+                 "record spending", "confirm receipt", "final report"):
+        assert text in what
+    assert "Call IEA 2025: already present" in seed()
+
+
+@pytest.mark.django_db
+def test_seeding_a_fresh_database_takes_less_than_20_seconds():
+    started = time.monotonic()
+    seed()
+
+    assert time.monotonic() - started < 20

@@ -63,7 +63,7 @@ UNITS = [
 # (key, e-mail, full name, language, staff, role shown in the table)
 USERS = [
     ("pi", "pi@demo.iea.localhost", "Camille Martin", "fr", False, "PI — IEA 2026 proposal in review, none in 2027"),
-    ("pi2", "pi2@demo.iea.localhost", "Sarah Thompson", "en", False, "PI — submitted proposal (IEA 2027)"),
+    ("pi2", "pi2@demo.iea.localhost", "Sarah Thompson", "en", False, "PI — submitted proposal (IEA 2027), award (IEA 2025)"),
     ("pi3", "pi3@demo.iea.localhost", "Thomas Bernard", "fr", False, "PI — withdrawn proposal (IEA 2027)"),
     ("pi4", "pi4@demo.iea.localhost", "Inès Garcia", "fr", False, "PI — draft in progress (IEA 2027)"),
     ("reviewer", "reviewer@demo.iea.localhost", "Hélène Rousseau", "fr", False, "Reviewer (INEE), 3 assignments"),

@@ -3,13 +3,15 @@
 It ensures the CNRS reference data, about forty real-looking units, one user per role with a verified
 address, last year's call IEA 2026 in review (``_demo_review``: proposals, reviewer pool, assignments,
 reviews and recommendations of the INEE panel, left half-done for the reviewer, officer and staff to
-finish), and this year's open call IEA 2027 (its window always contains today) with a few proposals.
-Everything is made through the domain functions, so the audit entries, versions and receipts exist.
+finish), IEA 2025 decided with pi2's award in its second year (``_demo_funding``: tranche 1 released,
+the year-1 report in draft), and this year's open call IEA 2027 (its window always contains today) with
+a few proposals. Everything is made through the domain functions, so the audit entries, versions and receipts exist.
 
 Running it again changes nothing: every object is looked up before it is made, and it prints the
 logins again. IEA 2026 is built only when it does not exist yet; a database seeded before keeps its
-IEA 2026 as it is. The one exception is the open call's deadline: once it has passed, the call is
-extended (through ``call_extend``, with a logged reason) so the demo accepts submissions whatever the date.
+IEA 2026 as it is; IEA 2025 is built only together with IEA 2026, on a fresh database. The one
+exception is the open call's deadline: once it has passed, the call is extended (through ``call_extend``,
+with a logged reason) so the demo accepts submissions whatever the date.
 """
 
 import datetime as dt
@@ -69,6 +71,7 @@ from ._demo_data import (
     demo_user_ensure,
     letter_pdf,
 )
+from ._demo_funding import FUNDED_YEAR, WHAT_TO_TRY_FUNDED, FundingDemo, funding_demo_present
 from ._demo_review import ReviewDemo, review_demo_present
 
 # Imported from here by ``demo_totp`` and the tests.
@@ -128,7 +131,9 @@ class Command(BaseCommand):
         self.units = self.ensure_units()
         self.users = self.ensure_users()
         self.ensure_roles()
+        fresh = not Call.objects.filter(year=PAST_YEAR).exists()
         self.ensure_past_call(now=now)
+        self.ensure_funded_call(fresh=fresh)
         current = self.ensure_open_call(now=now)
         self.ensure_open_call_proposals(current, now=now)
 
@@ -196,6 +201,21 @@ class Command(BaseCommand):
         call.refresh_from_db()
         self.say(f"Call {call}: created, {call.get_state_display().lower()}: {summary}.")
         return call
+
+    def ensure_funded_call(self, *, fresh: bool) -> None:
+        """IEA 2025, decided, with pi2's award in its second year. Built only on a fresh database (with IEA
+        2026); an existing one is left as it is."""
+        call = Call.objects.filter(year=FUNDED_YEAR).first()
+        if call is not None:
+            self.say(f"Call {call}: already present ({call.get_state_display()}).")
+        elif not fresh:
+            self.stderr.write(self.style.WARNING(
+                f"This database was seeded by an older demo and has no IEA {FUNDED_YEAR}; it is left as it is. "
+                "For the funding demo, seed a fresh database (by default: delete var/db.sqlite3, then make run)."
+            ))
+        else:
+            summary = FundingDemo(users=self.users, units=self.units).build()
+            self.say(f"Call IEA {FUNDED_YEAR}: created, decided: {summary}.")
 
     def ensure_open_call(self, *, now: dt.datetime) -> Call:
         staff = self.users["staff"]
@@ -393,5 +413,7 @@ class Command(BaseCommand):
         ]
         if review:
             lines += ["", *(line.format(year=PAST_YEAR) for line in WHAT_TO_TRY)]
+        if funding_demo_present():
+            lines += ["", *(line.format(year=FUNDED_YEAR) for line in WHAT_TO_TRY_FUNDED)]
         lines += [rule, ""]
         self.stdout.write("\n".join(lines))
