@@ -37,7 +37,8 @@ def is_award_officer(user, award) -> bool:
 can_view_award = is_award_pi | is_award_unit_manager | is_award_officer | is_directorate
 can_file_reports = is_award_pi
 can_manage_spending = is_award_unit_manager
-can_review_reports = is_award_officer | is_directorate
+# Nobody reviews the reports of their own award, whatever their role.
+can_review_reports = (is_award_officer | is_directorate) & ~is_award_pi
 
 rules.add_perm("funding.view_award", can_view_award)
 rules.add_perm("funding.file_reports", can_file_reports)

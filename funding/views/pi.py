@@ -1,28 +1,306 @@
-"""Being written by a helper: these placeholders keep the URLconf importable until then."""
+"""The PI's funding pages (their awards, the annual reports, the award letter) and the partner's co-signature
+page, reached through the invitation link without an account.
 
-from django.http import HttpResponse
+Each view checks access with the predicates of ``funding.rules`` (not allowed: 404, so an award's existence
+is not revealed), then calls a domain function; none decides a rule itself.
+"""
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.crypto import constant_time_compare
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from iea.http import private_download
+from iea.pdf import render_pdf
+from proposals.letters import check_pdf
+from proposals.models import BudgetCategory
+
+from ..charts import consumption_svg
+from ..domain.awards import FundingError, add_months, tranche_gate
+from ..domain.reports import (
+    EDITABLE,
+    CosignLinkInvalid,
+    cosign_resolve,
+    cosign_token,
+    report_cosign,
+    report_save,
+    report_submit,
+)
+from ..domain.spending import award_consumption
+from ..forms import CosignForm, ReportForm
+from ..models import AwardState, CosignInvitation, Report, ReportPeriod, ReportState, TrancheState
+from ..rules import can_file_reports, can_manage_spending, can_review_reports, can_view_award, visible_awards
+
+# The order in which reports fall due (the database orders "final" before "year1").
+PERIODS = [ReportPeriod.YEAR_1, ReportPeriod.FINAL]
 
 
-def award_list(request, *args, **kwargs):
-    return HttpResponse(status=501)
+def report_due(award, period: str) -> dt.date:
+    """The year-1 report is due 12 months after the start, the final report at the end date."""
+    return add_months(award.start_date, 12) if period == ReportPeriod.YEAR_1 else award.end_date
 
 
-def award_detail(request, *args, **kwargs):
-    return HttpResponse(status=501)
+def sorted_reports(award) -> list[Report]:
+    """The award's reports in the order they fall due, each with its ``due`` date."""
+    reports = sorted(award.reports.all(), key=lambda r: PERIODS.index(r.period))
+    for report in reports:
+        report.due = report_due(award, report.period)
+    return reports
 
 
-def award_letter(request, *args, **kwargs):
-    return HttpResponse(status=501)
+def spending_rows(report) -> tuple[list[tuple[str, object]], object]:
+    """(category label, amount) for the four categories, in the proposal's order, and their total."""
+    amounts = {line.category: line.amount for line in report.spending.all()}
+    rows = [(label, amounts.get(value)) for value, label in BudgetCategory.choices]
+    return rows, sum((amount for _label, amount in rows if amount), 0)
 
 
-def report_edit(request, *args, **kwargs):
-    return HttpResponse(status=501)
+def report_page_context(report, *, pdf_url: str | None = None) -> dict:
+    """What the read-only report shows, wherever it is read (PI, unit, officer, staff, partner)."""
+    rows, total = spending_rows(report)
+    if pdf_url is None and report.scientific_pdf:
+        pdf_url = reverse("funding:report_pdf", kwargs={"pk": report.award_id, "period": report.period})
+    return {"report": report, "spending": rows, "spending_total": total, "pdf_url": pdf_url if report.scientific_pdf else ""}
 
 
-def report_pdf(request, *args, **kwargs):
-    return HttpResponse(status=501)
+def _award_for(request, pk):
+    """The award if the user may see it; 404 otherwise."""
+    award = get_object_or_404(
+        visible_awards(request.user).select_related("proposal__call", "proposal__pi", "unit"), pk=pk
+    )
+    if not can_view_award(request.user, award):
+        raise Http404
+    return award
 
 
-def cosign(request, *args, **kwargs):
-    return HttpResponse(status=501)
+@login_required
+@require_GET
+def award_list(request):
+    """My awards: one row per award with its tranches and the next report due; constant queries."""
+    awards = list(
+        visible_awards(request.user)
+        .filter(proposal__pi=request.user)
+        .select_related("proposal__call", "unit")
+        .prefetch_related("tranches", "reports")
+    )
+    for award in awards:
+        award.next_report = next((r for r in sorted_reports(award) if r.state != ReportState.APPROVED), None)
+    return render(request, "funding/pi/award_list.html", {"awards": awards})
 
+
+@login_required
+@require_GET
+def award_detail(request, pk):
+    award = _award_for(request, pk)
+    tranches = list(award.tranches.all())
+    reports = sorted_reports(award)
+    for tranche in tranches:
+        tranche.award = award  # the gate reads the award's tranches and reports: the prefetched ones
+    next_tranche = next((t for t in tranches if t.state == TrancheState.PLANNED), None)
+    can_review = can_review_reports(request.user, award)
+    return render(request, "funding/pi/award_detail.html", {
+        "award": award,
+        "proposal": award.proposal,
+        "tranches": tranches,
+        "next_tranche": next_tranche,
+        "gate": tranche_gate(next_tranche) if next_tranche is not None else "",
+        "reports": reports,
+        "can_file": can_file_reports(request.user, award),
+        "can_review": can_review,
+        "can_manage_spending": can_manage_spending(request.user, award),
+        "chart": mark_safe(consumption_svg(award_consumption(award))),  # noqa: S308 — rendered with autoescape
+    })
+
+
+def award_letter_filename(award) -> str:
+    return f"award-letter-{award.proposal.reference}.pdf"
+
+
+@login_required
+@require_GET
+def award_letter(request, pk):
+    """The award letter, in the language of the request (French or English)."""
+    award = _award_for(request, pk)
+    reports = sorted_reports(award)
+    pdf = render_pdf("pdf/award_letter.html", {
+        "award": award,
+        "proposal": award.proposal,
+        "tranches": list(award.tranches.all()),
+        "reports": reports,
+        "gated_tranche": 2,
+        "year1_due": report_due(award, ReportPeriod.YEAR_1),
+        "final_due": report_due(award, ReportPeriod.FINAL),
+        "organisation": settings.ORGANISATION_NAME,
+        "issued": timezone.localdate(),
+        "LANGUAGE_CODE": translation.get_language() or "fr",
+    })
+    return private_download(pdf, filename=award_letter_filename(award), content_type="application/pdf")
+
+
+def _report_for(request, pk, period):
+    if period not in ReportPeriod.values:
+        raise Http404
+    award = _award_for(request, pk)
+    report = get_object_or_404(Report.objects.prefetch_related("spending"), award=award, period=period)
+    report.award = award
+    return report
+
+
+def _report_editable(user, report) -> bool:
+    return (
+        can_file_reports(user, report.award)
+        and report.state in EDITABLE
+        and report.award.state == AwardState.ACTIVE
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_edit(request, pk, period):
+    """The PI writes the report, saves it and submits it; everyone else who may see the award reads it."""
+    report = _report_for(request, pk, period)
+    if request.method == "POST":
+        if not can_file_reports(request.user, report.award):
+            raise PermissionDenied
+        return _report_post(request, report)
+    form = ReportForm(initial=ReportForm.initial_for(report)) if _report_editable(request.user, report) else None
+    return _render_report(request, report, form)
+
+
+def _render_report(request, report, form, *, status=200):
+    award = report.award
+    context = report_page_context(report)
+    context.update(
+        award=award, proposal=award.proposal, form=form, editable=form is not None,
+        due=report_due(award, report.period),
+        is_pi=can_file_reports(request.user, award),
+        can_review=can_review_reports(request.user, award),
+        invitation=report.cosign_invitations.filter(revoked_at__isnull=True).first()
+        if report.state == ReportState.SUBMITTED else None,
+    )
+    return render(request, "funding/pi/report_edit.html", context, status=status)
+
+
+def _report_post(request, report):
+    if not _report_editable(request.user, report):
+        messages.error(request, _("This report is %(state)s; it can no longer be changed.") % {
+            "state": report.get_state_display().lower()})
+        return redirect("funding:report", pk=report.award_id, period=report.period)
+    form = ReportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Not saved: correct the fields marked below."))
+        return _render_report(request, report, form, status=400)
+    pdf = None
+    upload = form.cleaned_data.get("scientific_pdf")
+    if upload:
+        try:
+            pdf = check_pdf(upload)
+        except ValidationError as error:
+            form.add_error("scientific_pdf", error)
+            messages.error(request, _("Not saved: the PDF was refused. %(reason)s") % {"reason": " ".join(error.messages)})
+            return _render_report(request, report, form, status=400)
+    now = timezone.now()
+    try:
+        report_save(
+            report_id=report.pk, user=request.user, scientific_review=form.cleaned_data["scientific_review"],
+            spending=form.spending_data(), cofunding_received=form.cleaned_data["cofunding_received"],
+            cofunding_currency=form.cleaned_data["cofunding_currency"], scientific_pdf=pdf, now=now,
+        )
+    except FundingError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return _render_report(request, report, form, status=400)
+    if request.POST.get("action") != "submit":
+        messages.success(request, _("Saved at %(time)s.") % {"time": timezone.localtime(now).strftime("%H:%M")})
+        return redirect("funding:report", pk=report.award_id, period=report.period)
+    try:
+        report_submit(report_id=report.pk, user=request.user, now=now)
+    except FundingError as error:
+        messages.warning(request, _("Saved, but not submitted: %(reason)s") % {"reason": " ".join(error.messages)})
+        return redirect("funding:report", pk=report.award_id, period=report.period)
+    messages.success(request, _(
+        "Submitted. %(email)s has been asked by e-mail to co-sign the report; it then goes to review."
+    ) % {"email": report.award.proposal.partner_email})
+    return redirect("funding:report", pk=report.award_id, period=report.period)
+
+
+def report_filename(report) -> str:
+    return f"scientific-review-{report.award.proposal.reference}-{report.period}.pdf"
+
+
+def _report_pdf_download(report):
+    if not report.scientific_pdf:
+        raise Http404
+    return private_download(report.scientific_pdf.open("rb"), filename=report_filename(report),
+                            content_type="application/pdf")
+
+
+@login_required
+@require_GET
+def report_pdf(request, pk, period):
+    return _report_pdf_download(_report_for(request, pk, period))
+
+
+# --- The partner's co-signature, through the invitation link -----------------------------------------------
+
+
+def _invitation_behind(token: str) -> CosignInvitation | None:
+    """The invitation a genuine token was made for, even when it can no longer be used (to say why)."""
+    nonce = token.rsplit(":", 1)[0]
+    invitation = CosignInvitation.objects.select_related("report__award__proposal__pi").filter(nonce=nonce).first()
+    if invitation is None or not constant_time_compare(cosign_token(invitation), token):
+        return None
+    return invitation
+
+
+def _cosign_closed(request, token: str, message: str):
+    """A link that cannot be used: say it was already used to sign when it was, else why it is refused."""
+    invitation = _invitation_behind(token)
+    if invitation is not None and invitation.revoked_at is not None:
+        report = invitation.report
+        if report.state in (ReportState.COSIGNED, ReportState.APPROVED):
+            return render(request, "funding/pi/cosign_done.html",
+                          {"report": report, "proposal": report.award.proposal})
+        if report.state in EDITABLE:
+            message = _("You already co-signed this report; the PI was since asked for changes. "
+                        "You will receive a new link when the PI submits it again.")
+    return render(request, "funding/pi/cosign_invalid.html", {"message": message}, status=403)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def cosign(request, token):
+    """The partner reads the submitted report and co-signs it by typing their name."""
+    now = timezone.now()
+    try:
+        invitation = cosign_resolve(token, now=now)
+    except CosignLinkInvalid as invalid:
+        return _cosign_closed(request, token, invalid.message)
+    report = Report.objects.select_related("award__proposal__pi", "award__proposal__unit").prefetch_related(
+        "spending").get(pk=invitation.report_id)
+    if request.method == "GET" and request.GET.get("download") == "pdf":
+        return _report_pdf_download(report)
+    form = CosignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            report_cosign(invitation=invitation, signer_name=form.cleaned_data["signer_name"], now=now)
+        except FundingError as error:
+            form.add_error("signer_name" if error.code == "name" else None, error)
+        else:
+            messages.success(request, _("Thank you: you co-signed the report. It now goes to the institute for approval."))
+            return redirect("funding:cosign", token=token)
+    context = report_page_context(report, pdf_url=reverse("funding:cosign", kwargs={"token": token}) + "?download=pdf")
+    context.update(invitation=invitation, proposal=report.award.proposal, award=report.award, form=form,
+                   waiting=report.state == ReportState.SUBMITTED)
+    return render(request, "funding/pi/cosign.html", context, status=400 if form.errors else 200)

@@ -50,3 +50,27 @@ def make_panel_officer(award: Award | None, user=None):
         panel, _created = Panel.objects.get_or_create(call=other.call, institute=other.institute)
     panel.officers.add(user)
     return user
+
+
+def make_reviewer_user(award: Award):
+    """A reviewer of the award's institute (with two-factor authentication), not on the award."""
+    from reviews.models import Reviewer
+
+    user = UserFactory()
+    activate_totp(user)
+    Reviewer.objects.create(user=user, institute=award.proposal.institute)
+    return user
+
+
+def cast(award: Award, *, staff=None) -> dict:
+    """Everyone who may ask for an award's pages, by role: the one matrix of the permission tests."""
+    return {
+        "pi": award.proposal.pi,
+        "other_pi": award_factory(staff=staff).proposal.pi,
+        "reviewer": make_reviewer_user(award),
+        "other_unit_manager": make_unit_manager(None),
+        "unit_manager": make_unit_manager(award),
+        "officer": make_panel_officer(award),
+        "other_officer": make_panel_officer(None),
+        "staff": staff or StaffFactory(),
+    }
