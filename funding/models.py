@@ -1,7 +1,7 @@
 """Awards, their annual tranches, the annual reports that gate them, and the unit's spending.
 
 The tranches of an award never add up to more than the award: the domain checks it, and the database
-refuses it too (a trigger on PostgreSQL and SQLite, migration 0002), so a bug or a race cannot break it.
+refuses it too (a trigger on PostgreSQL and SQLite, installed by ``funding.db_guards`` after migrate), so a bug or a race cannot break it.
 """
 
 import secrets

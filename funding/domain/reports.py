@@ -167,8 +167,9 @@ def report_review(*, report_id: int, user, approve: bool, comment: str, now: dt.
         from ..tasks import send_report_reviewed
 
         send_report_reviewed.delay_on_commit(report.pk)
-    if approve and report.period == ReportPeriod.FINAL:
-        award_close(award_id=report.award_id, user=user, now=now)
+        if approve and report.period == ReportPeriod.FINAL:
+            # In the same transaction: an approved final report and a closed award go together.
+            award_close(award_id=report.award_id, user=user, now=now)
     return report
 
 

@@ -1,0 +1,481 @@
+"""The directorate manages awards, tranches and reports here. Every change goes through ``funding.domain``:
+releasing, withholding or changing a tranche, suspending or resuming an award, reviewing a report. This
+module only collects the input (a reason, a comment, new tranche amounts) and reports what the domain
+said; the other records are read-only.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.auth import get_permission_codename
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from iea.admin_mixins import ReadOnlyAdminMixin
+from iea.http import private_download
+from proposals.admin import proposal_institute_filter
+from proposals.domain import format_money
+
+from .domain.awards import award_set_state, tranche_release, tranche_update, tranche_withhold
+from .domain.reports import report_review
+from .exports import XLSX_CONTENT_TYPE, awards_xlsx, with_totals
+from .models import (
+    Award,
+    AwardState,
+    CosignInvitation,
+    Report,
+    ReportSpending,
+    SpendingLine,
+    Tranche,
+    TrancheState,
+)
+from .rules import visible_awards
+
+
+def _error_text(error: ValidationError) -> str:
+    return " ".join(str(message) for message in error.messages)
+
+
+def _money(value) -> str:
+    return "—" if value is None else f"{format_money(value)} €"
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=4000)
+
+    def __init__(self, *args, label, help_text="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label = label
+        self.fields["reason"].help_text = help_text
+
+
+class ReasonPageMixin:
+    """An action that asks for a reason first: Django's intermediate page, posted back to the list with
+    the same selection and ``apply``; ``run(obj, reason)`` then goes through the domain for each object."""
+
+    def _with_reason(self, request, queryset, *, action, title, intro, label, submit_label, run, describe=str):
+        form = ReasonForm(request.POST if "apply" in request.POST else None, label=label)
+        if form.is_bound and form.is_valid():
+            for obj in queryset:
+                run(obj, form.cleaned_data["reason"])
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "intro": intro,
+            "form": form,
+            "items": [(obj.pk, describe(obj)) for obj in queryset],
+            "action": action,
+            "submit_label": submit_label,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/funding/action_reason.html", context)
+
+    def _refused(self, request, label, error) -> None:
+        self.message_user(request, f"{label}: {_error_text(error)}", messages.ERROR)
+
+
+class ReadOnlyTabularInline(ReadOnlyAdminMixin, admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+
+# --- Awards ----------------------------------------------------------------------------------------------------
+
+
+class TrancheForm(forms.ModelForm):
+    """Amount and planned date stay editable while the tranche is planned; released or withheld, they
+    are history."""
+
+    class Meta:
+        model = Tranche
+        fields = ("amount", "planned_date")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.state != TrancheState.PLANNED:
+            for name, field in self.fields.items():
+                # A page loaded while the tranche was still planned posts these fields: they reach the
+                # domain, which refuses them with its reason, instead of being dropped without a word.
+                field.disabled = not (self.is_bound and self.add_prefix(name) in self.data)
+
+
+class TrancheInline(admin.TabularInline):
+    """Saved through ``tranche_update`` by ``AwardAdmin.save_formset``, never directly."""
+
+    model = Tranche
+    form = TrancheForm
+    extra = 0
+    can_delete = False
+    fields = ("number", "amount", "planned_date", "state", "decided_at", "decided_by", "withheld_reason", "received_at")
+    readonly_fields = ("number", "state", "decided_at", "decided_by", "withheld_reason", "received_at")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("decided_by")
+
+
+class ReportInline(ReadOnlyTabularInline):
+    model = Report
+    fields = ("period", "state", "submitted_at", "cosigned_at", "reviewed_at", "links")
+    ordering = ("-period",)  # "year1" before "final"
+
+    @admin.display(description=_("pages"))
+    def links(self, obj):
+        admin_link = format_html('<a href="{}">{}</a>', reverse("admin:funding_report_change", args=[obj.pk]),
+                                 _("in the admin"))
+        try:
+            site_url = reverse("funding:report", kwargs={"pk": obj.award_id, "period": obj.period})
+        except NoReverseMatch:
+            return admin_link
+        return format_html('{} · <a href="{}">{}</a>', admin_link, site_url, _("on the site"))
+
+
+class SpendingLineInline(ReadOnlyTabularInline):
+    model = SpendingLine
+    fields = ("date", "category", "amount", "description", "recorded_by", "recorded_at")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("recorded_by")
+
+
+@admin.register(Award)
+class AwardAdmin(ReasonPageMixin, admin.ModelAdmin):
+    """Awards are created by the decision mails (``award_create``); here staff follow them and move their
+    tranches and state with the actions. No award field is edited by hand."""
+
+    list_display = (
+        "reference", "acronym", "pi", "unit_code", "call", "institute_code", "delegation", "amount_display",
+        "released_total_display", "spent_total_display", "state", "start_date", "end_date",
+    )
+    list_filter = ("proposal__call", proposal_institute_filter("proposal__"), "unit__delegation", "state")
+    list_select_related = (
+        "proposal__pi", "proposal__call", "proposal__evaluating_institute", "proposal__unit__main_institute",
+        "unit__delegation",
+    )
+    search_fields = (
+        "proposal__reference", "proposal__title", "proposal__acronym", "proposal__pi__email", "unit__acronym",
+    )
+    fields = (
+        "proposal", "unit", "amount", "start_date", "end_date", "state", "created_at", "closed_at",
+        "released_total_display", "received_total_display", "spent_total_display",
+    )
+    readonly_fields = fields
+    inlines = (TrancheInline, ReportInline, SpendingLineInline)
+    actions = ("release_next_tranche", "withhold_next_tranche", "suspend_awards", "resume_awards", "export_xlsx")
+
+    def get_queryset(self, request):
+        return with_totals(visible_awards(request.user, super().get_queryset(request)))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    # The list -------------------------------------------------------------------------------------------------
+
+    @admin.display(description=_("reference"), ordering="proposal__reference")
+    def reference(self, obj):
+        return obj.proposal.reference
+
+    @admin.display(description=_("acronym"), ordering="proposal__acronym")
+    def acronym(self, obj):
+        return obj.proposal.acronym
+
+    @admin.display(description=_("PI"), ordering="proposal__pi__email")
+    def pi(self, obj):
+        return obj.proposal.pi.get_full_name() or obj.proposal.pi.email
+
+    @admin.display(description=_("unit"), ordering="unit__number")
+    def unit_code(self, obj):
+        return obj.unit.code
+
+    @admin.display(description=_("call"), ordering="proposal__call__year")
+    def call(self, obj):
+        return obj.proposal.call
+
+    @admin.display(description=_("evaluating institute"))
+    def institute_code(self, obj):
+        institute = obj.proposal.institute
+        return institute.code if institute else "—"
+
+    @admin.display(description=_("delegation"), ordering="unit__delegation__name")
+    def delegation(self, obj):
+        return obj.unit.delegation
+
+    @admin.display(description=_("amount (€)"), ordering="amount")
+    def amount_display(self, obj):
+        return _money(obj.amount)
+
+    @admin.display(description=_("released (€)"), ordering="released_total")
+    def released_total_display(self, obj):
+        return _money(obj.released_total)
+
+    @admin.display(description=_("received by the unit (€)"), ordering="received_total")
+    def received_total_display(self, obj):
+        return _money(obj.received_total)
+
+    @admin.display(description=_("spent (€)"), ordering="spent_total")
+    def spent_total_display(self, obj):
+        return _money(obj.spent_total)
+
+    # The change page: only the planned tranches change, through the domain ------------------------------------
+
+    def save_model(self, request, obj, form, change):
+        """Nothing of the award itself is edited here."""
+
+    def save_formset(self, request, form, formset, change):
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        if formset.model is not Tranche:
+            return  # the reports and the spending are read-only
+        changed = [f for f in formset.forms if f.instance.pk and f.has_changed()]
+        # Lower a tranche before raising another, so that the sum stays within the award at every step.
+        changed.sort(key=lambda f: f.cleaned_data["amount"] - f.initial["amount"])
+        for tranche_form in changed:
+            tranche = tranche_form.instance
+            try:
+                tranche_update(
+                    tranche_id=tranche.pk, user=request.user, amount=tranche_form.cleaned_data["amount"],
+                    planned_date=tranche_form.cleaned_data["planned_date"], now=timezone.now(),
+                )
+            except (ValidationError, IntegrityError) as error:
+                request._funding_refused = True
+                reason = _error_text(error) if isinstance(error, ValidationError) else _(
+                    "The tranches would exceed the award.")
+                self.message_user(request, _("Tranche %(number)s was not changed: %(reason)s") % {
+                    "number": tranche.number, "reason": reason}, messages.ERROR)
+            else:
+                formset.changed_objects.append((tranche, tranche_form.changed_data))
+
+    def response_change(self, request, obj):
+        if getattr(request, "_funding_refused", False):
+            # Back to the page with the refusal, not "changed successfully".
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    # Actions on the list --------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _next_planned(award):
+        return next((t for t in award.tranches.all() if t.state == TrancheState.PLANNED), None)
+
+    def _on_next_tranche(self, request, award, run, done) -> None:
+        """``run`` the next planned tranche of ``award`` through the domain; say what happened."""
+        tranche = self._next_planned(award)
+        if tranche is None:
+            self.message_user(request, _("%(ref)s: no planned tranche is left.") % {
+                "ref": award.proposal.reference}, messages.ERROR)
+            return
+        label = _("%(ref)s, tranche %(number)s") % {"ref": award.proposal.reference, "number": tranche.number}
+        try:
+            run(tranche)
+        except ValidationError as error:
+            self._refused(request, label, error)
+        else:
+            self.message_user(request, done % {"label": label, "amount": _money(tranche.amount)}, messages.SUCCESS)
+
+    @admin.action(description=_("Release the next tranche"), permissions=["change"])
+    def release_next_tranche(self, request, queryset):
+        for award in queryset.select_related("proposal").prefetch_related("tranches"):
+            self._on_next_tranche(
+                request, award, lambda tranche: tranche_release(tranche_id=tranche.pk, user=request.user, now=timezone.now()),
+                _("%(label)s: %(amount)s released."),
+            )
+
+    @admin.action(description=_("Withhold the next tranche"), permissions=["change"])
+    def withhold_next_tranche(self, request, queryset):
+        def run(award, reason):
+            self._on_next_tranche(
+                request, award,
+                lambda tranche: tranche_withhold(tranche_id=tranche.pk, user=request.user, reason=reason, now=timezone.now()),
+                _("%(label)s: %(amount)s withheld."),
+            )
+
+        def describe(award):
+            tranche = self._next_planned(award)
+            if tranche is None:
+                return _("%(award)s — no planned tranche left") % {"award": award}
+            return _("%(award)s — tranche %(number)s (%(amount)s)") % {
+                "award": award, "number": tranche.number, "amount": _money(tranche.amount)}
+
+        return self._with_reason(
+            request, queryset.select_related("proposal").prefetch_related("tranches"),
+            action="withhold_next_tranche", title=_("Withhold the next tranche"),
+            intro=_("The next planned tranche of each award is withheld; the PI and the unit managers receive "
+                    "the reason."),
+            label=_("Reason, as the PI and the unit will read it"), submit_label=_("Withhold"), run=run,
+            describe=describe,
+        )
+
+    def _set_state(self, request, queryset, *, state, action, title, intro, submit_label, done):
+        def run(award, reason):
+            try:
+                award_set_state(award_id=award.pk, user=request.user, state=state, reason=reason, now=timezone.now())
+            except ValidationError as error:
+                self._refused(request, award.proposal.reference, error)
+            else:
+                self.message_user(request, done % {"ref": award.proposal.reference}, messages.SUCCESS)
+
+        return self._with_reason(
+            request, queryset.select_related("proposal"), action=action, title=title, intro=intro,
+            label=_("Reason (kept in the audit trail)"), submit_label=submit_label, run=run,
+        )
+
+    @admin.action(description=_("Suspend"), permissions=["change"])
+    def suspend_awards(self, request, queryset):
+        return self._set_state(
+            request, queryset, state=AwardState.SUSPENDED, action="suspend_awards", title=_("Suspend awards"),
+            intro=_("No tranche of a suspended award is released and its reports cannot be changed until it is "
+                    "resumed."),
+            submit_label=_("Suspend"), done=_("%(ref)s is suspended."),
+        )
+
+    @admin.action(description=_("Resume"), permissions=["change"])
+    def resume_awards(self, request, queryset):
+        return self._set_state(
+            request, queryset, state=AwardState.ACTIVE, action="resume_awards", title=_("Resume awards"),
+            intro=_("The awards become active again."), submit_label=_("Resume"), done=_("%(ref)s is active again."),
+        )
+
+    @admin.action(description=_("Export to Excel (XLSX)"), permissions=["view"])
+    def export_xlsx(self, request, queryset):
+        filename = f"awards-{timezone.localdate():%Y-%m-%d}.xlsx"
+        return private_download(awards_xlsx(queryset), filename=filename, content_type=XLSX_CONTENT_TYPE)
+
+
+# --- Reports ---------------------------------------------------------------------------------------------------
+
+
+class ReportSpendingInline(ReadOnlyTabularInline):
+    model = ReportSpending
+    fields = ("category", "amount")
+
+
+class CosignInvitationInline(ReadOnlyTabularInline):
+    """The invitations sent to the partner; their secret is never shown."""
+
+    model = CosignInvitation
+    fields = ("email", "created_at", "expires_at", "revoked_at")
+
+
+@admin.register(Report)
+class ReportAdmin(ReasonPageMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Reports are written by the PI and co-signed by the partner on the site; here staff read them and
+    approve the co-signed ones or ask for changes (``report_review``)."""
+
+    list_display = ("reference", "period", "state", "submitted_at", "cosigned_at", "reviewed_at", "reviewed_by")
+    list_filter = ("state", "period", "award__proposal__call", proposal_institute_filter("award__proposal__"),
+                   "award__unit__delegation")
+    list_select_related = ("award__proposal", "reviewed_by")
+    search_fields = ("award__proposal__reference", "award__proposal__acronym", "award__proposal__pi__email")
+    fields = (
+        "award", "period", "state", "scientific_review", "cofunding_received", "cofunding_currency", "updated_at",
+        "submitted_at", "cosigned_at", "cosigned_by", "reviewed_at", "reviewed_by", "review_comment", "site_link",
+    )
+    readonly_fields = fields
+    inlines = (ReportSpendingInline, CosignInvitationInline)
+    actions = ("approve_reports", "ask_for_changes")
+
+    @admin.display(description=_("award"), ordering="award__proposal__reference")
+    def reference(self, obj):
+        return obj.award.proposal.reference
+
+    @admin.display(description=_("page on the site"))
+    def site_link(self, obj):
+        try:
+            url = reverse("funding:report", kwargs={"pk": obj.award_id, "period": obj.period})
+        except NoReverseMatch:
+            return "—"
+        return format_html('<a href="{}">{}</a>', url, url)
+
+    def has_review_permission(self, request) -> bool:
+        """Reviewing a report changes it, as the model permission says; the record itself is read-only,
+        since only ``funding.domain.reports`` writes it."""
+        return request.user.has_perm(f"{self.opts.app_label}.{get_permission_codename('change', self.opts)}")
+
+    def _review(self, request, report, *, approve, comment):
+        label = str(report)
+        try:
+            report_review(report_id=report.pk, user=request.user, approve=approve, comment=comment, now=timezone.now())
+        except ValidationError as error:
+            self._refused(request, label, error)
+        else:
+            done = _("%(report)s: approved.") if approve else _("%(report)s: changes asked; the PI is told.")
+            self.message_user(request, done % {"report": label}, messages.SUCCESS)
+
+    @admin.action(description=_("Approve (co-signed reports)"), permissions=["review"])
+    def approve_reports(self, request, queryset):
+        for report in queryset.select_related("award__proposal"):
+            self._review(request, report, approve=True, comment="")
+
+    @admin.action(description=_("Ask for changes"), permissions=["review"])
+    def ask_for_changes(self, request, queryset):
+        return self._with_reason(
+            request, queryset.select_related("award__proposal"), action="ask_for_changes",
+            title=_("Ask for changes"),
+            intro=_("Each co-signed report goes back to the PI with your comment; the others are left as they are."),
+            label=_("What must change (the PI reads it)"), submit_label=_("Ask for changes"),
+            run=lambda report, comment: self._review(request, report, approve=False, comment=comment),
+            describe=lambda report: f"{report} — {report.get_state_display()}",
+        )
+
+
+# --- Read-only lists -------------------------------------------------------------------------------------------
+
+
+@admin.register(Tranche)
+class TrancheAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """To find tranches; they change on their award's page and through its actions."""
+
+    list_display = ("reference", "number", "amount", "planned_date", "state", "decided_at", "received_at")
+    list_filter = ("state", "number", "award__proposal__call", "award__unit__delegation")
+    list_select_related = ("award__proposal",)
+    search_fields = ("award__proposal__reference", "award__proposal__acronym")
+    fields = ("award", "number", "amount", "planned_date", "state", "decided_at", "decided_by", "withheld_reason",
+              "received_at", "received_by")
+
+    @admin.display(description=_("award"), ordering="award__proposal__reference")
+    def reference(self, obj):
+        return obj.award.proposal.reference
+
+
+@admin.register(SpendingLine)
+class SpendingLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("reference", "date", "category", "amount", "description", "recorded_by")
+    list_filter = ("category", "award__proposal__call", "award__unit__delegation")
+    list_select_related = ("award__proposal", "recorded_by")
+    search_fields = ("award__proposal__reference", "description")
+    fields = ("award", "date", "category", "amount", "description", "recorded_at", "recorded_by")
+
+    @admin.display(description=_("award"), ordering="award__proposal__reference")
+    def reference(self, obj):
+        return obj.award.proposal.reference
+
+
+@admin.register(CosignInvitation)
+class CosignInvitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who was asked to co-sign which report, and until when; the link's secret never appears."""
+
+    list_display = ("report", "email", "created_at", "expires_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    list_select_related = ("report__award__proposal",)
+    search_fields = ("email", "report__award__proposal__reference")
+    fields = ("report", "email", "created_at", "expires_at", "revoked_at")
