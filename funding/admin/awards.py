@@ -1,98 +1,30 @@
-"""The directorate manages awards, tranches and reports here. Every change goes through ``funding.domain``:
-releasing, withholding or changing a tranche, suspending or resuming an award, reviewing a report. This
-module only collects the input (a reason, a comment, new tranche amounts) and reports what the domain
-said; the other records are read-only.
-"""
+"""Awards and their tranches: release, withhold, suspend, resume, edit planned tranches, export."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
-from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.http import HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from iea.admin_mixins import ReadOnlyAdminMixin
 from iea.http import private_download
 from proposals.admin import proposal_institute_filter
-from proposals.domain import format_money
 
-from .domain.awards import award_set_state, tranche_release, tranche_update, tranche_withhold
-from .domain.reports import report_review
-from .exports import XLSX_CONTENT_TYPE, awards_xlsx, with_totals
-from .models import (
+from ..domain.awards import award_set_state, tranche_release, tranche_update, tranche_withhold
+from ..exports import XLSX_CONTENT_TYPE, awards_xlsx, with_totals
+from ..models import (
     Award,
     AwardState,
-    CosignInvitation,
     Report,
-    ReportSpending,
     SpendingLine,
     Tranche,
     TrancheState,
 )
-from .rules import visible_awards
-
-
-def _error_text(error: ValidationError) -> str:
-    return " ".join(str(message) for message in error.messages)
-
-
-def _money(value) -> str:
-    return "—" if value is None else f"{format_money(value)} €"
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=4000)
-
-    def __init__(self, *args, label, help_text="", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["reason"].label = label
-        self.fields["reason"].help_text = help_text
-
-
-class ReasonPageMixin:
-    """An action that asks for a reason first: Django's intermediate page, posted back to the list with
-    the same selection and ``apply``; ``run(obj, reason)`` then goes through the domain for each object."""
-
-    def _with_reason(self, request, queryset, *, action, title, intro, label, submit_label, run, describe=str):
-        form = ReasonForm(request.POST if "apply" in request.POST else None, label=label)
-        if form.is_bound and form.is_valid():
-            for obj in queryset:
-                run(obj, form.cleaned_data["reason"])
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": title,
-            "intro": intro,
-            "form": form,
-            "items": [(obj.pk, describe(obj)) for obj in queryset],
-            "action": action,
-            "submit_label": submit_label,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "media": self.media + form.media,
-        }
-        return TemplateResponse(request, "admin/funding/action_reason.html", context)
-
-    def _refused(self, request, label, error) -> None:
-        self.message_user(request, f"{label}: {_error_text(error)}", messages.ERROR)
-
-
-class ReadOnlyTabularInline(ReadOnlyAdminMixin, admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.fields
-
-
-# --- Awards ----------------------------------------------------------------------------------------------------
+from ..rules import visible_awards
+from .common import ReadOnlyTabularInline, ReasonPageMixin, _error_text, _money
 
 
 class TrancheForm(forms.ModelForm):
@@ -362,120 +294,3 @@ class AwardAdmin(ReasonPageMixin, admin.ModelAdmin):
 
 
 # --- Reports ---------------------------------------------------------------------------------------------------
-
-
-class ReportSpendingInline(ReadOnlyTabularInline):
-    model = ReportSpending
-    fields = ("category", "amount")
-
-
-class CosignInvitationInline(ReadOnlyTabularInline):
-    """The invitations sent to the partner; their secret is never shown."""
-
-    model = CosignInvitation
-    fields = ("email", "created_at", "expires_at", "revoked_at")
-
-
-@admin.register(Report)
-class ReportAdmin(ReasonPageMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Reports are written by the PI and co-signed by the partner on the site; here staff read them and
-    approve the co-signed ones or ask for changes (``report_review``)."""
-
-    list_display = ("reference", "period", "state", "submitted_at", "cosigned_at", "reviewed_at", "reviewed_by")
-    list_filter = ("state", "period", "award__proposal__call", proposal_institute_filter("award__proposal__"),
-                   "award__unit__delegation")
-    list_select_related = ("award__proposal", "reviewed_by")
-    search_fields = ("award__proposal__reference", "award__proposal__acronym", "award__proposal__pi__email")
-    fields = (
-        "award", "period", "state", "scientific_review", "cofunding_received", "cofunding_currency", "updated_at",
-        "submitted_at", "cosigned_at", "cosigned_by", "reviewed_at", "reviewed_by", "review_comment", "site_link",
-    )
-    readonly_fields = fields
-    inlines = (ReportSpendingInline, CosignInvitationInline)
-    actions = ("approve_reports", "ask_for_changes")
-
-    @admin.display(description=_("award"), ordering="award__proposal__reference")
-    def reference(self, obj):
-        return obj.award.proposal.reference
-
-    @admin.display(description=_("page on the site"))
-    def site_link(self, obj):
-        try:
-            url = reverse("funding:report", kwargs={"pk": obj.award_id, "period": obj.period})
-        except NoReverseMatch:
-            return "—"
-        return format_html('<a href="{}">{}</a>', url, url)
-
-    def has_review_permission(self, request) -> bool:
-        """Reviewing a report changes it, as the model permission says; the record itself is read-only,
-        since only ``funding.domain.reports`` writes it."""
-        return request.user.has_perm(f"{self.opts.app_label}.{get_permission_codename('change', self.opts)}")
-
-    def _review(self, request, report, *, approve, comment):
-        label = str(report)
-        try:
-            report_review(report_id=report.pk, user=request.user, approve=approve, comment=comment, now=timezone.now())
-        except ValidationError as error:
-            self._refused(request, label, error)
-        else:
-            done = _("%(report)s: approved.") if approve else _("%(report)s: changes asked; the PI is told.")
-            self.message_user(request, done % {"report": label}, messages.SUCCESS)
-
-    @admin.action(description=_("Approve (co-signed reports)"), permissions=["review"])
-    def approve_reports(self, request, queryset):
-        for report in queryset.select_related("award__proposal"):
-            self._review(request, report, approve=True, comment="")
-
-    @admin.action(description=_("Ask for changes"), permissions=["review"])
-    def ask_for_changes(self, request, queryset):
-        return self._with_reason(
-            request, queryset.select_related("award__proposal"), action="ask_for_changes",
-            title=_("Ask for changes"),
-            intro=_("Each co-signed report goes back to the PI with your comment; the others are left as they are."),
-            label=_("What must change (the PI reads it)"), submit_label=_("Ask for changes"),
-            run=lambda report, comment: self._review(request, report, approve=False, comment=comment),
-            describe=lambda report: f"{report} — {report.get_state_display()}",
-        )
-
-
-# --- Read-only lists -------------------------------------------------------------------------------------------
-
-
-@admin.register(Tranche)
-class TrancheAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """To find tranches; they change on their award's page and through its actions."""
-
-    list_display = ("reference", "number", "amount", "planned_date", "state", "decided_at", "received_at")
-    list_filter = ("state", "number", "award__proposal__call", "award__unit__delegation")
-    list_select_related = ("award__proposal",)
-    search_fields = ("award__proposal__reference", "award__proposal__acronym")
-    fields = ("award", "number", "amount", "planned_date", "state", "decided_at", "decided_by", "withheld_reason",
-              "received_at", "received_by")
-
-    @admin.display(description=_("award"), ordering="award__proposal__reference")
-    def reference(self, obj):
-        return obj.award.proposal.reference
-
-
-@admin.register(SpendingLine)
-class SpendingLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("reference", "date", "category", "amount", "description", "recorded_by")
-    list_filter = ("category", "award__proposal__call", "award__unit__delegation")
-    list_select_related = ("award__proposal", "recorded_by")
-    search_fields = ("award__proposal__reference", "description")
-    fields = ("award", "date", "category", "amount", "description", "recorded_at", "recorded_by")
-
-    @admin.display(description=_("award"), ordering="award__proposal__reference")
-    def reference(self, obj):
-        return obj.award.proposal.reference
-
-
-@admin.register(CosignInvitation)
-class CosignInvitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Who was asked to co-sign which report, and until when; the link's secret never appears."""
-
-    list_display = ("report", "email", "created_at", "expires_at", "revoked_at")
-    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
-    list_select_related = ("report__award__proposal",)
-    search_fields = ("email", "report__award__proposal__reference")
-    fields = ("report", "email", "created_at", "expires_at", "revoked_at")

@@ -1,0 +1,67 @@
+"""Shared pieces of the funding admin: messages, the reason page, read-only inlines."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
+
+from iea.admin_mixins import ReadOnlyAdminMixin
+from proposals.domain import format_money
+
+
+def _error_text(error: ValidationError) -> str:
+    return " ".join(str(message) for message in error.messages)
+
+
+def _money(value) -> str:
+    return "—" if value is None else f"{format_money(value)} €"
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=4000)
+
+    def __init__(self, *args, label, help_text="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label = label
+        self.fields["reason"].help_text = help_text
+
+
+class ReasonPageMixin:
+    """An action that asks for a reason first: Django's intermediate page, posted back to the list with
+    the same selection and ``apply``; ``run(obj, reason)`` then goes through the domain for each object."""
+
+    def _with_reason(self, request, queryset, *, action, title, intro, label, submit_label, run, describe=str):
+        form = ReasonForm(request.POST if "apply" in request.POST else None, label=label)
+        if form.is_bound and form.is_valid():
+            for obj in queryset:
+                run(obj, form.cleaned_data["reason"])
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "intro": intro,
+            "form": form,
+            "items": [(obj.pk, describe(obj)) for obj in queryset],
+            "action": action,
+            "submit_label": submit_label,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/funding/action_reason.html", context)
+
+    def _refused(self, request, label, error) -> None:
+        self.message_user(request, f"{label}: {_error_text(error)}", messages.ERROR)
+
+
+class ReadOnlyTabularInline(ReadOnlyAdminMixin, admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+
+# --- Awards ----------------------------------------------------------------------------------------------------
