@@ -3,6 +3,7 @@
 
 from decimal import Decimal
 
+from django.template.defaultfilters import floatformat
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
@@ -24,7 +25,12 @@ def consumption_svg(rows: list[CategoryConsumption]) -> str:
             "over": row.spent > row.planned, "value_x": LABEL_WIDTH + usable + 8,
         })
     height = 20 + len(rows) * (2 * BAR_HEIGHT + GAP)
+    description = " ".join(
+        _("%(category)s: %(spent)s € spent of %(planned)s € planned.")
+        % {"category": row.label, "spent": floatformat(row.spent, "2g"), "planned": floatformat(row.planned, "2g")}
+        for row in rows
+    )
     return render_to_string("funding/_consumption.svg", {
-        "bars": bars, "width": WIDTH, "height": height, "label_width": LABEL_WIDTH,
+        "bars": bars, "width": WIDTH, "height": height, "label_width": LABEL_WIDTH, "description": description,
         "title": _("Budget consumed per category, against the award"),
     })

@@ -64,10 +64,12 @@ class Tranche(models.Model):
     amount = models.DecimalField(_("amount (€)"), max_digits=9, decimal_places=2)
     state = models.CharField(_("state"), max_length=10, choices=TrancheState.choices, default=TrancheState.PLANNED)
     decided_at = models.DateTimeField(_("released or withheld at"), null=True, blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("released or withheld by"), null=True,
+                                   blank=True, on_delete=models.PROTECT, related_name="+")
     withheld_reason = models.TextField(_("reason for withholding"), blank=True)
     received_at = models.DateTimeField(_("receipt confirmed at"), null=True, blank=True)
-    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("receipt confirmed by"), null=True,
+                                    blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ("award", "number")
@@ -118,7 +120,8 @@ class Report(models.Model):
     cosigned_at = models.DateTimeField(_("co-signed at"), null=True, blank=True)
     cosigned_by = models.CharField(_("co-signed by"), max_length=250, blank=True)
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("reviewed by"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
     review_comment = models.TextField(_("comment of the reviewer of the report"), blank=True)
 
     class Meta:
@@ -183,7 +186,8 @@ class SpendingLine(models.Model):
     amount = models.DecimalField(_("amount (€)"), max_digits=9, decimal_places=2)
     description = models.CharField(_("description"), max_length=300)
     recorded_at = models.DateTimeField(_("recorded at"))
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT,
+                                    related_name="+")
 
     class Meta:
         ordering = ("award", "-date", "-id")
