@@ -46,10 +46,18 @@ rules.add_perm("funding.manage_spending", can_manage_spending)
 rules.add_perm("funding.review_reports", can_review_reports)
 
 
-def visible_awards(user, queryset=None):
-    """The awards a user may list: the same rule as ``can_view_award``, as a queryset filter."""
+def _officer_scope(user) -> Q:
+    """The awards of the proposals evaluated by the panels ``user`` runs."""
     from reviews.models import Panel
 
+    scope = Q(pk__in=[])
+    for call_id, institute_id in Panel.objects.filter(officers=user).values_list("call_id", "institute_id"):
+        scope |= Q(proposal__call_id=call_id) & evaluated_by(institute_id, "proposal__")
+    return scope
+
+
+def visible_awards(user, queryset=None):
+    """The awards a user may list: the same rule as ``can_view_award``, as a queryset filter."""
     from .models import Award
 
     queryset = queryset if queryset is not None else Award.objects.all()
@@ -57,7 +65,15 @@ def visible_awards(user, queryset=None):
         return queryset.none()
     if is_directorate(user):
         return queryset
-    officer_scope = Q(pk__in=[])
-    for call_id, institute_id in Panel.objects.filter(officers=user).values_list("call_id", "institute_id"):
-        officer_scope |= Q(proposal__call_id=call_id) & evaluated_by(institute_id, "proposal__")
-    return queryset.filter(Q(proposal__pi=user) | Q(unit__managers=user) | officer_scope).distinct()
+    return queryset.filter(Q(proposal__pi=user) | Q(unit__managers=user) | _officer_scope(user)).distinct()
+
+
+def reviewable_awards(user, queryset=None):
+    """The awards whose reports ``user`` may review: the same rule as ``can_review_reports``."""
+    from .models import Award
+
+    queryset = queryset if queryset is not None else Award.objects.all()
+    if not user.is_authenticated:
+        return queryset.none()
+    scope = Q() if is_directorate(user) else _officer_scope(user)
+    return queryset.filter(scope).exclude(proposal__pi=user)

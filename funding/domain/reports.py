@@ -19,9 +19,15 @@ from proposals.models import BudgetCategory
 
 from ..models import AwardState, CosignInvitation, Report, ReportPeriod, ReportSpending, ReportState
 from ..rules import can_review_reports, is_award_pi
-from .awards import FundingError, award_close
+from .awards import FundingError, add_months, award_close
 
 EDITABLE = [ReportState.DRAFT, ReportState.CHANGES_REQUESTED]
+
+
+def report_due(award, period: str) -> dt.date:
+    """The year-1 report is due 12 months after the start, the final report at the end date (the
+    reminders ask this too)."""
+    return add_months(award.start_date, 12) if period == ReportPeriod.YEAR_1 else award.end_date
 _SALT = "funding.report-cosign"
 
 

@@ -5,7 +5,6 @@ Each view checks access with the predicates of ``funding.rules`` (not allowed: 4
 is not revealed), then calls a domain function; none decides a rule itself.
 """
 
-import datetime as dt
 
 from django.conf import settings
 from django.contrib import messages
@@ -27,13 +26,14 @@ from proposals.letters import check_pdf
 from proposals.models import BudgetCategory
 
 from ..charts import consumption_svg
-from ..domain.awards import FundingError, add_months, tranche_gate
+from ..domain.awards import FundingError, tranche_gate
 from ..domain.reports import (
     EDITABLE,
     CosignLinkInvalid,
     cosign_resolve,
     cosign_token,
     report_cosign,
+    report_due,
     report_save,
     report_submit,
 )
@@ -44,11 +44,6 @@ from ..rules import can_file_reports, can_manage_spending, can_review_reports, c
 
 # The order in which reports fall due (the database orders "final" before "year1").
 PERIODS = [ReportPeriod.YEAR_1, ReportPeriod.FINAL]
-
-
-def report_due(award, period: str) -> dt.date:
-    """The year-1 report is due 12 months after the start, the final report at the end date."""
-    return add_months(award.start_date, 12) if period == ReportPeriod.YEAR_1 else award.end_date
 
 
 def sorted_reports(award) -> list[Report]:

@@ -4,7 +4,6 @@ Approving the year-1 report opens the gate of tranche 2; staff then release it i
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -12,30 +11,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from iea.mfa import mfa_required
-from proposals.models import evaluated_by
-from proposals.rules import is_directorate
 
 from ..domain.awards import FundingError, tranche_gate
+from ..domain.reports import report_due
 from ..domain.reports import report_review as review_report
 from ..forms import ReviewForm
-from ..models import Award, Report, ReportState, TrancheState
-from ..rules import can_review_reports
-from .pi import report_due, report_page_context
-
-
-def reviewable_awards(user):
-    """The awards whose reports ``user`` may review: the queryset form of ``can_review_reports`` (officers:
-    the proposals their panels evaluated; staff: all), built like the officer scope of ``visible_awards``."""
-    from reviews.models import Panel
-
-    if not user.is_authenticated:
-        return Award.objects.none()
-    if is_directorate(user):
-        return Award.objects.all()
-    scope = Q(pk__in=[])
-    for call_id, institute_id in Panel.objects.filter(officers=user).values_list("call_id", "institute_id"):
-        scope |= Q(proposal__call_id=call_id) & evaluated_by(institute_id, "proposal__")
-    return Award.objects.filter(scope)
+from ..models import Report, ReportState, TrancheState
+from ..rules import can_review_reports, reviewable_awards
+from .pi import report_page_context
 
 
 @login_required
