@@ -1,89 +1,23 @@
-"""The PI's pages. Each view checks access with the predicates of ``proposals.rules``, then calls a domain
-function; none decides a rule itself."""
+"""The editor: create, save (autosave, two tabs safe), team, letter, partner invitation, submit, withdraw."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Prefetch
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
 from calls.domain import call_accepts_submissions, call_deadline
-from calls.models import Call, CallState, Unit
-from iea.http import private_download
-from reviews.models import Decision
+from calls.models import Call, Unit
 
-from . import domain
-from .forms import InvitationForm, LetterForm, ProposalForm, TeamMemberForm, WithdrawForm, budget_initial
-from .letters import check_pdf
-from .models import ProposalState, ProposalVersion, SupportLetter
-from .receipts import receipt_filename, render_receipt
-from .rules import can_edit_proposal, can_view_proposal, visible_proposals
-
-
-def _proposal_for(request, pk, *, edit=False):
-    """The proposal if the user may see (or edit) it; 404 otherwise, so its existence is not revealed."""
-    qs = visible_proposals(request.user).select_related("call", "pi", "unit__main_institute", "evaluating_institute")
-    proposal = get_object_or_404(qs, pk=pk)
-    if not can_view_proposal(request.user, proposal) or (edit and not can_edit_proposal(request.user, proposal)):
-        raise Http404
-    return proposal
-
-
-def _refuse(request, error: ValidationError):
-    for message in error.messages:
-        messages.error(request, message)
-
-
-@login_required
-@require_GET
-def dashboard(request):
-    """The PI's proposals with their state, the time left and the next action; the calls they can apply to."""
-    now = timezone.now()
-    proposals = list(
-        visible_proposals(request.user)
-        .filter(pi=request.user)
-        .select_related("call")
-        .annotate(has_letter=Exists(SupportLetter.objects.filter(proposal=OuterRef("pk"))))
-        .order_by("-call__year", "-updated_at")
-    )
-    for proposal in proposals:
-        proposal.deadline = call_deadline(proposal.call)
-        proposal.editable = proposal.state in (ProposalState.DRAFT, ProposalState.SUBMITTED) and call_accepts_submissions(
-            proposal.call, now=now
-        )
-        proposal.next_action = _next_action(proposal)
-    applied = {p.call_id for p in proposals if p.state != ProposalState.WITHDRAWN}
-    open_calls = [
-        c for c in Call.objects.filter(state=CallState.OPEN, opens_at__lte=now, closes_at__gte=now - timezone.timedelta(days=1))
-        if call_accepts_submissions(c, now=now) and c.pk not in applied
-    ]
-    for call in open_calls:
-        call.deadline = call_deadline(call)
-    return render(request, "proposals/dashboard.html", {"proposals": proposals, "open_calls": open_calls, "now": now})
-
-
-def _next_action(proposal) -> str:
-    if proposal.state == ProposalState.DRAFT:
-        if not proposal.editable:
-            return _("The call closed before this draft was submitted.")
-        if not proposal.has_letter:
-            return _("Complete the draft and get the partner's support letter, then submit.")
-        return _("Complete the draft and submit it before the deadline.")
-    if proposal.state == ProposalState.SUBMITTED:
-        if proposal.has_unsubmitted_changes and proposal.editable:
-            return _("You changed the proposal since submitting: submit again so the changes count.")
-        if proposal.editable:
-            return _("Submitted. You may still change it and submit again until the deadline.")
-        return _("Submitted. The institute's review follows the closing of the call.")
-    if proposal.state == ProposalState.WITHDRAWN:
-        return _("Withdrawn.")
-    return _("Nothing to do now; you will be told of the outcome.")
+from .. import domain
+from ..forms import InvitationForm, LetterForm, ProposalForm, TeamMemberForm, WithdrawForm, budget_initial
+from ..letters import check_pdf
+from ..models import ProposalState
+from .common import _proposal_for, _refuse
 
 
 @login_required
@@ -308,15 +242,6 @@ def _attach_letter(form, *, proposal, now, user=None, invitation=None) -> str:
 
 
 @login_required
-@require_GET
-def letter_download(request, pk, letter_id):
-    proposal = _proposal_for(request, pk)
-    letter = get_object_or_404(SupportLetter, pk=letter_id, proposal=proposal)
-    return private_download(letter.file.open("rb"), filename=f"support-letter-{proposal.reference}.pdf",
-                            content_type="application/pdf")
-
-
-@login_required
 @require_POST
 def invite(request, pk):
     proposal = _proposal_for(request, pk, edit=True)
@@ -373,78 +298,3 @@ def withdraw(request, pk):
             messages.success(request, _("The proposal was withdrawn."))
         return redirect("proposals:detail", pk=proposal.pk)
     return render(request, "proposals/withdraw.html", {"proposal": proposal, "form": form})
-
-
-@login_required
-@require_GET
-def detail(request, pk):
-    proposal = _proposal_for(request, pk)
-    now = timezone.now()
-    letter = domain.current_letter(proposal)
-    versions = list(proposal.versions.select_related("letter").order_by("-number"))
-    # The PI learns the decision once its mail went out (reviews.domain.decisions.decisions_notify).
-    decision = Decision.objects.filter(proposal=proposal, notified_at__isnull=False).first()
-    return render(request, "proposals/detail.html", {
-        "proposal": proposal,
-        "call": proposal.call,
-        "team": list(proposal.team.all()),
-        "budget_lines": list(proposal.budget_lines.all()),
-        "budget_total": domain.proposal_budget_total(proposal),
-        "letter": letter,
-        "versions": versions,
-        "decision": decision,
-        "checklist": domain.proposal_checklist(proposal, now=now, letter=letter),
-        "editable": proposal.state in (ProposalState.DRAFT, ProposalState.SUBMITTED)
-        and call_accepts_submissions(proposal.call, now=now) and can_edit_proposal(request.user, proposal),
-        "deadline": call_deadline(proposal.call),
-        "now": now,
-    })
-
-
-@login_required
-@require_GET
-def evaluation_summary(request, pk):
-    """The decision's evaluation summary, once the decision mail went out (PI and staff)."""
-    from reviews.domain.decisions import evaluation_summary_filename, evaluation_summary_pdf
-
-    proposal = _proposal_for(request, pk)
-    if not Decision.objects.filter(proposal=proposal, notified_at__isnull=False).exists():
-        raise Http404
-    pdf = evaluation_summary_pdf(proposal=proposal, language=translation.get_language() or "fr")
-    return private_download(pdf, filename=evaluation_summary_filename(proposal), content_type="application/pdf")
-
-
-@login_required
-@require_GET
-def receipt(request, pk, number):
-    proposal = _proposal_for(request, pk)
-    version = get_object_or_404(ProposalVersion.objects.select_related("letter", "proposal__call"), proposal=proposal, number=number)
-    return private_download(render_receipt(version), filename=receipt_filename(version), content_type="application/pdf")
-
-
-# --- The partner's pages, reached through the invitation link ------------------------------------------------
-
-
-def partner(request, token):
-    """The foreign partner, without an account, reads the proposal and uploads the support letter."""
-    now = timezone.now()
-    try:
-        invitation = domain.invitation_resolve(token, now=now)
-    except domain.InvitationInvalid as invalid:
-        return render(request, "proposals/partner_invalid.html", {"message": invalid.message}, status=403)
-    proposal = invitation.proposal
-    form = LetterForm(request.POST or None, request.FILES or None)
-    error = ""
-    if request.method == "POST":
-        error = _attach_letter(form, proposal=proposal, now=now, invitation=invitation)
-        if not error:
-            messages.success(request, _("Thank you: the support letter was uploaded. The PI has been told."))
-            return redirect("proposals:partner", token=token)
-    proposal = type(proposal).objects.prefetch_related(Prefetch("team")).select_related("call", "pi", "unit").get(pk=proposal.pk)
-    context = {
-        "invitation": invitation, "proposal": proposal, "team": list(proposal.team.all()),
-        "letter": domain.current_letter(proposal), "letter_form": form, "error": error,
-        "editable": proposal.state in (ProposalState.DRAFT, ProposalState.SUBMITTED) and call_accepts_submissions(proposal.call, now=now),
-        "deadline": call_deadline(proposal.call),
-    }
-    return render(request, "proposals/partner.html", context, status=400 if error else 200)

@@ -1,0 +1,11 @@
+"""The PI's pages. Each view checks access with the predicates of ``proposals.rules``, then calls a domain
+function; none decides a rule itself. One module per concern; ``proposals.urls`` names them from here."""
+
+from .editor import autosave, create, edit, invite, letter_upload, submit, team_add, team_remove, withdraw
+from .pages import dashboard, detail, evaluation_summary, letter_download, receipt
+from .partner import partner
+
+__all__ = [
+    "autosave", "create", "dashboard", "detail", "edit", "evaluation_summary", "invite", "letter_download",
+    "letter_upload", "partner", "receipt", "submit", "team_add", "team_remove", "withdraw",
+]
