@@ -75,3 +75,18 @@ def test_call_detail_query_count_does_not_grow_with_priorities(client):
     for _ in range(5):
         InstitutePriority.objects.create(call=call, institute=InstituteFactory())
     assert count() == one
+
+
+def test_home_page_query_count_does_not_grow(client, pi):
+    client.force_login(pi)
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/").status_code == 200
+        return len(ctx.captured_queries)
+
+    CallFactory()
+    one = count()
+    for _ in range(8):
+        CallFactory()
+    assert count() == one
