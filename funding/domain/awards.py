@@ -12,13 +12,13 @@ import calendar
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from iea.audit.domain import audit_record
+from iea.errors import DomainError
 from proposals.domain import format_money
 from proposals.models import Proposal, ProposalState
 from proposals.rules import is_directorate
@@ -31,12 +31,8 @@ TRANCHES = 2
 GATING_REPORT = {2: ReportPeriod.YEAR_1}
 
 
-class FundingError(ValidationError):
-    """A funding rule refused the request; ``code`` survives a list of messages."""
-
-    def __init__(self, message, code=None, params=None):
-        super().__init__(message, code=code, params=params)
-        self.code = code
+class FundingError(DomainError):
+    """A funding rule refused the request."""
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

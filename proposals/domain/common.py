@@ -2,10 +2,10 @@
 
 import datetime as dt
 
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from calls.domain import call_accepts_submissions, call_deadline
+from iea.errors import DomainError
 
 from ..models import (
     EDITABLE_STATES,
@@ -14,14 +14,8 @@ from ..models import (
 )
 
 
-class ProposalError(ValidationError):
-    """A rule refused the request; the message is for the user, in their language.
-
-    ``code`` is kept even when the message is a list (Django's ValidationError drops it then)."""
-
-    def __init__(self, message, code=None, params=None):
-        super().__init__(message, code=code, params=params)
-        self.code = code
+class ProposalError(DomainError):
+    """A proposal rule refused the request."""
 
 
 def _require_pi(proposal: Proposal, user) -> None:

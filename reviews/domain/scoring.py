@@ -11,13 +11,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from calls.models import Criterion
 from iea.audit.domain import audit_record
+from iea.errors import DomainError
 from proposals.models import Proposal, ProposalVersion, TeamSide
 from proposals.rules import is_directorate
 
@@ -28,12 +28,8 @@ from ..rules import is_panel_officer, is_reviewing
 REVIEW_FIELDS = ["comment_for_pi", "confidential_comment", "recommendation"]
 
 
-class ScoringError(ValidationError):
-    """A rule refused the request; ``code`` is kept even when the message is a list."""
-
-    def __init__(self, message, code=None, params=None):
-        super().__init__(message, code=code, params=params)
-        self.code = code
+class ScoringError(DomainError):
+    """A scoring rule refused the request."""
 
 
 # --- What the reviewer reads -------------------------------------------------------------------------------
