@@ -31,6 +31,7 @@ run: install
 # The whole suite, browser tests included. DATABASE_URL picks the database (SQLite when unset).
 test: install
 	$(PY) manage.py makemigrations --check --dry-run --verbosity 0
+	$(VENV)/bin/ruff check --quiet .
 	$(PY) -m pytest -n $${PYTEST_WORKERS:-2} -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: install

@@ -38,6 +38,18 @@ def send_cosign_invitation(invitation_id: int) -> None:
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_report_cosigned(report_id: int) -> None:
+    """The partner co-signed: the PI knows the report now waits for approval."""
+    report = Report.objects.select_related("award__proposal__pi").get(pk=report_id)
+    pi = report.award.proposal.pi
+    send_templated(
+        name="report_cosigned", to=[pi.email], language=pi.language,
+        context={"report": report, "proposal": report.award.proposal,
+                 "url": reverse("funding:award", kwargs={"pk": report.award_id})},
+    )
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_report_reviewed(report_id: int) -> None:
     report = Report.objects.select_related("award__proposal__pi").get(pk=report_id)
     pi = report.award.proposal.pi

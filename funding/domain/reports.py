@@ -148,6 +148,9 @@ def report_cosign(*, invitation: CosignInvitation, signer_name: str, now: dt.dat
         invitation.save(update_fields=["revoked_at"])
         audit_record(actor=None, actor_label=f"partner <{invitation.email}> via link #{invitation.pk}", target=report,
                      action="report.cosign", now=now, from_state=before, to_state=report.state)
+        from ..tasks import send_report_cosigned
+
+        send_report_cosigned.delay_on_commit(report.pk)
     return report
 
 

@@ -248,3 +248,20 @@ def test_nobody_reviews_the_reports_of_their_own_award():
     pi.save(update_fields=["is_staff"])
     activate_totp(pi)
     assert can_review_reports(pi, award) is False
+
+
+def test_the_pi_is_told_when_the_partner_cosigns(award, django_capture_on_commit_callbacks, mailoutbox):
+    from funding.domain.reports import report_cosign
+
+    report = report_of(award)
+    report.state = "submitted"
+    report.save(update_fields=["state"])
+    from funding.models import CosignInvitation
+
+    invitation = CosignInvitation.objects.create(report=report, email="ana@usp.example.br", created_at=timezone.now(),
+                                                expires_at=timezone.now() + timezone.timedelta(days=3))
+    with django_capture_on_commit_callbacks(execute=True):
+        report_cosign(invitation=invitation, signer_name="Ana Souza", now=timezone.now())
+    told = [m for m in mailoutbox if m.to == [award.proposal.pi.email]]
+    assert [m.subject for m in told] == [f"The partner co-signed the Year 1 report of {award.proposal.reference}"]
+    assert "co-signed by Ana Souza <ana@usp.example.br>" in told[0].body
