@@ -20,7 +20,6 @@ mails, and a partner's domain is not the reviewers' (the same domain would be a 
 import datetime as dt
 from decimal import Decimal
 
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import CommandError
 
 from calls.domain import (
@@ -39,23 +38,15 @@ from funding.domain.reports import report_save
 from funding.domain.spending import spending_record
 from funding.models import Award, ReportPeriod
 from iea.audit.domain import audit_record
-from proposals.domain import (
-    letter_attach,
-    proposal_create,
-    proposal_save_draft,
-    proposal_submit,
-    team_member_add,
-)
-from proposals.letters import check_pdf
-from proposals.models import Proposal, TeamSide
+from proposals.models import Proposal
 from reviews.domain.assignment import assignment_create, assignment_respond, panel_get_or_create
 from reviews.domain.decisions import decision_set, decisions_notify
 from reviews.domain.panel import ranks_set, recommendation_set
 from reviews.domain.screening import screening_confirm_eligible
 from reviews.models import Reviewer
 
-from ._demo_data import RESEARCHERS, RULES_EN, RULES_FR, SUMMARY_EN, SUMMARY_FR, demo_user_ensure, letter_pdf
-from ._demo_review import DEMO_DOMAIN, ReviewDemo
+from ._demo_data import RESEARCHERS, RULES_EN, RULES_FR, SUMMARY_EN, SUMMARY_FR, demo_user_ensure
+from ._demo_review import DEMO_DOMAIN, ReviewDemo, submit_proposal
 
 FUNDED_YEAR = 2025
 
@@ -268,46 +259,7 @@ class FundingDemo:
                 f"({spent:,.2f} €), year-1 report in draft")
 
     def submit(self, call: Call, spec: dict) -> Proposal:
-        pi = self.users[spec["pi"]]
-        started, uploaded, submitted = (at(*moment) for moment in spec["moments"])
-        unit = self.units[spec["unit"]]
-        unit_label = f"{unit.code} {unit.acronym}"
-        partner_name, partner_email, institution, country, position = spec["partner"]
-        proposal = proposal_create(call_id=call.pk, pi=pi, now=started)
-        data = {name: spec[name] for name in ("title", "acronym", "abstract", "keywords", "activities", "ethics_statement")}
-        data |= {"unit": unit, "partner_name": partner_name, "partner_email": partner_email,
-                 "partner_institution": institution, "partner_country": country}
-        budget = {(year, category): Decimal(amounts[year - 1])
-                  for category, amounts in spec["budget"].items() for year in (1, 2)}
-        result = proposal_save_draft(proposal_id=proposal.pk, user=pi, data=data, budget=budget,
-                                     lock_version=proposal.lock_version, now=started)
-        if not result.saved:
-            raise CommandError(f"Proposal {proposal.reference} was changed while the demo was being built.")
-        team = [
-            {"side": TeamSide.CNRS, "name": pi.full_name, "email": pi.email, "position": spec["position"],
-             "institution": unit_label},
-            {"side": TeamSide.PARTNER, "name": partner_name, "email": partner_email, "position": position,
-             "institution": institution},
-            *({"side": side, "name": name, "position": role, "early_career": early,
-               "institution": unit_label if side == TeamSide.CNRS else institution}
-              for side, name, role, early in spec["team"]),
-        ]
-        for member in team:
-            team_member_add(proposal_id=proposal.pk, user=pi, now=started, **member)
-        cofunding = spec["cofunding"]
-        lines = [
-            institution, "", f"Letter of support — {spec['acronym']}", "",
-            f"I support the International Emerging Action proposed by Dr {pi.full_name} ({unit_label}).",
-            f"My institution will co-fund it with {cofunding[1]} {cofunding[0]:,}." if cofunding else "No co-funding is committed.",
-            "", partner_name,
-        ]
-        upload = SimpleUploadedFile(f"support-letter-{spec['acronym']}.pdf", letter_pdf(lines), content_type="application/pdf")
-        letter_attach(
-            proposal_id=proposal.pk, pdf=check_pdf(upload), now=uploaded, user=pi, cofunding=bool(cofunding),
-            cofunding_amount=Decimal(cofunding[0]) if cofunding else None, cofunding_currency=cofunding[1] if cofunding else "",
-        )
-        proposal_submit(proposal_id=proposal.pk, user=pi, now=submitted)
-        return proposal
+        return submit_proposal(call, spec, users=self.users, units=self.units, at=at)
 
     def review(self, call: Call, proposals: dict[str, Proposal]) -> int:
         """The INEE panel (officer@) asks two reviewers of the pool per proposal; all of them submit."""

@@ -176,6 +176,51 @@ def review_demo_present() -> bool:
     return Panel.objects.filter(call__year=PAST_YEAR, institute__code="INEE").exists()
 
 
+def submit_proposal(call: Call, spec: dict, *, users: dict, units: dict, at) -> Proposal:
+    """A demo proposal created, filled, given its letter and submitted at the moments of ``spec``
+    (``at`` turns them into datetimes of the call's year), through the domain functions."""
+    pi = users[spec["pi"]]
+    started, uploaded, submitted = (at(*moment) for moment in spec["moments"])
+    unit = units[spec["unit"]]
+    unit_label = f"{unit.code} {unit.acronym}"
+    partner_name, partner_email, institution, country, position = spec["partner"]
+    proposal = proposal_create(call_id=call.pk, pi=pi, now=started)
+    data = {name: spec[name] for name in ("title", "acronym", "abstract", "keywords", "activities", "ethics_statement")}
+    data |= {"unit": unit, "partner_name": partner_name, "partner_email": partner_email,
+             "partner_institution": institution, "partner_country": country}
+    budget = {(year, category): Decimal(amounts[year - 1])
+              for category, amounts in spec["budget"].items() for year in (1, 2)}
+    result = proposal_save_draft(proposal_id=proposal.pk, user=pi, data=data, budget=budget,
+                                 lock_version=proposal.lock_version, now=started)
+    if not result.saved:
+        raise CommandError(f"Proposal {proposal.reference} was changed while the demo was being built.")
+    team = [
+        {"side": TeamSide.CNRS, "name": pi.full_name, "email": pi.email, "position": spec["position"],
+         "institution": unit_label},
+        {"side": TeamSide.PARTNER, "name": partner_name, "email": partner_email, "position": position,
+         "institution": institution},
+        *({"side": side, "name": name, "position": role, "early_career": early,
+           "institution": unit_label if side == TeamSide.CNRS else institution}
+          for side, name, role, early in spec["team"]),
+    ]
+    for member in team:
+        team_member_add(proposal_id=proposal.pk, user=pi, now=started, **member)
+    cofunding = spec["cofunding"]
+    lines = spec.get("letter") or [
+        institution, "", f"Letter of support — {spec['acronym']}", "",
+        f"I support the International Emerging Action proposed by Dr {pi.full_name} ({unit_label}).",
+        f"My institution will co-fund it with {cofunding[1]} {cofunding[0]:,}." if cofunding else "No co-funding is committed.",
+        "", partner_name,
+    ]
+    upload = SimpleUploadedFile(f"support-letter-{spec['acronym']}.pdf", letter_pdf(lines), content_type="application/pdf")
+    letter_attach(
+        proposal_id=proposal.pk, pdf=check_pdf(upload), now=uploaded, user=pi, cofunding=bool(cofunding),
+        cofunding_amount=Decimal(cofunding[0]) if cofunding else None, cofunding_currency=cofunding[1] if cofunding else "",
+    )
+    proposal_submit(proposal_id=proposal.pk, user=pi, now=submitted)
+    return proposal
+
+
 class ReviewDemo:
     def __init__(self, *, users: dict, units: dict):
         self.users = dict(users)  # the demo users by key: pi, reviewer, officer, staff…
@@ -205,46 +250,7 @@ class ReviewDemo:
     # --- proposals ----------------------------------------------------------------------------------------
 
     def submit(self, call: Call, spec: dict) -> Proposal:
-        pi = self.users[spec["pi"]]
-        started, uploaded, submitted = (at(*moment) for moment in spec["moments"])
-        unit = self.units[spec["unit"]]
-        unit_label = f"{unit.code} {unit.acronym}"
-        partner_name, partner_email, institution, country, position = spec["partner"]
-        proposal = proposal_create(call_id=call.pk, pi=pi, now=started)
-        data = {name: spec[name] for name in ("title", "acronym", "abstract", "keywords", "activities", "ethics_statement")}
-        data |= {"unit": unit, "partner_name": partner_name, "partner_email": partner_email,
-                 "partner_institution": institution, "partner_country": country}
-        budget = {(year, category): Decimal(amounts[year - 1])
-                  for category, amounts in spec["budget"].items() for year in (1, 2)}
-        result = proposal_save_draft(proposal_id=proposal.pk, user=pi, data=data, budget=budget,
-                                     lock_version=proposal.lock_version, now=started)
-        if not result.saved:
-            raise CommandError(f"Proposal {proposal.reference} was changed while the demo was being built.")
-        team = [
-            {"side": TeamSide.CNRS, "name": pi.full_name, "email": pi.email, "position": spec["position"],
-             "institution": unit_label},
-            {"side": TeamSide.PARTNER, "name": partner_name, "email": partner_email, "position": position,
-             "institution": institution},
-            *({"side": side, "name": name, "position": role, "early_career": early,
-               "institution": unit_label if side == TeamSide.CNRS else institution}
-              for side, name, role, early in spec["team"]),
-        ]
-        for member in team:
-            team_member_add(proposal_id=proposal.pk, user=pi, now=started, **member)
-        cofunding = spec["cofunding"]
-        lines = spec.get("letter") or [
-            institution, "", f"Letter of support — {spec['acronym']}", "",
-            f"I support the International Emerging Action proposed by Dr {pi.full_name} ({unit_label}).",
-            f"My institution will co-fund it with {cofunding[1]} {cofunding[0]:,}." if cofunding else "No co-funding is committed.",
-            "", partner_name,
-        ]
-        upload = SimpleUploadedFile(f"support-letter-{spec['acronym']}.pdf", letter_pdf(lines), content_type="application/pdf")
-        letter_attach(
-            proposal_id=proposal.pk, pdf=check_pdf(upload), now=uploaded, user=pi, cofunding=bool(cofunding),
-            cofunding_amount=Decimal(cofunding[0]) if cofunding else None, cofunding_currency=cofunding[1] if cofunding else "",
-        )
-        proposal_submit(proposal_id=proposal.pk, user=pi, now=submitted)
-        return proposal
+        return submit_proposal(call, spec, users=self.users, units=self.units, at=at)
 
     # --- the panel --------------------------------------------------------------------------------------------
 
