@@ -7,12 +7,16 @@ from calls.views import home
 from proposals.views import dashboard
 
 from . import views
+from .accounts import views as accounts_views
 
 urlpatterns = [
     path("", home, name="home"),
     path("dashboard/", dashboard, name="dashboard"),
     path("admin/login/", views.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
+    path("accounts/calendar/", accounts_views.calendar_page, name="calendar"),
+    path("accounts/calendar/reset/", accounts_views.calendar_reset, name="calendar_reset"),
+    path("calendar/<str:key>.ics", accounts_views.calendar_feed, name="calendar_feed"),
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

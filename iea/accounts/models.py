@@ -1,9 +1,15 @@
+import secrets
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+def new_calendar_key() -> str:
+    return secrets.token_urlsafe(24)
 
 
 class UserManager(BaseUserManager):
@@ -48,6 +54,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    calendar_key = models.CharField(
+        _("calendar feed key"), max_length=64, unique=True, default=new_calendar_key, editable=False,
+        help_text=_("The secret part of the address of the person's calendar feed (.ics)."),
+    )
 
     objects = UserManager()
 

@@ -1,0 +1,102 @@
+"""The personal deadline feed (.ics): what it holds for each role, who may read it, and its reset."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from icalendar import Calendar
+
+from tests.factories import CallFactory, ProposalFactory, UserFactory
+from tests.funding.factories import award_factory
+from tests.reviews.factories import AssignmentFactory, ReviewerFactory, eligible_proposal
+
+pytestmark = pytest.mark.django_db
+
+
+def assign(user, state="accepted"):
+    proposal = eligible_proposal()
+    return AssignmentFactory(proposal=proposal, reviewer=ReviewerFactory(user=user, institute=proposal.institute, mfa=False),
+                             state=state)
+
+
+def feed(client, user):
+    response = client.get(reverse("calendar_feed", args=[user.calendar_key]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    return Calendar.from_ical(response.content)
+
+
+def summaries(calendar) -> list[str]:
+    return sorted(str(event["SUMMARY"]) for event in calendar.walk("VEVENT"))
+
+
+def test_pi_reviewer_and_awardee_deadlines(client):
+    user = UserFactory(email="many-hats@example.org")
+    call = CallFactory(title_en="IEA 2099")
+    draft = ProposalFactory(call=call, pi=user, complete=True)
+    assignment = assign(user)
+    award = award_factory(pi=user)
+    calendar = feed(client, user)
+    assert summaries(calendar) == sorted([
+        f"Deadline of IEA 2099 for {draft.acronym}",
+        f"Review of {assignment.proposal.reference} due",
+        f"Year 1 report of {award.proposal.reference} due",
+        f"Final report of {award.proposal.reference} due",
+    ])
+    deadline = next(e for e in calendar.walk("VEVENT") if "Deadline of" in str(e["SUMMARY"]))
+    assert deadline["DTSTART"].dt == call.closes_at.astimezone(dt.UTC).replace(microsecond=0)
+
+
+def test_closed_calls_and_submitted_reviews_are_not_listed(client):
+    user = UserFactory()
+    call = CallFactory(opens_at=timezone.now() - dt.timedelta(days=9), closes_at=timezone.now() - dt.timedelta(days=1))
+    ProposalFactory(call=call, pi=user, complete=True)
+    assert summaries(feed(client, user)) == []
+
+
+def test_an_unknown_or_reset_key_gives_nothing(client):
+    user = UserFactory()
+    old_key = user.calendar_key
+    assert client.get(reverse("calendar_feed", args=["not-a-key"])).status_code == 404
+    client.force_login(user)
+    assert client.post(reverse("calendar_reset")).status_code == 302
+    user.refresh_from_db()
+    assert user.calendar_key != old_key
+    client.logout()
+    assert client.get(reverse("calendar_feed", args=[old_key])).status_code == 404
+    assert client.get(reverse("calendar_feed", args=[user.calendar_key])).status_code == 200
+
+
+def test_each_user_has_their_own_key():
+    assert UserFactory().calendar_key != UserFactory().calendar_key
+
+
+def test_the_page_needs_sign_in_and_shows_the_address(client):
+    user = UserFactory()
+    assert client.get(reverse("calendar")).status_code == 302
+    assert client.post(reverse("calendar_reset")).status_code == 302
+    client.force_login(user)
+    body = client.get(reverse("calendar")).content.decode()
+    assert user.calendar_key in body
+
+
+def test_feed_query_count_does_not_grow(client):
+    user = UserFactory()
+    call = CallFactory()
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            feed(client, user)
+        return len(ctx.captured_queries)
+
+    ProposalFactory(call=call, pi=user, complete=True)
+    assign(user)
+    award_factory(pi=user)
+    one = count()
+    for _ in range(3):
+        assign(user)
+        award_factory(pi=user)
+    assert count() == one
