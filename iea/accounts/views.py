@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from .calendar import deadlines_for, render_ics
-from .models import new_calendar_key
+from .domain import calendar_key_reset
 
 
 @login_required
@@ -25,8 +25,7 @@ def calendar_page(request):
 @require_POST
 def calendar_reset(request):
     """A new secret address: the old one stops working at once (e.g. after sharing it by mistake)."""
-    request.user.calendar_key = new_calendar_key()
-    request.user.save(update_fields=["calendar_key"])
+    calendar_key_reset(user=request.user, now=timezone.now())
     messages.success(request, _("Your calendar has a new address; the old one no longer works."))
     return redirect("calendar")
 

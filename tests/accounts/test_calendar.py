@@ -65,6 +65,9 @@ def test_an_unknown_or_reset_key_gives_nothing(client):
     assert client.post(reverse("calendar_reset")).status_code == 302
     user.refresh_from_db()
     assert user.calendar_key != old_key
+    from iea.audit.models import AuditEntry
+
+    assert AuditEntry.objects.filter(action="account.calendar_reset", actor=user).count() == 1
     client.logout()
     assert client.get(reverse("calendar_feed", args=[old_key])).status_code == 404
     assert client.get(reverse("calendar_feed", args=[user.calendar_key])).status_code == 200
