@@ -2,7 +2,7 @@ import re
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, int_list_validator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -135,6 +135,22 @@ class CallState(models.TextChoices):
 PUBLIC_CALL_STATES = [s for s in CallState.values if s != CallState.DRAFT]
 
 
+class ReminderDays(models.CharField):
+    """Days relative to a deadline, comma-separated, negative before it: "-14,-7,-1"."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 60)
+        kwargs.setdefault("validators", [int_list_validator(allow_negative=True)])
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        kwargs.pop("validators", None)
+        if kwargs.get("max_length") == 60:
+            kwargs.pop("max_length")
+        return name, "calls.models.ReminderDays", args, kwargs
+
+
 class Call(models.Model):
     """One yearly call. Its rules are its own copy, so a later call can change them without touching the past.
 
@@ -178,6 +194,26 @@ class Call(models.Model):
     excluded_countries = CountryField(
         _("excluded partner countries"), multiple=True, blank=True,
         help_text=_("New collaborations with these countries are not accepted in this call."),
+    )
+    # Reminders (domain.md, notifications): days relative to a deadline, negative before it.
+    draft_reminder_days = ReminderDays(
+        _("reminders of unsubmitted drafts"), default="-14,-7,-1",
+        help_text=_("Days before closing, e.g. -14,-7,-1. Sent to PIs whose proposal is not submitted."),
+    )
+    letter_reminder_days = ReminderDays(
+        _("reminders of a missing support letter"), default="-7",
+        help_text=_("Days before closing. The PI is reminded and the partner invited again."),
+    )
+    review_reminder_days = ReminderDays(
+        _("reminders of reviews due"), default="-7,-2,1",
+        help_text=_("Days relative to the review's due date (1 = a day late)."),
+    )
+    review_escalation_days = models.PositiveSmallIntegerField(
+        _("officer told of a late review after (days)"), default=3,
+    )
+    report_reminder_days = ReminderDays(
+        _("reminders of annual reports due"), default="-30,-7,1",
+        help_text=_("Days relative to the report's due date (1 = overdue)."),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

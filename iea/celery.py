@@ -3,9 +3,16 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "iea.settings")
 
 app = Celery("iea")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_ready.connect
+def _dispatch_on_start(sender=None, **kwargs):
+    """A worker that starts looks for what is due at once, rather than at the beat's next tick."""
+    sender.app.send_task("iea.notifications.tasks.dispatch_due")

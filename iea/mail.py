@@ -1,7 +1,8 @@
-"""Templated mail in the recipient's language, plain text and HTML, sent from Celery tasks.
+"""Templated mail in the recipient's language, plain text and HTML.
 
 Each message is three templates: ``<name>_subject.txt``, ``<name>.txt`` and ``<name>.html`` under
-``templates/mail/``.
+``templates/mail/``. Messages are not sent from here: the outbox (``iea.notifications``) records each
+one, claims it and sends what this builds.
 """
 
 from django.conf import settings
@@ -10,16 +11,16 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 
-def send_templated(
-    *, name: str, to: list[str], language: str, context: dict, attachments: list[tuple[str, bytes, str]] = ()
-) -> None:
+def build_message(
+    *, name: str, to: list[str], language: str, context: dict, attachments=(), headers: dict | None = None,
+) -> EmailMultiAlternatives:
     with translation.override(language):
         context = {"site_url": settings.SITE_URL, "organisation": settings.ORGANISATION_NAME, **context}
         subject = " ".join(render_to_string(f"mail/{name}_subject.txt", context).split())
         text = render_to_string(f"mail/{name}.txt", context)
         html = render_to_string(f"mail/{name}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=to)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=to, headers=headers or {})
     message.attach_alternative(html, "text/html")
     for filename, content, mimetype in attachments:
         message.attach(filename, content, mimetype)
-    message.send()
+    return message

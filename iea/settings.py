@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "iea.accounts",
     "iea.audit",
+    "iea.notifications",
     "calls",
     "proposals",
     "reviews",
@@ -177,6 +178,35 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_IGNORE_RESULT = True
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # ``make run``: a broker that needs no server (kombu's filesystem transport), in var/broker.
+    _broker_dir = Path(env.str("CELERY_BROKER_FOLDER", default=str(BASE_DIR / "var" / "broker")))
+    for _sub in ("queue", "processed"):
+        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"), "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"), "store_processed": False,
+    }
+# The reminders' dispatcher (iea.notifications): beat ticks every NOTIFICATIONS_TICK seconds.
+NOTIFICATIONS = {
+    "TICK": env.int("NOTIFICATIONS_TICK", default=120),
+    # A worker that claimed a message and has not marked it sent after this long is presumed dead.
+    "CLAIM_TIMEOUT": env.int("NOTIFICATIONS_CLAIM_TIMEOUT", default=600),
+    # A message queued this long ago and still waiting is queued again (a broker restart may have lost it).
+    "REQUEUE_AFTER": env.int("NOTIFICATIONS_REQUEUE_AFTER", default=600),
+    "MAX_ATTEMPTS": env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=6),
+    "RETRY_BASE": env.int("NOTIFICATIONS_RETRY_BASE", default=60),
+    "BATCH_SIZE": env.int("NOTIFICATIONS_BATCH_SIZE", default=100),
+    "MAX_PER_TICK": env.int("NOTIFICATIONS_MAX_PER_TICK", default=50000),
+}
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-due-notifications": {
+        "task": "iea.notifications.tasks.dispatch_due",
+        "schedule": NOTIFICATIONS["TICK"],
+        "options": {"expires": NOTIFICATIONS["TICK"]},
+    },
+}
 
 CACHES = {
     "default": env.cache("CACHE_URL", default="locmemcache://")

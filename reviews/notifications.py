@@ -1,59 +1,100 @@
-"""Thin tasks for the directorate's mails: ineligibility after screening, and the decisions.
-
-Ids in, load, render, send — in the recipient's language. The domain functions queue them with
-``delay_on_commit``, so nothing leaves unless the change it reports is committed.
+"""The reviews' messages (domain.md, notifications): the reviewer's invitation and a reopened review,
+ineligibility after screening, and the decisions to the PI, the partner and the unit's managers.
+Reminders of reviews due are in ``reminders``.
 """
 
-from celery import shared_task
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
-from iea.mail import send_templated
+from iea.notifications.domain import notify
+from iea.notifications.kinds import Kind, Recipient, register
 from proposals.models import Proposal, ProposalState
 
-from .domain.decisions import evaluation_summary_filename, evaluation_summary_pdf
-from .models import Decision
+from .models import Assignment, AssignmentState, Decision, Review
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def send_screening_ineligible(proposal_id: int, reason: str) -> None:
-    proposal = Proposal.objects.select_related("pi", "call").get(pk=proposal_id)
-    if proposal.state != ProposalState.INELIGIBLE:
-        return
-    send_templated(
-        name="screening_ineligible", to=[proposal.pi.email], language=proposal.pi.language,
-        context={"proposal": proposal, "reason": reason,
-                 "url": reverse("proposals:detail", kwargs={"pk": proposal.pk})},
-    )
+def _invitation_context(assignment, notification):
+    from .domain.scoring import review_material
+
+    return {"assignment": assignment, "proposal": assignment.proposal, "reviewer": assignment.reviewer.user,
+            "material": review_material(assignment.proposal),
+            "url": reverse("reviewer:invitation", kwargs={"pk": assignment.pk})}
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def send_decision_mail(decision_id: int) -> None:
-    """The decision to the PI (their language), the partner (English) and the managers of the PI's unit
-    (their language; domain.md: "decision → PI, partner, unit"), each with the evaluation summary in the
-    same language."""
-    decision = Decision.objects.select_related("proposal__pi", "proposal__call", "proposal__unit").get(pk=decision_id)
+def _invitation_skip(assignment, notification, now):
+    if assignment.state != AssignmentState.INVITED:
+        return _("The invitation was answered or withdrawn.")
+    return ""
+
+
+register(Kind(
+    name="review_invitation", label=_("Invitation to review"), template="review_invitation", model=Assignment,
+    select_related=("reviewer__user", "proposal__pi", "proposal__call", "panel__institute"),
+    context=_invitation_context, skip=_invitation_skip,
+))
+register(Kind(
+    name="review_reopened", label=_("Review reopened"), template="review_reopened", model=Review,
+    select_related=("reviewer__user", "proposal", "assignment"),
+    context=lambda review, n: {"review": review, "proposal": review.proposal, "reason": n.params.get("reason", ""),
+                               "url": reverse("reviewer:review", kwargs={"pk": review.assignment_id})},
+))
+register(Kind(
+    name="screening_ineligible", label=_("Proposal found ineligible"), template="screening_ineligible",
+    model=Proposal, select_related=("pi", "call"),
+    context=lambda proposal, n: {"proposal": proposal, "reason": n.params.get("reason", ""),
+                                 "url": reverse("proposals:detail", kwargs={"pk": proposal.pk})},
+    skip=lambda proposal, n, now: "" if proposal.state == ProposalState.INELIGIBLE else _(
+        "The proposal is no longer ineligible."),
+))
+
+
+def _summary(decision, notification):
+    from .domain.decisions import evaluation_summary_filename, evaluation_summary_pdf
+
     proposal = decision.proposal
-    filename = evaluation_summary_filename(proposal)
-    context = {"proposal": proposal, "decision": decision}
-    language = proposal.pi.language
-    send_templated(
-        name="decision", to=[proposal.pi.email], language=language,
-        context={**context, "url": reverse("proposals:detail", kwargs={"pk": proposal.pk})},
-        attachments=[(filename, evaluation_summary_pdf(proposal=proposal, language=language), "application/pdf")],
-    )
+    pdf = evaluation_summary_pdf(proposal=proposal, language=notification.language)
+    return [(evaluation_summary_filename(proposal), pdf, "application/pdf")]
+
+
+_DECISION = {"model": Decision, "select_related": ("proposal__pi", "proposal__call", "proposal__unit"),
+             "attachments": _summary}
+register(Kind(
+    name="decision", label=_("Decision, to the PI"), template="decision",
+    context=lambda d, n: {"proposal": d.proposal, "decision": d,
+                          "url": reverse("proposals:detail", kwargs={"pk": d.proposal_id})},
+    **_DECISION,
+))
+register(Kind(
+    name="decision_partner", label=_("Decision, to the partner"), template="decision_partner",
+    context=lambda d, n: {"proposal": d.proposal, "decision": d}, **_DECISION,
+))
+register(Kind(
+    name="decision_unit", label=_("Decision, to the unit"), template="decision_unit",
+    context=lambda d, n: {"proposal": d.proposal, "decision": d}, **_DECISION,
+))
+
+
+def notify_assigned(assignment: Assignment, *, now) -> None:
+    notify(kind="review_invitation", target=assignment, recipients=[Recipient.of(assignment.reviewer.user)], now=now)
+
+
+def notify_reopened(review: Review, *, reason: str, now) -> None:
+    notify(kind="review_reopened", target=review, recipients=[Recipient.of(review.reviewer.user)], now=now,
+           occurrence=now.isoformat(), params={"reason": reason})
+
+
+def notify_ineligible(proposal: Proposal, *, reason: str, now) -> None:
+    notify(kind="screening_ineligible", target=proposal, recipients=[Recipient.of(proposal.pi)], now=now,
+           params={"reason": reason})
+
+
+def notify_decision(decision: Decision, *, now) -> None:
+    """domain.md: "decision → PI, partner, unit" — the partner in English, the others in their language."""
+    proposal = decision.proposal
+    notify(kind="decision", target=decision, recipients=[Recipient.of(proposal.pi)], now=now)
     if proposal.partner_email:
-        send_templated(
-            name="decision_partner", to=[proposal.partner_email], language="en", context=context,
-            attachments=[(filename, evaluation_summary_pdf(proposal=proposal, language="en"), "application/pdf")],
-        )
+        notify(kind="decision_partner", target=decision, now=now,
+               recipients=[Recipient(email=proposal.partner_email, language="en")])
     if proposal.unit_id:
-        for manager in proposal.unit.managers.all():
-            send_templated(
-                name="decision_unit", to=[manager.email], language=manager.language, context=context,
-                attachments=[(filename, evaluation_summary_pdf(proposal=proposal, language=manager.language),
-                              "application/pdf")],
-            )
-
-
-# Celery's autodiscovery imports only ``<app>.tasks``: reviews/tasks.py imports this module so that the
-# workers register these tasks.
+        notify(kind="decision_unit", target=decision, now=now,
+               recipients=[Recipient.of(manager) for manager in proposal.unit.managers.all()])

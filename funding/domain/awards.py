@@ -150,9 +150,9 @@ def tranche_release(*, tranche_id: int, user, now: dt.datetime) -> Tranche:
         tranche.save(update_fields=["state", "decided_at", "decided_by"])
         audit_record(actor=user, target=tranche, action="tranche.release", now=now,
                      from_state=TrancheState.PLANNED, to_state=tranche.state, data={"amount": str(tranche.amount)})
-        from ..tasks import send_tranche_notice
+        from ..notifications import notify_tranche
 
-        send_tranche_notice.delay_on_commit(tranche.pk)
+        notify_tranche(tranche, now=now)
     return tranche
 
 
@@ -171,9 +171,9 @@ def tranche_withhold(*, tranche_id: int, user, reason: str, now: dt.datetime) ->
         tranche.save(update_fields=["state", "decided_at", "decided_by", "withheld_reason"])
         audit_record(actor=user, target=tranche, action="tranche.withhold", now=now,
                      from_state=TrancheState.PLANNED, to_state=tranche.state, reason=reason)
-        from ..tasks import send_tranche_notice
+        from ..notifications import notify_tranche
 
-        send_tranche_notice.delay_on_commit(tranche.pk)
+        notify_tranche(tranche, now=now)
     return tranche
 
 

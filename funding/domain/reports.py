@@ -105,9 +105,9 @@ def report_submit(*, report_id: int, user, now: dt.datetime) -> Report:
             expires_at=now + dt.timedelta(days=settings.PARTNER_INVITATION_DAYS),
         )
         audit_record(actor=user, target=report, action="report.submit", now=now, from_state=before, to_state=report.state)
-        from ..tasks import send_cosign_invitation
+        from ..notifications import notify_cosign
 
-        send_cosign_invitation.delay_on_commit(invitation.pk)
+        notify_cosign(invitation, now=now)
     return report
 
 
@@ -148,9 +148,9 @@ def report_cosign(*, invitation: CosignInvitation, signer_name: str, now: dt.dat
         invitation.save(update_fields=["revoked_at"])
         audit_record(actor=None, actor_label=f"partner <{invitation.email}> via link #{invitation.pk}", target=report,
                      action="report.cosign", now=now, from_state=before, to_state=report.state)
-        from ..tasks import send_report_cosigned
+        from ..notifications import notify_report
 
-        send_report_cosigned.delay_on_commit(report.pk)
+        notify_report("report_cosigned", report, now=now)
     return report
 
 
@@ -173,9 +173,9 @@ def report_review(*, report_id: int, user, approve: bool, comment: str, now: dt.
         report.save(update_fields=["state", "reviewed_at", "reviewed_by", "review_comment"])
         audit_record(actor=user, target=report, action="report.approve" if approve else "report.changes", now=now,
                      from_state=before, to_state=report.state, reason=comment)
-        from ..tasks import send_report_reviewed
+        from ..notifications import notify_report
 
-        send_report_reviewed.delay_on_commit(report.pk)
+        notify_report("report_reviewed", report, now=now)
         if approve and report.period == ReportPeriod.FINAL:
             # In the same transaction: an approved final report and a closed award go together.
             award_close(award_id=report.award_id, user=user, now=now)

@@ -1,11 +1,11 @@
 from allauth.account.adapter import DefaultAccountAdapter
-from django.utils import translation
+from django.utils import timezone, translation
 
-from .tasks import send_rendered_mail
+from .notifications import notify_account_mail
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    """Remembers the language a person signed up in, and sends account mail through Celery."""
+    """Remembers the language a person signed up in, and sends account mail through the outbox."""
 
     def save_user(self, request, user, form, commit=True):
         user.language = translation.get_language() or user.language
@@ -25,6 +25,5 @@ class AccountAdapter(DefaultAccountAdapter):
             html, body = message.body, ""
         else:
             body = message.body
-        send_rendered_mail.delay_on_commit(
-            subject=message.subject, body=body, from_email=message.from_email, to=list(message.to), html=html
-        )
+        notify_account_mail(subject=message.subject, body=body, html=html, from_email=message.from_email,
+                            to=list(message.to), now=timezone.now())

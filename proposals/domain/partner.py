@@ -57,9 +57,9 @@ def letter_attach(
             data={"sha256": pdf.sha256, "size": pdf.size, "name": pdf.display_name},
         )
         if invitation is not None:
-            from ..tasks import send_letter_received
+            from ..notifications import notify_letter_received
 
-            send_letter_received.delay_on_commit(proposal.pk)
+            notify_letter_received(letter, now=now)
     return letter
 
 
@@ -97,9 +97,9 @@ def invitation_create(*, proposal_id: int, user, email: str, language: str, now:
             expires_at=expires_at,
         )
         audit_record(actor=user, target=proposal, action="proposal.invite_partner", now=now, data={"email": email})
-        from ..tasks import send_partner_invitation
+        from ..notifications import notify_invited
 
-        send_partner_invitation.delay_on_commit(invitation.pk)
+        notify_invited(invitation, now=now)
     return invitation
 
 

@@ -114,9 +114,9 @@ def proposal_submit(*, proposal_id: int, user, now: dt.datetime) -> SubmitResult
                 now=now, from_state=before, to_state=proposal.state,
                 data={"version": version.number, "content_sha256": version.content_sha256, "letter_sha256": letter.sha256},
             )
-            from ..tasks import send_receipt
+            from ..notifications import notify_submitted
 
-            send_receipt.delay_on_commit(version.pk)
+            notify_submitted(version, now=now)
     except IntegrityError:
         # Another request froze the same content at the same moment; its version is this submission.
         version = ProposalVersion.objects.filter(proposal_id=proposal_id).order_by("-number").first()
@@ -144,7 +144,7 @@ def proposal_withdraw(*, proposal_id: int, user, now: dt.datetime, reason: str =
             to_state=proposal.state, reason=reason,
         )
         if before == ProposalState.SUBMITTED:
-            from ..tasks import send_withdrawal_notice
+            from ..notifications import notify_withdrawn
 
-            send_withdrawal_notice.delay_on_commit(proposal.pk)
+            notify_withdrawn(proposal, now=now)
     return proposal

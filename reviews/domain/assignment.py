@@ -82,9 +82,9 @@ def assignment_create(
                          from_state=ProposalState.ELIGIBLE, to_state=ProposalState.IN_REVIEW)
         audit_record(actor=user, target=locked, action="review.assign", now=now,
                      data={"reviewer": reviewer.pk, "assignment": assignment.pk, "automatic": automatic})
-        from ..tasks import send_assignment_invitation
+        from ..notifications import notify_assigned
 
-        send_assignment_invitation.delay_on_commit(assignment.pk)
+        notify_assigned(assignment, now=now)
     return assignment
 
 

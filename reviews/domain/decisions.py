@@ -279,7 +279,7 @@ def decisions_notify(*, call_id: int, user, now: dt.datetime) -> int:
     send a mail twice: the second finds nothing left. Returns how many decisions were mailed.
     """
     _require_staff(user)
-    from ..notifications import send_decision_mail
+    from ..notifications import notify_decision
 
     with transaction.atomic():
         decisions = list(
@@ -296,7 +296,7 @@ def decisions_notify(*, call_id: int, user, now: dt.datetime) -> int:
             if decision.outcome == DecisionOutcome.SELECTED:
                 # Announced, the decision is final: the award exists from now on (funding.domain.awards).
                 award_create(decision=decision, user=user, now=now)
-            send_decision_mail.delay_on_commit(decision.pk)
+            notify_decision(decision, now=now)
     return len(decisions)
 
 

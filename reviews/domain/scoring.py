@@ -295,7 +295,7 @@ def review_reopen(*, review_id: int, user, reason: str, now: dt.datetime) -> Rev
         review.save(update_fields=["state", "submitted_at", "lock_version"])
         audit_record(actor=user, target=review, action="review.reopen", now=now, from_state=ReviewState.SUBMITTED,
                      to_state=ReviewState.DRAFT, reason=reason, data={"proposal": review.proposal_id})
-        from ..tasks import send_review_reopened
+        from ..notifications import notify_reopened
 
-        send_review_reopened.delay_on_commit(review.pk, reason)
+        notify_reopened(review, reason=reason, now=now)
     return review

@@ -76,9 +76,9 @@ def proposal_screen(*, proposal_id: int, user, eligible: bool, reason: str, now:
         _require_screenable(proposal, now=now)
         _mark(proposal, user=user, eligible=eligible, reason=reason, now=now)
         if not eligible:
-            from ..notifications import send_screening_ineligible
+            from ..notifications import notify_ineligible
 
-            send_screening_ineligible.delay_on_commit(proposal.pk, reason)
+            notify_ineligible(proposal, reason=reason, now=now)
     return proposal
 
 

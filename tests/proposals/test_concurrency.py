@@ -12,11 +12,12 @@ import threading
 from dataclasses import dataclass, field
 
 import pytest
-from django.db import close_old_connections, connection, connections, transaction
+from django.db import close_old_connections, connection, connections
 from django.utils import timezone
 
-import proposals.tasks
 from iea.audit.models import AuditEntry
+from iea.notifications import domain as notifications_domain
+from iea.notifications.models import Notification
 from proposals.domain import ProposalError, letter_attach, proposal_create, proposal_submit
 from proposals.letters import check_pdf
 from proposals.models import Proposal, ProposalVersion
@@ -40,18 +41,18 @@ def require_sqlite():
 
 @dataclass
 class ReceiptRecorder:
-    """Stands in for the receipt task: records what would be mailed once the transaction commits."""
+    """Stands in for the outbox's queue: records which receipts were queued once their transaction committed."""
 
     sent: list = field(default_factory=list)
 
-    def delay_on_commit(self, version_id):
-        transaction.on_commit(lambda: self.sent.append(version_id))
+    def __call__(self, ids):
+        self.sent.extend(Notification.objects.filter(pk__in=ids, kind="receipt").values_list("object_id", flat=True))
 
 
 @pytest.fixture
 def receipts(monkeypatch):
     recorder = ReceiptRecorder()
-    monkeypatch.setattr(proposals.tasks, "send_receipt", recorder)
+    monkeypatch.setattr(notifications_domain, "enqueue", recorder)
     return recorder
 
 

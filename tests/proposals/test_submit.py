@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from pypdf import PdfReader
 
 from iea.audit.models import AuditEntry
+from iea.notifications.models import Notification
 from proposals.domain import (
     ProposalError,
     content_hash,
@@ -498,7 +499,7 @@ def test_receipt_is_mailed_on_commit_with_a_pdf(
         version = proposal_submit(proposal_id=draft.pk, user=pi, now=now).version
         assert mailoutbox == []  # nothing leaves before the transaction commits
 
-    assert len(callbacks) == 1
+    assert len(callbacks) == 2  # the receipt to the PI, and to the partner
     assert [message.to for message in mailoutbox] == [["pi@cnrs.example.fr"], ["ana@usp.example.br"]]
     receipt = mailoutbox[0]
     assert len(receipt.attachments) == 1
@@ -520,7 +521,8 @@ def test_an_unchanged_resubmission_sends_no_second_receipt(
     with django_capture_on_commit_callbacks() as second:
         proposal_submit(proposal_id=draft.pk, user=pi, now=now)
 
-    assert (len(first), len(second)) == (1, 0)
+    assert (len(first), len(second)) == (2, 0)
+    assert Notification.objects.filter(kind="receipt").count() == 1
 
 
 def test_a_refused_submission_queues_no_mail(draft, pi, now, django_capture_on_commit_callbacks):

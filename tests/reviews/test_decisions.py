@@ -8,13 +8,16 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pypdf import PdfReader
 
-import reviews.notifications
+import iea.mail
+import reviews.domain.decisions
 from iea.audit.models import AuditEntry
+from iea.notifications import domain as notifications_domain
+from iea.notifications.models import Notification
 from proposals.models import Proposal, ProposalState
 from reviews.domain.decisions import (
     decision_set,
@@ -265,7 +268,8 @@ def test_only_decided_proposals_of_the_call_are_mailed(past_call, staff, django_
     decide(elsewhere, staff, "rejected")
     with django_capture_on_commit_callbacks(execute=False) as queued:
         assert decisions_notify(call_id=past_call.pk, user=staff, now=timezone.now()) == 1
-    assert len(queued) == 1
+    assert len(queued) == 2  # to the PI and to the partner
+    assert set(Notification.objects.values_list("object_id", flat=True)) == {decided.decision.pk}
     assert list(Decision.objects.filter(notified_at__isnull=False).values_list("proposal", flat=True)) == [decided.pk]
     assert state_of(undecided) == ProposalState.RANKED
 
@@ -284,9 +288,10 @@ def test_the_pi_gets_the_mail_and_the_summary_in_their_language(
     proposal = ranked_proposal(past_call, pi=french_pi)
     decide(proposal, staff, "selected", "12000")
     mails, pdfs = [], []
-    real_pdf = reviews.notifications.evaluation_summary_pdf
-    monkeypatch.setattr(reviews.notifications, "send_templated", lambda **kw: mails.append((kw["name"], kw["language"])))
-    monkeypatch.setattr(reviews.notifications, "evaluation_summary_pdf",
+    real_pdf, real_build = reviews.domain.decisions.evaluation_summary_pdf, iea.mail.build_message
+    monkeypatch.setattr(iea.mail, "build_message",
+                        lambda **kw: mails.append((kw["name"], kw["language"])) or real_build(**kw))
+    monkeypatch.setattr(reviews.domain.decisions, "evaluation_summary_pdf",
                         lambda **kw: pdfs.append(kw["language"]) or real_pdf(**kw))
     with django_capture_on_commit_callbacks(execute=True):
         decisions_notify(call_id=past_call.pk, user=staff, now=timezone.now())
@@ -382,18 +387,18 @@ def test_a_recommendation_without_reviews_still_renders(past_call):
 
 @dataclass
 class MailRecorder:
-    """Stands in for the decision mail task: records what would be mailed once the transaction commits."""
+    """Stands in for the outbox's queue: records which decisions' mails to the PI were queued on commit."""
 
     sent: list = field(default_factory=list)
 
-    def delay_on_commit(self, decision_id):
-        transaction.on_commit(lambda: self.sent.append(decision_id))
+    def __call__(self, ids):
+        self.sent.extend(Notification.objects.filter(pk__in=ids, kind="decision").values_list("object_id", flat=True))
 
 
 @pytest.fixture
 def decision_mails(monkeypatch):
     recorder = MailRecorder()
-    monkeypatch.setattr(reviews.notifications, "send_decision_mail", recorder)
+    monkeypatch.setattr(notifications_domain, "enqueue", recorder)
     return recorder
 
 

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
-import reviews.notifications
+import iea.mail
 from calls.domain import call_deadline
 from calls.models import CallState
 from iea.audit.models import AuditEntry
@@ -112,7 +112,7 @@ def test_ineligible_mail_is_in_the_pis_language(past_call, staff, mailoutbox, mo
     french_pi = UserFactory(email="chercheuse@cnrs.example.fr", full_name="Claire Martin", language="fr")
     proposal = submitted_proposal(past_call, pi=french_pi)
     rendered_in = []
-    real = reviews.notifications.send_templated
+    real = iea.mail.build_message
 
     def spy(**kwargs):
         rendered_in.append((kwargs["name"], kwargs["language"]))
@@ -120,7 +120,7 @@ def test_ineligible_mail_is_in_the_pis_language(past_call, staff, mailoutbox, mo
             rendered_in.append(("active", translation.get_language()))
         return real(**kwargs)
 
-    monkeypatch.setattr(reviews.notifications, "send_templated", spy)
+    monkeypatch.setattr(iea.mail, "build_message", spy)
     with django_capture_on_commit_callbacks(execute=True):
         proposal_screen(proposal_id=proposal.pk, user=staff, eligible=False, reason="Lettre absente.", now=timezone.now())
     assert rendered_in == [("screening_ineligible", "fr"), ("active", "fr")]

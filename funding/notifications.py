@@ -1,0 +1,61 @@
+"""The funding's messages (domain.md, notifications): tranche released or withheld (PI and unit
+managers), the partner's co-signing link, the report co-signed and reviewed. Reminders of reports due
+are in ``reminders``.
+"""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from iea.notifications.domain import notify
+from iea.notifications.kinds import Kind, Recipient, register
+
+from .models import CosignInvitation, Report, Tranche
+
+
+def _award_url(award_id: int) -> str:
+    return reverse("funding:award", kwargs={"pk": award_id})
+
+
+register(Kind(
+    name="tranche_notice", label=_("Tranche released or withheld"), template="tranche_notice", model=Tranche,
+    select_related=("award__proposal__pi", "award__unit"),
+    context=lambda t, n: {"tranche": t, "award": t.award, "proposal": t.award.proposal,
+                          "url": _award_url(t.award_id)},
+))
+
+
+def _cosign_context(invitation, notification):
+    from .domain.reports import cosign_token
+
+    report = invitation.report
+    return {"invitation": invitation, "report": report, "proposal": report.award.proposal,
+            "url": reverse("funding:cosign", kwargs={"token": cosign_token(invitation)})}
+
+
+register(Kind(
+    name="report_cosign", label=_("Report to co-sign, to the partner"), template="report_cosign",
+    model=CosignInvitation, select_related=("report__award__proposal__pi",), context=_cosign_context,
+    skip=lambda invitation, n, now: _("The invitation was revoked.") if invitation.revoked_at else "",
+))
+_REPORT = {"model": Report, "select_related": ("award__proposal__pi",),
+           "context": lambda r, n: {"report": r, "proposal": r.award.proposal, "url": _award_url(r.award_id)}}
+register(Kind(name="report_cosigned", label=_("Report co-signed by the partner"), template="report_cosigned",
+              **_REPORT))
+register(Kind(name="report_reviewed", label=_("Report approved or returned"), template="report_reviewed",
+              **_REPORT))
+
+
+def notify_tranche(tranche: Tranche, *, now) -> None:
+    award = tranche.award
+    recipients = [Recipient.of(award.proposal.pi), *(Recipient.of(m) for m in award.unit.managers.all())]
+    notify(kind="tranche_notice", target=tranche, recipients=recipients, now=now, occurrence=now.isoformat())
+
+
+def notify_cosign(invitation: CosignInvitation, *, now) -> None:
+    notify(kind="report_cosign", target=invitation, recipients=[Recipient(email=invitation.email, language="en")],
+           now=now)
+
+
+def notify_report(kind: str, report: Report, *, now) -> None:
+    notify(kind=kind, target=report, recipients=[Recipient.of(report.award.proposal.pi)], now=now,
+           occurrence=now.isoformat())

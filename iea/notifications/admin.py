@@ -1,0 +1,130 @@
+"""The outbox in the admin: every message recorded, its state and errors; staff resend from here."""
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from iea.admin_mixins import ReadOnlyAdminMixin
+
+from .domain import NotificationError, notification_resend
+from .kinds import KINDS, kind_label
+from .models import Notification, NotificationState
+
+
+class KindFilter(admin.SimpleListFilter):
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return sorted(((name, kind.label) for name, kind in KINDS.items()), key=lambda item: str(item[1]))
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
+class AttentionFilter(admin.SimpleListFilter):
+    title = _("needs attention")
+    parameter_name = "attention"
+
+    def lookups(self, request, model_admin):
+        return [("failed", _("Failed and not resent")), ("late", _("Waiting past their due time"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "failed":
+            return queryset.filter(state=NotificationState.FAILED, resends__isnull=True)
+        if self.value() == "late":
+            return queryset.filter(state__in=[NotificationState.PENDING, NotificationState.SENDING],
+                                   due_at__lt=timezone.now() - timezone.timedelta(hours=1))
+        return queryset
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("id", "kind_name", "email", "about", "occurrence", "due_at", "state", "attempts", "sent_at")
+    list_filter = (AttentionFilter, "state", KindFilter, "due_at")
+    search_fields = ("email", "subject", "=object_id")
+    list_select_related = ("content_type",)
+    date_hierarchy = "created_at"
+    actions = ("resend",)
+    readonly_fields = (
+        "kind_name", "about", "occurrence", "recipient", "email", "language", "state", "due_at", "created_at",
+        "enqueued_at", "claimed_at", "attempts", "next_attempt_at", "sent_at", "last_error", "subject", "text",
+        "resend_of", "resent_as",
+    )
+    fields = readonly_fields
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_name(self, obj):
+        return kind_label(obj.kind)
+
+    @admin.display(description=_("about"))
+    def about(self, obj):
+        """A link to the object's admin page, without loading the object (no query per row)."""
+        if obj.content_type_id is None:
+            return "—"
+        content_type = obj.content_type
+        label = f"{content_type.name} #{obj.object_id}"
+        try:
+            url = reverse(f"admin:{content_type.app_label}_{content_type.model}_change", args=[obj.object_id])
+        except NoReverseMatch:
+            return label
+        return format_html('<a href="{}">{}</a>', url, label)
+
+    @admin.display(description=_("text as sent"))
+    def text(self, obj):
+        if not KINDS.get(obj.kind) or not KINDS[obj.kind].resendable:
+            return _("Not kept: account messages carry one-time links.")
+        return format_html('<pre class="notification-text">{}</pre>', obj.body) if obj.body else "—"
+
+    @admin.display(description=_("resent as"))
+    def resent_as(self, obj):
+        resends = list(obj.resends.order_by("pk"))
+        if not resends:
+            return "—"
+        return format_html(", ".join(
+            format_html('<a href="{}">#{}</a> ({})', reverse("admin:notifications_notification_change", args=[r.pk]),
+                        r.pk, r.get_state_display()) for r in resends))
+
+    @admin.action(description=_("Send the selected messages again"))
+    def resend(self, request, queryset):
+        done, refused = 0, []
+        for notification in queryset.order_by("pk"):
+            try:
+                notification_resend(notification_id=notification.pk, user=request.user, now=timezone.now())
+                done += 1
+            except NotificationError as error:
+                refused.append(f"#{notification.pk}: {error.message}")
+        if done:
+            self.message_user(request, ngettext("%(count)d message queued again.", "%(count)d messages queued again.",
+                                                done) % {"count": done}, messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.WARNING)
+
+    def get_urls(self):
+        return [
+            path("<path:object_id>/resend/", self.admin_site.admin_view(self.resend_view),
+                 name="notifications_notification_resend"),
+            *super().get_urls(),
+        ]
+
+    def resend_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_view_permission(request):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        notification = get_object_or_404(Notification, pk=unquote(object_id))
+        try:
+            copy = notification_resend(notification_id=notification.pk, user=request.user, now=timezone.now())
+        except NotificationError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:notifications_notification_change", args=[notification.pk]))
+        self.message_user(request, _("The message was queued again as #%(id)d.") % {"id": copy.pk}, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:notifications_notification_change", args=[copy.pk]))

@@ -1,0 +1,357 @@
+"""The outbox's domain: record, dispatch, deliver and resend messages.
+
+- ``notify`` records messages in the caller's transaction and queues them once it commits.
+- ``dispatch`` (Celery beat, every few minutes) records the reminders the schedules find due and queues
+  every row still waiting — a lost message or a missed tick is caught by the next tick.
+- ``deliver`` (the worker) claims rows, asks each one's kind whether it still applies, renders it in the
+  recipient's language, sends it and marks it sent; SMTP errors are retried with backoff, and a message
+  that fails its last attempt is left ``failed`` for staff to see and resend in the admin.
+"""
+
+import contextlib
+import datetime as dt
+import logging
+import smtplib
+from collections import defaultdict
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.mail import get_connection
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from iea.audit.domain import audit_record
+from iea.errors import DomainError
+
+from .kinds import KINDS, SCHEDULES, Due, Recipient
+from .models import Notification, NotificationState
+
+log = logging.getLogger(__name__)
+
+State = NotificationState
+SEND_ERRORS = (smtplib.SMTPException, OSError)
+
+
+class NotificationError(DomainError):
+    pass
+
+
+@dataclass(frozen=True)
+class Config:
+    claim_timeout: dt.timedelta
+    requeue_after: dt.timedelta
+    max_attempts: int
+    retry_base: dt.timedelta
+    batch_size: int
+    max_per_tick: int
+
+
+def config() -> Config:
+    values = settings.NOTIFICATIONS
+    return Config(
+        claim_timeout=dt.timedelta(seconds=values["CLAIM_TIMEOUT"]),
+        requeue_after=dt.timedelta(seconds=values["REQUEUE_AFTER"]),
+        max_attempts=values["MAX_ATTEMPTS"],
+        retry_base=dt.timedelta(seconds=values["RETRY_BASE"]),
+        batch_size=values["BATCH_SIZE"],
+        max_per_tick=values["MAX_PER_TICK"],
+    )
+
+
+def retry_delay(attempts: int, base: dt.timedelta) -> dt.timedelta:
+    """Exponential backoff after the ``attempts``-th failure: base, 2×base, 4×base… at most a day."""
+    return min(base * (2 ** max(attempts - 1, 0)), dt.timedelta(days=1))
+
+
+# --- recording --------------------------------------------------------------------------------------
+
+def notify(
+    *, kind: str, target, recipients: list[Recipient], now: dt.datetime, occurrence: str = "",
+    due_at: dt.datetime | None = None, params: dict | None = None,
+) -> None:
+    """Record one message per recipient, in the caller's transaction; they are queued once it commits.
+
+    Recording the same (kind, object, recipient, occurrence) again records nothing.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"Unknown kind of notification {kind!r}.")
+    ids = _record(
+        [Due(kind=kind, target=target, recipients=recipients, occurrence=occurrence, due_at=due_at or now,
+             params=params or {})],
+        now=now, enqueued=True,
+    )
+    if ids:
+        transaction.on_commit(lambda: enqueue(ids))
+
+
+def _record(dues: list[Due], *, now: dt.datetime, enqueued: bool) -> list[int]:
+    """Insert the rows not on record yet; return the ids of those inserted (by this call or a racing one)."""
+    rows: dict[tuple, Notification] = {}
+    for due in dues:
+        content_type = ContentType.objects.get_for_model(due.target) if due.target is not None else None
+        for recipient in due.recipients:
+            if not recipient.email:
+                continue
+            key = (due.kind, content_type.pk if content_type else None,
+                   due.target.pk if due.target is not None else None, recipient.email.lower(), due.occurrence[:64])
+            rows.setdefault(key, Notification(
+                kind=due.kind, content_type=content_type, object_id=key[2], occurrence=key[4],
+                recipient=recipient.user, email=key[3], language=recipient.language or settings.LANGUAGE_CODE,
+                params=due.params, due_at=due.due_at, created_at=now, enqueued_at=now if enqueued else None,
+            ))
+    if not rows:
+        return []
+    existing = _existing_keys(rows)
+    fresh = [row for key, row in rows.items() if key not in existing]
+    if not fresh:
+        return []
+    Notification.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=500)
+    return _ids_of(fresh, now=now)
+
+
+def _key_filter(keys) -> dict:
+    """Group keys by (kind, content type) so the lookups are one query per kind and model."""
+    groups = defaultdict(set)
+    for kind, content_type_id, object_id, _email, _occurrence in keys:
+        groups[(kind, content_type_id)].add(object_id)
+    return groups
+
+
+def _existing_keys(rows: dict) -> set:
+    found = set()
+    for (kind, content_type_id), object_ids in _key_filter(rows).items():
+        object_ids = sorted(i for i in object_ids if i is not None)
+        for start in range(0, max(len(object_ids), 1), 2000):
+            query = Notification.objects.filter(kind=kind, content_type_id=content_type_id)
+            query = query.filter(object_id__in=object_ids[start:start + 2000]) if object_ids else query.filter(
+                object_id__isnull=True, email__in=[key[3] for key in rows if key[0] == kind])
+            found.update(query.values_list("kind", "content_type_id", "object_id", "email", "occurrence"))
+    return found
+
+
+def _ids_of(rows: list[Notification], *, now: dt.datetime) -> list[int]:
+    wanted = {(r.kind, r.content_type_id, r.object_id, r.email, r.occurrence) for r in rows}
+    ids = []
+    for (kind, content_type_id), object_ids in _key_filter(wanted).items():
+        object_ids = sorted(i for i in object_ids if i is not None)
+        for start in range(0, max(len(object_ids), 1), 2000):
+            query = Notification.objects.filter(kind=kind, content_type_id=content_type_id, created_at=now)
+            query = query.filter(object_id__in=object_ids[start:start + 2000]) if object_ids else query.filter(
+                object_id__isnull=True)
+            for pk, *key in query.values_list("pk", "kind", "content_type_id", "object_id", "email", "occurrence"):
+                if tuple(key) in wanted:
+                    ids.append(pk)
+    return sorted(ids)
+
+
+def enqueue(ids: list[int]) -> None:
+    """Hand the rows to the workers, in batches. A broker that is down loses nothing: the rows stay
+    pending and the dispatcher queues them again after ``REQUEUE_AFTER``."""
+    from .tasks import send_notifications
+
+    size = config().batch_size
+    for start in range(0, len(ids), size):
+        try:
+            send_notifications.delay(ids[start:start + size])
+        except Exception:  # the broker is unreachable: the next ticks will queue them
+            log.warning("notifications: could not queue %d message(s); the dispatcher will", len(ids[start:]),
+                        exc_info=True)
+            return
+
+
+# --- dispatching ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DispatchResult:
+    recorded: int
+    queued: int
+
+
+def dispatch(*, now: dt.datetime) -> DispatchResult:
+    """One tick: record what the schedules find due, then queue every row waiting to be sent."""
+    recorded = 0
+    for find_due in SCHEDULES:
+        with transaction.atomic():
+            recorded += len(_record(list(find_due(now)), now=now, enqueued=False))
+    queued = pump(now=now)
+    if recorded or queued:
+        log.info("notifications: %d recorded, %d queued", recorded, queued)
+    return DispatchResult(recorded=recorded, queued=queued)
+
+
+def _claimable(now: dt.datetime, cfg: Config) -> Q:
+    ready = Q(state=State.PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    abandoned = Q(state=State.SENDING, claimed_at__lt=now - cfg.claim_timeout)
+    return ready | abandoned
+
+
+def pump(*, now: dt.datetime) -> int:
+    """Queue the rows waiting to be sent that no worker has in hand: never queued, queued longer ago than
+    ``REQUEUE_AFTER`` (the message may have been lost with a broker restart), or claimed by a worker
+    that died (``CLAIM_TIMEOUT``). Queuing a row twice is harmless: only one worker can claim it."""
+    cfg = config()
+    not_in_hand = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - cfg.requeue_after)
+    ids = list(
+        Notification.objects.filter(_claimable(now, cfg) & (not_in_hand | Q(state=State.SENDING)))
+        .order_by("due_at", "pk").values_list("pk", flat=True)[:cfg.max_per_tick]
+    )
+    for start in range(0, len(ids), 1000):
+        Notification.objects.filter(pk__in=ids[start:start + 1000]).update(enqueued_at=now)
+    enqueue(ids)
+    return len(ids)
+
+
+# --- delivering -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    sent: int = 0
+    skipped: int = 0
+    retrying: int = 0
+    failed: int = 0
+    retry_in: dt.timedelta | None = None
+
+
+def deliver(ids: list[int], *, now: dt.datetime | None = None) -> DeliveryResult:
+    """Claim the rows, send each, mark each sent as soon as it has gone (a crash resends at most the one
+    message in flight, and only after ``CLAIM_TIMEOUT``)."""
+    now = now or timezone.now()
+    cfg = config()
+    claim = Notification.new_claim()
+    Notification.objects.filter(pk__in=ids).filter(_claimable(now, cfg)).update(
+        state=State.SENDING, claim=claim, claimed_at=now)
+    rows = list(Notification.objects.filter(claim=claim, state=State.SENDING).select_related("recipient").order_by("pk"))
+    if not rows:
+        return DeliveryResult()
+    targets = _load_targets(rows)
+    counts = defaultdict(int)
+    retry_in = None
+    connection = get_connection()
+    try:
+        for row in rows:
+            outcome, delay = _deliver_one(row, targets, claim=claim, connection=connection, cfg=cfg)
+            counts[outcome] += 1
+            if delay is not None:
+                retry_in = delay if retry_in is None else min(retry_in, delay)
+    finally:
+        with contextlib.suppress(SEND_ERRORS):
+            connection.close()
+    return DeliveryResult(retry_in=retry_in, **counts)
+
+
+def _load_targets(rows: list[Notification]) -> dict:
+    wanted = defaultdict(set)
+    for row in rows:
+        kind = KINDS.get(row.kind)
+        if kind is not None and kind.model is not None and row.object_id is not None:
+            wanted[row.kind].add(row.object_id)
+    targets = {}
+    for name, object_ids in wanted.items():
+        kind = KINDS[name]
+        found = kind.model._default_manager.select_related(*kind.select_related).in_bulk(sorted(object_ids))
+        targets.update({(name, pk): obj for pk, obj in found.items()})
+    return targets
+
+
+def _deliver_one(row: Notification, targets: dict, *, claim, connection, cfg: Config):
+    kind = KINDS.get(row.kind)
+    now = timezone.now()
+    if kind is None:
+        _finish(row, claim, state=State.FAILED, last_error=f"Unknown kind {row.kind!r}.")
+        return "failed", None
+    target = targets.get((row.kind, row.object_id)) if kind.model is not None else None
+    if kind.model is not None and target is None:
+        _finish(row, claim, state=State.SKIPPED, last_error=_("The object of this message no longer exists."))
+        return "skipped", None
+    reason = kind.skip(target, row, now) if kind.skip else ""
+    if reason:
+        _finish(row, claim, state=State.SKIPPED, last_error=str(reason))
+        return "skipped", None
+    try:
+        message = build(kind, target, row)
+        if connection.send_messages([message]) != 1:
+            raise smtplib.SMTPException("The mail backend did not send the message.")
+    except Exception as error:  # rendering or sending: retried, then failed and shown to staff
+        return _failed(row, claim, error=error, cfg=cfg, now=now)
+    _finish(row, claim, state=State.SENT, sent_at=timezone.now(), attempts=F("attempts") + 1, last_error="",
+            subject=message.subject[:300], body="" if not kind.resendable else message.body,
+            params={} if not kind.resendable else row.params)
+    return "sent", None
+
+
+def _failed(row: Notification, claim, *, error: Exception, cfg: Config, now: dt.datetime):
+    attempts = row.attempts + 1
+    text = f"{type(error).__name__}: {error}"[:2000]
+    if attempts >= cfg.max_attempts:
+        log.error("notifications: #%s (%s to %s) failed for good after %d attempts: %s",
+                  row.pk, row.kind, row.email, attempts, text)
+        with transaction.atomic():
+            if _finish(row, claim, state=State.FAILED, attempts=attempts, last_error=text):
+                audit_record(actor=None, target=row, action="notification.failed", now=now,
+                             from_state=State.SENDING, to_state=State.FAILED, reason=text,
+                             actor_label="mail dispatcher")
+        return "failed", None
+    delay = retry_delay(attempts, cfg.retry_base)
+    log.warning("notifications: #%s (%s to %s) attempt %d failed, retrying in %s: %s",
+                row.pk, row.kind, row.email, attempts, delay, text)
+    _finish(row, claim, state=State.PENDING, attempts=attempts, last_error=text, next_attempt_at=now + delay,
+            enqueued_at=now)
+    return "retrying", delay
+
+
+def _finish(row: Notification, claim, **fields) -> bool:
+    """Record the outcome, only if the claim is still ours (a row reclaimed after a timeout is not)."""
+    return Notification.objects.filter(pk=row.pk, claim=claim, state=State.SENDING).update(**fields) == 1
+
+
+def build(kind, target, row: Notification):
+    """The message of one row, in the recipient's current language."""
+    language = row.recipient.language if row.recipient_id and row.recipient else row.language
+    row.language = language  # what the kind's context and attachments read
+    if kind.build is not None:
+        message = kind.build(target, row)
+    else:
+        from django.utils import translation
+
+        from iea.mail import build_message
+
+        with translation.override(language):
+            context = {**kind.context(target, row), "notification": row, "recipient": row.recipient}
+            attachments = kind.attachments(target, row) if kind.attachments else ()
+            headers = kind.headers(target, row) if kind.headers else {}
+        message = build_message(name=kind.template, to=[row.email], language=language, context=context,
+                                attachments=attachments, headers=headers)
+    host = urlsplit(settings.SITE_URL).hostname or "iea.localhost"
+    # One Message-ID per row: a receiving system can tell a resend after a crash from a new message.
+    message.extra_headers.setdefault("Message-ID", f"<notification-{row.pk}@{host}>")
+    return message
+
+
+# --- staff ------------------------------------------------------------------------------------------
+
+def notification_resend(*, notification_id: int, user, now: dt.datetime) -> Notification:
+    """Staff send a recorded message again: a new row (the original keeps its history), same content,
+    rendered afresh, audited."""
+    with transaction.atomic():
+        original = Notification.objects.select_for_update().get(pk=notification_id)
+        kind = KINDS.get(original.kind)
+        if kind is None or not kind.resendable:
+            raise NotificationError(
+                _("Account messages carry one-time links and cannot be resent; the person can ask for a new one."),
+                code="not_resendable")
+        if original.state in (State.PENDING, State.SENDING):
+            raise NotificationError(_("This message is still waiting to be sent."), code="pending")
+        copy = Notification.objects.create(
+            kind=original.kind, content_type=original.content_type, object_id=original.object_id,
+            occurrence=f"resend {now.isoformat()}"[:64], recipient=original.recipient, email=original.email,
+            language=original.language, params=original.params, due_at=now, created_at=now, enqueued_at=now,
+            resend_of=original,
+        )
+        audit_record(actor=user, target=original, action="notification.resend", now=now,
+                     data={"resend": copy.pk, "kind": original.kind, "email": original.email})
+        transaction.on_commit(lambda: enqueue([copy.pk]))
+    return copy
