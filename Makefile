@@ -22,11 +22,14 @@ locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po | $(VENV)/.instal
 
 install: $(VENV)/.installed locale/fr/LC_MESSAGES/django.mo locale/fr/LC_MESSAGES/djangojs.mo
 
+# The web server plus a Celery worker and beat (Procfile.dev) on a broker that needs no server: the
+# reminders and notifications really go through Celery, to the console. Ctrl-C stops everything.
 run: install
 	mkdir -p var
 	$(PY) manage.py migrate --noinput --verbosity 0
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	IEA_PORT=$(PORT) CELERY_BROKER_URL=filesystem:// NOTIFICATIONS_TICK=$${NOTIFICATIONS_TICK:-30} \
+	  $(VENV)/bin/honcho --procfile Procfile.dev start
 
 # The whole suite, browser tests included. DATABASE_URL picks the database (SQLite when unset).
 test: install

@@ -59,3 +59,7 @@ def notify_cosign(invitation: CosignInvitation, *, now) -> None:
 def notify_report(kind: str, report: Report, *, now) -> None:
     notify(kind=kind, target=report, recipients=[Recipient.of(report.award.proposal.pi)], now=now,
            occurrence=now.isoformat())
+
+
+# The reminders of annual reports due (a schedule read by the dispatcher).
+from . import reminders  # noqa: E402,F401

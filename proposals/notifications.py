@@ -86,3 +86,6 @@ def notify_invited(invitation: PartnerInvitation, *, now) -> None:
 
 def notify_letter_received(letter: SupportLetter, *, now) -> None:
     notify(kind="letter_received", target=letter, recipients=[Recipient.of(letter.proposal.pi)], now=now)
+
+# The reminders before and at closing (schedules read by the dispatcher).
+from . import reminders  # noqa: E402,F401

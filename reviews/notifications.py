@@ -98,3 +98,7 @@ def notify_decision(decision: Decision, *, now) -> None:
     if proposal.unit_id:
         notify(kind="decision_unit", target=decision, now=now,
                recipients=[Recipient.of(manager) for manager in proposal.unit.managers.all()])
+
+
+# The reminders of reviews due, and the officers' notice of a late review (schedules read by the dispatcher).
+from . import reminders  # noqa: E402,F401

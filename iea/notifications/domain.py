@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from iea.audit.domain import audit_record
 from iea.errors import DomainError
 
-from .kinds import KINDS, SCHEDULES, Due, Recipient
+from .kinds import KINDS, SCHEDULES, Due, Recipient, parse_step
 from .models import Notification, NotificationState
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,8 @@ def _record(dues: list[Due], *, now: dt.datetime, enqueued: bool) -> list[int]:
     if not rows:
         return []
     existing = _existing_keys(rows)
-    fresh = [row for key, row in rows.items() if key not in existing]
+    latest_step = _latest_steps(existing)
+    fresh = [row for key, row in rows.items() if key not in existing and not _superseded(key, latest_step)]
     if not fresh:
         return []
     Notification.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=500)
@@ -131,6 +132,25 @@ def _existing_keys(rows: dict) -> set:
                 object_id__isnull=True, email__in=[key[3] for key in rows if key[0] == kind])
             found.update(query.values_list("kind", "content_type_id", "object_id", "email", "occurrence"))
     return found
+
+
+def _latest_steps(existing: set) -> dict:
+    """The latest reminder step on record per (kind, object, recipient)."""
+    latest = {}
+    for kind, content_type_id, object_id, email, occurrence in existing:
+        offset = parse_step(occurrence)
+        if offset is not None:
+            key = (kind, content_type_id, object_id, email)
+            latest[key] = max(offset, latest.get(key, offset))
+    return latest
+
+
+def _superseded(key: tuple, latest_step: dict) -> bool:
+    """Reminder steps only move forward: once the D−7 reminder went out, a deadline moved later does not
+    bring back the D−14 one."""
+    offset = parse_step(key[4])
+    recorded = latest_step.get(key[:4])
+    return offset is not None and recorded is not None and recorded > offset
 
 
 def _ids_of(rows: list[Notification], *, now: dt.datetime) -> list[int]:
@@ -252,7 +272,8 @@ def _load_targets(rows: list[Notification]) -> dict:
     targets = {}
     for name, object_ids in wanted.items():
         kind = KINDS[name]
-        found = kind.model._default_manager.select_related(*kind.select_related).in_bulk(sorted(object_ids))
+        found = (kind.model._default_manager.select_related(*kind.select_related)
+                 .prefetch_related(*kind.prefetch_related).in_bulk(sorted(object_ids)))
         targets.update({(name, pk): obj for pk, obj in found.items()})
     return targets
 

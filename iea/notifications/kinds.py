@@ -30,6 +30,7 @@ class Kind:
     model: type[models.Model] | None
     context: Callable[[Any, Any], dict]
     select_related: tuple[str, ...] = ()
+    prefetch_related: tuple[str, ...] = ()
     skip: Callable[[Any, Any, dt.datetime], str] | None = None
     attachments: Callable[[Any, Any], list[tuple[str, bytes, str]]] | None = None
     headers: Callable[[Any, Any], dict[str, str]] | None = None
@@ -94,7 +95,8 @@ def current_step(offsets: list[int], reference: dt.datetime, now: dt.datetime) -
     Step *i* is due from ``reference + offsets[i]`` days until the next step's moment (the last step
     before the deadline ends at the deadline; a step after it does not end). Only the latest step is
     ever due: after an outage nobody gets the 14-day reminder with 6 days left, and once a step is on
-    record a moved deadline does not send it again (its occurrence is the step, not the moment).
+    record a moved deadline does not send it again (its occurrence is the step, not the moment) nor an
+    earlier step (the dispatcher drops steps older than the latest on record, ``domain._superseded``).
     """
     moments = [(offset, reference + dt.timedelta(days=offset)) for offset in sorted(offsets)]
     for index, (offset, moment) in enumerate(moments):
@@ -108,3 +110,10 @@ def current_step(offsets: list[int], reference: dt.datetime, now: dt.datetime) -
 
 def step_label(offset: int) -> str:
     return f"{offset:+d}d"
+
+
+def parse_step(occurrence: str) -> int | None:
+    """ "-7d" → -7; anything that is not a step label → None."""
+    if len(occurrence) >= 3 and occurrence[0] in "+-" and occurrence.endswith("d") and occurrence[1:-1].isdigit():
+        return int(occurrence[:-1])
+    return None

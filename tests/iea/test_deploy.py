@@ -37,7 +37,7 @@ def run(args, env):
 
 def test_every_long_running_service_has_a_health_check():
     services = compose()["services"]
-    assert sorted(services) == ["migrate", "postgres", "redis", "web", "worker"]
+    assert sorted(services) == ["beat", "migrate", "postgres", "redis", "web", "worker"]
     assert [name for name, s in services.items() if name != "migrate" and "healthcheck" not in s] == []
 
 
@@ -58,10 +58,18 @@ def test_web_and_worker_commands_load():
     module, attribute = services["web"]["command"][1].split(":")
     result = run([sys.executable, "-c", f"import {module} as m; assert callable(m.{attribute})"], env)
     assert result.returncode == 0, result.stderr
-    assert services["worker"]["command"][:3] == ["celery", "-A", "iea"]
+    assert services["worker"]["command"][:4] == ["celery", "-A", "iea", "worker"]
+    assert "--beat" not in services["worker"]["command"] and "-B" not in services["worker"]["command"]
+    assert services["beat"]["command"][:4] == ["celery", "-A", "iea", "beat"]
+    assert services["beat"]["deploy"]["replicas"] == 1
     result = run([sys.executable, "-c", "from iea.celery import app; print(app.conf.broker_url, app.conf.task_always_eager)"], env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["redis://redis:6379/0", "False"]
+    result = run([sys.executable, "-c", "from iea.celery import app; app.loader.import_default_modules(); "
+                  "entry = app.conf.beat_schedule['dispatch-due-notifications']; "
+                  "print(entry['task'] in app.tasks, entry['schedule'])"], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "120"]
 
 
 def test_production_refuses_to_start_without_a_secret_key():

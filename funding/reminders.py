@@ -1,0 +1,72 @@
+"""The reminders of annual reports due (domain.md, notifications: "report due −30 d, −7 d, overdue → PI").
+
+``report_reminder`` goes to the award's PI at each step of the call's ``report_reminder_days`` relative to
+the report's due date (``report_due``: 12 months after the start for year 1, the end date for the final
+report), at 09:00 Paris time, while the report can still be written (draft, or changes requested) and
+the award is active. Reports exist from the award's creation (``award_create``), so every report of an
+active award is a candidate.
+
+The schedule reads the candidates in one query whatever their number and works out the step in Python
+(the due date is computed from the award's dates, so moving them moves the reminders); a step already on
+record is not repeated.
+"""
+
+import datetime as dt
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from calls.domain import PARIS
+from iea.notifications.kinds import Due, Kind, Recipient, current_step, parse_offsets, register, schedule, step_label
+
+from .domain.reports import EDITABLE, report_due, report_missing
+from .models import AwardState, Report, ReportState
+
+# The reminders of a report due on a day go out from this time of the morning, Paris time.
+REMINDER_TIME = dt.time(9, 0)
+
+
+def report_due_moment(report: Report) -> dt.datetime:
+    """The moment the reminders count from: 09:00 Paris time on the report's due date."""
+    return dt.datetime.combine(report_due(report.award, report.period), REMINDER_TIME, tzinfo=PARIS)
+
+
+def _skip(report: Report, notification, now: dt.datetime) -> str:
+    if report.state not in EDITABLE:
+        return _("The report was submitted.")
+    if report.award.state != AwardState.ACTIVE:
+        return _("The award is no longer active.")
+    return ""
+
+
+def _context(report: Report, notification) -> dict:
+    """What the report still lacks is read when the mail goes out, and whether it is already late."""
+    from django.utils import timezone
+
+    due = report_due(report.award, report.period)
+    return {"report": report, "award": report.award, "proposal": report.award.proposal, "due": due,
+            "late": timezone.localdate() > due, "missing": report_missing(report),
+            "changes_requested": report.state == ReportState.CHANGES_REQUESTED,
+            "url": reverse("funding:award", kwargs={"pk": report.award_id})}
+
+
+register(Kind(name="report_reminder", label=_("Reminder: annual report due"), template="report_reminder",
+              model=Report, select_related=("award__proposal__pi",), context=_context, skip=_skip))
+
+
+@schedule
+def report_reminders(now: dt.datetime):
+    """−30/−7 days before each report's due date, and the day after it, to the PI."""
+    reports = Report.objects.filter(state__in=EDITABLE, award__state=AwardState.ACTIVE).select_related(
+        "award__proposal__pi", "award__proposal__call")
+    offsets_of: dict[int, list[int]] = {}
+    for report in reports:
+        call = report.award.proposal.call
+        if call.pk not in offsets_of:
+            offsets_of[call.pk] = parse_offsets(call.report_reminder_days)
+        step = current_step(offsets_of[call.pk], report_due_moment(report), now)
+        if step is None:
+            continue
+        offset, moment = step
+        yield Due(kind="report_reminder", target=report, recipients=[Recipient.of(report.award.proposal.pi)],
+                  occurrence=step_label(offset), due_at=moment)
