@@ -17,7 +17,16 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from calls.domain import PARIS
-from iea.notifications.kinds import Due, Kind, Recipient, current_step, parse_offsets, register, schedule, step_label
+from iea.notifications.kinds import (
+    Due,
+    Kind,
+    Recipient,
+    current_step,
+    parse_offsets,
+    register,
+    schedule,
+    step_label,
+)
 
 from .domain.reports import EDITABLE, report_due, report_missing
 from .models import AwardState, Report, ReportState

@@ -15,7 +15,8 @@ def build_message(
     *, name: str, to: list[str], language: str, context: dict, attachments=(), headers: dict | None = None,
 ) -> EmailMultiAlternatives:
     with translation.override(language):
-        context = {"site_url": settings.SITE_URL, "organisation": settings.ORGANISATION_NAME, **context}
+        context = {"site_url": settings.SITE_URL, "organisation": settings.ORGANISATION_NAME,
+                   "LANGUAGE_CODE": translation.get_language(), **context}
         subject = " ".join(render_to_string(f"mail/{name}_subject.txt", context).split())
         text = render_to_string(f"mail/{name}.txt", context)
         html = render_to_string(f"mail/{name}.html", context)

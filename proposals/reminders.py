@@ -18,7 +18,16 @@ from django.utils.translation import gettext_lazy as _
 
 from calls.domain import call_accepts_submissions, call_deadline
 from calls.models import Call, CallState
-from iea.notifications.kinds import Due, Kind, Recipient, current_step, parse_offsets, register, schedule, step_label
+from iea.notifications.kinds import (
+    Due,
+    Kind,
+    Recipient,
+    current_step,
+    parse_offsets,
+    register,
+    schedule,
+    step_label,
+)
 
 from .models import PartnerInvitation, Proposal, ProposalState, SupportLetter
 

@@ -19,7 +19,16 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from iea.notifications.kinds import Due, Kind, Recipient, current_step, parse_offsets, register, schedule, step_label
+from iea.notifications.kinds import (
+    Due,
+    Kind,
+    Recipient,
+    current_step,
+    parse_offsets,
+    register,
+    schedule,
+    step_label,
+)
 from proposals.models import ProposalState
 
 from .models import Assignment, AssignmentState, ReviewState

@@ -24,6 +24,7 @@ from funding.reminders import report_due_moment, report_reminders
 from iea.notifications import domain as notifications_domain
 from iea.notifications.domain import dispatch
 from iea.notifications.models import Notification, NotificationState
+from proposals.models import Proposal
 from tests.factories import StaffFactory, UserFactory
 
 from .factories import award_factory
@@ -123,6 +124,19 @@ def test_moved_award_dates_do_not_repeat_a_step_and_the_next_follows_them(award,
     assert Notification.objects.get(kind="report_reminder", occurrence="-7d").due_at == new_due - 7 * DAY
 
 
+def test_award_dates_moved_later_do_not_bring_back_an_earlier_step(award, report):
+    due = report_due_moment(report)
+    dispatch(now=due - 7 * DAY + HOUR)
+    Award.objects.filter(pk=award.pk).update(start_date=add_months(award.start_date, 2),
+                                             end_date=add_months(award.end_date, 2))
+    report.refresh_from_db()
+    new_due = report_due_moment(report)
+    dispatch(now=new_due - 30 * DAY + HOUR)
+    assert steps(report) == ["-7d"]
+    dispatch(now=new_due + DAY + HOUR)
+    assert steps(report) == ["-7d", "+1d"]
+
+
 def test_the_calls_own_steps_are_followed(award, report):
     call = award.proposal.call
     call.report_reminder_days = "-14"
@@ -176,19 +190,20 @@ def test_a_reminder_recorded_before_the_report_came_in_is_not_sent(report, chang
 
 
 def test_the_reminder_says_which_report_when_and_what_is_missing_with_the_awards_link(award, report, mailoutbox):
+    Proposal.objects.filter(pk=award.proposal_id).update(title="Storms & <coasts>")
     dispatch(now=report_due_moment(report) - 30 * DAY + HOUR)
     [message] = mailoutbox
     reference = award.proposal.reference
     due = add_months(award.start_date, 12)
     when = f"{due.day} {due:%B} {due.year}"
     assert message.subject == f"The Year 1 report of {reference} is due on {when}"
-    assert f"The Year 1 report of your project {reference} “Coastal erosion under changing storms” is due on {when}." \
-        in message.body
+    assert f"The Year 1 report of your project {reference} “Storms & <coasts>” is due on {when}." in message.body
     assert "Still missing:\n- the scientific review (text or PDF)\n- the spending by category\n" in message.body
     url = settings.SITE_URL + reverse("funding:award", kwargs={"pk": award.pk})
     assert url in message.body
-    assert f'href="{url}"' in message.alternatives[0][0]
-    assert "{%" not in message.body and "&" not in message.body  # rendered, and not HTML-escaped
+    html = message.alternatives[0][0]
+    assert f'href="{url}"' in html
+    assert "“Storms &amp; &lt;coasts&gt;”" in html  # escaped in HTML only
 
 
 def test_an_overdue_report_is_called_overdue(pi, mailoutbox):

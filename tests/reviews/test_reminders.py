@@ -149,6 +149,16 @@ def test_a_moved_due_date_does_not_repeat_a_step_and_the_next_follows_it(assignm
     assert Notification.objects.get(kind="review_reminder", occurrence="-2d").due_at == new_due - 2 * DAY
 
 
+def test_a_due_date_moved_later_does_not_bring_back_an_earlier_step(assignment):
+    due = assignment.due_at
+    dispatch(now=due - 2 * DAY + HOUR)
+    Assignment.objects.filter(pk=assignment.pk).update(due_at=due + 14 * DAY)
+    dispatch(now=due + 7 * DAY + HOUR)  # the new date's −7 d window
+    assert [step for step, _email in rows("review_reminder")] == ["-2d"]
+    dispatch(now=due + 15 * DAY + HOUR)
+    assert [step for step, _email in rows("review_reminder")] == ["-2d", "+1d"]
+
+
 def test_a_step_begun_before_the_invitation_is_not_sent(officer):
     """Invited five days before the due date: the invitation said it; the −2 d reminder follows."""
     now = timezone.now()
@@ -222,7 +232,7 @@ def test_the_reminder_names_the_proposal_and_the_time_left_and_links_to_the_revi
     proposal = assignment.proposal
     assert message.to == [assignment.reviewer.user.email]
     assert f"Your review of {proposal.reference} “Coastal erosion under changing storms” is due on" in message.body
-    assert "left)" in message.body
+    assert "Paris time: 1\xa0week, 2\xa0days left." in message.body
     url = settings.SITE_URL + reverse("reviewer:review", kwargs={"pk": assignment.pk})
     assert url in message.body
     assert f'href="{url}"' in message.alternatives[0][0]
