@@ -188,6 +188,12 @@ class CallAdmin(admin.ModelAdmin):
             "budget_min", "budget_max", "total_envelope", "duration_months", "max_active_proposals_per_pi",
             "excluded_countries",
         )}),
+        (_("Reminders"), {
+            "description": _("Days relative to the deadline, comma-separated, negative before it. The "
+                             "dispatcher reads them at each tick: a change applies at once."),
+            "fields": ("draft_reminder_days", "letter_reminder_days", "review_reminder_days",
+                       "review_escalation_days", "report_reminder_days"),
+        }),
     )
 
     def get_queryset(self, request):

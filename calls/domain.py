@@ -196,6 +196,10 @@ class CloneResult:
     priorities: int
 
 
+REMINDER_FIELDS = ("draft_reminder_days", "letter_reminder_days", "review_reminder_days", "review_escalation_days",
+                   "report_reminder_days")
+
+
 def call_clone(*, source_id: int, year: int, user, now: dt.datetime) -> CloneResult:
     """Start next year's call from an earlier one: texts, rules, criteria and priorities are copied;
     the dates move to ``year``'s default window and the state starts at draft."""
@@ -223,6 +227,7 @@ def _clone(*, source_id: int, year: int, user, now: dt.datetime) -> CloneResult:
             duration_months=source.duration_months, reviews_per_proposal=source.reviews_per_proposal,
             max_active_proposals_per_pi=source.max_active_proposals_per_pi,
             excluded_countries=source.excluded_countries,
+            **{name: getattr(source, name) for name in REMINDER_FIELDS},
         )
         criteria = Criterion.objects.bulk_create(
             Criterion(

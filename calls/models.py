@@ -2,7 +2,7 @@ import re
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator, int_list_validator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -140,7 +140,10 @@ class ReminderDays(models.CharField):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_length", 60)
-        kwargs.setdefault("validators", [int_list_validator(allow_negative=True)])
+        kwargs.setdefault("validators", [RegexValidator(
+            r"^\s*[+-]?\d{1,3}(\s*,\s*[+-]?\d{1,3})*\s*$",
+            _("Enter whole numbers of days separated by commas, negative before the deadline, e.g. -14,-7,-1."),
+        )])
         super().__init__(*args, **kwargs)
 
     def deconstruct(self):

@@ -10,6 +10,7 @@ from django.utils import timezone
 from calls.domain import default_window
 from calls.models import Call, CallDeadlineChange, CallState, Criterion, InstitutePriority
 from iea.audit.models import AuditEntry
+from iea.notifications.kinds import parse_offsets
 from tests.factories import CallFactory, InstituteFactory, UnitFactory, UserFactory, activate_totp
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -165,7 +166,8 @@ def _add_data(**extra):
         "year": "2040", "title_fr": "IEA 2040", "title_en": "IEA 2040",
         "opens_at_0": "2040-06-01", "opens_at_1": "00:00", "closes_at_0": "2040-09-28", "closes_at_1": "13:00",
         "grace_minutes": "0", "budget_min": "10000", "budget_max": "14000", "duration_months": "24",
-        "max_active_proposals_per_pi": "1",
+        "max_active_proposals_per_pi": "1", "draft_reminder_days": "-14,-7,-1", "letter_reminder_days": "-7",
+        "review_reminder_days": "-7,-2,1", "review_escalation_days": "3", "report_reminder_days": "-30,-7,1",
         **_management("criteria"), **_management("priorities"), **_management("deadline_changes"),
         **extra,
     }
@@ -381,7 +383,8 @@ def test_clone_page_proposes_the_next_year(client, staff, call):
 
 
 def test_clone_copies_criteria_and_priorities_as_a_draft(client, staff):
-    source = CallFactory(year=2036, title_fr="IEA 2036", title_en="IEA 2036", state=CallState.CLOSED)
+    source = CallFactory(year=2036, title_fr="IEA 2036", title_en="IEA 2036", state=CallState.CLOSED,
+                         draft_reminder_days="-10,-3", review_escalation_days=5)
     Criterion.objects.filter(call=source, position=1).update(weight=2)
     InstitutePriority.objects.create(call=source, institute=InstituteFactory(code="INSU"), themes_en="Oceans",
                                      priority_countries=["BR", "CL"])
@@ -396,6 +399,7 @@ def test_clone_copies_criteria_and_priorities_as_a_draft(client, staff):
         source.criteria.values_list("position", "label_en", "weight")
     )
     assert new.criteria.count() == 6
+    assert (new.draft_reminder_days, new.letter_reminder_days, new.review_escalation_days) == ("-10,-3", "-7", 5)
     priority = new.priorities.get()
     assert (priority.institute.code, priority.themes_en, [c.code for c in priority.priority_countries]) == (
         "INSU", "Oceans", ["BR", "CL"]
@@ -480,3 +484,16 @@ def test_staff_put_a_closed_call_in_review_then_mark_it_decided(client, staff):
     assert call.state == CallState.DECIDED
     assert list(AuditEntry.objects.filter(object_id=str(call.pk)).order_by("created_at", "id")
                 .values_list("action", flat=True)) == ["call.start_review", "call.mark_decided"]
+
+
+def test_staff_set_a_calls_reminders_and_bad_offsets_are_refused(english, staff):
+    english.force_login(staff)
+    response = english.post(reverse("admin:calls_call_add"), _add_data(draft_reminder_days="-14, seven"))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == ["draft_reminder_days"]
+    assert "Enter whole numbers of days" in str(errors["draft_reminder_days"])
+    assert not Call.objects.filter(year=2040).exists()
+    response = english.post(reverse("admin:calls_call_add"), _add_data(draft_reminder_days="-21, -7, -2"))
+    assert response.status_code == 302
+    assert parse_offsets(Call.objects.get(year=2040).draft_reminder_days) == [-21, -7, -2]
