@@ -9,12 +9,14 @@ from .models import User
 class UserAdmin(BaseUserAdmin):
     ordering = ("email",)
     list_display = ("email", "full_name", "language", "is_staff", "is_active", "last_login")
-    list_filter = ("is_staff", "is_superuser", "is_active", "language")
+    list_filter = ("is_staff", "is_superuser", "is_active", "language", "call_announcements")
     search_fields = ("email", "full_name")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        (_("Personal information"), {"fields": ("full_name", "language")}),
+        (_("Personal information"), {"fields": ("full_name", "language", "call_announcements")}),
         (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
+    # The person's own choice, changed (and audited) only from their Notifications page or an unsubscribe link.
+    readonly_fields = ("call_announcements",)
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)

@@ -58,6 +58,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("calendar feed key"), max_length=64, unique=True, default=new_calendar_key, editable=False,
         help_text=_("The secret part of the address of the person's calendar feed (.ics)."),
     )
+    # Changed only through ``iea.accounts.domain.announcements_set`` (audited): the person's own choice.
+    call_announcements = models.BooleanField(
+        _("call announcements"), default=False,
+        help_text=_("Receives an e-mail when a call is published and when it opens."),
+    )
 
     objects = UserManager()
 

@@ -1,15 +1,22 @@
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .calendar import deadlines_for, render_ics
-from .domain import calendar_key_reset
+from .domain import announcements_set, announcements_user, calendar_key_reset
+from .forms import AnnouncementsForm
+from .selectors import decorate, notifications_of
+
+NOTIFICATIONS_PER_PAGE = 25
 
 
 @login_required
@@ -40,3 +47,41 @@ def calendar_feed(request, key):
     response["Content-Disposition"] = 'inline; filename="iea-deadlines.ics"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notifications_page(request):
+    """The person's choice of call announcements, and every message the platform sent or will send them."""
+    user = request.user
+    if request.method == "POST":
+        form = AnnouncementsForm(request.POST)
+        if form.is_valid():  # a checkbox: always valid
+            subscribed = form.cleaned_data["call_announcements"]
+            announcements_set(user=user, subscribed=subscribed, now=timezone.now(), via="page")
+            messages.success(request, _("You will receive the announcements of new calls.") if subscribed
+                             else _("You will no longer receive call announcements."))
+            return redirect("notifications")
+    else:
+        form = AnnouncementsForm(initial={"call_announcements": user.call_announcements})
+    page = Paginator(notifications_of(user), NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "accounts/notifications.html", {"form": form, "page": page, "rows": decorate(page)})
+
+
+@csrf_exempt  # the signed token is the proof; mail clients send RFC 8058's one-click POST without a session
+@never_cache
+@require_http_methods(["GET", "POST"])
+def announcements_unsubscribe(request, token):
+    """Stop call announcements from the link of a mail, without signing in.
+
+    GET only asks for confirmation (mail scanners follow links); POST unsubscribes — the page's button, or
+    the mail client's one-click ``List-Unsubscribe-Post``. A link that does not verify is refused.
+    """
+    user = announcements_user(token)
+    if user is None:
+        return render(request, "accounts/unsubscribe.html", {"invalid": True}, status=404)
+    done = request.method == "POST"
+    if done:
+        announcements_set(user=user, subscribed=False, now=timezone.now(), via="link")
+    return render(request, "accounts/unsubscribe.html", {"email": user.email, "done": done,
+                                                         "subscribed": user.call_announcements})

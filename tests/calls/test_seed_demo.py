@@ -566,3 +566,32 @@ def test_seeding_a_fresh_database_takes_less_than_20_seconds():
     seed()
 
     assert time.monotonic() - started < 20
+
+
+# --- call announcements ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_pi3_subscribes_to_call_announcements_once_and_the_open_call_is_announced(mailoutbox):
+    from iea.notifications.domain import dispatch
+    from iea.notifications.models import Notification, NotificationState
+
+    seed()
+    pi3 = demo_user("pi3")
+    assert pi3.call_announcements is True
+    assert [e.action for e in audit_trail(pi3)] == ["account.announcements_subscribe"]
+    assert not demo_user("pi").call_announcements
+
+    mailoutbox.clear()
+    dispatch(now=timezone.now())  # the first tick of the dispatcher, as `make run` starts it
+    announcement = Notification.objects.get(kind="call_announcement")
+    assert (announcement.email, announcement.occurrence, announcement.object_id, announcement.state) == (
+        "pi3@demo.iea.localhost", "opened", open_call().pk, NotificationState.SENT)
+    assert [m.to for m in mailoutbox if "unsubscribe" in m.body] == [["pi3@demo.iea.localhost"]]
+
+    # A demo user who unsubscribed keeps their choice on the next run.
+    from iea.accounts.domain import announcements_set
+
+    announcements_set(user=pi3, subscribed=False, now=timezone.now(), via="link")
+    seed()
+    assert demo_user("pi3").call_announcements is False

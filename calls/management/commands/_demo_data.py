@@ -64,13 +64,17 @@ UNITS = [
 USERS = [
     ("pi", "pi@demo.iea.localhost", "Camille Martin", "fr", False, "PI — IEA 2026 proposal in review, none in 2027"),
     ("pi2", "pi2@demo.iea.localhost", "Sarah Thompson", "en", False, "PI — submitted proposal (IEA 2027), award (IEA 2025)"),
-    ("pi3", "pi3@demo.iea.localhost", "Thomas Bernard", "fr", False, "PI — withdrawn proposal (IEA 2027)"),
+    ("pi3", "pi3@demo.iea.localhost", "Thomas Bernard", "fr", False,
+     "PI — withdrawn proposal (IEA 2027), call announcements"),
     ("pi4", "pi4@demo.iea.localhost", "Inès Garcia", "fr", False, "PI — draft in progress (IEA 2027)"),
     ("reviewer", "reviewer@demo.iea.localhost", "Hélène Rousseau", "fr", False, "Reviewer (INEE), 3 assignments"),
     ("officer", "officer@demo.iea.localhost", "Marc Lefèvre", "fr", False, "Institute officer (INEE panel)"),
     ("staff", "staff@demo.iea.localhost", "Nadia Benali", "fr", True, "Directorate staff (admin)"),
     ("manager", "manager@demo.iea.localhost", "Julien Moreau", "fr", False, "Unit manager (UMR 5175 CEFE)"),
 ]
+
+# Subscribed to call announcements: when the demo runs, the dispatcher's first tick announces the open call.
+ANNOUNCEMENT_SUBSCRIBERS = ["pi3"]
 
 SUMMARY_FR = """Les International Emerging Actions (IEA) sont des projets « PI-to-PI » d'une durée de 2 ans dont la finalité est l'exploration de nouveaux champs de recherche et de nouveaux partenariats à l'international : missions de courte durée, organisation de réunions de travail, premiers travaux de recherche en commun autour d'un projet scientifique partagé.
 

@@ -38,6 +38,8 @@ from calls.domain import (
 )
 from calls.models import Call, CallState, Delegation, Institute, InstitutePriority, Unit
 from calls.reference_data import reference_data_ensure
+from iea.accounts.domain import announcements_set
+from iea.audit.domain import audit_trail
 from proposals.domain import (
     invitation_create,
     letter_attach,
@@ -52,6 +54,7 @@ from proposals.models import Proposal, TeamSide
 from reviews.models import Reviewer
 
 from ._demo_data import (
+    ANNOUNCEMENT_SUBSCRIBERS,
     DEMO_TOTP_SECRET,
     OPEN_YEAR,
     PASSWORD,
@@ -131,6 +134,7 @@ class Command(BaseCommand):
         self.units = self.ensure_units()
         self.users = self.ensure_users()
         self.ensure_roles()
+        self.ensure_announcement_subscribers(now=now)
         fresh = not Call.objects.filter(year=PAST_YEAR).exists()
         self.ensure_past_call(now=now)
         self.ensure_funded_call(fresh=fresh)
@@ -174,6 +178,15 @@ class Command(BaseCommand):
         )
         inee.officers.add(self.users["officer"])
         self.units["CEFE"].managers.add(self.users["manager"])
+
+    def ensure_announcement_subscribers(self, *, now: dt.datetime) -> None:
+        """Subscribe the demo's subscribers to call announcements, through the domain (audited). Someone who
+        already chose — subscribed by an earlier run, or unsubscribed since — keeps their choice."""
+        for key in ANNOUNCEMENT_SUBSCRIBERS:
+            user = self.users[key]
+            if not audit_trail(user).filter(action__startswith="account.announcements_").exists():
+                announcements_set(user=user, subscribed=True, now=now, via="demo")
+                self.say(f"Call announcements: {user.email} subscribed.")
 
     def ensure_past_call(self, *, now: dt.datetime) -> Call:
         """IEA 2026, in review. Built whole when missing; an existing one is left as it is."""
