@@ -174,7 +174,7 @@ def test_demo_call_accepts_submissions_now():
     assert call.state == CallState.OPEN
     assert call.grace_minutes == 0
     assert timezone.localtime(call.closes_at, PARIS).time() == dt.time(13, 0)
-    assert dt.timedelta(days=13) < call.closes_at - now <= dt.timedelta(days=15)
+    assert dt.timedelta(days=9) < call.closes_at - now <= dt.timedelta(days=11)
     assert dt.timedelta(days=19) < now - call.opens_at <= dt.timedelta(days=21)
     assert (call.budget_min, call.budget_max) == (Decimal(10000), Decimal(14000))
     assert call.duration_months == 24
@@ -246,7 +246,7 @@ def test_inee_panel_has_a_pool_assignments_reviews_and_a_detected_conflict():
 
     assert list(panel.officers.all()) == [demo_user("officer")]
     assert panel.reviews_per_proposal == 2
-    assert panel.review_due_at > timezone.now() + dt.timedelta(days=14)
+    assert panel.review_due_at > timezone.now() + dt.timedelta(days=5)
     pool = Reviewer.objects.filter(institute=panel.institute, active=True)
     assert pool.count() == 5
     assert pool.filter(external=True).count() == 1
@@ -595,3 +595,24 @@ def test_pi3_subscribes_to_call_announcements_once_and_the_open_call_is_announce
     announcements_set(user=pi3, subscribed=False, now=timezone.now(), via="link")
     seed()
     assert demo_user("pi3").call_announcements is False
+
+
+@pytest.mark.django_db
+def test_the_first_tick_after_seeding_sends_the_demos_reminders(mailoutbox):
+    """What a newcomer sees on ``make run``: the worker's first tick sends the demo's reminders."""
+    from iea.notifications.domain import dispatch
+    from iea.notifications.models import Notification, NotificationState
+
+    seed()
+    mailoutbox.clear()
+    dispatch(now=timezone.now())
+    sent = set(Notification.objects.filter(state=NotificationState.SENT, created_at__gte=timezone.now()
+                                           - dt.timedelta(minutes=5)).values_list("kind", "email"))
+    assert ("draft_reminder", "pi4@demo.iea.localhost") in sent
+    assert ("review_reminder", "reviewer@demo.iea.localhost") in sent
+    assert ("call_announcement", "pi3@demo.iea.localhost") in sent
+    assert ("report_reminder", "pi2@demo.iea.localhost") in sent
+    assert {"pi4@demo.iea.localhost", "reviewer@demo.iea.localhost", "pi3@demo.iea.localhost"} <= {
+        m.to[0] for m in mailoutbox}
+    # A second tick finds nothing new.
+    assert dispatch(now=timezone.now()).recorded == 0

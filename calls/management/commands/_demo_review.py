@@ -166,8 +166,9 @@ RANKING = ["FRUGINET", "ANTADAPT", "FYNMED", "SEAHEAT"]
 
 
 def review_due(now: dt.datetime) -> dt.datetime:
-    """Three weeks from now (or from the last step of the demo, if that is later), at 18:00 Paris time."""
-    day = max(now, RANKED_AT).astimezone(PARIS).date() + dt.timedelta(days=21)
+    """Six days from now (or from the last step of the demo, if that is later), at 18:00 Paris time: the
+    unfinished reviews are in their D−7 reminder window, so ``make run`` shows the reminders going out."""
+    day = max(now, RANKED_AT).astimezone(PARIS).date() + dt.timedelta(days=6)
     return dt.datetime(day.year, day.month, day.day, 18, 0, tzinfo=PARIS)
 
 

@@ -83,8 +83,9 @@ CONSOLE_MAIL = "django.core.mail.backends.console.EmailBackend"
 
 
 def demo_closing_time(now: dt.datetime) -> dt.datetime:
-    """14 days from now at 13:00 Paris time."""
-    day = now.astimezone(PARIS).date() + dt.timedelta(days=14)
+    """10 days from now at 13:00 Paris time: the drafts are in their D−14 reminder window whatever the
+    hour, so ``make run`` shows the reminders going out."""
+    day = now.astimezone(PARIS).date() + dt.timedelta(days=10)
     return dt.datetime(day.year, day.month, day.day, 13, 0, tzinfo=PARIS)
 
 
@@ -250,7 +251,7 @@ class Command(BaseCommand):
         elif call.state in (CallState.OPEN, CallState.CLOSED) and call_deadline(call) <= now:
             call = call_extend(
                 call_id=call.pk, user=staff, now=now, new_closes_at=demo_closing_time(now),
-                reason="Demo: the deadline passed, so seed_demo moved it 14 days ahead.",
+                reason="Demo: the deadline passed, so seed_demo moved it 10 days ahead.",
             )
             self.say(f"Call {call}: deadline passed, extended to {timezone.localtime(call.closes_at):%Y-%m-%d %H:%M %Z}.")
         else:
