@@ -163,6 +163,8 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+# A hung SMTP server must not block a worker for ever: the send fails and is retried with backoff.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="IEA <no-reply@iea.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ORGANISATION_NAME = env.str("ORGANISATION_NAME", default="CNRS")
@@ -179,6 +181,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_IGNORE_RESULT = True
+# The queue tasks are sent to and workers consume: the tests give each run its own on a shared Redis.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # ``make run``: a broker that needs no server (kombu's filesystem transport), in var/broker.
     _broker_dir = Path(env.str("CELERY_BROKER_FOLDER", default=str(BASE_DIR / "var" / "broker")))

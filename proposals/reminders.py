@@ -12,6 +12,7 @@ proposals), so a deadline moved in the admin moves its reminders; a step already
 
 import datetime as dt
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +29,7 @@ from iea.notifications.kinds import (
     schedule,
     step_label,
 )
+from iea.notifications.models import Notification
 
 from .models import PartnerInvitation, Proposal, ProposalState, SupportLetter
 
@@ -140,7 +142,11 @@ def draft_reminders(now: dt.datetime):
         offset, moment = step
         proposals = Proposal.objects.filter(_unsubmitted(), call=call).select_related("pi")
         if offset in parse_offsets(call.letter_reminder_days):
-            proposals = proposals.exclude(Q(state=ProposalState.DRAFT) & _without_letter())
+            # The letter reminder of the same day stands for this one (it lists what else blocks), also
+            # when the letter arrived after it.
+            proposals = proposals.exclude(Q(state=ProposalState.DRAFT) & _without_letter()).exclude(Exists(
+                Notification.objects.filter(kind="letter_reminder", content_type=ContentType.objects.get_for_model(
+                    Proposal), object_id=OuterRef("pk"), occurrence=step_label(offset))))
         for proposal in proposals:
             yield Due(kind="draft_reminder", target=proposal, recipients=[Recipient.of(proposal.pi)],
                       occurrence=step_label(offset), due_at=moment)

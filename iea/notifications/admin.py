@@ -1,12 +1,14 @@
 """The outbox in the admin: every message recorded, its state and errors; staff resend from here."""
 
+import datetime as dt
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -40,7 +42,7 @@ class AttentionFilter(admin.SimpleListFilter):
             return queryset.filter(state=NotificationState.FAILED, resends__isnull=True)
         if self.value() == "late":
             return queryset.filter(state__in=[NotificationState.PENDING, NotificationState.SENDING],
-                                   due_at__lt=timezone.now() - timezone.timedelta(hours=1))
+                                   due_at__lt=timezone.now() - dt.timedelta(hours=1))
         return queryset
 
 
@@ -87,9 +89,9 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         resends = list(obj.resends.order_by("pk"))
         if not resends:
             return "—"
-        return format_html(", ".join(
-            format_html('<a href="{}">#{}</a> ({})', reverse("admin:notifications_notification_change", args=[r.pk]),
-                        r.pk, r.get_state_display()) for r in resends))
+        return format_html_join(", ", '<a href="{}">#{}</a> ({})', (
+            (reverse("admin:notifications_notification_change", args=[r.pk]), r.pk, r.get_state_display())
+            for r in resends))
 
     @admin.action(description=_("Send the selected messages again"))
     def resend(self, request, queryset):
@@ -105,6 +107,13 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                                                 done) % {"count": done}, messages.SUCCESS)
         for line in refused:
             self.message_user(request, line, messages.WARNING)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        notification = self.get_object(request, unquote(object_id))
+        kind = KINDS.get(notification.kind) if notification else None
+        can_resend = bool(kind and kind.resendable and notification.state not in (
+            NotificationState.PENDING, NotificationState.SENDING))
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "can_resend": can_resend})
 
     def get_urls(self):
         return [

@@ -233,6 +233,7 @@ class DeliveryResult:
     skipped: int = 0
     retrying: int = 0
     failed: int = 0
+    lost: int = 0  # claimed by another worker while this one was busy with the rest of the batch
     retry_in: dt.timedelta | None = None
 
 
@@ -242,6 +243,11 @@ def deliver(ids: list[int], *, now: dt.datetime | None = None) -> DeliveryResult
     now = now or timezone.now()
     cfg = config()
     claim = Notification.new_claim()
+    # A row whose worker died while sending it counts that as an attempt: a message that crashes the
+    # worker every time (a poison message) ends failed, visible to staff, instead of looping for ever.
+    Notification.objects.filter(pk__in=ids, state=State.SENDING, claimed_at__lt=now - cfg.claim_timeout).update(
+        state=State.SENDING, claim=claim, claimed_at=now, attempts=F("attempts") + 1,
+        last_error=_("The worker stopped while sending this message (crash or restart)."))
     Notification.objects.filter(pk__in=ids).filter(_claimable(now, cfg)).update(
         state=State.SENDING, claim=claim, claimed_at=now)
     rows = list(Notification.objects.filter(claim=claim, state=State.SENDING).select_related("recipient").order_by("pk"))
@@ -284,6 +290,8 @@ def _deliver_one(row: Notification, targets: dict, *, claim, connection, cfg: Co
     if kind is None:
         _finish(row, claim, state=State.FAILED, last_error=f"Unknown kind {row.kind!r}.")
         return "failed", None
+    if row.attempts >= cfg.max_attempts:
+        return _failed(row, claim, error=RuntimeError(row.last_error), cfg=cfg, now=now, attempts=row.attempts)
     target = targets.get((row.kind, row.object_id)) if kind.model is not None else None
     if kind.model is not None and target is None:
         _finish(row, claim, state=State.SKIPPED, last_error=_("The object of this message no longer exists."))
@@ -292,6 +300,10 @@ def _deliver_one(row: Notification, targets: dict, *, claim, connection, cfg: Co
     if reason:
         _finish(row, claim, state=State.SKIPPED, last_error=str(reason))
         return "skipped", None
+    # A batch that outlasted CLAIM_TIMEOUT may have had this row handed to another worker: send only what is
+    # still ours, and renew the claim for the time of this one message.
+    if not Notification.objects.filter(pk=row.pk, claim=claim, state=State.SENDING).update(claimed_at=now):
+        return "lost", None
     try:
         message = build(kind, target, row)
         if connection.send_messages([message]) != 1:
@@ -304,14 +316,17 @@ def _deliver_one(row: Notification, targets: dict, *, claim, connection, cfg: Co
     return "sent", None
 
 
-def _failed(row: Notification, claim, *, error: Exception, cfg: Config, now: dt.datetime):
-    attempts = row.attempts + 1
+def _failed(row: Notification, claim, *, error: Exception, cfg: Config, now: dt.datetime, attempts: int | None = None):
+    attempts = row.attempts + 1 if attempts is None else attempts
     text = f"{type(error).__name__}: {error}"[:2000]
     if attempts >= cfg.max_attempts:
         log.error("notifications: #%s (%s to %s) failed for good after %d attempts: %s",
                   row.pk, row.kind, row.email, attempts, text)
+        kind = KINDS.get(row.kind)
+        # A message that cannot be resent will never go out now: its one-time link is not kept either.
+        forget = {"params": {}, "body": ""} if kind is not None and not kind.resendable else {}
         with transaction.atomic():
-            if _finish(row, claim, state=State.FAILED, attempts=attempts, last_error=text):
+            if _finish(row, claim, state=State.FAILED, attempts=attempts, last_error=text, **forget):
                 audit_record(actor=None, target=row, action="notification.failed", now=now,
                              from_state=State.SENDING, to_state=State.FAILED, reason=text,
                              actor_label="mail dispatcher")

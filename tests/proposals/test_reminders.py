@@ -107,6 +107,14 @@ def test_d7_missing_letter_replaces_the_draft_reminder_and_reminds_the_partner(m
     assert "/partner/" in partner_mail.body
 
 
+def test_a_letter_uploaded_after_the_letter_reminder_brings_no_draft_reminder_that_day(mailoutbox):
+    proposal = ProposalFactory(call=closing_in(6 * DAY), complete=True)
+    dispatch(now=timezone.now())
+    attach(proposal)
+    dispatch(now=timezone.now())
+    assert [(n.kind, n.occurrence) for n in sent()] == [("letter_reminder", "-7d")]
+
+
 def test_an_expired_partner_link_is_not_resent_and_the_pi_is_told(mailoutbox):
     call = closing_in(6 * DAY)
     proposal = ProposalFactory(call=call, complete=True)
@@ -133,10 +141,8 @@ def test_after_an_outage_only_the_latest_step_goes_out(mailoutbox):
     ProposalFactory(call=closing_in(12 * dt.timedelta(hours=1)), complete=True)
     dispatch(now=timezone.now())
     assert [n.occurrence for n in sent("draft_reminder")] == ["-1d"]
-    # The letter reminder (D−7) is older than the step on record: the D−1 reminder, which lists the
-    # missing letter among what blocks, stands for it.
-    assert sent("letter_reminder") == []
-    assert "support letter" in mailoutbox[0].body.lower()
+    # The letter reminder has a single step (D−7), still due until the closing.
+    assert [n.occurrence for n in sent("letter_reminder")] == ["-7d"]
 
 
 def test_a_moved_deadline_moves_the_next_step_and_repeats_none(staff, mailoutbox):
