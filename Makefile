@@ -27,8 +27,8 @@ install: $(VENV)/.installed locale/fr/LC_MESSAGES/django.mo locale/fr/LC_MESSAGE
 run: install
 	mkdir -p var
 	$(PY) manage.py migrate --noinput --verbosity 0
-	$(PY) manage.py seed_demo
-	IEA_PORT=$(PORT) CELERY_BROKER_URL=filesystem:// NOTIFICATIONS_TICK=$${NOTIFICATIONS_TICK:-30} \
+	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(PY) manage.py seed_demo
+	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} IEA_PORT=$(PORT) CELERY_BROKER_URL=filesystem:// NOTIFICATIONS_TICK=$${NOTIFICATIONS_TICK:-30} \
 	  $(VENV)/bin/honcho --procfile Procfile.dev start
 
 # The whole suite, browser tests included. DATABASE_URL picks the database (SQLite when unset).
