@@ -65,7 +65,7 @@ def test_d14_reminds_unsubmitted_drafts_with_what_blocks_them(mailoutbox):
     [message] = mailoutbox
     assert message.subject.startswith(f"{draft.reference} is not submitted yet")
     assert "Still blocking the submission:" in message.body
-    assert "support letter" in message.body.lower()
+    assert "upload the letter" in message.body.lower()
     assert f"/proposals/{draft.pk}/edit/" in message.body
     assert "/proposals/" in message.alternatives[0][0]
 
