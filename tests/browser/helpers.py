@@ -1,16 +1,25 @@
+import re
+
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, totp_code
 
 _axe = Axe()
 
 
-def sign_in(page, base_url: str, email: str, password: str = PASSWORD) -> None:
+def sign_in(page, base_url: str, email: str, password: str = PASSWORD, *, code: bool = False) -> None:
+    """Sign in through allauth; ``code`` answers the two-factor step (reviewers, officers, staff)."""
     page.goto(f"{base_url}/accounts/login/")
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", password)
     page.locator("form button[type=submit]").last.click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    if code:
+        page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
+        page.fill("input[name=code]", totp_code())
+        page.locator("input[name=code]").press("Enter")
+        page.wait_for_url(lambda url: "/accounts/" not in url)
+    else:
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
 def serious_accessibility_violations(page) -> list[str]:

@@ -9,10 +9,9 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from funding.models import ReportState, TrancheState
-from tests.factories import PASSWORD, totp_code
 from tests.funding.factories import award_factory
 
-from .helpers import serious_accessibility_violations
+from .helpers import serious_accessibility_violations, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,18 +20,6 @@ def new_page(browser):
     page = browser.new_context(locale="en-GB", timezone_id="Europe/Paris").new_page()
     page.set_default_timeout(15_000)
     return page
-
-
-def sign_in(page, base, email, *, code=False):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").last.click()
-    if code:
-        page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
-        page.fill("input[name=code]", totp_code())
-        page.locator("input[name=code]").press("Enter")
-    page.wait_for_url(lambda url: "/accounts/" not in url)
 
 
 def release_next_tranche(page, base, award):

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from iea.audit.models import AuditEntry
 from iea.notifications.domain import dispatch
 from iea.notifications.models import Notification, NotificationState
-from tests.factories import PASSWORD, CallFactory, ProposalFactory, StaffFactory, totp_code
+from tests.factories import CallFactory, ProposalFactory, StaffFactory
 
 from .helpers import serious_accessibility_violations, sign_in
 
@@ -53,15 +53,7 @@ def test_staff_resend_a_failed_message_from_the_outbox(live_server, page, settin
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # the SMTP server is back
     staff = StaffFactory(email="staff@example.org")
 
-    page.goto(f"{live_server.url}/admin/")
-    page.fill("input[name=login]", staff.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").last.click()
-    page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
-    page.fill("input[name=code]", totp_code())
-    page.locator("input[name=code]").press("Enter")
-    page.wait_for_url(re.compile(r"/admin/$"))
-
+    sign_in(page, live_server.url, staff.email, code=True)
     page.goto(f"{live_server.url}/admin/notifications/notification/?attention=failed")
     row = page.locator("#result_list tbody tr")
     expect(row).to_have_count(1)

@@ -1,7 +1,6 @@
 """Peer review in a real browser: a reviewer signs in with a two-factor code, declares a conflict on one
 proposal and scores another; the officer recommends and ranks; staff decide and send the decision mails."""
 
-import re
 
 import pytest
 from django.core import mail
@@ -11,30 +10,17 @@ from calls.models import Institute
 from proposals.models import Proposal
 from reviews.models import Conflict, Decision, Review
 from tests.factories import (
-    PASSWORD,
     CallFactory,
     StaffFactory,
     UnitFactory,
     UserFactory,
     activate_totp,
-    totp_code,
 )
 from tests.reviews.factories import AssignmentFactory, PanelFactory, ReviewerFactory, eligible_proposal
 
-from .helpers import serious_accessibility_violations
+from .helpers import serious_accessibility_violations, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in_with_code(page, base, email):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").last.click()
-    page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
-    page.fill("input[name=code]", totp_code())
-    page.locator("input[name=code]").press("Enter")
-    page.wait_for_url(lambda url: "/accounts/" not in url)
 
 
 @pytest.fixture
@@ -67,7 +53,7 @@ def test_review_to_decision(live_server, browser, review_setting):
     page.set_default_timeout(15_000)
 
     # The reviewer: two-factor sign-in, a conflict declared, a review scored and submitted.
-    sign_in_with_code(page, base, "rev@example.org")
+    sign_in(page, base, "rev@example.org", code=True)
     page.goto(f"{base}/review/")
     rows = page.locator("#my-reviews tbody tr")
     expect(rows).to_have_count(2)
@@ -98,7 +84,7 @@ def test_review_to_decision(live_server, browser, review_setting):
     # The officer: recommends and ranks.
     page = browser.new_context(locale="en-GB", timezone_id="Europe/Paris").new_page()
     page.set_default_timeout(15_000)
-    sign_in_with_code(page, base, "officer@example.org")
+    sign_in(page, base, "officer@example.org", code=True)
     page.goto(f"{base}/panels/")
     expect(page.locator("main")).to_contain_text(s["call"].title)
     page.goto(f"{base}/panels/{s['panel'].pk}/proposals/{s['scored'].pk}/")
@@ -120,7 +106,7 @@ def test_review_to_decision(live_server, browser, review_setting):
     # Staff: decide in the admin and send the mails.
     page = browser.new_context(locale="en-GB", timezone_id="Europe/Paris").new_page()
     page.set_default_timeout(15_000)
-    sign_in_with_code(page, base, "staff@example.org")
+    sign_in(page, base, "staff@example.org", code=True)
     page.goto(f"{base}/admin/reviews/decision/call/{s['call'].pk}/decisions/")
     page.select_option(f"#outcome-{s['scored'].pk}", "selected")
     page.fill(f"#amount-{s['scored'].pk}", "12000")
