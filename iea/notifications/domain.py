@@ -257,16 +257,28 @@ def deliver(ids: list[int], *, now: dt.datetime | None = None) -> DeliveryResult
     counts = defaultdict(int)
     retry_in = None
     connection = get_connection()
+    _open(connection)
     try:
         for row in rows:
             outcome, delay = _deliver_one(row, targets, claim=claim, connection=connection, cfg=cfg)
             counts[outcome] += 1
             if delay is not None:
                 retry_in = delay if retry_in is None else min(retry_in, delay)
+            if outcome in ("retrying", "failed"):
+                _open(connection)  # the session may be what failed: the next message gets a new one
     finally:
         with contextlib.suppress(SEND_ERRORS):
             connection.close()
     return DeliveryResult(retry_in=retry_in, **counts)
+
+
+def _open(connection) -> None:
+    """One SMTP session for the batch (Django's backend opens and closes one per message unless it is
+    opened first). A server that is down fails the sends themselves, which are retried."""
+    with contextlib.suppress(SEND_ERRORS):
+        connection.close()
+    with contextlib.suppress(SEND_ERRORS):
+        connection.open()
 
 
 def _load_targets(rows: list[Notification]) -> dict:
