@@ -140,13 +140,15 @@ def draft_reminders(now: dt.datetime):
         if step is None:
             continue
         offset, moment = step
+        letter_offsets = parse_offsets(call.letter_reminder_days)
         proposals = Proposal.objects.filter(_unsubmitted(), call=call).select_related("pi")
-        if offset in parse_offsets(call.letter_reminder_days):
-            # The letter reminder of the same day stands for this one (it lists what else blocks), also
-            # when the letter arrived after it.
-            proposals = proposals.exclude(Q(state=ProposalState.DRAFT) & _without_letter()).exclude(Exists(
-                Notification.objects.filter(kind="letter_reminder", content_type=ContentType.objects.get_for_model(
-                    Proposal), object_id=OuterRef("pk"), occurrence=step_label(offset))))
+        if offset in letter_offsets:
+            proposals = proposals.exclude(Q(state=ProposalState.DRAFT) & _without_letter())
+        # A letter reminder of this step or a later one stands for this reminder (it lists what else
+        # blocks), also when the letter arrived after it or the deadline moved since.
+        proposals = proposals.exclude(Exists(Notification.objects.filter(
+            kind="letter_reminder", content_type=ContentType.objects.get_for_model(Proposal), object_id=OuterRef("pk"),
+            occurrence__in=[step_label(o) for o in letter_offsets if o >= offset])))
         for proposal in proposals:
             yield Due(kind="draft_reminder", target=proposal, recipients=[Recipient.of(proposal.pi)],
                       occurrence=step_label(offset), due_at=moment)

@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings as django_settings
 from django.core.mail.backends.locmem import EmailBackend
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from iea.accounts.notifications import notify_account_mail
@@ -307,6 +308,8 @@ def test_a_row_taken_over_while_the_batch_was_slow_is_not_sent_twice(draft, othe
     """The second row's claim expired while the first was sent and another worker claimed it: the first
     worker leaves it to that one (otherwise both would send it)."""
     settings.EMAIL_BACKEND = f"{__name__}.SlowBackend"
+    # A timeout of zero: the lease is renewed (and checked) before every message.
+    settings.NOTIFICATIONS = {**django_settings.NOTIFICATIONS, "CLAIM_TIMEOUT": 0}
     first, second = record(draft), record(draft, recipient=other_pi)
     SlowBackend.taken_over = [second.pk]
     assert deliver([first.pk, second.pk]) == DeliveryResult(sent=1, lost=1)
@@ -314,13 +317,23 @@ def test_a_row_taken_over_while_the_batch_was_slow_is_not_sent_twice(draft, othe
     assert states(first, second) == [State.SENT, State.SENDING]  # the other worker's to finish
 
 
-def test_each_message_renews_the_claim_of_the_batch(draft, other_pi, mailoutbox, outbox_config):
-    """The claim is renewed as each message goes out, so the timeout bounds one message, not a batch."""
+def test_the_batch_renews_its_claim_every_third_of_the_timeout(draft, other_pi, mailoutbox, settings):
+    """The claim is renewed while the batch goes out, so the timeout bounds a pause, not a batch; and it
+    is one UPDATE per third of the timeout, not one per message."""
     rows = [record(draft), record(draft, recipient=other_pi)]
     long_ago = timezone.now() - DAY
+    settings.NOTIFICATIONS = {**django_settings.NOTIFICATIONS, "CLAIM_TIMEOUT": 0}
     deliver([row.pk for row in rows], now=long_ago)
     assert [fresh(row).claimed_at > long_ago + dt.timedelta(hours=23) for row in rows] == [True, True]
     assert len(mailoutbox) == 2
+
+    more = [record(draft, occurrence="again"), record(draft, recipient=other_pi, occurrence="again")]
+    settings.NOTIFICATIONS = {**django_settings.NOTIFICATIONS, "CLAIM_TIMEOUT": 600}
+    with CaptureQueriesContext(connection) as queries:
+        deliver([row.pk for row in more])
+    updates = [q["sql"] for q in queries if q["sql"].startswith("UPDATE")]
+    assert len(updates) == 2 + len(more)  # the two claims (taken over, then waiting), then one "sent" each
+    assert len(mailoutbox) == 4
 
 
 def test_the_message_id_names_the_row(draft, mailoutbox):

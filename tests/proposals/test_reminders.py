@@ -115,6 +115,16 @@ def test_a_letter_uploaded_after_the_letter_reminder_brings_no_draft_reminder_th
     assert [(n.kind, n.occurrence) for n in sent()] == [("letter_reminder", "-7d")]
 
 
+def test_after_a_letter_reminder_a_moved_deadline_brings_no_earlier_draft_reminder(staff, mailoutbox):
+    now = timezone.now()
+    call = closing_in(6 * DAY)
+    ProposalFactory(call=call, complete=True)
+    dispatch(now=now)
+    call_extend(call_id=call.pk, user=staff, now=now, new_closes_at=now + 16 * DAY, reason="Strike.")
+    dispatch(now=now + 5 * DAY + 12 * dt.timedelta(hours=1))  # the new D−10: the D−14 window
+    assert [(n.kind, n.occurrence) for n in sent()] == [("letter_reminder", "-7d")]
+
+
 def test_an_expired_partner_link_is_not_resent_and_the_pi_is_told(mailoutbox):
     call = closing_in(6 * DAY)
     proposal = ProposalFactory(call=call, complete=True)
