@@ -24,6 +24,22 @@ def _private_media(settings, tmp_path):
 
 
 @pytest.fixture
+def rendered_mails(monkeypatch):
+    """(template, language) of every templated mail built, in order (``iea.mail.build_message``)."""
+    import iea.mail
+
+    built = []
+    real = iea.mail.build_message
+
+    def spy(**kwargs):
+        built.append((kwargs["name"], kwargs["language"]))
+        return real(**kwargs)
+
+    monkeypatch.setattr(iea.mail, "build_message", spy)
+    return built
+
+
+@pytest.fixture
 def pi(db):
     return UserFactory(email="pi@cnrs.example.fr", full_name="Paula Investigator")
 

@@ -16,7 +16,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-import iea.mail
 from calls.domain import PARIS
 from funding.domain.awards import add_months
 from funding.models import Award, AwardState, Report, ReportPeriod, ReportState
@@ -218,19 +217,11 @@ def test_an_overdue_report_is_called_overdue(pi, mailoutbox):
     assert "is overdue." in message.body
 
 
-def test_the_reminder_is_in_the_pis_language(monkeypatch, mailoutbox):
+def test_the_reminder_is_in_the_pis_language(rendered_mails, mailoutbox):
     french_pi = UserFactory(email="chercheuse@cnrs.example.fr", full_name="Claire Martin", language="fr")
     report = year_1(award_factory(pi=french_pi))
-    built = []
-    real = iea.mail.build_message
-
-    def spy(**kwargs):
-        built.append((kwargs["name"], kwargs["language"]))
-        return real(**kwargs)
-
-    monkeypatch.setattr(iea.mail, "build_message", spy)
     dispatch(now=report_due_moment(report) - 7 * DAY + HOUR)
-    assert built == [("report_reminder", "fr")]
+    assert rendered_mails == [("report_reminder", "fr")]
     [message] = mailoutbox
     assert message.to == ["chercheuse@cnrs.example.fr"]
     assert message.body.startswith("Bonjour Claire Martin,")  # the salutation is already in the catalogue

@@ -11,7 +11,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-import iea.mail
 from calls.domain import call_extend
 from calls.models import CallState
 from iea.notifications import domain as outbox
@@ -206,14 +205,11 @@ def test_closing_notice_to_drafts_never_submitted(mailoutbox):
     assert "was never submitted" in mailoutbox[0].body
 
 
-def test_the_reminder_is_in_the_pis_language(monkeypatch, mailoutbox):
+def test_the_reminder_is_in_the_pis_language(rendered_mails, mailoutbox):
     french = UserFactory(email="claire@cnrs.example.fr", language="fr")
     ProposalFactory(call=closing_in(10 * DAY), complete=True, pi=french)
-    languages = []
-    real = iea.mail.build_message
-    monkeypatch.setattr(iea.mail, "build_message", lambda **kw: languages.append(kw["language"]) or real(**kw))
     dispatch(now=timezone.now())
-    assert languages == ["fr"]
+    assert rendered_mails == [("draft_reminder", "fr")]
     assert mailoutbox[0].body.startswith("Bonjour")
 
 

@@ -15,7 +15,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-import iea.mail
 from iea.notifications import domain as notifications_domain
 from iea.notifications.domain import dispatch
 from iea.notifications.models import Notification, NotificationState
@@ -85,20 +84,6 @@ def held(monkeypatch):
     queued: list[int] = []
     monkeypatch.setattr(notifications_domain, "enqueue", queued.extend)
     return queued
-
-
-@pytest.fixture
-def rendered(monkeypatch):
-    """(template, language) of every message built."""
-    built = []
-    real = iea.mail.build_message
-
-    def spy(**kwargs):
-        built.append((kwargs["name"], kwargs["language"]))
-        return real(**kwargs)
-
-    monkeypatch.setattr(iea.mail, "build_message", spy)
-    return built
 
 
 # The steps ------------------------------------------------------------------------------------------------
@@ -236,7 +221,7 @@ def test_the_reminder_names_the_proposal_and_the_time_left_and_links_to_the_revi
     url = settings.SITE_URL + reverse("reviewer:review", kwargs={"pk": assignment.pk})
     assert url in message.body
     assert f'href="{url}"' in message.alternatives[0][0]
-    assert "{%" not in message.body and "&" not in message.body  # rendered, and not HTML-escaped
+    assert "{%" not in message.body and "&" not in message.body  # rendered_mails, and not HTML-escaped
 
 
 def test_the_title_is_the_submitted_one_not_a_later_draft(assignment, mailoutbox):
@@ -262,12 +247,12 @@ def test_a_late_review_says_how_late(late, mailoutbox):
     assert "it is 1\xa0day, 1\xa0hour late." in message.body  # Django's timesince joins with no-break spaces
 
 
-def test_the_reminder_is_in_the_reviewers_language(assignment, rendered, mailoutbox):
+def test_the_reminder_is_in_the_reviewers_language(assignment, rendered_mails, mailoutbox):
     user = assignment.reviewer.user
     user.language = "fr"
     user.save(update_fields=["language"])
     dispatch(now=assignment.due_at - 7 * DAY + HOUR)
-    assert rendered == [("review_reminder", "fr")]
+    assert rendered_mails == [("review_reminder", "fr")]
     [message] = mailoutbox
     assert message.body.startswith("Bonjour,")  # the salutation is already in the catalogue
 
@@ -275,7 +260,7 @@ def test_the_reminder_is_in_the_reviewers_language(assignment, rendered, mailout
 # The officers' notice -------------------------------------------------------------------------------------
 
 
-def test_the_officers_are_told_at_three_days_and_the_reviewer_is_not(late, officer, rendered, mailoutbox):
+def test_the_officers_are_told_at_three_days_and_the_reviewer_is_not(late, officer, rendered_mails, mailoutbox):
     french = UserFactory(email="officier@cnrs.example.fr", language="fr")
     late.panel.officers.add(french)
     due = late.due_at
@@ -284,7 +269,7 @@ def test_the_officers_are_told_at_three_days_and_the_reviewer_is_not(late, offic
     dispatch(now=due + 3 * DAY + HOUR)
     assert sorted(rows("review_overdue")) == [("+3d", "officer@cnrs.example.fr"), ("+3d", "officier@cnrs.example.fr")]
     assert Notification.objects.filter(kind="review_overdue").first().due_at == due + 3 * DAY
-    assert sorted(language for name, language in rendered if name == "review_overdue") == ["en", "fr"]
+    assert sorted(language for name, language in rendered_mails if name == "review_overdue") == ["en", "fr"]
 
     reviewer_mail = mails_to(mailoutbox, late.reviewer.user.email)
     assert [m.subject for m in reviewer_mail] == [f"Your review of {late.proposal.reference} is late"]
