@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "django_countries",
     "django_htmx",
+    "rest_framework",
+    "drf_spectacular",
     "rules.apps.AutodiscoverRulesConfig",
     "iea.accounts",
     "iea.audit",
@@ -246,3 +248,27 @@ LOGGING = {
     "loggers": {"weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"},
                 "celery.app.trace": {"level": "WARNING"}},
 }
+
+# The REST API (iea/api): session for the browser; one JSON error format; every list paginated;
+# throttled per user (and per address for anonymous reads).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser", "rest_framework.parsers.MultiPartParser"],
+    "DEFAULT_PAGINATION_CLASS": "iea.api.pagination.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "iea.api.errors.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle",
+                                 "rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": env.str("API_USER_RATE", default="600/minute"),
+                               "anon": env.str("API_ANON_RATE", default="60/minute")},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "IEA platform API",
+    "DESCRIPTION": "CNRS International Emerging Actions: calls, proposals, reviews and funding.",
+    "VERSION": "v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+}
+

@@ -14,6 +14,7 @@ urlpatterns = [
     path("dashboard/", dashboard, name="dashboard"),
     path("admin/login/", views.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
+    path("api/", include("iea.api.urls")),
     path("accounts/calendar/", accounts_views.calendar_page, name="calendar"),
     path("accounts/calendar/reset/", accounts_views.calendar_reset, name="calendar_reset"),
     path("calendar/<str:key>.ics", accounts_views.calendar_feed, name="calendar_feed"),

@@ -1,0 +1,60 @@
+"""One JSON error format for the whole API:
+
+    {"error": {"status": 400, "code": "invalid", "message": "…", "fields": {"title": ["…"]}}}
+
+``message`` is for people, in the request's language; ``code`` is for programs; ``fields`` appears when
+the error is about fields. Business rules refused by a domain function (``iea.errors.DomainError``) are
+4xx with the rule's message, never a 5xx.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from iea.errors import DomainError
+
+
+def _fields(detail) -> dict:
+    if isinstance(detail, dict):
+        return {key: [str(item) for item in (value if isinstance(value, list) else [value])]
+                for key, value in detail.items() if key != "non_field_errors"}
+    return {}
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        exc = exceptions.ValidationError(
+            detail={"non_field_errors": exc.messages}, code=getattr(exc, "code", None) or "refused")
+    response = exception_handler(exc, context)
+    if response is None:
+        return None  # a real bug: Django's 500 handling (logged, mailed to admins)
+    detail = getattr(exc, "detail", None)
+    if isinstance(exc, Http404):
+        code, message = "not_found", _("Not found.")
+    elif isinstance(exc, PermissionDenied):
+        code, message = "permission_denied", _("You do not have permission to do this.")
+    elif isinstance(detail, dict):
+        codes = exc.get_codes() if hasattr(exc, "get_codes") else {}
+        general = detail.get("non_field_errors")
+        code = (codes.get("non_field_errors") or ["invalid"])[0] if isinstance(codes, dict) else "invalid"
+        message = " ".join(str(m) for m in general) if general else _("Some fields are not valid.")
+    elif isinstance(detail, list):
+        code, message = "invalid", " ".join(str(m) for m in detail)
+    else:
+        code = exc.get_codes() if hasattr(exc, "get_codes") else "error"
+        message = str(detail) if detail is not None else str(exc)
+    body = {"status": response.status_code, "code": code if isinstance(code, str) else "invalid", "message": message}
+    fields = _fields(detail)
+    if fields:
+        body["fields"] = fields
+    return Response({"error": body}, status=response.status_code, headers=_headers(response))
+
+
+def _headers(response) -> dict:
+    return {key: value for key, value in response.items() if key in ("Retry-After", "WWW-Authenticate", "Allow")}
+
+
+__all__ = ["api_exception_handler", "status"]
