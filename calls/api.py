@@ -5,6 +5,8 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import permissions, serializers, viewsets
 
+from iea.api.auth import TokenHasScope
+
 from .domain import call_deadline, call_phase
 from .models import Call, Institute, Unit
 from .selectors import public_calls
@@ -51,7 +53,7 @@ class CallViewSet(viewsets.ReadOnlyModelViewSet):
     """The published calls, newest first; ``/api/v1/calls/<year>/`` for one."""
 
     serializer_class = CallSerializer
-    permission_classes = [permissions.AllowAny]
+    permission_classes = [TokenHasScope]
     lookup_field = "year"
     lookup_value_regex = r"\d{4}"
 
@@ -66,7 +68,7 @@ class InstituteViewSet(viewsets.ReadOnlyModelViewSet):
     """The ten CNRS institutes."""
 
     serializer_class = InstituteSerializer
-    permission_classes = [permissions.AllowAny]
+    permission_classes = [TokenHasScope]
     queryset = Institute.objects.order_by("code")
 
 
@@ -76,7 +78,7 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet):
     """CNRS units; ``?code=UMR 5558`` finds one by its code, whatever its spelling."""
 
     serializer_class = UnitSerializer
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [permissions.IsAuthenticated, TokenHasScope]
 
     def get_queryset(self):
         units = Unit.objects.select_related("main_institute", "delegation").order_by("unit_type", "number")

@@ -2,7 +2,9 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import User
+from iea.admin_mixins import ReadOnlyAdminMixin
+
+from .models import ApiToken, User
 
 
 @admin.register(User)
@@ -20,3 +22,14 @@ class UserAdmin(BaseUserAdmin):
     # The person's own choice, changed (and audited) only from their Notifications page or an unsubscribe link.
     readonly_fields = ("call_announcements",)
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who holds which token (never the token: only its SHA-256 is stored). People revoke their own."""
+
+    list_display = ("name", "user", "prefix", "scopes", "created_at", "expires_at", "last_used_at", "revoked_at")
+    list_filter = ("scopes",)
+    search_fields = ("user__email", "name", "prefix")
+    list_select_related = ("user",)
+    exclude = ("digest",)

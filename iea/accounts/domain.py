@@ -1,12 +1,16 @@
 import datetime as dt
+import hashlib
+import secrets
 
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from iea.audit.domain import audit_record
+from iea.errors import DomainError
 
-from .models import new_calendar_key
+from .models import ApiToken, ApiTokenScope, new_calendar_key
 
 # The one-click unsubscribe link of call announcements carries the user's id, signed with this salt: a
 # signature made for anything else (a session, another link) is not accepted here.
@@ -61,3 +65,54 @@ def announcements_user(token: str):
     if not isinstance(user_id, int):
         return None
     return get_user_model().objects.filter(pk=user_id).first()
+
+
+# --- personal API tokens ------------------------------------------------------------------------------
+
+TOKEN_LIFETIMES = (30, 90, 365)  # days a user may choose
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def api_token_create(*, user, name: str, scopes: str, days: int, now: dt.datetime) -> tuple[ApiToken, str]:
+    """A new token for the user; returns it with its secret, which is not stored (only its SHA-256)."""
+    name = (name or "").strip()
+    if not name:
+        raise DomainError(_("Give the token a name, e.g. the script that will use it."), code="name")
+    if scopes not in ApiTokenScope.values:
+        raise DomainError(_("Choose what the token may do."), code="scopes")
+    if days not in TOKEN_LIFETIMES:
+        raise DomainError(_("Choose how long the token lasts."), code="days")
+    secret = f"iea_{secrets.token_urlsafe(32)}"
+    with transaction.atomic():
+        token = ApiToken.objects.create(user=user, name=name[:100], prefix=secret[:12], digest=_digest(secret),
+                                        scopes=scopes, created_at=now, expires_at=now + dt.timedelta(days=days))
+        audit_record(actor=user, target=user, action="account.api_token_create", now=now,
+                     data={"token": token.pk, "name": token.name, "scopes": scopes, "days": days})
+    return token, secret
+
+
+def api_token_revoke(*, user, token_id: int, now: dt.datetime) -> ApiToken:
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().filter(user=user, pk=token_id).first()
+        if token is None:
+            raise DomainError(_("This token does not exist or is not yours."), code="not_found")
+        if token.revoked_at is None:
+            token.revoked_at = now
+            token.save(update_fields=["revoked_at"])
+            audit_record(actor=user, target=user, action="account.api_token_revoke", now=now,
+                         data={"token": token.pk, "name": token.name})
+    return token
+
+
+def api_token_user(secret: str, *, now: dt.datetime) -> ApiToken | None:
+    """The live token with this secret, or None (unknown, revoked, expired, or its user deactivated)."""
+    token = ApiToken.objects.select_related("user").filter(digest=_digest(secret)).first()
+    if token is None or token.revoked_at is not None or now >= token.expires_at or not token.user.is_active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
+

@@ -1,3 +1,4 @@
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -11,9 +12,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from iea.errors import DomainError
+
 from .calendar import deadlines_for, render_ics
-from .domain import announcements_set, announcements_user, calendar_key_reset
-from .forms import AnnouncementsForm
+from .domain import (
+    announcements_set,
+    announcements_user,
+    api_token_create,
+    api_token_revoke,
+    calendar_key_reset,
+)
+from .forms import AnnouncementsForm, ApiTokenForm
 from .selectors import decorate, notifications_of
 
 NOTIFICATIONS_PER_PAGE = 25
@@ -85,3 +94,44 @@ def announcements_unsubscribe(request, token):
         announcements_set(user=user, subscribed=False, now=timezone.now(), via="link")
     return render(request, "accounts/unsubscribe.html", {"email": user.email, "done": done,
                                                          "subscribed": user.call_announcements})
+
+
+@login_required
+@require_GET
+def api_tokens_page(request):
+    """The person's API tokens; a token just created is shown here once (kept in the session until then)."""
+    tokens = request.user.api_tokens.all()
+    return render(request, "accounts/api_tokens.html", {
+        "tokens": tokens, "form": ApiTokenForm(), "now": timezone.now(),
+        "new_secret": request.session.pop("new_api_token", None),
+    })
+
+
+@login_required
+@require_POST
+@reauthentication_required
+def api_token_create_view(request):
+    """Creating a token asks for a recent sign-in: the password, or the two-factor code of those who use it."""
+    form = ApiTokenForm(request.POST)
+    if form.is_valid():
+        try:
+            _token, secret = api_token_create(user=request.user, now=timezone.now(), **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error)
+        else:
+            request.session["new_api_token"] = secret
+            messages.success(request, _("Your token was created. Copy it now: it will not be shown again."))
+            return redirect("api_tokens")
+    return render(request, "accounts/api_tokens.html", {
+        "tokens": request.user.api_tokens.all(), "form": form, "now": timezone.now()}, status=400)
+
+
+@login_required
+@require_POST
+def api_token_revoke_view(request, pk):
+    try:
+        api_token_revoke(user=request.user, token_id=pk, now=timezone.now())
+    except DomainError:
+        raise Http404 from None
+    messages.success(request, _("The token was revoked: it no longer works."))
+    return redirect("api_tokens")

@@ -59,7 +59,7 @@ def test_an_unknown_call_is_a_404_in_the_one_error_format(api):
 
 def test_the_error_message_is_in_the_requests_language():
     response = APIClient(HTTP_ACCEPT_LANGUAGE="fr").get("/api/v1/units/")
-    assert response.status_code == 403
+    assert response.status_code == 401
     error = response.json()["error"]
     assert error["code"] == "not_authenticated"
     assert "authentification" in error["message"].lower()
@@ -68,7 +68,7 @@ def test_the_error_message_is_in_the_requests_language():
 def test_units_are_for_signed_in_users_and_found_by_code(api):
     unit = UnitFactory()
     UnitFactory()
-    assert api.get("/api/v1/units/").status_code == 403
+    assert api.get("/api/v1/units/").status_code == 401
     api.force_authenticate(UserFactory())
     body = api.get("/api/v1/units/").json()
     assert body["count"] == 2
