@@ -10,7 +10,7 @@ the error is about fields. Business rules refused by a domain function (``iea.er
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -56,5 +56,3 @@ def api_exception_handler(exc, context):
 def _headers(response) -> dict:
     return {key: value for key, value in response.items() if key in ("Retry-After", "WWW-Authenticate", "Allow")}
 
-
-__all__ = ["api_exception_handler", "status"]

@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 
 from iea.admin_mixins import ReadOnlyAdminMixin
 
-from .domain import NotificationError, notification_resend
+from .domain import NotificationError, notification_resend, resend_refusal
 from .kinds import KINDS, kind_label
 from .models import Notification, NotificationState
 
@@ -110,9 +110,7 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         notification = self.get_object(request, unquote(object_id))
-        kind = KINDS.get(notification.kind) if notification else None
-        can_resend = bool(kind and kind.resendable and notification.state not in (
-            NotificationState.PENDING, NotificationState.SENDING))
+        can_resend = notification is not None and resend_refusal(notification) is None
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), "can_resend": can_resend})
 
     def get_urls(self):

@@ -320,7 +320,7 @@ def _deliver_one(row: Notification, targets: dict, *, claim, lease: "_Lease", co
     kind = KINDS.get(row.kind)
     now = timezone.now()
     if kind is None:
-        _finish(row, claim, state=State.FAILED, last_error=f"Unknown kind {row.kind!r}.")
+        _finish(row, claim, state=State.FAILED, last_error=_("Unknown kind of message %(kind)s.") % {"kind": row.kind})
         return "failed", None
     if row.attempts >= cfg.max_attempts:
         return _failed(row, claim, error=RuntimeError(row.last_error), cfg=cfg, now=now, attempts=row.attempts)
@@ -401,18 +401,26 @@ def build(kind, target, row: Notification):
 
 # --- staff ------------------------------------------------------------------------------------------
 
+def resend_refusal(notification: Notification) -> NotificationError | None:
+    """Why this message cannot be sent again, or None (the admin asks it to offer the button)."""
+    kind = KINDS.get(notification.kind)
+    if kind is None or not kind.resendable:
+        return NotificationError(
+            _("Account messages carry one-time links and cannot be resent; the person can ask for a new one."),
+            code="not_resendable")
+    if notification.state in (State.PENDING, State.SENDING):
+        return NotificationError(_("This message is still waiting to be sent."), code="pending")
+    return None
+
+
 def notification_resend(*, notification_id: int, user, now: dt.datetime) -> Notification:
     """Staff send a recorded message again: a new row (the original keeps its history), same content,
     rendered afresh, audited."""
     with transaction.atomic():
         original = Notification.objects.select_for_update().get(pk=notification_id)
-        kind = KINDS.get(original.kind)
-        if kind is None or not kind.resendable:
-            raise NotificationError(
-                _("Account messages carry one-time links and cannot be resent; the person can ask for a new one."),
-                code="not_resendable")
-        if original.state in (State.PENDING, State.SENDING):
-            raise NotificationError(_("This message is still waiting to be sent."), code="pending")
+        refusal = resend_refusal(original)
+        if refusal:
+            raise NotificationError(refusal.message, code=refusal.code)
         copy = Notification.objects.create(
             kind=original.kind, content_type=original.content_type, object_id=original.object_id,
             occurrence=f"resend {now.isoformat()}"[:64], recipient=original.recipient, email=original.email,

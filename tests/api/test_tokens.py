@@ -134,3 +134,38 @@ def test_the_tokens_page_runs_the_same_queries_whatever_the_number():
             assert client.get("/accounts/api-tokens/").content.decode().count("<tr>") == size + 1
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_the_token_admin_is_read_only_for_staff_and_closed_to_others(client):
+    from tests.factories import StaffFactory
+
+    user = UserFactory()
+    token, _secret = api_token_create(user=user, name="a", scopes="read", days=30, now=timezone.now())
+    url = f"/admin/accounts/apitoken/{token.pk}/change/"
+    assert client.get("/admin/accounts/apitoken/").status_code == 302  # anonymous → sign-in
+    client.force_login(user)
+    assert client.get("/admin/accounts/apitoken/").status_code == 302  # not staff
+    client.force_login(StaffFactory())
+    assert client.get("/admin/accounts/apitoken/").status_code == 200
+    page = client.get(url)
+    assert page.status_code == 200 and token.digest not in page.content.decode()
+    assert client.get("/admin/accounts/apitoken/add/").status_code == 403
+    assert client.post(f"/admin/accounts/apitoken/{token.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert ApiToken.objects.filter(pk=token.pk).exists()
+
+
+def test_the_token_admin_list_runs_the_same_queries_whatever_the_number(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import StaffFactory
+
+    client.force_login(StaffFactory())
+    counts = []
+    for size in (3, 30):
+        for _ in range(size):
+            api_token_create(user=UserFactory(), name="t", scopes="read", days=30, now=timezone.now())
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/admin/accounts/apitoken/").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]

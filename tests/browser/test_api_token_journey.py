@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 from rest_framework.test import APIClient
 
+from iea.accounts.models import ApiToken
 from tests.factories import PASSWORD, UserFactory
 
 from .helpers import serious_accessibility_violations, sign_in
@@ -22,14 +23,13 @@ def test_a_pi_creates_uses_and_revokes_a_token(live_server, page, settings):
     page.fill("input[name=name]", "finance export")
     page.select_option("select[name=scopes]", "read")
     page.get_by_role("button", name="Create the token").click()
-    # allauth asks to confirm the sign-in first, then resumes the creation.
+    # allauth asks to confirm the sign-in first, then replays the creation it held back.
     page.wait_for_url(re.compile(r"/accounts/reauthenticate/"))
+    assert ApiToken.objects.count() == 0
     page.fill("input[name=password]", PASSWORD)
     page.locator("form button[type=submit]").last.click()
-    page.wait_for_url(re.compile(r"/accounts/api-tokens/"))
-    if page.locator("#new-token").count() == 0:  # resumed as a fresh form: create it now
-        page.fill("input[name=name]", "finance export")
-        page.get_by_role("button", name="Create the token").click()
+    page.wait_for_url(re.compile(r"/accounts/api-tokens/$"))
+    assert list(ApiToken.objects.values_list("name", "scopes")) == [("finance export", "read")]
     secret = page.locator("#new-token").inner_text()
     assert secret.startswith("iea_")
     assert serious_accessibility_violations(page) == []

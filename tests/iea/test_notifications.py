@@ -457,7 +457,7 @@ def test_an_unknown_kind_on_record_fails_at_once(draft, mailoutbox):
     row = record(draft)
     Notification.objects.filter(pk=row.pk).update(kind="removed_kind")
     assert deliver([row.pk]) == DeliveryResult(failed=1)
-    assert (fresh(row).state, fresh(row).last_error) == (State.FAILED, "Unknown kind 'removed_kind'.")
+    assert (fresh(row).state, fresh(row).last_error) == (State.FAILED, "Unknown kind of message removed_kind.")
     assert mailoutbox == []
 
 

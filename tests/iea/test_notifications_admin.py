@@ -368,3 +368,12 @@ def test_new_users_list_nothing_of_the_others(client, draft):
     client.force_login(user)
     response = client.get(CHANGELIST)
     assert (response.status_code, response["Location"].split("?")[0]) == (302, "/admin/login/")
+
+
+def test_the_send_again_button_is_offered_only_where_resending_is_allowed(signed_in, draft):
+    sent = on_record("withdrawn", draft)
+    pending = on_record("withdrawn", draft, state=State.PENDING)
+    account = on_record("account", None, email="someone@example.org")
+    offered = {row.pk: resend_url(row) in signed_in.get(change_url(row)).content.decode()
+               for row in (sent, pending, account)}
+    assert offered == {sent.pk: True, pending.pk: False, account.pk: False}
