@@ -49,11 +49,13 @@ class UnitSerializer(serializers.ModelSerializer):
         fields = ("id", "code", "acronym", "name", "city", "main_institute", "delegation")
 
 
+@extend_schema_view(retrieve=extend_schema(parameters=[
+    OpenApiParameter("year", int, OpenApiParameter.PATH, description="The call's year, e.g. 2027.")]))
 class CallViewSet(viewsets.ReadOnlyModelViewSet):
     """The published calls, newest first; ``/api/v1/calls/<year>/`` for one."""
 
     serializer_class = CallSerializer
-    permission_classes = [TokenHasScope]
+    permission_classes = [permissions.AllowAny, TokenHasScope]
     lookup_field = "year"
     lookup_value_regex = r"\d{4}"
 
@@ -68,7 +70,7 @@ class InstituteViewSet(viewsets.ReadOnlyModelViewSet):
     """The ten CNRS institutes."""
 
     serializer_class = InstituteSerializer
-    permission_classes = [TokenHasScope]
+    permission_classes = [permissions.AllowAny, TokenHasScope]
     queryset = Institute.objects.order_by("code")
 
 
@@ -84,3 +86,9 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet):
         units = Unit.objects.select_related("main_institute", "delegation").order_by("unit_type", "number")
         code = self.request.query_params.get("code")
         return units.by_code(code) if code else units
+
+
+def register(router):
+    router.register("calls", CallViewSet, basename="call")
+    router.register("institutes", InstituteViewSet, basename="institute")
+    router.register("units", UnitViewSet, basename="unit")

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "rules.apps.AutodiscoverRulesConfig",
     "iea.accounts",
     "iea.audit",
@@ -271,5 +272,20 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "v1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "iea.api.schema.add_error_responses"],
+    # Several models have a "state": one named enum each in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "CallStateEnum": "calls.models.CallState",
+        "ProposalStateEnum": "proposals.models.ProposalState",
+        "AssignmentStateEnum": "reviews.models.AssignmentState",
+        "ReviewStateEnum": "reviews.models.ReviewState",
+        "RecommendationEnum": "reviews.models.Recommendation",
+        "AwardStateEnum": "funding.models.AwardState",
+        "TrancheStateEnum": "funding.models.TrancheState",
+        "ReportStateEnum": "funding.models.ReportState",
+        "ReportPeriodEnum": "funding.models.ReportPeriod",
+    },
 }
 

@@ -4,17 +4,15 @@
 
 ``message`` is for people, in the request's language; ``code`` is for programs; ``fields`` appears when
 the error is about fields. Business rules refused by a domain function (``iea.errors.DomainError``) are
-4xx with the rule's message, never a 5xx.
+4xx (403 for code "forbidden", else 400) with the rule's message, never a 5xx.
 """
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
-
-from iea.errors import DomainError
 
 
 def _fields(detail) -> dict:
@@ -24,10 +22,24 @@ def _fields(detail) -> dict:
     return {}
 
 
+class Conflict(exceptions.APIException):
+    """409: the object changed since the client read it (``lock_version``); nothing was written."""
+
+    status_code = 409
+    default_code = "conflict"
+
+    def __init__(self, message: str, fields: dict | None = None):
+        super().__init__(detail={"non_field_errors": [message], **(fields or {})}, code="conflict")
+
+
 def api_exception_handler(exc, context):
-    if isinstance(exc, DomainError):
-        exc = exceptions.ValidationError(
-            detail={"non_field_errors": exc.messages}, code=getattr(exc, "code", None) or "refused")
+    if isinstance(exc, ValidationError):
+        # A rule refused (``DomainError``, or Django's own validation): 403 when the user may not, else 400.
+        code = getattr(exc, "code", None) or "refused"
+        if code == "forbidden":
+            exc = exceptions.PermissionDenied(" ".join(exc.messages))
+        else:
+            exc = exceptions.ValidationError(detail={"non_field_errors": exc.messages}, code=code)
     response = exception_handler(exc, context)
     if response is None:
         return None  # a real bug: Django's 500 handling (logged, mailed to admins)

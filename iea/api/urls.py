@@ -1,18 +1,27 @@
-"""The REST API: versioned under /api/v1/, its OpenAPI 3 schema at /api/schema/."""
+"""The REST API: versioned under /api/v1/, its OpenAPI 3 schema at /api/schema/.
 
-from django.urls import include, path
+Each app declares its resources in its ``api.py`` and registers them here, in one router."""
+
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from calls import api as calls_api
+from funding import api as funding_api
+from iea.audit import api as audit_api
+from proposals import api as proposals_api
+from reviews import api as reviews_api
+
+from .views import DocsView, not_found
 
 router = DefaultRouter()
-router.register("calls", calls_api.CallViewSet, basename="call")
-router.register("institutes", calls_api.InstituteViewSet, basename="institute")
-router.register("units", calls_api.UnitViewSet, basename="unit")
+for module in (calls_api, proposals_api, reviews_api, funding_api, audit_api):
+    module.register(router)
 
 app_name = "api"
 urlpatterns = [
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
+    path("docs/", DocsView.as_view(), name="docs"),
+    re_path(r"^(?P<rest>.*)$", not_found),
 ]

@@ -1,0 +1,19 @@
+"""The API's own pages: its documentation (Swagger UI, for signed-in users) and the JSON 404 of any path
+under /api/ that names nothing."""
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
+from drf_spectacular.views import SpectacularSwaggerSplitView
+
+
+class DocsView(LoginRequiredMixin, SpectacularSwaggerSplitView):
+    """Swagger UI from the app's own static files; its settings come as a script file, never inline."""
+
+    template_name = "api/docs.html"
+    url_name = "api:schema"
+    title = "IEA API"
+
+
+def not_found(request, rest=""):
+    return JsonResponse({"error": {"status": 404, "code": "not_found", "message": _("Not found.")}}, status=404)

@@ -1,0 +1,5 @@
+"""The review part of the API: being written (issue 6)."""
+
+
+def register(router):
+    pass
