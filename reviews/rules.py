@@ -122,6 +122,12 @@ def assignments_for(user, queryset=None):
     return not_conflicted(queryset, user, "proposal_id")
 
 
+def reviews_for(user, queryset=None):
+    """A reviewer's own reviews they may still open: accepted assignment, no conflict (``is_reviewing``)."""
+    queryset = queryset if queryset is not None else Review.objects.all()
+    return queryset.filter(assignment__in=assignments_for(user).filter(state=AssignmentState.ACCEPTED))
+
+
 def panel_proposals(panel, user, queryset=None):
     """The proposals of a panel that this user may see as officer or staff (own conflicts excluded)."""
     from proposals.models import Proposal, evaluated_by
