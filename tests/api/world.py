@@ -33,7 +33,7 @@ def build_world(role: str) -> dict:
         "staff": staff, "manager": make_unit_manager(award),
     }
     return {
-        "user": users[role],
+        "user": users[role], "users": users,
         "calls": call.year, "institutes": award.proposal.institute.pk, "units": award.unit.pk,
         "proposals": draft.reference, "team_member": member.pk,
         "assignments": assignment.pk, "reviews": review.pk, "panels": assignment.panel.pk,
