@@ -1,4 +1,4 @@
-"""The review in the API: the reviewer's assignments and reviews, the officer's panels and their table.
+"""The reviewer in the API: their assignments and their reviews (the officer's panels: ``panels.py``).
 
 Access is ``reviews.rules``, as on the web pages (``reviews.views.reviewer``, ``reviews.views.officer``):
 each list is a rule's queryset (``assignments_for``, ``reviews_for``, ``panels_for``) and anything outside
@@ -8,13 +8,11 @@ reviewing (``is_reviewing``). Every change is a ``reviews.domain`` function call
 it; its refusals are 4xx in the API's one error format (``iea.api.errors``).
 """
 
-from django.db.models import CharField, F, OuterRef, Prefetch, Subquery
-from django.db.models.fields.json import KT
-from django.db.models.functions import Coalesce
+from django.db.models import Prefetch
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
@@ -24,135 +22,20 @@ from calls.api import InstituteSerializer
 from calls.models import Criterion
 from iea.api.errors import Conflict
 from iea.api.permissions import CONFIDENTIAL
-from proposals.models import ProposalState, ProposalVersion
 
-from .domain import panel as panel_domain
-from .domain import scoring
-from .domain.assignment import assignment_respond
-from .domain.conflicts import conflict_declare
-from .models import Assignment, Panel, Recommendation, Review, ReviewState, Score
-from .rules import assignments_for, can_manage_panel, is_reviewing, panels_for, reviews_for
-
-# --- What the reviewer reads of the proposal ---------------------------------------------------------------
-
-
-def _submitted(field: str):
-    """One field of the proposal's last submitted version (what reviewers read), as a subquery."""
-    return Subquery(
-        ProposalVersion.objects.filter(proposal_id=OuterRef("proposal_id")).order_by("-number")
-        .annotate(value=KT(f"content__{field}")).values("value")[:1]
-    )
-
-
-def with_titles(queryset):
-    """Assignments or reviews with the submitted title and acronym of their proposal, in the same query."""
-    return queryset.annotate(
-        submitted_title=Coalesce(_submitted("title"), F("proposal__title"), output_field=CharField()),
-        submitted_acronym=Coalesce(_submitted("acronym"), F("proposal__acronym"), output_field=CharField()),
-    )
-
-
-class ReviewedProposalSerializer(serializers.Serializer):
-    reference = serializers.CharField(source="proposal.reference")
-    call = serializers.IntegerField(source="proposal.call.year", help_text="The call's year.")
-    title = serializers.CharField(source="submitted_title", help_text="As last submitted.")
-    acronym = serializers.CharField(source="submitted_acronym", help_text="As last submitted.")
-
-
-class SubmittedPersonSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    position = serializers.CharField()
-    institution = serializers.CharField()
-
-
-class SubmittedPartnerSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    institution = serializers.CharField()
-    country = serializers.CharField(help_text="ISO 3166 code, e.g. BR.")
-
-
-class AssignmentInvitationSerializer(serializers.Serializer):
-    """What an invited reviewer reads, to check for a conflict of interest (the invitation page)."""
-
-    title = serializers.CharField()
-    acronym = serializers.CharField()
-    keywords = serializers.CharField()
-    abstract = serializers.CharField()
-    pi = serializers.CharField(help_text="The PI's name.")
-    unit = serializers.CharField(help_text="The PI's unit code, e.g. \"UMR 5558\".")
-    unit_name = serializers.CharField()
-    partner = SubmittedPartnerSerializer()
-    cnrs_team = SubmittedPersonSerializer(many=True)
-    partner_team = SubmittedPersonSerializer(many=True)
-
-
-class SubmittedTeamMemberSerializer(SubmittedPersonSerializer):
-    side = serializers.CharField(help_text="cnrs or partner.")
-    early_career = serializers.BooleanField()
-
-
-class SubmittedBudgetLineSerializer(serializers.Serializer):
-    year = serializers.IntegerField()
-    category = serializers.CharField(help_text="mobility, meetings, missions or other.")
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
-
-
-class SubmittedLetterSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    sha256 = serializers.CharField()
-    cofunding = serializers.BooleanField()
-    cofunding_amount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
-    cofunding_currency = serializers.CharField()
-
-
-class SubmittedProposalSerializer(serializers.Serializer):
-    """The rest of the submitted version, for a reviewer who accepted (the proposal page)."""
-
-    version = serializers.IntegerField()
-    submitted_at = serializers.DateTimeField()
-    institute = serializers.CharField(help_text="The evaluating institute's code.")
-    team = SubmittedTeamMemberSerializer(many=True)
-    activities = serializers.CharField()
-    ethics_statement = serializers.CharField()
-    budget = SubmittedBudgetLineSerializer(many=True)
-    budget_total = serializers.DecimalField(max_digits=12, decimal_places=2)
-    letter = SubmittedLetterSerializer()
-
-
-def _person(member: dict) -> dict:
-    return {name: member.get(name) or "" for name in ("name", "position", "institution")}
-
-
-def invitation_of(material: scoring.ReviewMaterial) -> dict:
-    content = material.content
-    partner = content.get("partner") or {}
-    return {
-        **{name: content.get(name) or "" for name in ("title", "acronym", "keywords", "abstract", "unit", "unit_name")},
-        "pi": material.proposal.pi.get_full_name(),
-        "partner": {name: partner.get(name) or "" for name in ("name", "institution", "country")},
-        "cnrs_team": [_person(member) for member in material.cnrs_team],
-        "partner_team": [_person(member) for member in material.partner_team],
-    }
-
-
-def submission_of(material: scoring.ReviewMaterial) -> dict:
-    content = material.content
-    letter = content.get("letter") or {}
-    return {
-        "version": material.version.number,
-        "submitted_at": material.version.submitted_at,
-        **{name: content.get(name) or "" for name in ("institute", "activities", "ethics_statement")},
-        "team": [{**_person(member), "side": member.get("side") or "", "early_career": bool(member.get("early_career"))}
-                 for member in content.get("team", [])],
-        "budget": content.get("budget", []),
-        "budget_total": content.get("budget_total") or "0",
-        "letter": {
-            **{name: letter.get(name) or "" for name in ("name", "sha256", "cofunding_currency")},
-            "cofunding": bool(letter.get("cofunding")),
-            "cofunding_amount": letter.get("cofunding_amount"),
-        },
-    }
-
+from ..domain import scoring
+from ..domain.assignment import assignment_respond
+from ..domain.conflicts import conflict_declare
+from ..models import Assignment, Recommendation, Review, ReviewState, Score
+from ..rules import assignments_for, is_reviewing, reviews_for
+from .material import (
+    AssignmentInvitationSerializer,
+    ReviewedProposalSerializer,
+    SubmittedProposalSerializer,
+    invitation_of,
+    submission_of,
+    with_titles,
+)
 
 # --- Reviews (what they show) ----------------------------------------------------------------------------
 
@@ -457,123 +340,3 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         review = self._open(request)
         scoring.review_submit(review_id=review.pk, user=request.user, now=timezone.now())
         return Response(review_detail(request, review.pk))
-
-
-# --- Panels ------------------------------------------------------------------------------------------------
-
-
-class PanelSerializer(serializers.ModelSerializer):
-    call = serializers.IntegerField(source="call.year", read_only=True, help_text="The call's year.")
-    institute = InstituteSerializer(read_only=True)
-
-    class Meta:
-        model = Panel
-        fields = ("id", "call", "institute", "reviews_per_proposal", "review_due_at")
-
-
-class CriterionMeanSerializer(serializers.Serializer):
-    criterion = serializers.IntegerField()
-    position = serializers.IntegerField()
-    mean = serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True)
-
-
-class PriorityMatchSerializer(serializers.Serializer):
-    matched = serializers.BooleanField()
-    country = serializers.CharField(help_text="The partner's country, if among the institute's priorities.")
-    keywords = serializers.ListField(child=serializers.CharField(), help_text="Keywords found in the priority themes.")
-
-
-def _score_field(help_text: str):
-    return serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True, help_text=help_text)
-
-
-class PanelRowSerializer(serializers.Serializer):
-    """One proposal of the panel table. Only submitted, non-conflicted reviews count."""
-
-    reference = serializers.CharField(source="proposal.reference")
-    title = serializers.CharField(source="proposal.title")
-    acronym = serializers.CharField(source="proposal.acronym")
-    state = serializers.ChoiceField(choices=ProposalState.choices, source="proposal.state")
-    reviews_done = serializers.IntegerField()
-    reviews_expected = serializers.IntegerField()
-    incomplete = serializers.BooleanField(help_text="Fewer submitted reviews than the panel expects.")
-    criterion_means = serializers.SerializerMethodField()
-    weighted_total = _score_field("The criterion means, weighted as the call says.")
-    median = _score_field("The median of the reviewers' weighted totals.")
-    spread = _score_field("The gap between the highest and the lowest reviewer's weighted total.")
-    disagreement = serializers.BooleanField(help_text="The reviewers disagree: the spread reaches the threshold.")
-    calibrated = serializers.FloatField(
-        allow_null=True, help_text="The reviewers' totals as z-scores against their own reviews, averaged.")
-    priority = PriorityMatchSerializer()
-    recommendation = serializers.ChoiceField(choices=Recommendation.choices, allow_blank=True, source="recommended",
-                                             help_text="The panel's recommendation; empty if none yet.")
-    proposed_amount = serializers.DecimalField(max_digits=9, decimal_places=2, allow_null=True,
-                                               source="recommendation.proposed_amount")
-    rank = serializers.IntegerField(allow_null=True)
-
-    @extend_schema_field(CriterionMeanSerializer(many=True))
-    def get_criterion_means(self, row):
-        return CriterionMeanSerializer([
-            {"criterion": criterion.pk, "position": criterion.position, "mean": mean}
-            for criterion, mean in zip(self.context["criteria"], row.criterion_means, strict=True)
-        ], many=True).data
-
-
-class PanelResultsQuerySerializer(serializers.Serializer):
-    sort = serializers.CharField(
-        required=False, default=panel_domain.DEFAULT_SORT,
-        help_text="reference, acronym, total, median, spread, calibrated, reviews, priority, rank, recommendation, "
-                  "amount, or c1, c2… (a criterion's mean); a leading \"-\" sorts from the highest.")
-    disagreement = serializers.BooleanField(required=False, default=False, help_text="Disagreement only.")
-    incomplete = serializers.BooleanField(required=False, default=False, help_text="Reviews missing only.")
-    priority = serializers.BooleanField(required=False, default=False, help_text="Matches the priorities only.")
-    recommendation = serializers.ChoiceField(
-        choices=[*Recommendation.values, panel_domain.NO_RECOMMENDATION], required=False, allow_blank=True, default="",
-        help_text="Only this recommendation; \"none\": not recommended yet.")
-
-
-@extend_schema(tags=["panels"])
-class PanelViewSet(viewsets.ReadOnlyModelViewSet):
-    """The panels (call × institute) you run as the institute's officer; directorate staff: all."""
-
-    permission_classes = CONFIDENTIAL
-    queryset = Panel.objects.none()  # the model, for the schema; the rows are ``get_queryset``'s
-    serializer_class = PanelSerializer
-
-    def get_queryset(self):
-        panels = panels_for(self.request.user).select_related("call", "institute")
-        return panels.order_by("-call__year", "institute__code")
-
-    def get_object(self):
-        panel = super().get_object()
-        if not can_manage_panel(self.request.user, panel):
-            raise Http404
-        return panel
-
-    @extend_schema(parameters=[PanelResultsQuerySerializer], responses=PanelRowSerializer(many=True))
-    @action(detail=True, methods=["get"])
-    def results(self, request, pk=None):
-        """The panel table: per proposal you may see (never your own conflicts), the reviews done, the
-        criterion means, the weighted total, median and spread (with the disagreement flag), the calibrated
-        score, the match with the institute's priorities, and the panel's recommendation and rank."""
-        panel = self.get_object()
-        given = PanelResultsQuerySerializer(data=request.query_params)
-        given.is_valid(raise_exception=True)
-        query = given.validated_data
-        criteria = list(panel.call.criteria.order_by("position"))
-        if query["sort"].removeprefix("-") not in panel_domain.sort_keys(criteria):
-            raise serializers.ValidationError({"sort": [_("The table cannot be sorted by “%(sort)s”.") % {
-                "sort": query["sort"]}]})
-        rows = panel_domain.rows_filter(
-            panel_domain.panel_table(panel=panel, user=request.user),
-            **{name: query[name] for name in ("disagreement", "incomplete", "priority", "recommendation")},
-        )
-        rows, _sort = panel_domain.rows_sort(rows, query["sort"], criteria)
-        page = self.paginate_queryset(rows)
-        return self.get_paginated_response(PanelRowSerializer(page, many=True, context={"criteria": criteria}).data)
-
-
-def register(router):
-    router.register("assignments", AssignmentViewSet, basename="assignment")
-    router.register("reviews", ReviewViewSet, basename="review")
-    router.register("panels", PanelViewSet, basename="panel")

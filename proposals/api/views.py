@@ -8,19 +8,16 @@ changes it.
 """
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_countries.serializer_fields import CountryField
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    extend_schema_field,
     inline_serializer,
 )
 from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
@@ -28,145 +25,27 @@ from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from calls.domain import call_accepts_submissions, call_deadline
 from calls.models import Call, Institute
 from iea.api.auth import TokenHasScope
 from iea.api.errors import Conflict
 from iea.mfa import has_mfa
 
-from . import domain
-from .forms import LetterForm, ProposalForm, budget_field_name, budget_initial
-from .letters import check_pdf
-from .models import EDITABLE_STATES, BudgetCategory, Proposal, ProposalState, SupportLetter, TeamMember
-from .rules import can_edit_proposal, is_directorate, visible_proposals
+from .. import domain
+from ..forms import LetterForm, ProposalForm, budget_field_name, budget_initial
+from ..letters import check_pdf
+from ..models import Proposal, ProposalState, SupportLetter, TeamMember
+from ..rules import can_edit_proposal, is_directorate, visible_proposals
+from .reading import (
+    BudgetLineSerializer,
+    LetterSerializer,
+    ProposalListSerializer,
+    ProposalSerializer,
+    SubmissionSerializer,
+    TeamMemberSerializer,
+    proposal_versions,
+)
 
 REFERENCE = r"[A-Za-z0-9-]{1,20}"
-
-
-class BudgetLineSerializer(serializers.Serializer):
-    year = serializers.IntegerField(min_value=1)
-    category = serializers.ChoiceField(choices=BudgetCategory.choices)
-    amount = serializers.DecimalField(max_digits=9, decimal_places=2, min_value=0)
-
-
-@extend_schema_field({"type": "string", "maxLength": 254, "description": "An e-mail address, or empty."})
-class OptionalEmailField(serializers.CharField):
-    """An e-mail that may be left blank ("" is not an "email" in OpenAPI, so the schema says string)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(max_length=254, allow_blank=True, **kwargs)
-
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        if value:
-            try:
-                validate_email(value)
-            except ValidationError as error:
-                raise serializers.ValidationError(error.messages) from None
-        return value
-
-
-class TeamMemberSerializer(serializers.ModelSerializer):
-    email = OptionalEmailField(required=False)
-
-    class Meta:
-        model = TeamMember
-        fields = ("id", "side", "name", "email", "position", "institution", "early_career")
-
-
-class LetterSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = SupportLetter
-        fields = ("original_name", "size", "sha256", "pages", "cofunding", "cofunding_amount", "cofunding_currency",
-                  "uploaded_at", "uploaded_by_partner")
-
-
-class CheckSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="Which rule: required, unit, institute, country, budget, team, letter, limit, deadline.")
-    label = serializers.CharField()
-    ok = serializers.BooleanField()
-    detail = serializers.CharField()
-
-
-class VersionSerializer(serializers.Serializer):
-    number = serializers.IntegerField()
-    submitted_at = serializers.DateTimeField()
-    content_sha256 = serializers.CharField()
-    letter_sha256 = serializers.CharField(source="letter.sha256")
-
-
-class ProposalListSerializer(serializers.ModelSerializer):
-    call = serializers.IntegerField(source="call.year", read_only=True)
-
-    class Meta:
-        model = Proposal
-        fields = ("reference", "call", "state", "title", "acronym", "created_at", "updated_at", "submitted_at",
-                  "has_unsubmitted_changes")
-
-
-class ProposalSerializer(ProposalListSerializer):
-    """A whole proposal, as its PI sees it in the editor, with the eligibility checklist."""
-
-    unit = serializers.CharField(source="unit.code", read_only=True, allow_null=True, default=None)
-    evaluating_institute = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
-    institute = serializers.SerializerMethodField(help_text="The institute that evaluates: the chosen one, else the unit's main institute.")
-    partner_email = OptionalEmailField(read_only=True)
-    partner_country = CountryField()
-    budget = BudgetLineSerializer(source="budget_lines", many=True, read_only=True)
-    budget_total = serializers.SerializerMethodField()
-    team = TeamMemberSerializer(many=True, read_only=True)
-    letter = serializers.SerializerMethodField()
-    checklist = serializers.SerializerMethodField()
-    eligible = serializers.SerializerMethodField(help_text="Every rule of the checklist holds: the proposal may be submitted.")
-    editable = serializers.SerializerMethodField(help_text="Its PI may still change and (re-)submit it.")
-    deadline = serializers.SerializerMethodField()
-    versions = VersionSerializer(many=True, read_only=True)
-
-    class Meta(ProposalListSerializer.Meta):
-        fields = (*ProposalListSerializer.Meta.fields, "lock_version", "abstract", "keywords", "unit",
-                  "evaluating_institute", "institute", "partner_name", "partner_email", "partner_institution",
-                  "partner_country", "activities", "ethics_statement", "budget", "budget_total", "team", "letter",
-                  "checklist", "eligible", "editable", "deadline", "versions")
-
-    def _letter(self, proposal):
-        letters = proposal.letters.all()  # prefetched, newest first
-        return letters[0] if letters else None
-
-    def _checklist(self, proposal):
-        if not hasattr(proposal, "_api_checklist"):
-            proposal._api_checklist = domain.proposal_checklist(
-                proposal, now=self.context["now"], letter=self._letter(proposal))
-        return proposal._api_checklist
-
-    @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_institute(self, proposal):
-        institute = proposal.institute
-        return institute.code if institute else None
-
-    @extend_schema_field(serializers.DecimalField(max_digits=10, decimal_places=2))
-    def get_budget_total(self, proposal):
-        return f"{domain.proposal_budget_total(proposal):.2f}"
-
-    @extend_schema_field(LetterSerializer(allow_null=True))
-    def get_letter(self, proposal):
-        letter = self._letter(proposal)
-        return LetterSerializer(letter).data if letter else None
-
-    @extend_schema_field(CheckSerializer(many=True))
-    def get_checklist(self, proposal):
-        return CheckSerializer(self._checklist(proposal), many=True).data
-
-    @extend_schema_field(serializers.BooleanField())
-    def get_eligible(self, proposal):
-        return domain.proposal_is_eligible(self._checklist(proposal))
-
-    @extend_schema_field(serializers.BooleanField())
-    def get_editable(self, proposal):
-        return proposal.state in EDITABLE_STATES and call_accepts_submissions(proposal.call, now=self.context["now"])
-
-    @extend_schema_field(serializers.DateTimeField())
-    def get_deadline(self, proposal):
-        return call_deadline(proposal.call).isoformat()
 
 
 class ProposalCreateSerializer(serializers.Serializer):
@@ -211,15 +90,6 @@ class InvitationSerializer(serializers.Serializer):
 
 class WithdrawSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-class SubmissionSerializer(serializers.Serializer):
-    reference = serializers.CharField()
-    version = serializers.IntegerField()
-    submitted_at = serializers.DateTimeField()
-    content_sha256 = serializers.CharField()
-    letter_sha256 = serializers.CharField()
-    created = serializers.BooleanField(help_text="False: the same content was already submitted; nothing new.")
 
 
 class ProposalFilter(filters.FilterSet):
@@ -396,12 +266,6 @@ class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         return Response(self._fresh(proposal))
 
 
-def proposal_versions():
-    from .models import ProposalVersion
-
-    return ProposalVersion.objects.select_related("letter").order_by("number")
-
-
 def _form_data(proposal: Proposal, given: dict) -> dict:
     """The editor's form data: what is stored, overlaid with what the request gives."""
     data = {name: getattr(proposal, name) for name in ProposalForm.Meta.fields}
@@ -456,7 +320,3 @@ def _field_errors(form) -> dict:
             messages = [f"{field.label}: {message}" for message in messages]
         errors.setdefault(_api_field(name) if name != "__all__" else "non_field_errors", []).extend(messages)
     return errors
-
-
-def register(router):
-    router.register("proposals", ProposalViewSet, basename="proposal")
