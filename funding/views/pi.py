@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from iea.http import private_download
+from iea.http import private_download, stored_file_download
 from iea.pdf import render_pdf
 from proposals.letters import check_pdf
 from proposals.models import BudgetCategory
@@ -237,8 +237,8 @@ def report_filename(report) -> str:
 def _report_pdf_download(report):
     if not report.scientific_pdf:
         raise Http404
-    return private_download(report.scientific_pdf.open("rb"), filename=report_filename(report),
-                            content_type="application/pdf")
+    return stored_file_download(report.scientific_pdf, filename=report_filename(report),
+                                content_type="application/pdf")
 
 
 @login_required

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from calls.domain import call_accepts_submissions, call_deadline
 from calls.models import Call, CallState
-from iea.http import private_download
+from iea.http import private_download, stored_file_download
 from reviews.models import Decision
 
 from .. import domain
@@ -71,8 +71,8 @@ def _next_action(proposal) -> str:
 def letter_download(request, pk, letter_id):
     proposal = _proposal_for(request, pk)
     letter = get_object_or_404(SupportLetter, pk=letter_id, proposal=proposal)
-    return private_download(letter.file.open("rb"), filename=f"support-letter-{proposal.reference}.pdf",
-                            content_type="application/pdf")
+    return stored_file_download(letter.file, filename=f"support-letter-{proposal.reference}.pdf",
+                                content_type="application/pdf")
 
 
 @login_required

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from iea.http import private_download
+from iea.http import stored_file_download
 from iea.mfa import mfa_required
 from proposals.models import ProposalVersion
 
@@ -185,8 +185,8 @@ def letter(request, pk):
     """The support letter of the submitted version, as an attachment (never rendered inline)."""
     assignment = _assignment_for(request, pk, reviewing=True)
     version = _material(assignment).version
-    return private_download(version.letter.file.open("rb"), content_type="application/pdf",
-                            filename=f"support-letter-{assignment.proposal.reference}.pdf")
+    return stored_file_download(version.letter.file, content_type="application/pdf",
+                                filename=f"support-letter-{assignment.proposal.reference}.pdf")
 
 
 # --- The review -------------------------------------------------------------------------------------------
