@@ -16,10 +16,13 @@ class ContentSecurityPolicyMiddleware:
         style = "'self'"
         if request.path.startswith("/admin/"):
             style += " 'unsafe-inline'"
+        # Single sign-on: a sign-in button posts here and is redirected to the identity provider, which
+        # browsers check against form-action too (settings.CSP_FORM_ACTION, from iea.sso).
+        form_action = " ".join(["'self'", *getattr(settings, "CSP_FORM_ACTION", [])])
         policy = (
             "default-src 'self'; script-src 'self'; "
             f"style-src {style}; img-src 'self' data:; font-src 'self'; connect-src 'self'; "
-            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+            f"object-src 'none'; base-uri 'self'; form-action {form_action}; frame-ancestors 'none'"
         )
         response.headers.setdefault("Content-Security-Policy", policy)
         if not settings.DEBUG:

@@ -1,4 +1,5 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.utils import timezone, translation
 
 from .notifications import notify_account_mail
@@ -27,3 +28,21 @@ class AccountAdapter(DefaultAccountAdapter):
             body = message.body
         notify_account_mail(subject=message.subject, body=body, html=html, from_email=message.from_email,
                             to=list(message.to), now=timezone.now())
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    """People who sign in through Janus or the OpenID Connect provider (iea.sso).
+
+    Matching is allauth's: an address the provider vouches for (``verified_email``, or the OpenID
+    ``email_verified`` claim) signs into the account that has it and connects the provider to it
+    (SOCIALACCOUNT_EMAIL_AUTHENTICATION…); anyone else gets a new account without a password. Here a new
+    account gets the person's name from the provider and the language of the page they signed in from.
+    """
+
+    def populate_user(self, request, sociallogin, data):
+        user = super().populate_user(request, sociallogin, data)
+        parts = (data.get("first_name"), data.get("last_name"))
+        name = data.get("name") or " ".join(part for part in parts if part)
+        user.full_name = (name or "").strip()[: user._meta.get_field("full_name").max_length]
+        user.language = translation.get_language() or user.language
+        return user
