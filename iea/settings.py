@@ -31,15 +31,20 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.saml",
+    "allauth.socialaccount.providers.openid_connect",
     "django_countries",
     "django_htmx",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "rules.apps.AutodiscoverRulesConfig",
+    "iea",  # its management commands: backup, restore (iea/management)
     "iea.accounts",
     "iea.audit",
     "iea.notifications",
+    "iea.privacy",
     "calls",
     "proposals",
     "reviews",
@@ -47,6 +52,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "iea.logging.RequestIdMiddleware",  # first: every line of the request, and every answer, has its id
     "iea.health.HealthCheckMiddleware",  # /healthz, /readyz: before the host check and the HTTPS redirect
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -56,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "iea.sessions.SessionIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -132,6 +139,23 @@ ACCOUNT_PRESERVE_USERNAME_CASING = False
 # before they see any proposal (iea.mfa).
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="IEA")
+
+# --- Single sign-on (Janus SAML, OpenID Connect) ---
+# Janus (the CNRS SAML identity provider, RENATER) and one OpenID Connect provider, from the environment
+# (iea.sso; README, "Single sign-on"). Nothing configured: no button, no provider. A sign-in whose address
+# the provider vouches for opens the account with that address and connects the provider to it; anyone
+# else gets a new account (e-mail and name, no password). Two-factor authentication still follows.
+from iea import sso as _sso  # noqa: E402  (kept inside this block)
+
+SOCIALACCOUNT_PROVIDERS = _sso.social_providers(env, site_url=SITE_URL)
+SOCIALACCOUNT_ADAPTER = "iea.accounts.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_LOGIN_ON_GET = False  # a sign-in starts with a POST from the sign-in page, never a link
+# The sign-in buttons post to allauth, which redirects to the provider: the CSP's form-action allows it.
+CSP_FORM_ACTION = [*_sso.form_action_origins(SOCIALACCOUNT_PROVIDERS), *env.list("CSP_FORM_ACTION_EXTRA", default=[])]
+# --- end of single sign-on ---
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
@@ -247,7 +271,8 @@ CACHES = {
 }
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
-SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)  # from the sign-in, at the most
+SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=2 * 3600)  # without a request (iea.sessions)
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -267,15 +292,31 @@ if not DEBUG:
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
     ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
 
+# --- Logging ---
+# One line per event on stderr: a JSON object (LOG_FORMAT=json, the default when DEBUG is off) or plain
+# text (the default with DEBUG, so on a laptop and in the tests). Every line carries the request id and the
+# signed-in user's id (iea.logging); README, "Logs", lists the fields and the events.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ValueError(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_context": {"()": "iea.logging.RequestContextFilter"}},
+    "formatters": {
+        "json": {"()": "iea.logging.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s user=%(user_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_context"],
+                             "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # Celery's "Task … succeeded" line per task would drown the console (the outbox logs what matters).
     "loggers": {"weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"},
                 "celery.app.trace": {"level": "WARNING"}},
 }
+# The worker logs through the handler above (JSON, request ids) instead of installing Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# --- end of logging ---
 
 # The REST API (iea/api): session for the browser; one JSON error format; every list paginated;
 # throttled per user (and per address for anonymous reads).

@@ -6,3 +6,6 @@ class AccountsConfig(AppConfig):
     name = "iea.accounts"
     label = "accounts"
     verbose_name = _("Users")
+
+    def ready(self):
+        from . import security_log  # noqa: F401 - connects the sign-in events to the logs

@@ -3,11 +3,13 @@
 import datetime as dt
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from calls.domain import call_deadline
 from iea.audit.domain import audit_record
 
 from ..models import (
@@ -19,6 +21,8 @@ from ..models import (
 from .common import ProposalError, _lock, _now_editable
 from .eligibility import proposal_budget_total, proposal_checklist
 from .partner import current_letter
+
+log = logging.getLogger("iea.proposals")
 
 
 def proposal_snapshot(proposal: Proposal, letter: SupportLetter) -> dict:
@@ -63,6 +67,17 @@ def content_hash(content: dict) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+def _log_late_submission(proposal: Proposal, *, user, now: dt.datetime) -> None:
+    """One line per submission refused after the deadline (grace included), for the web and the API alike:
+    a PI who says "I submitted in time" can be answered from the logs."""
+    log.warning(
+        "late submission refused: %s", proposal.reference,
+        extra={"event": "proposal.submit_late", "proposal": proposal.reference, "call_id": proposal.call_id,
+               "deadline": call_deadline(proposal.call).isoformat(), "attempted_at": now.isoformat(),
+               "user_id": getattr(user, "pk", None)},
+    )
+
+
 @dataclass(frozen=True)
 class SubmitResult:
     version: ProposalVersion
@@ -92,7 +107,12 @@ def proposal_submit(*, proposal_id: int, user, now: dt.datetime) -> SubmitResult
                         proposal.has_unsubmitted_changes = False
                         proposal.save(update_fields=["has_unsubmitted_changes"])
                     return SubmitResult(version=last, created=False)
-            _now_editable(proposal, now=now)
+            try:
+                _now_editable(proposal, now=now)
+            except ProposalError as refusal:
+                if refusal.code == "closed":
+                    _log_late_submission(proposal, user=user, now=now)
+                raise
             failing = [c for c in proposal_checklist(proposal, now=now, letter=letter) if not c.ok]
             if failing:
                 raise ProposalError(
