@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 UV := .tools/bin/uv
 export DJANGO_SETTINGS_MODULE := iea.settings
 
-.PHONY: install run test lint messages totp clean
+.PHONY: install run test lint messages totp backup restore clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -47,6 +47,17 @@ messages: install
 # The current two-factor code of the demo's reviewer, officer and staff.
 totp: install
 	@$(PY) manage.py demo_totp
+
+# Backups (README, "Backups"): one archive in $BACKUP_DIR (default var/backups) with the database, the
+# uploaded files and a manifest. `make restore BACKUP=<archive>` puts them back into the configured
+# database and files folder and checks them against the manifest; FORCE=1 replaces a non-empty database.
+# The virtualenv must exist, but a cron job never re-syncs it (order-only prerequisite).
+backup: | $(VENV)/.installed
+	$(PY) manage.py backup $(if $(BACKUP_DIR),--dir "$(BACKUP_DIR)")
+
+restore: | $(VENV)/.installed
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=var/backups/iea-<time>.tar.gz [FORCE=1]" >&2; exit 2; }
+	$(PY) manage.py restore "$(BACKUP)" $(if $(filter 1,$(FORCE)),--force)
 
 clean:
 	rm -rf $(VENV) .tools var

@@ -1,0 +1,240 @@
+"""Backups: the restore drill (back up, restore into a fresh database as an operator would, compare every
+table's row count and every file's SHA-256), on PostgreSQL and on SQLite; the refusals (a database that
+is not empty, a damaged or tampered archive) change nothing."""
+
+import hashlib
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tarfile
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+import iea.backups
+from proposals.models import SupportLetter
+from tests.reviews.factories import eligible_proposal
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def require_postgres():
+    if connection.vendor != "postgresql":
+        message = f"needs PostgreSQL, the database is {connection.vendor}"
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"REQUIRE_POSTGRES=1 but {message}: set DATABASE_URL=postgres://…", pytrace=False)
+        pytest.skip(message)
+
+
+@pytest.fixture
+def require_sqlite():
+    if connection.vendor != "sqlite":
+        pytest.skip(f"SQLite variant; the database is {connection.vendor}")
+
+
+def source_counts() -> dict[str, int]:
+    """Row count per table of the test database, read through Django's own introspection."""
+    with connection.cursor() as cursor:
+        counts = {}
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            counts[table] = cursor.fetchone()[0]
+    return counts
+
+
+def file_hashes(root: Path) -> dict[str, str]:
+    return {path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(root.rglob("*")) if path.is_file()}
+
+
+def back_up(directory: Path) -> tuple[Path, str]:
+    out = io.StringIO()
+    call_command("backup", dir=directory, stdout=out)
+    return Path(out.getvalue().strip().splitlines()[-1]), out.getvalue()
+
+
+def manifest_of(archive: Path) -> dict:
+    with tarfile.open(archive) as tar:
+        return json.load(tar.extractfile("manifest.json"))
+
+
+def restore_as_operator(archive: Path, *, database_url: str, media: Path) -> subprocess.CompletedProcess:
+    """``manage.py restore`` in its own process, configured from the environment like ``make restore``."""
+    env = {**os.environ, "DATABASE_URL": database_url, "PRIVATE_MEDIA_ROOT": str(media),
+           "DJANGO_SETTINGS_MODULE": "iea.settings"}
+    return subprocess.run([sys.executable, "manage.py", "restore", str(archive)], cwd=BASE_DIR, env=env,  # noqa: S603
+                          capture_output=True, text=True, timeout=180, check=False)
+
+
+def some_data() -> SupportLetter:
+    """A submitted proposal with its letter on disk: users, call, proposal, version, audit, mails queued."""
+    proposal = eligible_proposal()
+    return SupportLetter.objects.get(proposal=proposal)
+
+
+def assert_manifest_describes(manifest: dict, letter: SupportLetter, counts: dict[str, int]) -> None:
+    assert manifest["database"]["vendor"] == connection.vendor
+    assert manifest["tables"] == counts
+    assert manifest["tables"]["proposals_supportletter"] == 1
+    assert manifest["files"][f"media/{letter.file.name}"]["sha256"] == letter.sha256
+    assert isinstance(manifest["migrations"], dict)
+    assert manifest["created_at"].endswith("+00:00")
+
+
+# --- PostgreSQL ---
+
+@pytest.fixture
+def fresh_postgres_database(require_postgres):
+    """An empty database of its own on the same server, and its DATABASE_URL; dropped afterwards."""
+    import psycopg
+
+    name = f"iea_restore_{uuid.uuid4().hex[:12]}"
+    server = {key: value for key, value in {
+        "host": connection.settings_dict["HOST"], "port": connection.settings_dict["PORT"],
+        "user": connection.settings_dict["USER"], "password": connection.settings_dict["PASSWORD"],
+    }.items() if value}
+    with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = urlsplit(os.environ["DATABASE_URL"])
+    yield name, urlunsplit(url._replace(path=f"/{name}")), server
+    with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_restore_drill_on_postgresql(fresh_postgres_database, tmp_path, monkeypatch):
+    import psycopg
+
+    name, database_url, server = fresh_postgres_database
+    letter = some_data()
+    counts, hashes = source_counts(), file_hashes(Path(settings.MEDIA_ROOT))
+    # The password reaches pg_dump through PGPASSWORD only, and no output shows it (trust auth ignores it).
+    monkeypatch.setitem(connection.settings_dict, "PASSWORD", "pw-Never-Shown-42")
+    calls = []
+    real_run = subprocess.run
+
+    def spy(command, **kwargs):
+        calls.append((command, kwargs["env"].get("PGPASSWORD")))
+        return real_run(command, **kwargs)
+
+    monkeypatch.setattr(iea.backups.subprocess, "run", spy)
+
+    archive, output = back_up(tmp_path / "backups")
+
+    assert [(command[0], password) for command, password in calls] == [("pg_dump", "pw-Never-Shown-42")]
+    assert "pw-Never-Shown-42" not in " ".join(calls[0][0]) + output
+    assert oct(archive.stat().st_mode & 0o777) == "0o600"
+    assert_manifest_describes(manifest_of(archive), letter, counts)
+
+    restored_media = tmp_path / "restored"
+    result = restore_as_operator(archive, database_url=database_url, media=restored_media)
+
+    assert result.returncode == 0, result.stderr
+    assert "all equal" in result.stdout
+    with psycopg.connect(dbname=name, **server) as restored:
+        tables = [row[0] for row in restored.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+        restored_counts = {table: restored.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]  # noqa: S608
+                           for table in tables}
+    assert restored_counts == counts
+    assert file_hashes(restored_media) == hashes
+    assert len(hashes) == 1
+
+
+# --- SQLite ---
+
+@pytest.mark.sqlite
+@pytest.mark.django_db(transaction=True)
+def test_restore_drill_on_sqlite(require_sqlite, tmp_path):
+    letter = some_data()
+    counts, hashes = source_counts(), file_hashes(Path(settings.MEDIA_ROOT))
+
+    archive, _output = back_up(tmp_path / "backups")
+
+    assert_manifest_describes(manifest_of(archive), letter, counts)
+    target, restored_media = tmp_path / "restored.sqlite3", tmp_path / "restored"
+    result = restore_as_operator(archive, database_url=f"sqlite:///{target}", media=restored_media)
+
+    assert result.returncode == 0, result.stderr
+    assert "all equal" in result.stdout
+    restored = sqlite3.connect(target)
+    tables = [row[0] for row in restored.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+    restored_counts = {table: restored.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]  # noqa: S608
+                           for table in tables}
+    restored.close()
+    assert restored_counts == counts
+    assert file_hashes(restored_media) == hashes
+    assert len(hashes) == 1
+
+
+# --- refusals, on either database ---
+
+@pytest.mark.django_db(transaction=True)
+def test_restore_refuses_a_database_that_is_not_empty_without_force(tmp_path):
+    some_data()
+    archive, _output = back_up(tmp_path / "backups")
+    some_data()  # the database moved on since the backup
+    counts, hashes = source_counts(), file_hashes(Path(settings.MEDIA_ROOT))
+
+    with pytest.raises(CommandError, match="is not empty: restore into an empty database, or replace its "
+                                           r"content with FORCE=1 \(--force\)"):
+        call_command("restore", str(archive), stdout=io.StringIO())
+
+    assert source_counts() == counts
+    assert file_hashes(Path(settings.MEDIA_ROOT)) == hashes
+
+
+def rewrite(archive: Path, change) -> None:
+    """Rewrite the archive's members through ``change(name, data) -> data``, keeping its manifest."""
+    with tarfile.open(archive) as tar:
+        members = [(member, tar.extractfile(member).read()) for member in tar.getmembers()]
+    with tarfile.open(archive, "w:gz") as tar:
+        for member, data in members:
+            data = change(member.name, data)
+            member.size = len(data)
+            tar.addfile(member, io.BytesIO(data))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_tampered_file_is_caught_by_its_hash_before_anything_changes(tmp_path):
+    letter = some_data()
+    archive, _output = back_up(tmp_path / "backups")
+    name = f"media/{letter.file.name}"
+    rewrite(archive, lambda member, data: data.replace(b"%%EOF", b"%%EOX") if member == name else data)
+    counts, hashes = source_counts(), file_hashes(Path(settings.MEDIA_ROOT))
+
+    with pytest.raises(CommandError) as refused:
+        call_command("restore", str(archive), force=True, stdout=io.StringIO())
+
+    assert str(refused.value) == (f"{archive.name} does not match its manifest; nothing was restored. "
+                                  f"SHA-256 mismatch: {name}")
+    assert source_counts() == counts
+    assert file_hashes(Path(settings.MEDIA_ROOT)) == hashes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_truncated_archive_is_refused(tmp_path):
+    some_data()
+    archive, _output = back_up(tmp_path / "backups")
+    archive.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
+    counts = source_counts()
+
+    with pytest.raises(CommandError, match="cannot be read"):
+        call_command("restore", str(archive), force=True, stdout=io.StringIO())
+
+    assert source_counts() == counts
+
+
+def test_restore_wants_an_archive_that_exists(tmp_path):
+    with pytest.raises(CommandError, match="No archive at"):
+        call_command("restore", str(tmp_path / "nothing.tar.gz"))
