@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from iea.admin_mixins import ReadOnlyAdminMixin
+from iea.privacy.admin_actions import anonymise_past_retention
 
 from .domain import (
     PARIS,
@@ -179,14 +180,15 @@ class CallAdmin(admin.ModelAdmin):
     list_filter = ("state",)
     search_fields = ("title_fr", "title_en")
     inlines = (CriterionInline, InstitutePriorityInline, CallDeadlineChangeInline)
-    actions = ("publish_calls", "open_calls", "close_call", "extend_call", "clone_call", "start_review", "mark_decided")
+    actions = ("publish_calls", "open_calls", "close_call", "extend_call", "clone_call", "start_review", "mark_decided",
+               anonymise_past_retention)
     fieldsets = (
         (None, {"fields": ("year", "state", "title_fr", "title_en")}),
         (_("Texts"), {"fields": ("summary_fr", "summary_en", "rules_fr", "rules_en")}),
         (_("Window (Paris time)"), {"fields": ("opens_at", "closes_at", "grace_minutes")}),
         (_("Rules"), {"fields": (
             "budget_min", "budget_max", "total_envelope", "duration_months", "max_active_proposals_per_pi",
-            "excluded_countries",
+            "excluded_countries", "retention_years",
         )}),
         (_("Reminders"), {
             "description": _("Days relative to the deadline, comma-separated, negative before it. The "

@@ -227,6 +227,7 @@ def _clone(*, source_id: int, year: int, user, now: dt.datetime) -> CloneResult:
             duration_months=source.duration_months, reviews_per_proposal=source.reviews_per_proposal,
             max_active_proposals_per_pi=source.max_active_proposals_per_pi,
             excluded_countries=source.excluded_countries,
+            retention_years=source.retention_years,
             **{name: getattr(source, name) for name in REMINDER_FIELDS},
         )
         criteria = Criterion.objects.bulk_create(

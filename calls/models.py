@@ -218,6 +218,13 @@ class Call(models.Model):
         _("reminders of annual reports due"), default="-30,-7,1",
         help_text=_("Days relative to the report's due date (1 = overdue)."),
     )
+    # Personal data (GDPR, iea.privacy): how long the proposals keep it once the call has closed (an
+    # award's data: once it has closed). No rule of the call text; 5 years is the default (config).
+    retention_years = models.PositiveSmallIntegerField(
+        _("retention period (years)"), default=5, validators=[MinValueValidator(1)],
+        help_text=_("The personal data of the proposals is erased this many years after the call closed "
+                    "(for a funded proposal: after its award closed)."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -1,0 +1,73 @@
+"""The action on calls that anonymises their proposals past retention (listed in ``calls.admin.CallAdmin``),
+and the confirmation page the privacy actions share."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .domain import past_retention, proposals_anonymise
+from .models import AnonymisationVia
+
+PREVIEW = 20  # references listed per call on the confirmation page
+
+
+def _error_text(error: ValidationError) -> str:
+    return " ".join(str(message) for message in error.messages)
+
+
+def confirmation_page(modeladmin, request, queryset, *, action, title, intro, items, submit_label, form=None):
+    """Django's intermediate page: the selection is posted back to the list with ``apply``."""
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "opts": modeladmin.opts,
+        "title": title,
+        "intro": intro,
+        "items": items,
+        "form": form,
+        "action": action,
+        "selected": [obj.pk for obj in queryset],
+        "submit_label": submit_label,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "media": modeladmin.media + (form.media if form is not None else forms.Media()),
+    }
+    return TemplateResponse(request, "admin/privacy/confirm_action.html", context)
+
+
+@admin.action(description=_("Anonymise the closed proposals past retention"), permissions=["change"])
+def anonymise_past_retention(modeladmin, request, queryset):
+    calls = list(queryset.order_by("-year"))
+    if "apply" in request.POST:
+        for call in calls:
+            try:
+                result = proposals_anonymise(call_id=call.pk, user=request.user, now=timezone.now(),
+                                             via=AnonymisationVia.ADMIN)
+            except ValidationError as error:
+                modeladmin.message_user(request, f"{call}: {_error_text(error)}", messages.ERROR)
+                continue
+            modeladmin.message_user(request, ngettext(
+                "%(call)s: %(count)s proposal anonymised.", "%(call)s: %(count)s proposals anonymised.",
+                len(result.anonymised)) % {"call": call, "count": len(result.anonymised)}, messages.SUCCESS)
+        return None
+    now = timezone.now()
+    items = []
+    for call in calls:
+        references = list(past_retention(call, now=now).order_by("reference").values_list("reference", flat=True))
+        shown = ", ".join(references[:PREVIEW]) + (" …" if len(references) > PREVIEW else "")
+        items.append(ngettext(
+            "%(call)s (retention %(years)s years): %(count)s proposal — %(references)s",
+            "%(call)s (retention %(years)s years): %(count)s proposals — %(references)s", len(references),
+        ) % {"call": call, "years": call.retention_years, "count": len(references), "references": shown or "—"})
+    return confirmation_page(
+        modeladmin, request, calls, action="anonymise_past_retention",
+        title=_("Anonymise the closed proposals past retention"),
+        intro=_("The personal data of these proposals is erased: the partner's and the team's names, e-mails and "
+                "institutions, the support letters' and reports' files, the free texts that name people, in the "
+                "submitted versions, the messages and the audit trail too. The call, unit, institute, state, budget, "
+                "scores, decision and award stay for the statistics. This cannot be undone."),
+        items=items, submit_label=_("Anonymise"),
+    )
