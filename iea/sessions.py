@@ -7,11 +7,21 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
+from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
 KEY = "iea_last_seen"
 WRITE_EVERY = 60
+
+
+@receiver(user_logged_in, dispatch_uid="iea.sessions.signed_in")
+def _signed_in(sender, request, user, **kwargs):
+    """The sign-in is the first activity: stamped in the session the sign-in saves anyway, so the first page
+    after it does not write the session again."""
+    if request is not None and hasattr(request, "session"):
+        request.session[KEY] = int(time.time())
 
 
 class SessionIdleTimeoutMiddleware:

@@ -166,7 +166,7 @@ def _add_data(**extra):
         "year": "2040", "title_fr": "IEA 2040", "title_en": "IEA 2040",
         "opens_at_0": "2040-06-01", "opens_at_1": "00:00", "closes_at_0": "2040-09-28", "closes_at_1": "13:00",
         "grace_minutes": "0", "budget_min": "10000", "budget_max": "14000", "duration_months": "24",
-        "max_active_proposals_per_pi": "1", "draft_reminder_days": "-14,-7,-1", "letter_reminder_days": "-7",
+        "max_active_proposals_per_pi": "1", "retention_years": "5", "draft_reminder_days": "-14,-7,-1", "letter_reminder_days": "-7",
         "review_reminder_days": "-7,-2,1", "review_escalation_days": "3", "report_reminder_days": "-30,-7,1",
         **_management("criteria"), **_management("priorities"), **_management("deadline_changes"),
         **extra,
