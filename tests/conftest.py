@@ -64,6 +64,28 @@ def draft(db, pi, call):
     return ProposalFactory(call=call, pi=pi, complete=True)
 
 
+@pytest.fixture
+def require_postgres():
+    """For the PostgreSQL-only tests (``-m postgres``): a skip on SQLite, a failure when CI says
+    REQUIRE_POSTGRES=1."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        message = f"needs PostgreSQL, the database is {connection.vendor}"
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"REQUIRE_POSTGRES=1 but {message}: set DATABASE_URL=postgres://…", pytrace=False)
+        pytest.skip(message)
+
+
+@pytest.fixture
+def require_sqlite():
+    """For the SQLite-only variants (``-m sqlite``, deselected in CI's PostgreSQL leg)."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip(f"SQLite variant; the database is {connection.vendor}")
+
+
 def pytest_sessionfinish(session, exitstatus):
     """In CI (FAIL_ON_SKIP=1) a skipped test fails the run: nothing may pass without having run."""
     if os.environ.get("FAIL_ON_SKIP") != "1" or getattr(session.config, "workerinput", None) is not None:

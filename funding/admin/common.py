@@ -49,7 +49,7 @@ class ReasonPageMixin:
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "media": self.media + form.media,
         }
-        return TemplateResponse(request, "admin/funding/action_reason.html", context)
+        return TemplateResponse(request, "admin/iea_action_confirm.html", context)
 
     def _refused(self, request, label, error) -> None:
         self.message_user(request, f"{label}: {_error_text(error)}", messages.ERROR)

@@ -21,21 +21,21 @@ def _error_text(error: ValidationError) -> str:
 
 
 def confirmation_page(modeladmin, request, queryset, *, action, title, intro, items, submit_label, form=None):
-    """Django's intermediate page: the selection is posted back to the list with ``apply``."""
+    """Django's intermediate page: the selection is posted back to the list with ``apply``; ``items`` says
+    what will happen to each object of ``queryset``, in its order."""
     context = {
         **modeladmin.admin_site.each_context(request),
         "opts": modeladmin.opts,
         "title": title,
         "intro": intro,
-        "items": items,
+        "items": list(zip([obj.pk for obj in queryset], items, strict=True)),
         "form": form,
         "action": action,
-        "selected": [obj.pk for obj in queryset],
         "submit_label": submit_label,
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         "media": modeladmin.media + (form.media if form is not None else forms.Media()),
     }
-    return TemplateResponse(request, "admin/privacy/confirm_action.html", context)
+    return TemplateResponse(request, "admin/iea_action_confirm.html", context)
 
 
 @admin.action(description=_("Anonymise the closed proposals past retention"), permissions=["change"])

@@ -371,7 +371,7 @@ def test_release_after_the_year_1_reports_are_approved(signed_in, award, staff):
 def test_withhold_asks_for_the_reason_first(signed_in, award):
     page = act(signed_in, "award", "withhold_next_tranche", [award])
     content = page.content.decode()
-    assert page.templates[0].name == "admin/funding/action_reason.html"
+    assert page.templates[0].name == "admin/iea_action_confirm.html"
     assert f"{award.proposal.reference}" in content and "tranche 1 (6,000 €)" in content
     assert 'name="reason"' in content
     assert tranche(award, 1).state == TrancheState.PLANNED

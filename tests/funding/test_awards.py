@@ -8,7 +8,6 @@ REQUIRE_POSTGRES=1 pytest tests/funding``.
 """
 
 import datetime as dt
-import os
 import threading
 import time
 from decimal import Decimal
@@ -422,15 +421,6 @@ def test_the_database_accepts_writes_within_the_award(award):
 
 
 # PostgreSQL: two transactions raising two tranches of one award at once --------------------------------------
-
-
-@pytest.fixture
-def require_postgres():
-    if connection.vendor != "postgresql":
-        message = f"needs PostgreSQL, the database is {connection.vendor}"
-        if os.environ.get("REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"REQUIRE_POSTGRES=1 but {message}: set DATABASE_URL=postgres://…", pytrace=False)
-        pytest.skip(message)
 
 
 @pytest.mark.postgres

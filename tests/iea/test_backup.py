@@ -26,21 +26,6 @@ from tests.reviews.factories import eligible_proposal
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def require_postgres():
-    if connection.vendor != "postgresql":
-        message = f"needs PostgreSQL, the database is {connection.vendor}"
-        if os.environ.get("REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"REQUIRE_POSTGRES=1 but {message}: set DATABASE_URL=postgres://…", pytrace=False)
-        pytest.skip(message)
-
-
-@pytest.fixture
-def require_sqlite():
-    if connection.vendor != "sqlite":
-        pytest.skip(f"SQLite variant; the database is {connection.vendor}")
-
-
 def source_counts() -> dict[str, int]:
     """Row count per table of the test database, read through Django's own introspection."""
     with connection.cursor() as cursor:

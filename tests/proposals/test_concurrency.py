@@ -6,7 +6,6 @@ them on another database fails instead of silently skipping.
 """
 
 import contextlib
-import os
 import sqlite3
 import threading
 from dataclasses import dataclass, field
@@ -22,21 +21,6 @@ from proposals.domain import ProposalError, letter_attach, proposal_create, prop
 from proposals.letters import check_pdf
 from proposals.models import Proposal, ProposalVersion
 from tests.pdfs import pdf_upload
-
-
-@pytest.fixture
-def require_postgres():
-    if connection.vendor != "postgresql":
-        message = f"needs PostgreSQL, the database is {connection.vendor}"
-        if os.environ.get("REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"REQUIRE_POSTGRES=1 but {message}: set DATABASE_URL=postgres://…", pytrace=False)
-        pytest.skip(message)
-
-
-@pytest.fixture
-def require_sqlite():
-    if connection.vendor != "sqlite":
-        pytest.skip(f"SQLite variant; the database is {connection.vendor}")
 
 
 @dataclass
