@@ -64,6 +64,16 @@ def draft(db, pi, call):
     return ProposalFactory(call=call, pi=pi, complete=True)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache. The local-memory cache lives as long as the worker process, and
+    allauth keeps in it the two-factor codes already used per user id and its rate limits: a later test whose
+    user got the same id would see its first code refused within the same 30 seconds."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def require_postgres():
     """For the PostgreSQL-only tests (``-m postgres``): a skip on SQLite, a failure when CI says
