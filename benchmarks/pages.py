@@ -307,8 +307,10 @@ def setup() -> None:
     settings.STORAGES = {**settings.STORAGES,
                          "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     import logging
+    import warnings
 
     logging.disable(logging.WARNING)
+    warnings.filterwarnings("ignore", message="No directory at")
 
 
 def main(argv=None) -> int:
