@@ -452,3 +452,17 @@ def test_the_table_query_count_does_not_grow_with_the_panel(client, world):
     more = world.proposals(12)
     world.reviews([(p, world.a, [3, 4]) for p in more])
     assert count() == three
+
+
+def test_the_assignments_show_a_page_at_a_time_with_every_proposal_in_the_forms(client, world, monkeypatch):
+    from reviews.views import officer_pool
+
+    monkeypatch.setattr(officer_pool, "ASSIGNMENTS_PER_PAGE", 2)
+    client.force_login(world.officer)
+    url = reverse("panel:assignments", args=[world.panel.pk])
+    first, second = client.get(url), client.get(f"{url}?page=2")
+    assert [p.reference for p in first.context["proposals"]] == [world.p1.reference, world.p2.reference]
+    assert [p.reference for p in second.context["proposals"]] == [world.p3.reference]
+    # The forms still offer every proposal of the panel, whatever the page.
+    options = re.findall(r'<option value="(\d+)"', second.content.decode().split('name="reviewer"')[0])
+    assert sorted(int(pk) for pk in options) == sorted([world.p1.pk, world.p2.pk, world.p3.pk])
