@@ -47,6 +47,8 @@ LARGEST_INSTITUTE = "INSHS"
 # Share of the proposals each institute evaluates (percent): the largest panel is a quarter of the call.
 INSTITUTE_WEIGHTS = {"INSHS": 25, "INSB": 14, "INEE": 11, "INP": 10, "INC": 9, "INSIS": 8, "INSU": 7,
                      "INS2I": 6, "INSMI": 5, "IN2P3": 5}
+# The small officer's past panel, where the light PI's award is (so that both have reports at any scale).
+SMALLEST_INSTITUTE = min(INSTITUTE_WEIGHTS, key=INSTITUTE_WEIGHTS.get)
 COUNTRIES = ["DE", "IT", "ES", "US", "CA", "BR", "JP", "IN", "CN", "GB", "CH", "BE", "MA", "SN", "AR", "CL", "AU",
              "KR", "MX", "ZA", "VN", "NO", "SE", "FI", "PL"]
 WORDS = ["adaptation", "climate", "ocean", "glacier", "polymer", "catalysis", "genome", "neuron", "cortex", "protein", "lattice", "quantum", "photon", "plasma", "galaxy", "seismic", "sediment", "archive", "heritage", "migration", "language", "urban", "river", "soil", "forest", "algorithm", "graph", "network", "robot", "sensor", "fluid", "turbulence", "alloy", "battery", "hydrogen", "enzyme", "microbiome", "epidemic", "vaccine", "memory", "justice", "economy", "literature", "music", "philosophy", "manuscript"]
@@ -300,6 +302,9 @@ class Builder:
         officers = [through(panel_id=p.pk, user_id=self.officer_large.pk) for p in panels
                     if p.institute_id == largest.pk and p.call_id != self.small_call.pk]
         officers.append(through(panel_id=self.panels[(self.small_call.pk, largest.pk)].pk, user_id=self.officer_small.pk))
+        # …and one past panel of the smallest institute, so that they have a few reports to review too.
+        smallest = self.institutes[SMALLEST_INSTITUTE]
+        officers.append(through(panel_id=self.panels[(self.past[-1].pk, smallest.pk)].pk, user_id=self.officer_small.pk))
         largest.officers.add(self.officer_large)
         others = self.users("officer", len(self.institutes) - 1)
         by_institute = dict(zip([i.pk for i in self.institutes.values() if i.code != LARGEST_INSTITUTE], others,
@@ -342,11 +347,13 @@ class Builder:
                 plan.append((call, pi or repeat[(k * 131 + j) % len(repeat)], code, ProposalState.REJECTED))
         for code in [LARGEST_INSTITUTE] * 10:
             plan.append((self.small_call, rng.choice(self.pis), code, ProposalState.IN_REVIEW))
-        # The heavy PI: one proposal in every call; the light PI: one in the current call.
-        for call in [self.current, *self.past, self.small_call]:
-            plan.append((call, self.pi_large, LARGEST_INSTITUTE, ProposalState.IN_REVIEW if call in (
-                self.current, self.small_call) else ProposalState.REJECTED))
+        # The heavy PI: one proposal in the current call and in each past call (all funded); the light PI: one in
+        # the current call and one funded in a past call.
+        for call in [self.current, *self.past]:
+            plan.append((call, self.pi_large, LARGEST_INSTITUTE,
+                         ProposalState.IN_REVIEW if call is self.current else ProposalState.REJECTED))
         plan.append((self.current, self.pi_small, LARGEST_INSTITUTE, ProposalState.IN_REVIEW))
+        plan.append((self.past[-1], self.pi_small, SMALLEST_INSTITUTE, ProposalState.REJECTED))
 
         proposals = []
         for call, pi, code, state in plan:
@@ -469,7 +476,7 @@ class Builder:
                     automatic=True,
                 ))
                 meta.append(review_state)
-            if in_current and rng.random() < 0.03:
+            if in_current and (rng.random() < 0.03 or not conflicts):
                 other = rng.choice(self.pool[institute_id])
                 if other not in chosen:
                     conflicts.append(Conflict(proposal=proposal, reviewer=other, source=ConflictSource.DETECTED,
@@ -535,10 +542,12 @@ class Builder:
         changed = []
         for call_id, props in per_call.items():
             selected = set(rng.sample(range(len(props)), min(quota[call_id], len(props))))
-            heavy = [i for i, p in enumerate(props) if p.pi_id == self.pi_large.pk]
-            if heavy and heavy[0] not in selected and len(awarded) < 5:
-                selected.discard(next(iter(selected)))
-                selected.add(heavy[0])
+            # The subjects' proposals are funded: each PI subject has awards, tranches and reports to list.
+            forced = {i for i, p in enumerate(props) if p.pi_id in (self.pi_large.pk, self.pi_small.pk)}
+            for i in sorted(forced - selected):
+                if selected - forced:
+                    selected.discard(min(selected - forced))
+                selected.add(i)
             for i, proposal in enumerate(props):
                 call = proposal.call
                 outcome = DecisionOutcome.SELECTED if i in selected else rng.choice(
