@@ -150,9 +150,12 @@ def main(argv=None) -> int:
         results.setdefault(name, {"status": None, "seconds": 0.0, "section": f"## {name}\n\nnot run: the dataset failed\n"})
     results["_seconds"] = time.perf_counter() - clock
     command = "make bench" + (f" BENCH_ARGS='--scale {args.scale:g}'" if args.scale != 1 else "")
+    # The hand-written notes (what was fixed, before and after) follow the measured sections.
+    notes = BASE_DIR / "benchmarks" / "notes.md"
     doc = "\n".join([header(started=started, command=command, database_url=env["BENCH_DATABASE_URL"],
                             scale=args.scale, results=results)]
-                    + [results[name]["section"] for name in SCRIPTS])
+                    + [results[name]["section"] for name in SCRIPTS]
+                    + ([notes.read_text()] if notes.exists() else []))
     path = BASE_DIR / args.doc
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(doc)
