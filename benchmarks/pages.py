@@ -18,6 +18,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import statistics
 import sys
 import time
@@ -270,8 +271,12 @@ def run(*, runs: int = 30, repeat: int = 3, log=print, pages_filter: str = "") -
     problems += [f"{name}: p95 {t['p95_ms']} ms > {P95_TARGET_MS:.0f} ms" for name, t in targets.items()
                  if t["p95_ms"] > P95_TARGET_MS]
     problems += [f"{name}: HTTP {t['status']}" for name, t in targets.items() if t["status"] != 200]
+    # The process served every page, like a web worker (one thread): its peak memory is indicative of one
+    # (the surge benchmark measures real gunicorn workers).
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"pages": [asdict(m) for m in measures], "latency": targets, "items": item_counts(s),
-            "problems": problems, "ok": not problems, "runs": runs, "repeat": repeat}
+            "problems": problems, "ok": not problems, "runs": runs, "repeat": repeat,
+            "peak_rss_mb": round(peak_rss_mb, 1)}
 
 
 def markdown(result: dict) -> str:
@@ -301,6 +306,9 @@ def markdown(result: dict) -> str:
             lines.append(f"| {name} | {t['median_ms']:.0f} | {t['p95_ms']:.0f} | {t['min_ms']:.0f} | {t['max_ms']:.0f} "
                          f"| {t['cpu_median_ms']:.0f} | {t['cpu_p95_ms']:.0f} | {t['bytes'] / 1024:,.0f} KiB "
                          f"| {t['load_average']:.1f} | {held} |")
+    lines += ["", f"Peak memory (RSS) of the process that served all these pages in one thread, as a web worker "
+              f"would: **{result['peak_rss_mb']:.0f} MB** (target for a web worker: under 200 MB; the surge "
+              "benchmark measures gunicorn's workers under load)."]
     lines += ["", "Result: " + ("all query counts constant, all pages 200, targets held." if result["ok"] else
                                 "**problems**: " + "; ".join(result["problems"]))]
     return "\n".join(lines) + "\n"
