@@ -328,8 +328,11 @@ def setup() -> None:
     # No collectstatic for a benchmark: plain static storage (the manifest lookup is not what is measured).
     settings.STORAGES = {**settings.STORAGES,
                          "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    # As a web worker does (iea.wsgi): the startup objects frozen out of the garbage collector's reach.
     import logging
     import warnings
+
+    import iea.wsgi  # noqa: F401
 
     logging.disable(logging.WARNING)
     warnings.filterwarnings("ignore", message="No directory at")
