@@ -841,7 +841,10 @@ def main(argv=None) -> int:
     if args.keep:
         setup_django(database_url)
         if built_scale() == args.scale and (out / "dataset.json").exists():
-            print(f"dataset: kept (scale {args.scale:g})")
+            from django.core.management import call_command
+
+            call_command("migrate", verbosity=0, interactive=False)  # the code may have new migrations
+            print(f"dataset: kept (scale {args.scale:g}), migrated")
             return 0
         from django.db import connections
 
