@@ -16,9 +16,11 @@ What is in it (scale 1):
   (two tranches — the database's tranche-sum trigger is on —, reports, spending lines);
 - a small call (ten years ago, in review) with 10 proposals in one panel: the "10 items" side of every
   page that is per call or per panel;
-- named subjects for each role at both sizes (``subjects()``): a PI with 1 proposal and one with one in
-  each call, reviewers with 10 and with many assignments, the officers of the small panel and of the
-  largest institute, unit managers of a unit and of the whole largest institute, staff.
+- named subjects for each role at both sizes (``subjects()``): a PI with 2 proposals (one funded) and one
+  with a proposal in the current and each past call (all funded), reviewers with 10 and with 400
+  assignments, the officers of the small panel (and one past panel) and of every panel of the largest
+  institute, unit managers of units holding ~10 awards and of the whole largest institute, staff. Every
+  subject has items on both sides: an empty list would skip its prefetch queries and pass for growth.
 
 Every support letter and report file is one small PDF on disk, written once.
 """

@@ -284,7 +284,7 @@ def markdown(result: dict) -> str:
              "In-process (Django test client, `DEBUG` off, no network), on the benchmark database. *q* = SQL "
              "queries of one request after a warm-up; *ms* = median server time of "
              f"{result['repeat']} requests. The small side is the 10-item subject (small call, small panel, a "
-             "PI with one proposal, a reviewer with 10 assignments, admin lists filtered to 10 rows), the "
+             "PI with two proposals (one funded), a reviewer with 10 assignments, admin lists filtered to 10 rows), the "
              "large side the full-size one. Ratio = large / small time.", "",
              "| subject | small | large |", "|---|---:|---:|"]
     lines += [f"| {name} | {v['small']:,} | {v['large']:,} |" for name, v in result["items"].items()]

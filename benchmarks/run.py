@@ -95,7 +95,8 @@ def header(*, started: dt.datetime, command: str, database_url: str, scale: floa
              "| script | exit status | seconds |", "|---|---|---:|"]
     for name in SCRIPTS:
         r = results[name]
-        status = "not run (missing)" if r["status"] is None else ("ok" if r["status"] == 0 else f"**{r['status']}** (a target missed)")
+        status = ("not run this time (--only): its last results" if r.get("skipped") else "not run (missing)") \
+            if r["status"] is None else ("ok" if r["status"] == 0 else f"**{r['status']}** (a target missed)")
         lines.append(f"| `{name}` | {status} | {r['seconds']:.0f} |")
     return "\n".join(lines) + "\n"
 
@@ -138,7 +139,7 @@ def main(argv=None) -> int:
     for name in SCRIPTS:
         if only and name not in only and name != "dataset":
             md = out / f"{name}.md"
-            results[name] = {"status": None, "seconds": 0.0,
+            results[name] = {"status": None, "seconds": 0.0, "skipped": True,
                              "section": md.read_text() if md.exists() else f"## {name}\n\nnot run this time\n"}
             continue
         extra = ["--scale", f"{args.scale:g}"] + (["--keep"] if args.keep else []) if name == "dataset" else []
