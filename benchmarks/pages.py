@@ -261,9 +261,10 @@ def run(*, runs: int = 30, repeat: int = 3, log=print, pages_filter: str = "") -
     if not pages_filter or "latency" in pages_filter:
         from django.urls import reverse
 
-        targets["officer panel table (largest institute)"] = latency(
-            s["officer"]["large"], reverse("panel:table", args=[s["panels"]["large"].pk]), runs=runs)
-        targets["staff decision page (5,000-proposal call)"] = latency(
+        items = item_counts(s)
+        targets[f"officer panel table (largest institute, {items['proposals in the panel']['large']:,} proposals)"] = \
+            latency(s["officer"]["large"], reverse("panel:table", args=[s["panels"]["large"].pk]), runs=runs)
+        targets[f"staff decision page ({items['proposals in the call']['large']:,}-proposal call)"] = latency(
             s["staff"], reverse("admin:reviews_decisions", args=[s["calls"]["large"].pk]), runs=runs)
         for name, t in targets.items():
             log(f"  {name}: median {t['median_ms']} ms, p95 {t['p95_ms']} ms (HTTP {t['status']}, {t['bytes']:,} bytes)")
