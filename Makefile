@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 UV := .tools/bin/uv
 export DJANGO_SETTINGS_MODULE := iea.settings
 
-.PHONY: install run test lint messages totp backup restore clean
+.PHONY: install run test lint messages totp backup restore bench clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -58,6 +58,12 @@ backup: | $(VENV)/.installed
 restore: | $(VENV)/.installed
 	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=var/backups/iea-<time>.tar.gz [FORCE=1]" >&2; exit 2; }
 	$(PY) manage.py restore "$(BACKUP)" $(if $(filter 1,$(FORCE)),--force)
+
+# Benchmarks (docs/benchmarks.md): builds the dataset on PostgreSQL (BENCH_DATABASE_URL, default
+# postgres://postgres@127.0.0.1:5432/iea_bench, dropped and created), runs each benchmarks/<name>.py and writes
+# docs/benchmarks.md. BENCH_ARGS='--scale 0.02' for a quick run, '--keep' to reuse the dataset, '--only pages'.
+bench: install
+	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .tools var

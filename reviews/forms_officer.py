@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from iea.widgets import PlainSelect
+
 from .domain.panel import NO_RECOMMENDATION
 from .models import Recommendation
 
@@ -25,12 +27,16 @@ class ReviewerAddForm(forms.Form):
 
 
 class ReviewerChoiceField(forms.ModelChoiceField):
+    widget = PlainSelect
+
     def label_from_instance(self, obj):
         name = obj.user.full_name
         return f"{name} <{obj.user.email}>" if name else obj.user.email
 
 
 class ProposalChoiceField(forms.ModelChoiceField):
+    widget = PlainSelect
+
     def label_from_instance(self, obj):
         return f"{obj.reference} {obj.acronym or obj.title}".strip()
 

@@ -120,7 +120,11 @@ class Assignment(models.Model):
         verbose_name = _("assignment")
         verbose_name_plural = _("assignments")
         constraints = [models.UniqueConstraint(fields=["proposal", "reviewer"], name="assignment_once_per_reviewer")]
-        indexes = [models.Index(fields=["reviewer", "state"], name="assignment_reviewer_state_idx")]
+        indexes = [
+            models.Index(fields=["reviewer", "state"], name="assignment_reviewer_state_idx"),
+            # The default order (the admin's list) and the review reminders' "due before now" (docs/benchmarks.md).
+            models.Index(fields=["due_at", "id"], name="assignment_due_idx"),
+        ]
 
     def __str__(self):
         return f"{self.reviewer} → {self.proposal.reference}"

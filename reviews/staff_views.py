@@ -27,10 +27,10 @@ from .domain.decisions import (
     DECIDED_STATES,
     decision_set,
     decisions_notify,
-    decisions_overview,
     evaluation_summary_filename,
     evaluation_summary_pdf,
 )
+from .domain.decisions_page import decisions_page
 from .domain.screening import proposal_screen, screening_confirm_eligible, screening_counts, screening_rows
 from .models import Decision, DecisionOutcome
 
@@ -140,8 +140,11 @@ def decisions(request, model_admin, call_id: int):
         if not model_admin.has_decide_permission(request):
             raise PermissionDenied
         anchor = _decide(request, call)
-        return HttpResponseRedirect(f"{url}#{anchor}" if anchor else url)
-    overview = decisions_overview(call=call)
+        # Back to the page the decision was taken on (the form posts to the page's own address).
+        page = request.GET.get("page", "")
+        back = f"{url}?page={int(page)}" if page.isdigit() else url
+        return HttpResponseRedirect(f"{back}#{anchor}" if anchor else back)
+    overview = decisions_page(call=call, page_number=request.GET.get("page"))
     return TemplateResponse(request, "admin/reviews/decisions.html", _context(
         request, model_admin,
         title=_("Decisions — %(call)s") % {"call": call},

@@ -227,10 +227,9 @@ def counted_reviews():
     )
 
 
-def decisions_overview(*, call: Call) -> DecisionsOverview:
-    """Every proposal of the call in review or recommended by its panel, grouped by evaluating institute
-    and ordered by the panel's rank, with the recommendation, the mean score of the counted reviews and
-    the decision. A constant number of queries, whatever the number of proposals."""
+def with_scores(proposals):
+    """The proposals with what a decision row shows: the PI, the institute, the recommendation, the
+    decision, and the mean score and number of the counted reviews (two subqueries)."""
     mean = Subquery(
         Score.objects.filter(review__proposal_id=OuterRef("pk"), review__state=ReviewState.SUBMITTED,
                              score__isnull=False)
@@ -241,24 +240,36 @@ def decisions_overview(*, call: Call) -> DecisionsOverview:
     count = Subquery(
         counted_reviews().filter(proposal_id=OuterRef("pk")).values("proposal").annotate(n=Count("pk")).values("n")
     )
-    proposals = (
+    return proposals.select_related(
+        "pi", "unit__main_institute", "evaluating_institute", "panel_recommendation", "decision"
+    ).annotate(mean_score=mean, review_count=count)
+
+
+def decision_row(proposal: Proposal) -> DecisionRow:
+    """The row of a proposal read through ``with_scores``."""
+    return DecisionRow(
+        proposal=proposal,
+        recommendation=getattr(proposal, "panel_recommendation", None),
+        decision=getattr(proposal, "decision", None),
+        mean_score=proposal.mean_score,
+        review_count=proposal.review_count or 0,
+    )
+
+
+def decisions_overview(*, call: Call) -> DecisionsOverview:
+    """Every proposal of the call in review or recommended by its panel, grouped by evaluating institute
+    and ordered by the panel's rank, with the recommendation, the mean score of the counted reviews and
+    the decision. A constant number of queries, whatever the number of proposals. (The staff's page shows
+    it one page at a time: ``decisions_page``.)"""
+    proposals = with_scores(
         Proposal.objects.filter(call=call)
         .filter(Q(state__in=[*DECIDABLE_STATES, ProposalState.FUNDED]) | Q(panel_recommendation__isnull=False))
-        .select_related("pi", "unit__main_institute", "evaluating_institute", "panel_recommendation", "decision")
-        .annotate(mean_score=mean, review_count=count)
-        .order_by("reference")
-    )
+    ).order_by("reference")
     groups: dict[int | None, InstituteGroup] = {}
     for proposal in proposals:
         institute = proposal.institute
         group = groups.setdefault(institute.pk if institute else None, InstituteGroup(institute=institute))
-        group.rows.append(DecisionRow(
-            proposal=proposal,
-            recommendation=getattr(proposal, "panel_recommendation", None),
-            decision=getattr(proposal, "decision", None),
-            mean_score=proposal.mean_score,
-            review_count=proposal.review_count or 0,
-        ))
+        group.rows.append(decision_row(proposal))
     for group in groups.values():
         group.rows.sort(key=lambda row: (
             row.recommendation is None or row.recommendation.rank is None,

@@ -139,11 +139,19 @@ def _submitted_reviews(panel: Panel):
         .exclude(Exists(Conflict.objects.filter(proposal_id=OuterRef("review__proposal_id"),
                                                 reviewer_id=OuterRef("review__reviewer_id"))))
         .values_list("review_id", "review__proposal_id", "review__reviewer_id", "criterion_id", "score")
+        .order_by()  # any order will do: without it, a join to the criteria and a sort of every score
     )
     reviews: dict[int, tuple[int, int, dict[int, Decimal]]] = {}
     for review_id, proposal_id, reviewer_id, criterion_id, score in rows:
         reviews.setdefault(review_id, (proposal_id, reviewer_id, {}))[2][criterion_id] = score
     return reviews
+
+
+TABLE_FIELDS = (
+    "call_id", "pi_id", "reference", "state", "title", "acronym", "keywords", "partner_country", "unit_id",
+    "evaluating_institute_id", "pi__full_name", "pi__email", "panel_recommendation__panel_id",
+    "panel_recommendation__rank", "panel_recommendation__recommendation", "panel_recommendation__proposed_amount",
+)
 
 
 def panel_table(*, panel: Panel, user) -> list[Row]:
@@ -156,6 +164,9 @@ def panel_table(*, panel: Panel, user) -> list[Row]:
     proposals = list(
         panel_proposals(panel, user).filter(state__in=PANEL_STATES)
         .select_related("pi", "panel_recommendation").order_by("reference")
+        # What a row shows (and the export writes), nothing more: over a thousand rows, the long texts and
+        # the timestamps were most of what the query returned and Python decoded (docs/benchmarks.md).
+        .only(*TABLE_FIELDS)
     )
     priority = InstitutePriority.objects.filter(call_id=panel.call_id, institute_id=panel.institute_id).first()
     reviews = _submitted_reviews(panel)
@@ -327,6 +338,23 @@ def recommendation_set(
             data={"before": before, "recommendation": recommendation, "amount": str(amount or "")},
         )
     return record
+
+
+def ranking_of_page(*, panel: Panel, user, typed: list[tuple[int, int]], page_ids: set[int]) -> list[int]:
+    """The panel's whole order when the officer numbered the proposals of one page of the table.
+
+    ``typed`` is (number, proposal id) for the boxes filled on the page, ``page_ids`` every proposal the
+    page showed (an emptied box unranks its proposal). The ranked proposals of the other pages keep their
+    rank as their number; a number typed on the page goes before an equal rank kept from another page.
+    With the whole table on one page this is the order of the numbers typed, as before.
+    """
+    kept = (
+        PanelRecommendation.objects.filter(panel=panel, rank__isnull=False)
+        .filter(proposal__in=panel_proposals(panel, user).filter(state__in=PANEL_STATES))
+        .exclude(proposal_id__in=page_ids).values_list("rank", "proposal_id")
+    )
+    entries = [(number, 0, pk) for number, pk in typed] + [(rank, 1, pk) for rank, pk in kept]
+    return [pk for _number, _typed_first, pk in sorted(entries)]
 
 
 def ranks_set(*, panel_id: int, user, ordered_proposal_ids, now: dt.datetime) -> dict[int, int]:

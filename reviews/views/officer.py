@@ -14,6 +14,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Exists, F, Func, IntegerField, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -152,15 +153,36 @@ def _table(request, panel):
     return form, criteria, rows, sort
 
 
+# The table of the largest institute's panel has over a thousand rows: shown a page at a time (the sort,
+# the filters, the export and the calibration still cover the whole panel).
+TABLE_ROWS_PER_PAGE = 100
+
+
+def _page_urls(request, page) -> dict:
+    urls = {}
+    for name, number in (("previous", page.has_previous() and page.previous_page_number()),
+                         ("next", page.has_next() and page.next_page_number())):
+        if number:
+            params = request.GET.copy()
+            params["page"] = number
+            urls[name] = f"?{params.urlencode()}"
+    return urls
+
+
 @officer_view
 @require_GET
 def panel_table(request, panel_id):
     panel = panel_for_officer(request, panel_id)
     form, criteria, rows, sort = _table(request, panel)
+    page = Paginator(rows, TABLE_ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
     return render(request, "reviews/officer/table.html", {
-        "panel": panel, "tab": "table", "form": form, "criteria": criteria, "rows": rows, "sort": sort,
+        "panel": panel, "tab": "table", "form": form, "criteria": criteria, "rows": page.object_list, "sort": sort,
+        "page": page, "page_urls": _page_urls(request, page),
+        "page_ids": ",".join(str(row.proposal.pk) for row in page.object_list),
         "columns": _sort_columns(request, criteria, sort), "threshold": domain.DISAGREEMENT_THRESHOLD,
-        "export_query": request.GET.urlencode(),
+        "export_query": params.urlencode(),
     })
 
 
@@ -198,9 +220,14 @@ def panel_rank(request, panel_id):
         messages.error(request, _("Two proposals have the same rank: %(ranks)s.") % {
             "ranks": ", ".join(str(n) for n in duplicates)})
         return redirect("panel:table", panel_id=panel.pk)
+    ordered = [pk for _n, pk in sorted(entries)]
+    page_ids = {int(pk) for pk in request.POST.get("page_ids", "").split(",") if pk.strip().isdigit()}
+    if page_ids:
+        # One page of the table was ranked: the proposals of the other pages keep their place.
+        ordered = domain.ranking_of_page(panel=panel, user=request.user, typed=sorted(entries), page_ids=page_ids)
     try:
         ranks = domain.ranks_set(panel_id=panel.pk, user=request.user, now=timezone.now(),
-                                 ordered_proposal_ids=[pk for _n, pk in sorted(entries)])
+                                 ordered_proposal_ids=ordered)
     except ValidationError as error:
         refuse(request, error)
     else:

@@ -4,6 +4,7 @@ conflicts set by the officer, and the institute's reviewer pool. Same access rul
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -28,6 +29,10 @@ from .officer import (
 )
 
 AUTO_RESULT_KEY = "panel_auto_assign_result"
+# The largest institute's panel has over a thousand proposals: the list shows them a page at a time.
+ASSIGNMENTS_PER_PAGE = 100
+LONG_TEXTS = ("abstract", "activities", "ethics_statement")
+CHOICE_FIELDS = ("pk", "reference", "acronym", "title")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -42,25 +47,28 @@ def _assignable(panel, user):
 @require_GET
 def panel_assignments(request, panel_id):
     panel = panel_for_officer(request, panel_id)
-    proposals = list(
-        _assignable(panel, request.user).prefetch_related(
+    page = Paginator(
+        _assignable(panel, request.user).defer(*LONG_TEXTS).prefetch_related(
             Prefetch("assignments", Assignment.objects.filter(panel=panel)
                      .select_related("reviewer__user", "review").order_by("created_at")),
             Prefetch("conflicts", Conflict.objects.select_related("reviewer__user")),
-        )
-    )
+        ),
+        ASSIGNMENTS_PER_PAGE,
+    ).get_page(request.GET.get("page"))
+    proposals = list(page.object_list)
     for proposal in proposals:
         proposal.open_count = sum(1 for a in proposal.assignments.all() if a.state in OPEN_ASSIGNMENT_STATES)
         proposal.short = proposal.open_count < panel.reviews_per_proposal
         labelled(proposal.conflicts.all())
     pool = reviewer_pool(panel)
     initial = {"proposal": request.GET.get("proposal")} if request.GET.get("proposal", "").isdigit() else None
-    assignable = _assignable(panel, request.user)
+    # The choices only need the label (reference and acronym): over a thousand proposals in a large panel.
+    assignable = _assignable(panel, request.user).only(*CHOICE_FIELDS)
     return render(request, "reviews/officer/assignments.html", {
-        "panel": panel, "tab": "assignments", "proposals": proposals,
+        "panel": panel, "tab": "assignments", "proposals": proposals, "page": page,
         "assign_form": AssignForm(proposals=assignable, reviewers=pool.filter(active=True), initial=initial),
-        "conflict_form": ConflictForm(proposals=officer_proposals(panel, request.user).order_by("reference"),
-                                      reviewers=pool, prefix="conflict", initial=initial),
+        "conflict_form": ConflictForm(proposals=officer_proposals(panel, request.user).only(*CHOICE_FIELDS)
+                                      .order_by("reference"), reviewers=pool, prefix="conflict", initial=initial),
         "auto_result": request.session.pop(AUTO_RESULT_KEY, None),
     })
 

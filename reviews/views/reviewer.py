@@ -78,6 +78,10 @@ def assignments(request):
         assignments_for(request.user)
         .select_related("panel__institute", "proposal", "review")
         .annotate(submitted_title=_submitted("title"), submitted_acronym=_submitted("acronym"))
+        # The list shows titles and states: the long texts stay in the database (hundreds of rows for a
+        # busy reviewer; docs/benchmarks.md).
+        .defer("proposal__abstract", "proposal__activities", "proposal__ethics_statement",
+               "review__comment_for_pi", "review__confidential_comment", "decline_reason")
         .order_by("due_at", "pk")
     )
     for row in rows:

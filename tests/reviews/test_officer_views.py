@@ -406,3 +406,63 @@ def test_a_unit_outside_the_institute_does_not_bring_its_proposals(client, world
     assert client.get(reverse("panel:proposal", args=[world.panel.pk, world.p3.pk])).status_code == 404
     user = UserFactory()
     assert user.pk
+
+
+# ---------------------------------------------------------------------------------------------------
+# The table a page at a time (a panel of over a thousand proposals)
+# ---------------------------------------------------------------------------------------------------
+
+def test_the_table_shows_a_page_at_a_time_and_a_ranked_page_keeps_the_others_ranks(client, world, monkeypatch):
+    from reviews.views import officer
+
+    monkeypatch.setattr(officer, "TABLE_ROWS_PER_PAGE", 2)
+    client.force_login(world.officer)
+    url = reverse("panel:table", args=[world.panel.pk])
+    first = client.get(f"{url}?sort=reference")
+    assert [row.proposal for row in first.context["rows"]] == [world.p1, world.p2]
+    assert first.context["page_urls"] == {"next": "?sort=reference&page=2"}
+    second = client.get(f"{url}?sort=reference&page=2")
+    assert [row.proposal for row in second.context["rows"]] == [world.p3]
+    assert second.context["page_ids"] == str(world.p3.pk)
+    rank = reverse("panel:rank", args=[world.panel.pk])
+    client.post(rank, {f"rank-{world.p1.pk}": "1", f"rank-{world.p2.pk}": "2",
+                       "page_ids": f"{world.p1.pk},{world.p2.pk}"})
+    # On page 2, p3 is put first: p1 and p2, on page 1, follow in their order.
+    client.post(rank, {f"rank-{world.p3.pk}": "1", "page_ids": str(world.p3.pk)})
+    assert dict(PanelRecommendation.objects.values_list("proposal_id", "rank")) == {
+        world.p3.pk: 1, world.p1.pk: 2, world.p2.pk: 3}
+    # Emptying p1's box on page 1 unranks it; p3, on the other page, keeps its place.
+    client.post(rank, {f"rank-{world.p1.pk}": "", f"rank-{world.p2.pk}": "2",
+                       "page_ids": f"{world.p1.pk},{world.p2.pk}"})
+    assert dict(PanelRecommendation.objects.exclude(rank=None).values_list("proposal_id", "rank")) == {
+        world.p3.pk: 1, world.p2.pk: 2}
+
+
+def test_the_table_query_count_does_not_grow_with_the_panel(client, world):
+    client.force_login(world.officer)
+    url = reverse("panel:table", args=[world.panel.pk])
+    client.get(url)  # the first request after the sign-in may write the session
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    three = count()
+    more = world.proposals(12)
+    world.reviews([(p, world.a, [3, 4]) for p in more])
+    assert count() == three
+
+
+def test_the_assignments_show_a_page_at_a_time_with_every_proposal_in_the_forms(client, world, monkeypatch):
+    from reviews.views import officer_pool
+
+    monkeypatch.setattr(officer_pool, "ASSIGNMENTS_PER_PAGE", 2)
+    client.force_login(world.officer)
+    url = reverse("panel:assignments", args=[world.panel.pk])
+    first, second = client.get(url), client.get(f"{url}?page=2")
+    assert [p.reference for p in first.context["proposals"]] == [world.p1.reference, world.p2.reference]
+    assert [p.reference for p in second.context["proposals"]] == [world.p3.reference]
+    # The forms still offer every proposal of the panel, whatever the page.
+    options = re.findall(r'<option value="(\d+)"', second.content.decode().split('name="reviewer"')[0])
+    assert sorted(int(pk) for pk in options) == sorted([world.p1.pk, world.p2.pk, world.p3.pk])
