@@ -35,8 +35,6 @@ from .staff_factories import closed_call, make_review, make_reviewer, ranked_pro
 pytestmark = pytest.mark.django_db
 
 # The concurrency fixtures of the submission tests: a PostgreSQL guard, and a SQLite file copy for threads.
-require_postgres = concurrency.require_postgres
-require_sqlite = concurrency.require_sqlite
 sqlite_file_copy = concurrency.sqlite_file_copy
 
 
