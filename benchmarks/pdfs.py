@@ -21,7 +21,6 @@ Target: app / plain ≤ 1.5× per kind of document.
 import argparse
 import re
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -158,9 +157,8 @@ def main() -> int:
     try:
         sys.stderr.write(f"pdfs: migrating {_bench.database_name(url)}, collecting static files…\n")
         _bench.migrate(env)
-        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],  # noqa: S603
-                       cwd=BASE_DIR, env=env, check=True)
         _bench.django_setup(env)
+        _bench.collect_static(env)
         start = time.perf_counter()
         versions, proposals = build_receipts(options.count), build_summaries(options.count)
         build_s = time.perf_counter() - start

@@ -421,9 +421,8 @@ def main() -> int:
     try:
         sys.stderr.write(f"surge: migrating {_bench.database_name(url)}, collecting static files…\n")
         _bench.migrate(env)
-        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],  # noqa: S603
-                       cwd=BASE_DIR, env=env, check=True)
         _bench.django_setup(env)
+        _bench.collect_static(env)
         start = time.perf_counter()
         pis = build_data(options.pis)
         build_s = time.perf_counter() - start
