@@ -329,10 +329,12 @@ def wait_http(url: str, timeout: float) -> None:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict, port: int, workers: int, worker_class: str):
+def gunicorn(env: dict, port: int, workers: int, worker_class: str, threads: int = 1):
     command = [str(Path(sys.executable).parent / "gunicorn"), "iea.wsgi:application", "--bind", f"127.0.0.1:{port}",
                "--workers", str(workers), "--worker-class", worker_class, "--timeout", "60", "--backlog", "2048",
                "--chdir", str(BASE_DIR), "--log-level", "warning"]
+    if worker_class == "gthread":
+        command += ["--threads", str(threads)]
     process = subprocess.Popen(command, cwd=BASE_DIR, env=env)  # noqa: S603
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz", timeout=60)
@@ -403,7 +405,9 @@ def main() -> int:
     parser.add_argument("--pis", type=int, default=200, help="simulated PIs at once, per phase (default 200)")
     parser.add_argument("--time-limit", type=float, default=300, help="seconds a phase may last (default 300)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
+    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"],
+                        help="sync (default: what docker-compose runs) or gthread")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker (default 4)")
     parser.add_argument("--deliver", action=argparse.BooleanOptionalAction, default=True,
                         help="then deliver the queued receipts with a real Celery worker (default: yes)")
     parser.add_argument("--keep", action="store_true", help="keep the database")
@@ -457,8 +461,9 @@ def surge(options, env: dict, pis: dict) -> dict:
     base = f"http://127.0.0.1:{port}"
     letter = pdf_letter()
     server_env = {**env, "DJANGO_SETTINGS_MODULE": "benchmarks.bench_settings"}
-    results = {"workers": options.workers, "worker_class": options.worker_class, "pis": options.pis}
-    with gunicorn(server_env, port, options.workers, options.worker_class) as master:
+    results = {"workers": options.workers, "worker_class": options.worker_class, "pis": options.pis,
+               "threads": options.threads if options.worker_class == "gthread" else 1}
+    with gunicorn(server_env, port, options.workers, options.worker_class, options.threads) as master:
         pids = set(_bench.children(master.pid))
         # Warm-up: each worker imports its templates and opens its database connection, so that the first
         # phase does not pay for what the second gets for free. Public pages: no PI's data changes.
@@ -510,7 +515,8 @@ def report(options, results: dict) -> int:
     results["targets_missed"] = missed
     celery = results.get("celery")
     lines = [
-        f"## Deadline surge: {options.pis} PIs at once, gunicorn ({options.workers} {options.worker_class} workers) on PostgreSQL",
+        f"## Deadline surge: {options.pis} PIs at once, gunicorn ({options.workers} {options.worker_class} workers"
+        + (f" × {options.threads} threads" if options.worker_class == "gthread" else "") + ") on PostgreSQL",
         "",
         f"Each PI: editor → autosave → letter (PDF) → submit → result page, 5 requests; all {options.pis} start "
         "together. The bare view does the same writes without the app's rules (`benchmarks/bare_views.py`), "
