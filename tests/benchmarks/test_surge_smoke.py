@@ -61,7 +61,7 @@ def database_exists(url: str) -> bool:
 
 
 def test_the_surge_submits_every_journey_and_loses_none(bench_database_url, tmp_path):
-    _code, numbers, markdown = run("surge", tmp_path, bench_database_url, "--pis", "3", "--time-limit", "120")
+    _code, numbers, markdown = run("surge", tmp_path, bench_database_url, "--pis", "3", "--rounds", "1", "--time-limit", "120")
 
     for path in ("app", "bare"):
         run_numbers = numbers[path]
