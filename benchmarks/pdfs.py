@@ -20,6 +20,7 @@ Target: app / plain ≤ 1.5× per kind of document.
 
 import argparse
 import re
+import shutil
 import statistics
 import sys
 import time
@@ -149,9 +150,10 @@ def main() -> int:
         parser.error("--count: at least 4 (3 are the warm-up)")
 
     url = _bench.database_url()
+    media = BASE_DIR / "var" / "bench-pdfs-media"
     env = _bench.base_env(url, DEBUG="0", SECRET_KEY="bench-pdfs-" + uuid.uuid4().hex, ALLOWED_HOSTS="127.0.0.1",
                           SITE_URL="http://127.0.0.1", CELERY_BROKER_URL="memory://", CELERY_TASK_ALWAYS_EAGER="0",
-                          PRIVATE_MEDIA_ROOT=str(BASE_DIR / "var" / "bench-pdfs-media"),
+                          PRIVATE_MEDIA_ROOT=str(media),
                           STATIC_ROOT=str(BASE_DIR / "var" / "bench-static"))
     _bench.database_create(url)
     try:
@@ -171,6 +173,7 @@ def main() -> int:
         connections.close_all()
         if not options.keep:
             _bench.database_drop(url)
+            shutil.rmtree(media, ignore_errors=True)
     return report(options, results)
 
 

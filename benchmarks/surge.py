@@ -33,6 +33,7 @@ import contextlib
 import io
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -477,6 +478,7 @@ def main() -> int:
         connections.close_all()
         if not options.keep:
             _bench.database_drop(url)
+            shutil.rmtree(media, ignore_errors=True)  # the letters uploaded in the run
     return report(options, results)
 
 
