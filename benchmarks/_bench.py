@@ -157,6 +157,19 @@ def poll(predicate, *, timeout: float, interval: float = 0.1, what: str = "the c
         time.sleep(interval)
 
 
+def purge_queue(redis_url: str, queue: str) -> None:
+    """Remove a benchmark's own Celery queue and kombu's bindings of it from Redis."""
+    try:
+        import redis
+
+        client = redis.Redis.from_url(redis_url, socket_connect_timeout=2)
+        client.delete(queue, *(f"{queue}\x06\x16{n}" for n in (3, 6, 9)),
+                      f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}",
+                      "_kombu.binding_deadlines")  # the stopped worker's control-queue deadlines (db 9 is ours)
+    except Exception as error:  # noqa: BLE001 — a leftover key in db 9 is harmless; say so and go on
+        sys.stderr.write(f"could not purge the queue {queue}: {error}\n")
+
+
 def command_line() -> str:
     return " ".join(shlex.quote(part) for part in [".venv/bin/python", *[os.path.relpath(sys.argv[0], BASE_DIR)], *sys.argv[1:]])
 

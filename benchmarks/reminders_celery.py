@@ -71,20 +71,11 @@ def celery_phase(env: dict, options, count: int) -> dict:
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait()
-        _purge(queue)
+        _bench.purge_queue(REDIS_URL, queue)
     sent = Notification.objects.filter(state=NotificationState.SENT).count()
     return {"wall": wall, "dispatch_s": queued["wall"], "sent": sent, "sent_by_dispatch_process": queued["sent"],
             "worker_main_peak_mb": main_peak, "pool_peak_mb": max(pool_peaks, default=None),
             "pool_peaks_mb": pool_peaks, "concurrency": options.concurrency}
-
-
-def _purge(queue: str) -> None:
-    try:
-        import redis
-
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).delete(queue)
-    except Exception as error:  # noqa: BLE001 — a leftover queue in db 9 is harmless; say so
-        sys.stderr.write(f"reminders_celery: could not purge the queue {queue}: {error}\n")
 
 
 def main() -> int:

@@ -472,7 +472,7 @@ def main() -> int:
             sys.stderr.write(f"surge: a Celery worker delivers the {expected} queued receipts…\n")
             results["celery"] = deliver_receipts(env, expected, timeout=max(120, expected * 2))
     finally:
-        _purge_queue(queue)
+        _bench.purge_queue(REDIS_URL, queue)
         from django.db import connections
 
         connections.close_all()
@@ -513,16 +513,6 @@ def surge(options, env: dict, pis: dict) -> dict:
         results["web_worker_peak_mb"] = max((m["hwm_mb"] for m in memory.values()), default=None)
         results["web_workers"] = memory
     return results
-
-
-def _purge_queue(queue: str) -> None:
-    try:
-        import redis
-
-        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-        client.delete(queue, f"{queue}\x06\x163", f"{queue}\x06\x166", f"{queue}\x06\x169")
-    except Exception as error:  # noqa: BLE001 — a leftover queue in db 9 is harmless; say so and go on
-        sys.stderr.write(f"surge: could not purge the queue {queue}: {error}\n")
 
 
 def report(options, results: dict) -> int:
