@@ -1,7 +1,10 @@
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
 
 from .roles import user_roles
 
 
 def navigation(request):
-    return {"roles": user_roles(request.user), "organisation": settings.ORGANISATION_NAME}
+    # Lazy: only the full pages' header asks for the roles; htmx fragments (autosave, letter) never do,
+    # and the roles cost a query.
+    return {"roles": SimpleLazyObject(lambda: user_roles(request.user)), "organisation": settings.ORGANISATION_NAME}

@@ -31,7 +31,7 @@ class StaticOnlyURLFetcher(URLFetcher):
                 relative = url[len(base + prefix):].split("?", 1)[0].split("#", 1)[0]
                 if ".." in relative.split("/") or "\\" in relative or relative.startswith("/"):
                     break
-                path = finders.find(relative)
+                path = finders.find(relative) or _collected(relative)
                 if path and os.path.isfile(path):
                     with open(path, "rb") as handle:
                         body = handle.read()
@@ -39,6 +39,18 @@ class StaticOnlyURLFetcher(URLFetcher):
                     return URLFetcherResponse(url, body, {"Content-Type": mime})
                 break
         raise ForbiddenResource(f"PDF renderer refused to fetch {url!r}")
+
+
+def _collected(relative: str) -> str | None:
+    """The file as ``collectstatic`` wrote it. With DEBUG off, ``{% static %}`` names the manifest's hashed
+    copy (``css/pdf.e379ef8f3bd8.css``), which exists only in STATIC_ROOT, never in a static folder."""
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    try:
+        path = staticfiles_storage.path(relative)
+    except NotImplementedError:  # a remote storage: nothing on disk to read
+        return None
+    return path if os.path.isfile(path) else None
 
 
 static_only_url_fetcher = StaticOnlyURLFetcher(allowed_protocols=("data",))

@@ -270,7 +270,7 @@ CACHES = {
     "default": env.cache("CACHE_URL", default="locmemcache://")
 }
 
-MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+MESSAGE_STORAGE = "django.contrib.messages.storage.fallback.FallbackStorage"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)  # from the sign-in, at the most
 SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=2 * 3600)  # without a request (iea.sessions)
 SESSION_COOKIE_HTTPONLY = True

@@ -9,6 +9,7 @@ from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
 
 from calls.models import Institute, Unit, parse_unit_code
+from iea.select_widget import LongSelect
 
 from .models import BudgetCategory, Proposal, TeamMember
 
@@ -50,7 +51,7 @@ class ProposalForm(forms.ModelForm):
         if self.instance.unit_id and not self.is_bound:
             self.initial["unit_code"] = self.instance.unit.code
         self.fields["partner_country"] = LazyTypedChoiceField(
-            label=_("Partner's country"), choices=[("", "—"), *countries], required=False
+            label=_("Partner's country"), choices=[("", "—"), *countries], required=False, widget=LongSelect,
         )
         unit = self.instance.unit if self.instance.unit_id else None
         if unit is not None and not self.is_bound:

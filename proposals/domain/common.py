@@ -45,9 +45,9 @@ def format_paris(moment: dt.datetime) -> str:
     return date_format(timezone.localtime(moment), "j F Y, H:i")
 
 
-def _lock(proposal_id: int) -> Proposal:
+def _lock(proposal_id: int, *, related: tuple[str, ...] = ()) -> Proposal:
     # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to the unit.
-    return Proposal.objects.select_for_update(of=("self",)).select_related("call", "unit").get(pk=proposal_id)
+    return Proposal.objects.select_for_update(of=("self",)).select_related("call", "unit", *related).get(pk=proposal_id)
 
 
 

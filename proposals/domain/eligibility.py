@@ -96,8 +96,9 @@ def proposal_checklist(
         _("The total is %(total)s €; it must be between %(min)s € and %(max)s €.")
         % {"total": format_money(total), "min": format_money(call.budget_min), "max": format_money(call.budget_max)},
     ))
-    has_partner_side = any(m.side == TeamSide.PARTNER for m in proposal.team.all())
-    has_cnrs_side = any(m.side == TeamSide.CNRS for m in proposal.team.all())
+    members = list(proposal.team.all())
+    has_partner_side = any(m.side == TeamSide.PARTNER for m in members)
+    has_cnrs_side = any(m.side == TeamSide.CNRS for m in members)
     team_ok = has_partner_side and has_cnrs_side
     checks.append(Check(
         "team", _("Both teams have at least one member"), team_ok,

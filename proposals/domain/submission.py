@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from calls.domain import call_deadline
@@ -46,13 +47,13 @@ def proposal_snapshot(proposal: Proposal, letter: SupportLetter) -> dict:
         "team": [
             {"side": m.side, "name": m.name, "email": m.email, "position": m.position, "institution": m.institution,
              "early_career": m.early_career}
-            for m in proposal.team.order_by("side", "id")
+            for m in sorted(proposal.team.all(), key=lambda m: (m.side, m.pk))
         ],
         "activities": proposal.activities,
         "ethics_statement": proposal.ethics_statement,
         "budget": [
             {"year": line.year, "category": line.category, "amount": f"{line.amount:.2f}"}
-            for line in proposal.budget_lines.order_by("year", "category")
+            for line in sorted(proposal.budget_lines.all(), key=lambda line: (line.year, line.category))
         ],
         "budget_total": f"{proposal_budget_total(proposal):.2f}",
         "letter": {
@@ -94,7 +95,9 @@ def proposal_submit(*, proposal_id: int, user, now: dt.datetime) -> SubmitResult
     """
     try:
         with transaction.atomic():
-            proposal = _lock(proposal_id)
+            proposal = _lock(proposal_id, related=("unit__main_institute", "evaluating_institute", "pi"))
+            # The checklist and the snapshot both read the team and the budget: once each.
+            prefetch_related_objects([proposal], "team", "budget_lines")
             if proposal.pi_id != user.pk:
                 raise ProposalError(_("Only the PI can submit this proposal."), code="forbidden")
             last = proposal.versions.order_by("-number").first()

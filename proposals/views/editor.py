@@ -17,7 +17,7 @@ from .. import domain
 from ..forms import InvitationForm, LetterForm, ProposalForm, TeamMemberForm, WithdrawForm, budget_initial
 from ..letters import check_pdf
 from ..models import ProposalState
-from .common import _proposal_for, _refuse
+from .common import _proposal_for, _refuse, _reloaded, _with_content
 
 
 @login_required
@@ -105,6 +105,7 @@ def edit(request, pk):
         return TemplateResponse(request, "proposals/edit.html", _editor_context(request, proposal, form, now=now), status=400)
     if not (proposal.state in (ProposalState.DRAFT, ProposalState.SUBMITTED) and call_accepts_submissions(proposal.call, now=now)):
         return redirect("proposals:detail", pk=proposal.pk)
+    proposal = _with_content(proposal)
     return TemplateResponse(request, "proposals/edit.html", _editor_context(request, proposal, _fresh_form(proposal), now=now))
 
 
@@ -144,7 +145,7 @@ def autosave(request, pk):
             status = 409
     else:
         context["error"] = _("Not saved: correct the fields marked in red.")
-    proposal.refresh_from_db()
+    proposal = _reloaded(proposal)
     if proposal.unit_id != unit_before:
         # The unit decides which institutes may evaluate: refresh that one field.
         context["institute_field"] = _fresh_form(proposal)["evaluating_institute"]
@@ -171,7 +172,7 @@ def team_add(request, pk):
         else:
             form = TeamMemberForm()
     elif not request.htmx:
-        proposal.refresh_from_db()
+        proposal = _reloaded(proposal)
         messages.error(request, _("The team member was not added: correct the fields marked below."))
         context = _editor_context(request, proposal, _fresh_form(proposal), now=now, team_form=form)
         return TemplateResponse(request, "proposals/edit.html", context, status=400)
@@ -195,7 +196,7 @@ def team_remove(request, pk, member_id):
 
 
 def _team_fragment(request, proposal, form, *, now):
-    proposal.refresh_from_db()
+    proposal = _reloaded(proposal)
     context = {"proposal": proposal, "team": list(proposal.team.all()), "team_form": form, "editable": True,
                "checklist": domain.proposal_checklist(proposal, now=now), "oob": True}
     return TemplateResponse(request, "proposals/_team.html", context)
@@ -210,14 +211,14 @@ def letter_upload(request, pk):
     form = LetterForm(request.POST, request.FILES)
     error = _attach_letter(form, proposal=proposal, now=now, user=request.user)
     if request.htmx:
-        proposal.refresh_from_db()
+        proposal = _reloaded(proposal)
         context = _editor_context(request, proposal, None, now=now, letter_form=form if error else LetterForm())
         context["oob"] = True
         context["letter_saved"] = not error
         return TemplateResponse(request, "proposals/_letter.html", context, status=400 if error else 200)
     if error:
         messages.error(request, _("The letter was not uploaded: %(reason)s") % {"reason": error})
-        proposal.refresh_from_db()
+        proposal = _reloaded(proposal)
         context = _editor_context(request, proposal, _fresh_form(proposal), now=now, letter_form=form)
         return TemplateResponse(request, "proposals/edit.html", context, status=400)
     messages.success(request, _("The support letter was uploaded."))
@@ -255,7 +256,7 @@ def invite(request, pk):
         except ValidationError as error:
             form.add_error(None, error)
     if request.htmx:
-        proposal.refresh_from_db()
+        proposal = _reloaded(proposal)
         context = _editor_context(request, proposal, None, now=now, invite_form=form)
         context.update(oob=True, invitation_sent=sent)
         return TemplateResponse(request, "proposals/_letter.html", context, status=200 if sent else 400)

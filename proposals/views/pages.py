@@ -17,7 +17,7 @@ from .. import domain
 from ..models import ProposalState, ProposalVersion, SupportLetter
 from ..receipts import receipt_filename, render_receipt
 from ..rules import can_edit_proposal, visible_proposals
-from .common import _proposal_for
+from .common import _proposal_for, _with_content
 
 
 @login_required
@@ -78,7 +78,7 @@ def letter_download(request, pk, letter_id):
 @login_required
 @require_GET
 def detail(request, pk):
-    proposal = _proposal_for(request, pk)
+    proposal = _with_content(_proposal_for(request, pk))
     now = timezone.now()
     letter = domain.current_letter(proposal)
     versions = list(proposal.versions.select_related("letter").order_by("-number"))

@@ -200,3 +200,30 @@ def test_the_receipt_finds_its_own_stylesheet(draft, pi, fetches):
     assert content.startswith(b"%PDF")
     assert fetches != []
     assert [outcome for _url, outcome in fetches] == ["ok"] * len(fetches)
+
+
+def test_the_receipt_finds_its_hashed_stylesheet_in_production(draft, pi, fetches, settings, tmp_path):
+    # DEBUG off: {% static %} names the manifest's hashed copy, which only collectstatic's folder holds.
+    import json
+
+    from proposals.domain import letter_attach, proposal_submit
+    from proposals.letters import check_pdf
+    from proposals.receipts import render_receipt
+    from tests.pdfs import pdf_upload
+
+    root = tmp_path / "collected"
+    (root / "css").mkdir(parents=True)
+    with open(finders.find("css/pdf.css"), "rb") as handle:
+        (root / "css" / "pdf.0123456789ab.css").write_bytes(handle.read())
+    (root / "staticfiles.json").write_text(json.dumps(
+        {"paths": {"css/pdf.css": "css/pdf.0123456789ab.css"}, "version": "1.1"}))
+    settings.STATIC_ROOT = root
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}}
+    now = timezone.now()
+    letter_attach(proposal_id=draft.pk, pdf=check_pdf(pdf_upload()), now=now, user=pi)
+    version = proposal_submit(proposal_id=draft.pk, user=pi, now=now).version
+
+    render_receipt(version)
+
+    assert [(url.rsplit("/", 1)[-1], outcome) for url, outcome in fetches] == [("pdf.0123456789ab.css", "ok")]
