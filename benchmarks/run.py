@@ -5,7 +5,7 @@
 
 Each script runs as ``.venv/bin/python benchmarks/<name>.py --out var/bench`` in its own process, with
 ``BENCH_DATABASE_URL`` set (default ``postgres://postgres@127.0.0.1:5432/iea_bench``, created and dropped
-by ``dataset``), and writes ``var/bench/<name>.json`` and ``var/bench/<name>.md`` (a section beginning with
+by ``dataset``; the scripts that build their own small data get ``iea_bench_own``), and writes ``var/bench/<name>.json`` and ``var/bench/<name>.md`` (a section beginning with
 ``## ``); a script exits non-zero when a target is missed but still writes its files. A script missing from
 ``benchmarks/`` gets the line "not run". docs/benchmarks.md is a header (date, machine, versions, the
 command) and the sections in a fixed order. The harness exits non-zero if any script did.
@@ -25,6 +25,17 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 SCRIPTS = ["dataset", "pages", "surge", "pdfs", "reminders_celery"]
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/iea_bench"
+# These build the small data they need in a database of their own (created and dropped each run), beside
+# the dataset's: BENCH_DATABASE_URL's database name with this suffix.
+OWN_DATA = {"surge", "pdfs", "reminders_celery"}
+OWN_DATA_SUFFIX = "_own"
+
+
+def own_database_url(url: str) -> str:
+    """The same server, the database named ``<name>_own`` (a query string is kept)."""
+    base, _, query = url.partition("?")
+    server, _, name = base.rpartition("/")
+    return f"{server}/{name}{OWN_DATA_SUFFIX}" + (f"?{query}" if query else "")
 
 
 def machine() -> dict:
@@ -143,7 +154,8 @@ def main(argv=None) -> int:
                              "section": md.read_text() if md.exists() else f"## {name}\n\nnot run this time\n"}
             continue
         extra = ["--scale", f"{args.scale:g}"] + (["--keep"] if args.keep else []) if name == "dataset" else []
-        results[name] = run_script(name, out=out, env=env, extra=extra)
+        script_env = {**env, "BENCH_DATABASE_URL": own_database_url(env["BENCH_DATABASE_URL"])} if name in OWN_DATA else env
+        results[name] = run_script(name, out=out, env=script_env, extra=extra)
         if name == "dataset" and results[name]["status"] not in (0, None):
             print("bench: the dataset was not built; stopping", file=sys.stderr)
             break
