@@ -95,7 +95,7 @@ def header(*, started: dt.datetime, command: str, database_url: str, scale: floa
     m = machine()
     lines = ["# Benchmarks", "",
              "Written by `benchmarks/run.py` (`make bench`); do not edit by hand. Each section below is one "
-             "script of `benchmarks/`, run in its own process on the same PostgreSQL database. Times are "
+             "script of `benchmarks/`, run in its own process on PostgreSQL. Times are "
              "medians unless said otherwise; the machine is shared (CI and other work run on it), so treat "
              "small differences as noise and compare the ratios.", "",
              f"- **Date**: {started:%Y-%m-%d %H:%M} UTC (total {results['_seconds']:.0f} s)",
