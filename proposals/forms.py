@@ -9,7 +9,7 @@ from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
 
 from calls.models import Institute, Unit, parse_unit_code
-from iea.select_widget import LongSelect
+from iea.widgets import LongSelect
 
 from .models import BudgetCategory, Proposal, TeamMember
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from iea.widgets import PlainSelect
+from iea.widgets import LongSelect
 
 from .domain.panel import NO_RECOMMENDATION
 from .models import Recommendation
@@ -27,7 +27,7 @@ class ReviewerAddForm(forms.Form):
 
 
 class ReviewerChoiceField(forms.ModelChoiceField):
-    widget = PlainSelect
+    widget = LongSelect
 
     def label_from_instance(self, obj):
         name = obj.user.full_name
@@ -35,7 +35,7 @@ class ReviewerChoiceField(forms.ModelChoiceField):
 
 
 class ProposalChoiceField(forms.ModelChoiceField):
-    widget = PlainSelect
+    widget = LongSelect
 
     def label_from_instance(self, obj):
         return f"{obj.reference} {obj.acronym or obj.title}".strip()
