@@ -22,7 +22,8 @@ COPY . .
 RUN python manage.py compilemessages --ignore=.venv --verbosity 0 \
  && DEBUG=0 SECRET_KEY=build-only python manage.py collectstatic --noinput --verbosity 0 \
  && useradd --system --uid 1000 --home /app iea \
- && mkdir -p /data/private /data/static /data/backups && chown -R iea /data
+ && deploy/data-folders.sh /data iea 101
+# 101: the group of nginx's workers in the nginx image (docker-compose.yml), which read /data/private.
 
 USER iea
 EXPOSE 8000

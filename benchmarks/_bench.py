@@ -65,7 +65,8 @@ def base_env(url: str, **extra: str) -> dict:
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("CELERY_", "EMAIL_", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"))}
     env.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="iea.settings", LOG_LEVEL="WARNING",
-               EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend", PYTHONPATH=str(BASE_DIR))
+               EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend", ALLOW_UNDELIVERED_MAIL="1",
+               PYTHONPATH=str(BASE_DIR))
     env.update(extra)
     return env
 

@@ -7,6 +7,7 @@ DEBUG=0 switches on the production hardening below.
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -17,8 +18,20 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default="insecure-development-key-change-me" if DEBUG else environ.Env.NOTSET)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+
+def _origin(url: str) -> str:
+    """``url`` without the scheme's default port, as browsers write it: docker-compose.yml always names the
+    port (HTTPS_PORT, 443 by default), the Origin header and the links in mails do not when it is 443."""
+    for scheme, port in (("https://", ":443"), ("http://", ":80")):
+        if url.startswith(scheme):
+            host, slash, rest = url[len(scheme):].partition("/")
+            return scheme + host.removesuffix(port) + slash + rest
+    return url
+
+
+CSRF_TRUSTED_ORIGINS = [_origin(url) for url in env.list("CSRF_TRUSTED_ORIGINS", default=[])]
+SITE_URL = _origin(env.str("SITE_URL", default="http://127.0.0.1:8000")).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -197,21 +210,38 @@ PRIVATE_FILES_SERVE = env.str("PRIVATE_FILES_SERVE", default="django")  # "djang
 PRIVATE_FILES_NGINX_PREFIX = "/_private/"
 STORAGES = {
     "default": _default_storage,
+    # Static files are public: readable by everyone, nginx's workers included (they run as another user than
+    # the app's), whatever FILE_UPLOAD_PERMISSIONS says of the private uploads.
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
-        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        else "django.contrib.staticfiles.storage.StaticFilesStorage",
+        "OPTIONS": {"file_permissions_mode": 0o644, "directory_permissions_mode": 0o755},
     },
 }
 # The letter size limit, shown on the page before upload (domain.md: default 10 MB).
 SUPPORT_LETTER_MAX_BYTES = env.int("SUPPORT_LETTER_MAX_BYTES", default=10 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Uploads are readable by their owner (the app) and its group, never by others. In the image the files
+# folder is set-group-ID to nginx's group (deploy/data-folders.sh), so nginx's workers read what the app
+# lets them send (X-Accel-Redirect) and nobody else does.
 FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 PARTNER_INVITATION_DAYS = env.int("PARTNER_INVITATION_DAYS", default=30)
 
 # Mail leaves through a Celery task. Without a broker (the embedded default) tasks run eagerly in-process.
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# On a laptop mail is printed on the console; in production (DEBUG=0) it goes out by SMTP, and a backend
+# that delivers nothing (console, file, memory, dummy) stops the start-up: it would mark every receipt and
+# invitation sent while printing its link tokens and PDFs into the worker's log.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend" if DEBUG
+                        else "django.core.mail.backends.smtp.EmailBackend")
+UNDELIVERING_EMAIL_BACKENDS = frozenset(f"django.core.mail.backends.{name}.EmailBackend"
+                                        for name in ("console", "filebased", "locmem", "dummy"))
+if not DEBUG and EMAIL_BACKEND in UNDELIVERING_EMAIL_BACKENDS and not env.bool("ALLOW_UNDELIVERED_MAIL", default=False):
+    raise ImproperlyConfigured(
+        f"EMAIL_BACKEND={EMAIL_BACKEND} delivers no mail and DEBUG=0: production sends by SMTP (unset "
+        "EMAIL_BACKEND and set EMAIL_HOST, EMAIL_PORT…), see README, \"Configuration\".")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")

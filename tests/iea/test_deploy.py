@@ -103,7 +103,7 @@ def test_web_runs_with_production_settings_that_pass_the_deploy_check():
     result = run([sys.executable, "manage.py", "shell", "--verbosity", "0", "-c", probe], env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "True", "31536000", "True", str(8 * 3600),
-                                     "django.core.cache.backends.redis.RedisCache",
+                                     "django_redis.cache.RedisCache",
                                      "django.core.files.storage.FileSystemStorage"]
 
 
@@ -165,11 +165,11 @@ def _self_signed(folder: Path) -> None:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
 
 
-def rendered_site(tmp_path: Path) -> str:
+def rendered_site(tmp_path: Path, env: dict | None = None) -> str:
     """The template as the nginx image renders it (envsubst of the variables the service defines), with the
     container's mount points moved into ``tmp_path``."""
     template = (NGINX / "templates" / "iea.conf.template").read_text()
-    site = interpolate(template, service_environment("nginx"))
+    site = interpolate(template, service_environment("nginx", env))
     certs = tmp_path / "certs"
     certs.mkdir()
     _self_signed(certs)
@@ -214,3 +214,158 @@ def test_nginx_keeps_private_files_internal_and_sets_the_security_headers(tmp_pa
             assert "iea-security-headers.conf" in block, block
     assert "proxy_set_header X-Forwarded-Proto $scheme;" in site
     assert "proxy_set_header X-Request-ID $request_id;" in site
+
+
+# What a build copies, what nginx reads, how mail leaves (#13) ---------------------------------------------
+
+SECRETS = [".env", ".env.production", "deploy/certs/privkey.pem", "deploy/certs/fullchain.pem",
+           "deploy/saml/sp.key", "var/db.sqlite3", "var/backups/iea-20261202T031500Z.tar.gz",
+           "var/private/letters/2027/letter.pdf", ".venv/bin/python", ".git/config"]
+
+
+def _dockerignore() -> list[str]:
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _copied_by_a_build(root: Path) -> set[str]:
+    """What ``COPY . .`` takes from ``root``: the files (not folders) that Docker's own matching of
+    .dockerignore (docker-py, the rules of the Docker CLI) leaves in the build context."""
+    from docker.utils.build import exclude_paths
+
+    return {name for name in exclude_paths(str(root), _dockerignore()) if (root / name).is_file()}
+
+
+def test_a_build_never_copies_the_secrets_an_operators_checkout_holds(tmp_path):
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    for name in [*tracked, *SECRETS]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    copied = _copied_by_a_build(tmp_path)
+    assert sorted(set(SECRETS) & copied) == []
+    # …and still everything the image runs: the code, the templates, the translations' sources, deploy/.
+    needed = {"manage.py", "pyproject.toml", "uv.lock", "iea/settings.py", "templates/base.html",
+              "locale/fr/LC_MESSAGES/django.po", "deploy/data-folders.sh", "static/css/app.css", ".env.example"}
+    assert needed - copied == set()
+
+
+def test_this_checkout_copies_no_secret_into_an_image():
+    secret = re.compile(r"(^|/)(\.env(\..+)?|.*\.(pem|key|crt|p12|pfx|sqlite3|tar\.gz)|id_(rsa|ed25519).*)$")
+    found = sorted(name for name in _copied_by_a_build(ROOT) if secret.search(name) and name != ".env.example")
+    assert found == []
+
+
+def test_production_refuses_a_mail_backend_that_delivers_nothing():
+    env = service_environment("web")
+    for backend in ("console", "filebased", "locmem", "dummy"):
+        result = run([sys.executable, "manage.py", "check"],
+                     {**env, "EMAIL_BACKEND": f"django.core.mail.backends.{backend}.EmailBackend"})
+        assert result.returncode != 0, backend
+        assert "delivers no mail and DEBUG=0" in result.stderr, result.stderr
+    probe = "from django.conf import settings as s; print(s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT)"
+    result = run([sys.executable, "manage.py", "shell", "--verbosity", "0", "-c", probe],
+                 {**env, "EMAIL_HOST": "smtp.example.org", "EMAIL_PORT": "587"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.core.mail.backends.smtp.EmailBackend", "smtp.example.org", "587"]
+
+
+def test_collected_static_files_are_readable_by_nginx_and_uploads_by_its_group_only(tmp_path):
+    env = {**service_environment("web"), "STATIC_ROOT": str(tmp_path / "static")}
+    result = run([sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"], env)
+    assert result.returncode == 0, result.stderr
+    modes = {oct(path.stat().st_mode & 0o777) for path in (tmp_path / "static").rglob("*")}
+    assert modes == {"0o644", "0o755"}
+    probe = ("from django.conf import settings as s; "
+             "print(oct(s.FILE_UPLOAD_PERMISSIONS), oct(s.FILE_UPLOAD_DIRECTORY_PERMISSIONS))")
+    result = run([sys.executable, "manage.py", "shell", "--verbosity", "0", "-c", probe], env)
+    assert result.stdout.split() == ["0o640", "0o750"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changes owners: CI runs as root")
+def test_the_data_folders_give_nginx_the_private_files_through_their_group(tmp_path):
+    subprocess.run(["sh", str(ROOT / "deploy" / "data-folders.sh"), str(tmp_path), "nobody", "4242"], check=True)
+    private = (tmp_path / "private").stat()
+    assert (oct(private.st_mode & 0o7777), private.st_gid) == ("0o2750", 4242)
+    (tmp_path / "private" / "letters").mkdir()
+    (tmp_path / "private" / "letters" / "a.pdf").write_text("x")
+    assert (tmp_path / "private" / "letters" / "a.pdf").stat().st_gid == 4242  # inherited, whoever writes
+    assert oct((tmp_path / "backups").stat().st_mode & 0o777) == "0o700"
+
+
+def test_the_site_url_and_trusted_origins_follow_the_published_https_port():
+    for port, origin in (("443", "https://iea.example.org"), ("8443", "https://iea.example.org:8443")):
+        env = service_environment("web", {**DOT_ENV, "HTTPS_PORT": port})
+        probe = "from django.conf import settings as s; print(s.SITE_URL, *s.CSRF_TRUSTED_ORIGINS)"
+        result = run([sys.executable, "manage.py", "shell", "--verbosity", "0", "-c", probe], env)
+        assert result.stdout.split() == [origin, origin], result.stderr
+
+
+def test_nginx_forwards_the_port_the_browser_used_and_redirects_to_it(tmp_path):
+    site = rendered_site(tmp_path, {**DOT_ENV, "HTTPS_PORT": "8443"})
+    assert "proxy_set_header Host $http_host;" in site
+    assert "return 301 https://$host:8443$request_uri;" in site
+
+
+def _site_blocks(site: str) -> dict[str, str]:
+    return {match.group(1).strip(): match.group(2) for match in re.finditer(r"location ([^{]+)\{([^}]*)\}", site)}
+
+
+def test_nginx_sends_one_cache_control_and_a_policy_on_its_own_pages(tmp_path):
+    site = rendered_site(tmp_path)
+    blocks = _site_blocks(site)
+    assert "expires" not in blocks["/static/"] and blocks["/static/"].count("Cache-Control") == 1
+    assert "Cache-Control" not in blocks["/_private/"]  # the app's "private, no-store" goes through
+    headers = (NGINX / "iea-security-headers.conf").read_text()
+    assert "add_header Content-Security-Policy $iea_csp always;" in headers
+    csp_map = site[site.index("map $upstream_http_content_security_policy"):]
+    assert "default-src 'none'" in csp_map.split("\n")[1] and 'default "";' in csp_map
+
+
+def _secret_url_samples() -> list[tuple[str, str]]:
+    """A path of every URL pattern with a secret argument (iea.logging.SECRET_URL_KWARGS), and its secret."""
+    import django
+
+    django.setup()
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    from iea.logging import SECRET_URL_KWARGS
+
+    secret = "Zq7sEcReT0123456789"
+    samples = []
+
+    def walk(resolver, prefix=""):
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern, prefix + str(pattern.pattern))
+            elif isinstance(pattern, URLPattern):
+                route = prefix + str(pattern.pattern)
+                names = {name for pair in re.findall(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>", route) for name in pair if name}
+                if names & SECRET_URL_KWARGS:
+                    path = re.sub(r"<(?:\w+:)?\w+>", secret, route)
+                    path = re.sub(r"\(\?P<\w+>[^)]*\)", secret, path).replace("^", "").replace("$", "")
+                    samples.append(("/" + path, secret))
+
+    walk(get_resolver())
+    return samples
+
+
+def test_nginx_access_lines_hide_every_secret_link_the_app_hides(tmp_path):
+    site = rendered_site(tmp_path)
+    block = site[site.index("map $uri $iea_log_path"):].split("}", 1)[0]
+    rules = [(re.compile(pattern.replace("(?<", "(?P<")), value)
+             for pattern, value in re.findall(r'"~([^"]+)" "([^"]+)";', block)]
+    assert rules
+
+    def logged(path: str) -> str:
+        for pattern, value in rules:
+            match = pattern.search(path)
+            if match:
+                groups = match.groupdict()
+                return re.sub(r"\$(\w+)", lambda name, groups=groups: groups[name.group(1)], value)
+        return path
+
+    samples = _secret_url_samples()
+    assert len(samples) >= 5
+    for path, secret in samples:
+        assert secret not in logged(path), path
+    assert logged("/proposals/12/edit/") == "/proposals/12/edit/"
