@@ -21,9 +21,11 @@ RUN uv sync --frozen --no-install-project --no-dev
 COPY . .
 RUN python manage.py compilemessages --ignore=.venv --verbosity 0 \
  && DEBUG=0 SECRET_KEY=build-only python manage.py collectstatic --noinput --verbosity 0 \
- && useradd --system --uid 1000 --home /app iea \
+ && groupadd --system --gid 101 iea-files \
+ && useradd --system --uid 1000 --gid 101 --home /app iea \
  && deploy/data-folders.sh /data iea 101
-# 101: the group of nginx's workers in the nginx image (docker-compose.yml), which read /data/private.
+# 101: the group of nginx's workers in the nginx image (docker-compose.yml). It is the app's own group, so
+# every upload (0640, in folders 0750) is readable by nginx, which sends it after the app's check.
 
 USER iea
 EXPOSE 8000

@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 UV := .tools/bin/uv
 export DJANGO_SETTINGS_MODULE := iea.settings
 
-.PHONY: install run test lint messages totp backup restore bench clean
+.PHONY: install run test stack-test lint messages totp backup restore bench clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -36,6 +36,12 @@ test: install
 	$(PY) manage.py makemigrations --check --dry-run --verbosity 0
 	$(VENV)/bin/ruff check --quiet .
 	$(PY) -m pytest -n $${PYTEST_WORKERS:-2} -p no:cacheprovider $(PYTEST_ARGS)
+
+# The production stack of docker-compose.yml, each service's own command run as a local process (no Docker
+# engine needed): PostgreSQL and Redis of its own, nginx with its workers as another user, an SMTP server;
+# a PI's submission, a killed worker and a restarted Redis, a backup and its restore (tests/stack). As root.
+stack-test: install
+	$(PY) -m pytest -p no:cacheprovider -p no:xdist --stack tests/stack $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -223,9 +223,9 @@ STORAGES = {
 SUPPORT_LETTER_MAX_BYTES = env.int("SUPPORT_LETTER_MAX_BYTES", default=10 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-# Uploads are readable by their owner (the app) and its group, never by others. In the image the files
-# folder is set-group-ID to nginx's group (deploy/data-folders.sh), so nginx's workers read what the app
-# lets them send (X-Accel-Redirect) and nobody else does.
+# Uploads are readable by their owner (the app) and its group, never by others. In the image the app's
+# group is nginx's (Dockerfile, deploy/data-folders.sh), so nginx's workers read what the app lets them
+# send (X-Accel-Redirect) and nobody else does.
 FILE_UPLOAD_PERMISSIONS = 0o640
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 PARTNER_INVITATION_DAYS = env.int("PARTNER_INVITATION_DAYS", default=30)

@@ -105,3 +105,19 @@ def pytest_sessionfinish(session, exitstatus):
     if skipped:
         reporter.write_line(f"FAIL_ON_SKIP=1: {len(skipped)} test(s) skipped; CI must run everything.", red=True)
         session.exitstatus = 1
+
+
+def pytest_addoption(parser):
+    parser.addoption("--stack", action="store_true",
+                     help="Run the production stack test (tests/stack, `make stack-test`): root, nginx, redis-server…")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The stack test (``-m stack``) starts the whole production stack: it runs on its own, with ``--stack``
+    (``make stack-test``, a step of CI), never inside ``make test``."""
+    if config.getoption("--stack"):
+        return
+    kept = [item for item in items if item.get_closest_marker("stack") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item.get_closest_marker("stack")])
+        items[:] = kept
