@@ -57,13 +57,56 @@ totp: install
 # Backups (README, "Backups"): one archive in $BACKUP_DIR (default var/backups) with the database, the
 # uploaded files and a manifest. `make restore BACKUP=<archive>` puts them back into the configured
 # database and files folder and checks them against the manifest; FORCE=1 replaces a non-empty database.
+# On a host that runs the compose stack (its web service is up here), both run inside the web container, on
+# the stack's PostgreSQL and volumes, not on this host's own settings (SQLite in var/): the archives live in
+# the stack's backups volume, BACKUP_DIR=<host folder> copies the new one out too, and a host archive is
+# copied into the volume to be restored. Without docker, or with the stack down: this host's database, except
+# on a host whose .env is the stack's (POSTGRES_PASSWORD): there a stopped stack stops the command rather than
+# back up the host's SQLite in its place (LOCAL=1 to mean this host's database).
 # The virtualenv must exist, but a cron job never re-syncs it (order-only prerequisite).
+STACK_BACKUPS := /data/backups
+STACK_ENV_FILE ?= .env
+ifneq ($(filter backup restore,$(MAKECMDGOALS)),)
+STACK_WEB := $(firstword $(shell command -v docker >/dev/null 2>&1 && docker compose ps --status running --quiet web 2>/dev/null))
+STACK_DOWN := $(if $(STACK_WEB)$(filter 1,$(LOCAL)),,$(shell grep -qs '^POSTGRES_PASSWORD=' "$(STACK_ENV_FILE)" && echo yes))
+endif
+RESTORE_USAGE := usage: make restore BACKUP=var/backups/iea-<time>.tar.gz [FORCE=1]
+
+ifneq ($(STACK_WEB),)
+backup:
+	@echo "The compose stack runs on this host (web container $(STACK_WEB)): backing up the stack's database and files, inside it, into its backups volume ($(STACK_BACKUPS))."
+	@out=$$(docker compose exec -T web python manage.py backup) || exit $$?; echo "$$out"$(if $(BACKUP_DIR),; \
+	  archive=$$(echo "$$out" | tail -n 1); mkdir -p "$(BACKUP_DIR)" \
+	  && docker compose cp "web:$$archive" "$(BACKUP_DIR)/" && echo "Copied to $(BACKUP_DIR)/$${archive##*/}")
+
+# An archive already in the volume is restored from there; a host archive is copied in first (and given to
+# the container's user: docker compose cp creates it as root, and archives are readable by their owner only).
+restore:
+	@test -n "$(BACKUP)" || { echo "$(RESTORE_USAGE)" >&2; exit 2; }
+	@name=$$(basename "$(BACKUP)"); \
+	if docker compose exec -T web test -f "$(STACK_BACKUPS)/$$name"; then \
+	  echo "$$name is in the stack's backups volume: restoring it into the stack's database and files (web container $(STACK_WEB))."; \
+	elif test -f "$(BACKUP)"; then \
+	  echo "Copying $(BACKUP) into the stack's backups volume, then restoring it into the stack's database and files (web container $(STACK_WEB))."; \
+	  docker compose cp "$(BACKUP)" "web:$(STACK_BACKUPS)/$$name" \
+	    && docker compose exec -T --user root web chown iea "$(STACK_BACKUPS)/$$name" || exit 1; \
+	else \
+	  echo "No archive $(BACKUP) on this host, nor $(STACK_BACKUPS)/$$name in the stack's backups volume." >&2; exit 2; \
+	fi; \
+	docker compose exec -T web python manage.py restore "$(STACK_BACKUPS)/$$name" $(if $(filter 1,$(FORCE)),--force)
+else ifneq ($(STACK_DOWN),)
+backup restore:
+	@echo "$(STACK_ENV_FILE) is the compose stack's, but its web service is not running on this host: start it (docker compose up -d) to $@ the stack's database, or add LOCAL=1 for this host's own settings." >&2; exit 2
+else
 backup: | $(VENV)/.installed
+	@echo "No compose stack runs on this host: backing up the database of this host's settings (DATABASE_URL, else SQLite in var/)."
 	$(PY) manage.py backup $(if $(BACKUP_DIR),--dir "$(BACKUP_DIR)")
 
 restore: | $(VENV)/.installed
-	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=var/backups/iea-<time>.tar.gz [FORCE=1]" >&2; exit 2; }
+	@test -n "$(BACKUP)" || { echo "$(RESTORE_USAGE)" >&2; exit 2; }
+	@echo "No compose stack runs on this host: restoring into the database of this host's settings (DATABASE_URL, else SQLite in var/)."
 	$(PY) manage.py restore "$(BACKUP)" $(if $(filter 1,$(FORCE)),--force)
+endif
 
 # Benchmarks (docs/benchmarks.md): builds the dataset on PostgreSQL (BENCH_DATABASE_URL, default
 # postgres://postgres@127.0.0.1:5432/iea_bench, dropped and created), runs each benchmarks/<name>.py and writes

@@ -1,6 +1,6 @@
-"""Backups: one archive holds the database, the uploaded files and a manifest; a restore puts them back and
-checks them against the manifest (``manage.py backup`` and ``restore``, ``make backup`` and ``restore``;
-README, "Backups").
+"""Backups: one archive holds the database, the uploaded files and a manifest; a restore (iea.restore) puts
+them back and checks them against the manifest (``manage.py backup`` and ``restore``, ``make backup`` and
+``restore``; README, "Backups").
 
 The archive (``iea-<UTC time>.tar.gz``, readable by its owner only):
 
@@ -23,12 +23,11 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import sqlite3
-import subprocess  # noqa: S404 - pg_dump and pg_restore, with fixed arguments
+import subprocess  # noqa: S404 - pg_dump, with fixed arguments
 import tarfile
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.files.storage import FileSystemStorage, storages
@@ -61,21 +60,13 @@ class DatabaseState:
         return sum(self.tables.values())
 
 
-@dataclass
-class RestoreReport:
-    manifest: dict
-    database: DatabaseState
-    files: int
-    left_in_place: list[str] = field(default_factory=list)
-
-
 # --- reading a database ---
 
-def _quote(name: str) -> str:
+def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _table_names(cursor, vendor: str) -> list[str]:
+def table_names(cursor, vendor: str) -> list[str]:
     if vendor == "postgresql":
         cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")
     else:
@@ -83,11 +74,11 @@ def _table_names(cursor, vendor: str) -> list[str]:
     return [row[0] for row in cursor.fetchall()]
 
 
-def _database_state(cursor, vendor: str) -> DatabaseState:
+def database_state(cursor, vendor: str) -> DatabaseState:
     """Row count per table and the migrations applied, through any DB-API cursor of that vendor."""
     tables = {}
-    for name in _table_names(cursor, vendor):
-        cursor.execute(f"SELECT count(*) FROM {_quote(name)}")  # noqa: S608 - a quoted name from the catalogue
+    for name in table_names(cursor, vendor):
+        cursor.execute(f"SELECT count(*) FROM {quote_identifier(name)}")  # noqa: S608 - a quoted name from the catalogue
         tables[name] = cursor.fetchone()[0]
     migrations: dict[str, list[str]] = {}
     if "django_migrations" in tables:
@@ -104,7 +95,7 @@ def database_describe(connection: BaseDatabaseWrapper) -> str:
     return f"{connection.display_name} database {str(settings['NAME'])!r}{where}"
 
 
-def _pg_environment(connection: BaseDatabaseWrapper) -> dict[str, str]:
+def pg_environment(connection: BaseDatabaseWrapper) -> dict[str, str]:
     settings = connection.settings_dict
     given = {"PGHOST": settings.get("HOST"), "PGPORT": settings.get("PORT"), "PGUSER": settings.get("USER"),
              "PGPASSWORD": settings.get("PASSWORD"), "PGDATABASE": settings.get("NAME")}
@@ -115,15 +106,15 @@ def _pg_environment(connection: BaseDatabaseWrapper) -> dict[str, str]:
 
 def _run(command: list[str], connection: BaseDatabaseWrapper) -> None:
     try:
-        result = subprocess.run(command, env=_pg_environment(connection), capture_output=True, text=True, check=False)  # noqa: S603
+        result = subprocess.run(command, env=pg_environment(connection), capture_output=True, text=True, check=False)  # noqa: S603
     except FileNotFoundError as missing:
         raise BackupError(f"{command[0]} is not installed (the postgresql-client package).") from missing
     if result.returncode != 0:
         raise BackupError(f"{command[0]} failed (exit {result.returncode}): "
-                          + _without_password(result.stderr.strip(), connection))
+                          + without_password(result.stderr.strip(), connection))
 
 
-def _without_password(message: str, connection: BaseDatabaseWrapper) -> str:
+def without_password(message: str, connection: BaseDatabaseWrapper) -> str:
     password = connection.settings_dict.get("PASSWORD")
     return message.replace(str(password), "***") if password else message
 
@@ -167,7 +158,7 @@ def _dump_postgresql(connection: BaseDatabaseWrapper, target: Path) -> DatabaseS
             snapshot = cursor.fetchone()[0]
             _run(["pg_dump", "--format=custom", "--no-password", f"--snapshot={snapshot}", f"--file={target}"],
                  connection)
-            state = _database_state(cursor, "postgresql")
+            state = database_state(cursor, "postgresql")
         raw.rollback()
     finally:
         raw.close()
@@ -181,7 +172,7 @@ def _dump_sqlite(connection: BaseDatabaseWrapper, target: Path) -> DatabaseState
         connection.connection.backup(copy)
         # One self-contained file: the copy keeps no write-ahead log beside it.
         copy.execute("PRAGMA journal_mode=DELETE")
-        state = _database_state(copy.cursor(), "sqlite")
+        state = database_state(copy.cursor(), "sqlite")
     finally:
         copy.close()
     return state
@@ -193,7 +184,7 @@ def media_root() -> Path | None:
     return Path(storage.location) if isinstance(storage, FileSystemStorage) else None
 
 
-def _media_files(root: Path | None) -> list[tuple[Path, str]]:
+def media_files(root: Path | None) -> list[tuple[Path, str]]:
     """(path, name in the storage) of every regular file under ``root``; links are not followed."""
     if root is None or not root.is_dir():
         return []
@@ -234,7 +225,7 @@ def backup_create(*, connection: BaseDatabaseWrapper, directory: Path, now: dt.d
         try:
             with os.fdopen(descriptor, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as archive:
                 _add_file(archive, dump, dump.name, files)
-                for file_path, name in _media_files(root):
+                for file_path, name in media_files(root):
                     _add_file(archive, file_path, f"{MEDIA}/{name}", files)
                 manifest = {
                     "format": FORMAT,
@@ -258,161 +249,3 @@ def backup_create(*, connection: BaseDatabaseWrapper, directory: Path, now: dt.d
             raise
     os.replace(partial, path)
     return path, manifest
-
-
-# --- restoring one ---
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def archive_unpack(archive: Path, work: Path) -> dict:
-    """Unpack into ``work`` and check every member against the manifest; return the manifest.
-
-    Refuses an archive that is damaged, holds anything but plain files, lacks a file the manifest lists,
-    has one it does not, or whose file differs from its SHA-256."""
-    try:
-        with tarfile.open(archive, mode="r:*") as tar:
-            members = tar.getmembers()
-            if any(not member.isfile() for member in members):
-                raise BackupError(f"{archive.name}: holds something other than plain files; not one of ours.")
-            tar.extractall(work, filter="data")
-    except (tarfile.TarError, OSError, EOFError) as damaged:
-        raise BackupError(f"{archive.name} cannot be read (damaged or not a backup archive): {damaged}") from damaged
-    try:
-        manifest = json.loads((work / MANIFEST).read_text())
-    except (OSError, ValueError) as missing:
-        raise BackupError(f"{archive.name} has no readable {MANIFEST}.") from missing
-    if manifest.get("format") != FORMAT or manifest.get("application") != "iea":
-        raise BackupError(f"{archive.name}: not an IEA backup of format {FORMAT}.")
-    listed = manifest["files"]
-    present = {member.name for member in members} - {MANIFEST}
-    problems = [f"missing: {name}" for name in sorted(set(listed) - present)]
-    problems += [f"not in the manifest: {name}" for name in sorted(present - set(listed))]
-    problems += [f"SHA-256 mismatch: {name}" for name in sorted(present & set(listed))
-                 if _sha256(work / name) != listed[name]["sha256"]]
-    if problems:
-        raise BackupError(f"{archive.name} does not match its manifest; nothing was restored. " + "; ".join(problems))
-    return manifest
-
-
-def database_is_empty(connection: BaseDatabaseWrapper) -> bool:
-    with connection.cursor() as cursor:
-        return not _table_names(cursor, connection.vendor)
-
-
-def _restore_postgresql(connection: BaseDatabaseWrapper, dump: Path, *, replace: bool) -> None:
-    """``pg_restore``'s script into ``psql`` in one transaction: the old tables are dropped (``replace``) and
-    the backup loaded together, or nothing changes."""
-    command = ["psql", "--no-password", "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--single-transaction"]
-    if replace:
-        with connection.cursor() as cursor:
-            tables = _table_names(cursor, "postgresql")
-        if tables:
-            command.append(f"--command=DROP TABLE IF EXISTS {', '.join(_quote(name) for name in tables)} CASCADE")
-    connection.close()
-    script = ["pg_restore", "--no-owner", "--no-privileges", "--file=-"]
-    if replace:
-        script += ["--clean", "--if-exists"]  # what tables do not carry: functions, triggers' code
-    environment = {**_pg_environment(connection), "PGOPTIONS": "-c client_min_messages=warning"}
-    with tempfile.TemporaryFile() as script_errors, tempfile.TemporaryFile() as load_errors:
-        try:
-            producer = subprocess.Popen([*script, str(dump)], stdout=subprocess.PIPE, stderr=script_errors,  # noqa: S603
-                                        env=environment)
-            loader = subprocess.Popen([*command, "--file=-"], stdin=producer.stdout,  # noqa: S603
-                                      stdout=subprocess.DEVNULL, stderr=load_errors, env=environment)
-        except FileNotFoundError as missing:
-            raise BackupError(f"{missing.filename} is not installed (the postgresql-client package).") from missing
-        producer.stdout.close()  # psql stopping early must stop pg_restore too
-        loaded, scripted = loader.wait(), producer.wait()
-        for name, code, errors in (("psql", loaded, load_errors), ("pg_restore", scripted, script_errors)):
-            if code != 0:
-                errors.seek(0)
-                raise BackupError(f"{name} failed (exit {code}); the database is unchanged: "
-                                  + _without_password(errors.read().decode(errors="replace").strip(), connection))
-
-
-def _restore_sqlite(connection: BaseDatabaseWrapper, copy: Path) -> None:
-    connection.close()
-    target = Path(connection.settings_dict["NAME"])
-    target.parent.mkdir(parents=True, exist_ok=True)
-    source, destination = sqlite3.connect(copy), sqlite3.connect(target)
-    try:
-        source.backup(destination)  # page by page, under SQLite's locks: safe beside a write-ahead log
-    finally:
-        source.close()
-        destination.close()
-
-
-def _restore_files(work: Path, manifest: dict, root: Path) -> None:
-    for name in manifest["files"]:
-        if not name.startswith(f"{MEDIA}/"):
-            continue
-        target = root / name.removeprefix(f"{MEDIA}/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.restoring")
-        shutil.copyfile(work / name, partial)
-        partial.chmod(0o640)
-        os.replace(partial, target)
-
-
-def _compare(manifest: dict, state: DatabaseState, root: Path | None) -> list[str]:
-    problems = []
-    for table in sorted(set(manifest["tables"]) | set(state.tables)):
-        expected, found = manifest["tables"].get(table), state.tables.get(table)
-        if expected != found:
-            problems.append(f"table {table}: {found} rows, the backup had {expected}")
-    if state.migrations != manifest["migrations"]:
-        problems.append("the migrations applied differ from the backup's")
-    for name, listed in manifest["files"].items():
-        if name.startswith(f"{MEDIA}/"):
-            restored = root / name.removeprefix(f"{MEDIA}/")
-            if not restored.is_file() or _sha256(restored) != listed["sha256"]:
-                problems.append(f"file {name}: differs from the backup")
-    return problems
-
-
-def backup_restore(*, connection: BaseDatabaseWrapper, archive: Path, force: bool) -> RestoreReport:
-    """Restore ``archive`` into the configured database and files, then check them against its manifest.
-
-    The archive is checked first, whole: a damaged one changes nothing. A database that already has
-    tables, or a files folder that already has files, is replaced only with ``force``. Files already
-    there that the backup does not have are left in place (and listed)."""
-    vendor = connection.vendor
-    root = media_root()
-    with tempfile.TemporaryDirectory(prefix="iea-restore-") as folder:
-        work = Path(folder)
-        manifest = archive_unpack(archive, work)
-        if manifest["database"]["vendor"] != vendor:
-            raise BackupError(f"{archive.name} holds a {manifest['database']['vendor']} database; "
-                              f"the configured one is {connection.display_name}.")
-        media_names = [name for name in manifest["files"] if name.startswith(f"{MEDIA}/")]
-        if media_names and root is None:
-            raise BackupError("The archive holds uploaded files but the storage is not a local folder (S3?).")
-        existing = [name for _path, name in _media_files(root)]
-        if not force:
-            if not database_is_empty(connection):
-                raise BackupError(f"The {database_describe(connection)} is not empty: restore into an empty "
-                                  "database, or replace its content with FORCE=1 (--force).")
-            if existing:
-                raise BackupError(f"{root} already holds {len(existing)} file(s): restore into an empty folder, "
-                                  "or replace with FORCE=1 (--force).")
-        dump = work / manifest["database"]["file"]
-        if vendor == "postgresql":
-            _restore_postgresql(connection, dump, replace=force)
-        else:
-            _restore_sqlite(connection, dump)
-        if root is not None:
-            _restore_files(work, manifest, root)
-    with connection.cursor() as cursor:
-        state = _database_state(cursor, vendor)
-    problems = _compare(manifest, state, root)
-    if problems:
-        raise BackupError("The restore does not match the backup's manifest: " + "; ".join(problems))
-    backed_up = {name.removeprefix(f"{MEDIA}/") for name in media_names}
-    return RestoreReport(manifest=manifest, database=state, files=len(media_names),
-                         left_in_place=sorted(set(existing) - backed_up))

@@ -223,3 +223,140 @@ def test_a_truncated_archive_is_refused(tmp_path):
 def test_restore_wants_an_archive_that_exists(tmp_path):
     with pytest.raises(CommandError, match="No archive at"):
         call_command("restore", str(tmp_path / "nothing.tar.gz"))
+
+
+# --- a restore that fails changes nothing, and says why ---
+
+def database_fingerprint() -> dict[str, tuple[int, str]]:
+    """Every table of the test database: its row count and a hash of all its rows, in a fixed order."""
+    with connection.cursor() as cursor:
+        fingerprint = {}
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            rows = sorted(repr(row) for row in cursor.fetchall())
+            fingerprint[table] = (len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest())
+    return fingerprint
+
+
+def rebuild(archive: Path, *, dump=None, manifest=None) -> None:
+    """Rewrite the archive's database dump through ``dump(data) -> data`` and its manifest through
+    ``manifest(dict)``, the manifest then listing the new dump's size and SHA-256: the archive is consistent,
+    and only the restore of the dump itself can find what is wrong."""
+    with tarfile.open(archive) as tar:
+        members = {member.name: tar.extractfile(member).read() for member in tar.getmembers()}
+    content = json.loads(members["manifest.json"])
+    name = content["database"]["file"]
+    if dump:
+        members[name] = dump(members[name])
+        content["files"][name] = {"sha256": hashlib.sha256(members[name]).hexdigest(), "size": len(members[name])}
+    if manifest:
+        manifest(content)
+    members["manifest.json"] = json.dumps(content).encode()
+    with tarfile.open(archive, "w:gz") as tar:
+        for member_name, data in members.items():
+            info = tarfile.TarInfo(member_name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def failed_restore(archive: Path) -> str:
+    """``restore --force`` over the full test database; the message it fails with."""
+    with pytest.raises(CommandError) as refused:
+        call_command("restore", str(archive), force=True, stdout=io.StringIO())
+    return str(refused.value)
+
+
+def full_database_and_archive(tmp_path) -> tuple[Path, dict, dict]:
+    """A database with data, a backup of it, then more data and a file changed since: a restore that went
+    through would change both."""
+    letter = some_data()
+    archive, _output = back_up(tmp_path / "backups")
+    some_data()
+    with letter.file.open("ab") as handle:
+        handle.write(b"% changed since the backup\n")
+    return archive, database_fingerprint(), file_hashes(Path(settings.MEDIA_ROOT))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_truncated_dump_changes_nothing(tmp_path):
+    archive, before, hashes = full_database_and_archive(tmp_path)
+    rebuild(archive, dump=lambda data: data[: len(data) - 200])
+
+    message = failed_restore(archive)
+
+    assert database_fingerprint() == before
+    assert "the database dump is damaged or truncated" in message
+    assert "nothing was changed" in message
+    assert len(before) > 20
+    assert sum(count for count, _hash in before.values()) > 20
+    assert file_hashes(Path(settings.MEDIA_ROOT)) == hashes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dump_that_is_not_a_database_changes_nothing(tmp_path):
+    archive, before, hashes = full_database_and_archive(tmp_path)
+    rebuild(archive, dump=lambda data: b"not a database at all\n" * 100)
+
+    message = failed_restore(archive)
+
+    assert database_fingerprint() == before
+    kind = "a pg_dump custom-format archive" if connection.vendor == "postgresql" else "a SQLite database"
+    assert f"the database dump is not {kind}" in message
+    assert "nothing was changed" in message
+    assert file_hashes(Path(settings.MEDIA_ROOT)) == hashes
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_dump_from_a_newer_pg_dump_changes_nothing(require_postgres, tmp_path):
+    archive, before, hashes = full_database_and_archive(tmp_path)
+    # The custom format's header: "PGDMP", then the archive version's major, minor and revision bytes.
+    rebuild(archive, dump=lambda data: data[:5] + bytes([1, 99, 0]) + data[8:])
+
+    message = failed_restore(archive)
+
+    assert database_fingerprint() == before
+    assert "the database dump was made by a newer pg_dump (archive version 1.99)" in message
+    assert "nothing was changed" in message
+    assert file_hashes(Path(settings.MEDIA_ROOT)) == hashes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dump_that_does_not_match_its_manifest_is_rolled_back(tmp_path):
+    archive, before, hashes = full_database_and_archive(tmp_path)
+    count = manifest_of(archive)["tables"]["proposals_supportletter"]
+    rebuild(archive, manifest=lambda content: content["tables"].update(proposals_supportletter=count + 5))
+
+    message = failed_restore(archive)
+
+    assert database_fingerprint() == before
+    assert f"table proposals_supportletter: {count} rows, the backup had {count + 5}" in message
+    assert "nothing was changed" in message
+    assert file_hashes(Path(settings.MEDIA_ROOT)) == hashes
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_sql_error_while_loading_rolls_back(require_postgres, tmp_path, monkeypatch):
+    archive, _before, hashes = full_database_and_archive(tmp_path)
+    monkeypatch.setitem(connection.settings_dict, "PASSWORD", "pw-Never-Shown-42")  # trust auth ignores it
+    # Something the restore's drop of the tables leaves and its load then collides with: a composite type
+    # that takes a table's name.
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE proposals_supportletter RENAME TO proposals_supportletter_aside")
+        cursor.execute("CREATE TYPE proposals_supportletter AS (x integer)")
+    try:
+        before = database_fingerprint()
+
+        message = failed_restore(archive)
+
+        assert database_fingerprint() == before
+        assert "SQL error while loading the dump" in message
+        assert "proposals_supportletter" in message
+        assert "nothing was changed" in message
+        assert "pw-Never-Shown-42" not in message
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TYPE IF EXISTS proposals_supportletter")
+            cursor.execute("ALTER TABLE IF EXISTS proposals_supportletter_aside RENAME TO proposals_supportletter")
+    assert file_hashes(Path(settings.MEDIA_ROOT)) == hashes

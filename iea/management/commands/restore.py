@@ -1,12 +1,13 @@
 """``manage.py restore ARCHIVE [--force]``: the database and the uploaded files back from a backup
-archive, then checked against its manifest (iea.backups)."""
+archive, then checked against its manifest (iea.restore)."""
 
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from iea.backups import BackupError, backup_restore, database_describe, media_root
+from iea.backups import BackupError, database_describe, media_root
+from iea.restore import backup_restore
 
 
 class Command(BaseCommand):
