@@ -1,7 +1,12 @@
+import io
+import json
+import logging
 import os
 from pathlib import Path
 
 import pytest
+
+from iea.logging import JsonFormatter
 
 from .factories import CallFactory, ProposalFactory, StaffFactory, UserFactory
 
@@ -105,3 +110,20 @@ def pytest_sessionfinish(session, exitstatus):
     if skipped:
         reporter.write_line(f"FAIL_ON_SKIP=1: {len(skipped)} test(s) skipped; CI must run everything.", red=True)
         session.exitstatus = 1
+
+
+@pytest.fixture
+def log_output():
+    """What the configured console handler writes (its filter included), as JSON; gives (lines, raw text)."""
+    handler = next(h for h in logging.getLogger().handlers if h.name == "console")
+    buffer = io.StringIO()
+    stream, formatter = handler.setStream(buffer), handler.formatter
+    handler.setFormatter(JsonFormatter())
+
+    def read():
+        text = buffer.getvalue()
+        return [json.loads(line) for line in text.splitlines()], text
+
+    yield read
+    handler.setStream(stream)
+    handler.setFormatter(formatter)

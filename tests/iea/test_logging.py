@@ -2,8 +2,6 @@
 tasks), the user id, and each security event logged once without any secret in the line."""
 
 import datetime as dt
-import io
-import json
 import logging
 import re
 
@@ -18,7 +16,7 @@ from django.utils.functional import SimpleLazyObject
 
 from iea.accounts.domain import api_token_create
 from iea.accounts.security_log import email_digest
-from iea.logging import JsonFormatter, RequestIdMiddleware, current_request_id
+from iea.logging import RequestIdMiddleware, current_request_id
 from proposals import domain
 from proposals.letters import check_pdf
 from tests.api.conftest import client_for
@@ -26,23 +24,6 @@ from tests.factories import PASSWORD, UserFactory
 from tests.pdfs import pdf_upload
 
 GENERATED = re.compile(r"[0-9a-f]{32}")
-
-
-@pytest.fixture
-def log_output():
-    """What the configured console handler writes (its filter included), as JSON; gives (lines, raw text)."""
-    handler = next(h for h in logging.getLogger().handlers if h.name == "console")
-    buffer = io.StringIO()
-    stream, formatter = handler.setStream(buffer), handler.formatter
-    handler.setFormatter(JsonFormatter())
-
-    def read():
-        text = buffer.getvalue()
-        return [json.loads(line) for line in text.splitlines()], text
-
-    yield read
-    handler.setStream(stream)
-    handler.setFormatter(formatter)
 
 
 def events(lines, name):
