@@ -29,4 +29,4 @@ RUN python manage.py compilemessages --ignore=.venv --verbosity 0 \
 
 USER iea
 EXPOSE 8000
-CMD ["gunicorn", "iea.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-"]
+CMD ["gunicorn", "--config", "python:iea.gunicorn", "iea.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2"]

@@ -10,7 +10,8 @@ events are in ``iea.accounts.security_log``. No line ever holds a password, a to
 request body or a file's content: paths lose the secret part of links such as a partner's invitation.
 
 The ``LOGGING`` setting imports this module (its filter and formatter) in every process, web and worker,
-before the apps are loaded: it imports no model.
+before the apps are loaded: it imports no model. gunicorn logs through the same handler (``iea/gunicorn.py``),
+and so does everything the Celery worker prints itself: one line per event, even a Python warning.
 """
 
 import contextvars
@@ -21,7 +22,8 @@ import uuid
 from dataclasses import dataclass
 
 from celery.signals import before_task_publish, task_postrun, task_prerun
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
+from django.urls import resolve
 from django.utils.functional import LazyObject, empty
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter as BaseJsonFormatter
@@ -34,6 +36,12 @@ _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # URL arguments that are secrets (invitation and co-signature links, calendar feeds, allauth's keys).
 SECRET_URL_KWARGS = frozenset({"token", "key", "uidb36", "uidb64"})
 REFUSED_STATUSES = frozenset({401, 403})
+# What the request left for gunicorn's access line (iea/gunicorn.py), in the WSGI environ both share.
+ACCESS_LOG_ENVIRON_KEY = "iea.access_log"
+
+# Django no longer routes Python's warnings to logging: without this, a warning (a missing static
+# directory, a deprecation) would be a few plain lines in the middle of the JSON ones.
+logging.captureWarnings(True)
 
 
 @dataclass(frozen=True)
@@ -67,14 +75,26 @@ def _known_user_id(request: HttpRequest | None) -> int | None:
     return user.pk if getattr(user, "is_authenticated", False) else None
 
 
-def safe_path(request: HttpRequest) -> str:
-    """The path with the secret parts of the URL (an invitation token, a reset key) replaced by "…"."""
-    path = request.path
-    match = getattr(request, "resolver_match", None)
-    for name, value in (match.kwargs.items() if match else ()):
+def _masked(path: str, url_kwargs: dict) -> str:
+    for name, value in url_kwargs.items():
         if name in SECRET_URL_KWARGS and value:
             path = path.replace(str(value), "…")
     return path
+
+
+def safe_path(request: HttpRequest) -> str:
+    """The path with the secret parts of the URL (an invitation token, a reset key) replaced by "…"."""
+    match = getattr(request, "resolver_match", None)
+    return _masked(request.path, match.kwargs if match else {})
+
+
+def path_without_secrets(path: str) -> str:
+    """``safe_path`` for a path no request resolved (gunicorn's line for an answer Django did not give)."""
+    try:
+        match = resolve(path)
+    except Http404:
+        return path  # no view, so no secret in it
+    return _masked(path, match.kwargs)
 
 
 class RequestContextFilter(logging.Filter):
@@ -131,6 +151,9 @@ class RequestIdMiddleware:
         finally:
             _context.reset(token)
         response.headers[REQUEST_ID_HEADER] = request_id
+        environ = getattr(request, "environ", None)
+        if environ is not None:
+            environ[ACCESS_LOG_ENVIRON_KEY] = {"path": safe_path(request), "user_id": _known_user_id(request)}
         return response
 
 
@@ -171,3 +194,4 @@ def _leave_task(task_id=None, **kwargs):
     token = _task_tokens.pop(task_id, None)
     if token is not None:
         _context.reset(token)
+

@@ -341,8 +341,10 @@ LOGGING = {
                              "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # Celery's "Task … succeeded" line per task would drown the console (the outbox logs what matters).
+    # gunicorn's loggers lose the handlers gunicorn gives them and use the one above (iea/gunicorn.py).
     "loggers": {"weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"},
-                "celery.app.trace": {"level": "WARNING"}},
+                "celery.app.trace": {"level": "WARNING"},
+                "gunicorn.error": {"propagate": True}, "gunicorn.access": {"propagate": True}},
 }
 # The worker logs through the handler above (JSON, request ids) instead of installing Celery's own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

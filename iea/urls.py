@@ -9,6 +9,9 @@ from proposals.views import dashboard
 from . import views
 from .accounts import views as accounts_views
 
+# A bug under /api/ answers in the API's JSON error format, elsewhere with the HTML page.
+handler500 = "iea.api.errors.server_error"
+
 urlpatterns = [
     path("", home, name="home"),
     path("dashboard/", dashboard, name="dashboard"),

@@ -1,7 +1,12 @@
+import io
+import json
+import logging
 import os
 from pathlib import Path
 
 import pytest
+
+from iea.logging import JsonFormatter
 
 from .factories import CallFactory, ProposalFactory, StaffFactory, UserFactory
 
@@ -121,3 +126,20 @@ def pytest_collection_modifyitems(config, items):
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[item for item in items if item.get_closest_marker("stack")])
         items[:] = kept
+
+
+@pytest.fixture
+def log_output():
+    """What the configured console handler writes (its filter included), as JSON; gives (lines, raw text)."""
+    handler = next(h for h in logging.getLogger().handlers if h.name == "console")
+    buffer = io.StringIO()
+    stream, formatter = handler.setStream(buffer), handler.formatter
+    handler.setFormatter(JsonFormatter())
+
+    def read():
+        text = buffer.getvalue()
+        return [json.loads(line) for line in text.splitlines()], text
+
+    yield read
+    handler.setStream(stream)
+    handler.setFormatter(formatter)

@@ -4,12 +4,14 @@
 
 ``message`` is for people, in the request's language; ``code`` is for programs; ``fields`` appears when
 the error is about fields. Business rules refused by a domain function (``iea.errors.DomainError``) are
-4xx (403 for code "forbidden", else 400) with the rule's message, never a 5xx.
+4xx (403 for code "forbidden", else 400) with the rule's message, never a 5xx. A bug (any other exception,
+in a view or a middleware) is a 500 in the same format, from ``server_error``.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -42,7 +44,7 @@ def api_exception_handler(exc, context):
             exc = exceptions.ValidationError(detail={"non_field_errors": exc.messages}, code=code)
     response = exception_handler(exc, context)
     if response is None:
-        return None  # a real bug: Django's 500 handling (logged, mailed to admins)
+        return None  # a real bug: Django logs it with its traceback, then answers with ``server_error``
     detail = getattr(exc, "detail", None)
     if isinstance(exc, Http404):
         code, message = "not_found", _("Not found.")
@@ -68,3 +70,17 @@ def api_exception_handler(exc, context):
 def _headers(response) -> dict:
     return {key: value for key, value in response.items() if key in ("Retry-After", "WWW-Authenticate", "Allow")}
 
+
+
+API_PATH_PREFIX = "/api/"
+
+
+def server_error(request):
+    """``handler500``: under /api/, the error format above; elsewhere Django's HTML page. Django has
+    already logged the exception, with its traceback and the request id (``django.request``); the answer
+    names only that id (also in the ``X-Request-ID`` header), never the exception's text."""
+    if not request.path_info.startswith(API_PATH_PREFIX):
+        return defaults.server_error(request)
+    message = _("An unexpected error occurred on the server. If it persists, report request %(request_id)s.") % {
+        "request_id": getattr(request, "request_id", "?")}
+    return JsonResponse({"error": {"status": 500, "code": "server_error", "message": message}}, status=500)

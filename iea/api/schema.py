@@ -31,6 +31,7 @@ ERRORS = {
     "409": "The object changed since you read it; nothing was written.",
     "415": "The body's content type is not accepted here.",
     "429": "Too many requests: wait for Retry-After seconds.",
+    "500": "A fault on the server (logged with the request id, which the message gives; never its details).",
 }
 
 

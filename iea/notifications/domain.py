@@ -348,12 +348,27 @@ def _deliver_one(row: Notification, targets: dict, *, claim, lease: "_Lease", co
     return "sent", None
 
 
+def loggable_error(error: Exception) -> str:
+    """What a log line may say of a failed send: the SMTP code and the refused addresses, the system's
+    error, else only the exception's type. Never its text: a server's content filter quotes the message
+    (its one-time link), and a rendering error may quote the parameters. ``last_error`` keeps the text,
+    for staff."""
+    name = type(error).__name__
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return f"{name}: {', '.join(sorted(error.recipients))}"
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"{name}: {error.smtp_code}"
+    if isinstance(error, OSError) and error.errno is not None:
+        return f"{name}: [Errno {error.errno}] {error.strerror}"
+    return name
+
+
 def _failed(row: Notification, claim, *, error: Exception, cfg: Config, now: dt.datetime, attempts: int | None = None):
     attempts = row.attempts + 1 if attempts is None else attempts
     text = f"{type(error).__name__}: {error}"[:2000]
     if attempts >= cfg.max_attempts:
         log.error("notifications: #%s (%s to %s) failed for good after %d attempts: %s",
-                  row.pk, row.kind, row.email, attempts, text)
+                  row.pk, row.kind, row.email, attempts, loggable_error(error))
         kind = KINDS.get(row.kind)
         # A message that cannot be resent will never go out now: its one-time link is not kept either.
         forget = {"params": {}, "body": ""} if kind is not None and not kind.resendable else {}
@@ -365,7 +380,7 @@ def _failed(row: Notification, claim, *, error: Exception, cfg: Config, now: dt.
         return "failed", None
     delay = retry_delay(attempts, cfg.retry_base)
     log.warning("notifications: #%s (%s to %s) attempt %d failed, retrying in %s: %s",
-                row.pk, row.kind, row.email, attempts, delay, text)
+                row.pk, row.kind, row.email, attempts, delay, loggable_error(error))
     _finish(row, claim, state=State.PENDING, attempts=attempts, last_error=text, next_attempt_at=now + delay,
             enqueued_at=now)
     return "retrying", delay

@@ -126,9 +126,9 @@ def test_the_gunicorn_and_celery_commands_load_with_the_services_settings():
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     result = run([gunicorn, "--check-config", *web[1:]], env)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert services["worker"]["command"][:4] == ["celery", "-A", "iea", "worker"]
+    assert services["worker"]["command"][:5] == ["celery", "-A", "iea", "--quiet", "worker"]
     assert "--beat" not in services["worker"]["command"] and "-B" not in services["worker"]["command"]
-    assert services["beat"]["command"][:4] == ["celery", "-A", "iea", "beat"]
+    assert services["beat"]["command"][:5] == ["celery", "-A", "iea", "--quiet", "beat"]
     assert services["beat"]["deploy"]["replicas"] == 1
     result = run([sys.executable, "-c", "from iea.celery import app; print(app.conf.broker_url, app.conf.task_always_eager)"], env)
     assert result.returncode == 0, result.stderr

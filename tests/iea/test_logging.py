@@ -2,10 +2,9 @@
 tasks), the user id, and each security event logged once without any secret in the line."""
 
 import datetime as dt
-import io
-import json
 import logging
 import re
+from types import SimpleNamespace
 
 import pytest
 from celery.app.task import Context
@@ -18,7 +17,8 @@ from django.utils.functional import SimpleLazyObject
 
 from iea.accounts.domain import api_token_create
 from iea.accounts.security_log import email_digest
-from iea.logging import JsonFormatter, RequestIdMiddleware, current_request_id
+from iea.gunicorn import Logger as GunicornLogger
+from iea.logging import RequestIdMiddleware, current_request_id, path_without_secrets
 from proposals import domain
 from proposals.letters import check_pdf
 from tests.api.conftest import client_for
@@ -26,23 +26,6 @@ from tests.factories import PASSWORD, UserFactory
 from tests.pdfs import pdf_upload
 
 GENERATED = re.compile(r"[0-9a-f]{32}")
-
-
-@pytest.fixture
-def log_output():
-    """What the configured console handler writes (its filter included), as JSON; gives (lines, raw text)."""
-    handler = next(h for h in logging.getLogger().handlers if h.name == "console")
-    buffer = io.StringIO()
-    stream, formatter = handler.setStream(buffer), handler.formatter
-    handler.setFormatter(JsonFormatter())
-
-    def read():
-        text = buffer.getvalue()
-        return [json.loads(line) for line in text.splitlines()], text
-
-    yield read
-    handler.setStream(stream)
-    handler.setFormatter(formatter)
 
 
 def events(lines, name):
@@ -300,3 +283,32 @@ def test_a_task_run_eagerly_inside_a_request_keeps_the_requests_id():
     seen = []
     through_middleware(request, lambda: seen.append(run_task({})))
     assert seen == ["eager-1"]
+
+
+def test_a_path_no_request_resolved_loses_its_secret_too():
+    assert path_without_secrets("/proposals/partner/abc123/") == "/proposals/partner/…/"
+    assert path_without_secrets("/nothing/here/abc123/") == "/nothing/here/abc123/"
+
+
+def test_gunicorns_line_for_an_answer_django_did_not_give_masks_the_path(caplog):
+    """The middleware leaves the path and the user for the access line; without them (an answer from
+    outside Django) the line resolves the path itself."""
+    logger = GunicornLogger.__new__(GunicornLogger)  # no gunicorn configuration: only the line's content
+    logger.access_log = logging.getLogger("iea.test.access")
+    response = SimpleNamespace(status="502 Bad Gateway", headers=[("X-Request-ID", "req-7")], sent=12)
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/proposals/partner/abc123/", "QUERY_STRING": "t=abc123",
+               "REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "192.0.2.4", "HTTP_USER_AGENT": "curl/8",
+               "HTTP_REFERER": "https://iea.example.org/proposals/partner/abc123/"}
+
+    with caplog.at_level(logging.INFO, logger="iea.test.access"):
+        logger.access(response, None, environ, dt.timedelta(milliseconds=12.34))
+
+    [record] = caplog.records
+    assert record.getMessage() == "POST /proposals/partner/…/ 502 12 B 12.3 ms"
+    assert {key: getattr(record, key) for key in (
+        "event", "method", "path", "status", "bytes", "duration_ms", "remote_addr", "forwarded_for", "user_agent",
+        "request_id", "user_id")} == {
+        "event": "http.access", "method": "POST", "path": "/proposals/partner/…/", "status": 502, "bytes": 12,
+        "duration_ms": 12.3, "remote_addr": "10.0.0.2", "forwarded_for": "192.0.2.4", "user_agent": "curl/8",
+        "request_id": "req-7", "user_id": None}
+    assert "abc123" not in str(record.__dict__)

@@ -1,8 +1,8 @@
 """The stack test's mail server: a real SMTP server (aiosmtpd) that keeps every message it accepted.
 
-It can hold a client at its next MAIL command (:meth:`Mailbox.hold_next_mail`): the worker is then between
-two messages of its batch — the previous one accepted (250) and marked sent, the next one not handed over —
-which is where the test kills it. A message is counted once the server answered 250 to its data.
+It can hold a client when it names a given recipient (:meth:`Mailbox.hold_at`): the worker is then between
+two messages of its batch — the previous one accepted (250) and marked sent, this one not handed over (no
+data yet) — which is where the test kills it. A message is counted once the server answered 250 to its data.
 """
 
 import asyncio
@@ -28,7 +28,7 @@ class Mailbox:
     def __init__(self):
         self._lock = threading.Lock()
         self._messages: list[Received] = []
-        self._hold_after: int | None = None  # MAIL commands still let through before holding
+        self._hold_rcpt: str | None = None
         self.holding = threading.Event()
         self._release = threading.Event()
 
@@ -38,31 +38,29 @@ class Mailbox:
         with self._lock:
             return list(self._messages)
 
-    def hold_next_mail(self, after: int) -> None:
-        """Let ``after`` more MAIL commands through, then hold the client at the next one until released."""
-        with self._lock:
-            self._hold_after = after
+    def hold_at(self, address: str) -> None:
+        """Hold the client that names ``address`` as a recipient, before its message, until released."""
         self.holding.clear()
         self._release.clear()
+        with self._lock:
+            self._hold_rcpt = address
 
     def release(self) -> None:
         with self._lock:
-            self._hold_after = None
+            self._hold_rcpt = None
         self._release.set()
 
     # --- aiosmtpd's handler ---
 
-    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         with self._lock:
-            hold = self._hold_after == 0
-            if self._hold_after:
-                self._hold_after -= 1
+            hold = self._hold_rcpt is not None and address.lower() == self._hold_rcpt
         if hold:
             self.holding.set()
             while not self._release.is_set():
                 await asyncio.sleep(0.05)
-        envelope.mail_from = address
-        envelope.mail_options.extend(mail_options)
+            return "451 Try again later"  # the client is gone by now
+        envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):

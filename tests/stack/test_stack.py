@@ -236,11 +236,11 @@ def test_a_worker_killed_mid_batch_and_redis_restarted_lose_no_mail_and_send_non
         "    user.emailaddress_set.create(email=email, verified=True, primary=True)\n"
         "    announcements_set(user=user, subscribed=True, now=timezone.now(), via='stack test')\n"
     )
-    mailbox.hold_next_mail(after=4)
+    mailbox.hold_at(emails[4])
     stack.run("web", ["python", "manage.py", "shell", "-c", script])
-    _wait(mailbox.holding.is_set, "the worker at the SMTP server's 5th MAIL command", 120, stack)
+    _wait(mailbox.holding.is_set, "the worker at the SMTP server, naming the 5th subscriber", 120, stack)
     killed = time.monotonic()
-    assert len(_announcements(mailbox)) == 4
+    assert len(_announcements(mailbox)) < SUBSCRIBERS
     stack.kill("worker")
     stack.kill("redis")
     mailbox.release()
