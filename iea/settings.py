@@ -246,6 +246,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_broker_dir / "queue"), "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"), "store_processed": False,
     }
+# A request that queues mail while the broker is down answers at once (the outbox queues it again later,
+# iea.notifications.domain.enqueue): one quick retry and short socket timeouts, not kombu's default retries.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # socket_timeout: a broker that vanished without closing the connection fails a publish, not hangs it
+    # (kombu's BRPOP waits 1 s, well within it).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 5}
 # The reminders' dispatcher (iea.notifications): beat ticks every NOTIFICATIONS_TICK seconds.
 NOTIFICATIONS = {
     "TICK": env.int("NOTIFICATIONS_TICK", default=120),
@@ -266,9 +274,10 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-CACHES = {
-    "default": env.cache("CACHE_URL", default="locmemcache://")
-}
+# Redis in production (CACHE_URL=redis://…): a cache that fails open when Redis is away (iea.cache).
+from iea.cache import cache_settings as _cache_settings  # noqa: E402  (kept inside this block)
+
+CACHES = {"default": _cache_settings(env.str("CACHE_URL", default="locmemcache://"))}
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.fallback.FallbackStorage"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)  # from the sign-in, at the most

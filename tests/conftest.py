@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from .factories import CallFactory, ProposalFactory, StaffFactory, UserFactory
+from .redis_servers import private_redis  # noqa: F401  (a fixture: a redis-server of the test's own)
 
 # SQLite's test database is a file in var/ (see settings), so that threads share it.
 (Path(__file__).resolve().parent.parent / "var").mkdir(exist_ok=True)

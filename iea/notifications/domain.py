@@ -169,18 +169,29 @@ def _ids_of(rows: list[Notification], *, now: dt.datetime) -> list[int]:
     return sorted(ids)
 
 
+# After a failed publish, this process does not try the broker again for this long: a request that records
+# several messages while the broker is down waits for one bounded attempt (settings: the publish retry
+# policy and socket timeouts), not one per message.
+BROKER_BACKOFF = 10.0  # seconds
+_broker_down_until: dict[str, float] = {}  # broker URL → monotonic time
+
+
 def enqueue(ids: list[int]) -> None:
     """Hand the rows to the workers, in batches. A broker that is down loses nothing: the rows stay
-    pending and the dispatcher queues them again after ``REQUEUE_AFTER``."""
+    pending and the dispatcher queues them again (``pump``)."""
     from .tasks import send_notifications
 
+    broker = send_notifications.app.conf.broker_url
+    if not ids or time.monotonic() < _broker_down_until.get(broker, 0.0):
+        return
     size = config().batch_size
     for start in range(0, len(ids), size):
         try:
             send_notifications.delay(ids[start:start + size])
-        except Exception:  # the broker is unreachable: the next ticks will queue them
-            log.warning("notifications: could not queue %d message(s); the dispatcher will", len(ids[start:]),
-                        exc_info=True)
+        except Exception as error:  # the broker is unreachable: the next ticks will queue them
+            _broker_down_until[broker] = time.monotonic() + BROKER_BACKOFF
+            log.warning("notifications: could not queue %d message(s), the dispatcher will (%s: %s)",
+                        len(ids[start:]), type(error).__name__, error)
             return
 
 

@@ -103,7 +103,7 @@ def test_web_runs_with_production_settings_that_pass_the_deploy_check():
     result = run([sys.executable, "manage.py", "shell", "--verbosity", "0", "-c", probe], env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "True", "31536000", "True", str(8 * 3600),
-                                     "django.core.cache.backends.redis.RedisCache",
+                                     "iea.cache.FailOpenRedisCache",
                                      "django.core.files.storage.FileSystemStorage"]
 
 

@@ -17,9 +17,7 @@ import contextlib
 import datetime as dt
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,7 +26,6 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-import kombu.pools
 import pytest
 from django.conf import settings
 from django.db import connection, transaction
@@ -43,6 +40,7 @@ from proposals.domain import letter_attach
 from proposals.letters import check_pdf
 from tests.factories import CallFactory, ProposalFactory, UserFactory
 from tests.pdfs import pdf_upload
+from tests.redis_servers import app_on, fail_or_skip, redis_answers
 
 from . import faultmail
 
@@ -56,22 +54,6 @@ PIS = 25  # five batches
 CLAIM_TIMEOUT = 3  # seconds; a batch of five takes well under one, even on a busy CI machine
 REQUEUE_AFTER = 2
 WAIT = 90  # seconds: the deadline of any one wait (a failure, not a slow pass, when reached)
-
-
-def _fail_or_skip(reason: str):
-    """The fixture's rule (tests/iea/test_celery_redis.py): skip without Redis, unless REQUIRE_REDIS=1."""
-    if os.environ.get("REQUIRE_REDIS") == "1":
-        pytest.fail(f"REQUIRE_REDIS=1: {reason}")
-    pytest.skip(reason)
-
-
-def _redis_answers(url: str) -> bool:
-    import redis
-
-    try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=2).ping())
-    except redis.exceptions.ConnectionError:
-        return False
 
 
 def _database_url() -> str:
@@ -90,34 +72,6 @@ def _database_url() -> str:
         host = db["HOST"] or "localhost"
         return f"postgres://{auth}@{host}:{db['PORT'] or 5432}/{quote(db['NAME'], safe='')}"
     pytest.fail(f"No worker database URL for {db['ENGINE']}.")
-
-
-@contextlib.contextmanager
-def _app_on(broker: str, queue: str):
-    """This process's Celery app sends to ``broker``/``queue`` (ticks, and the outbox of in-process dispatches)."""
-
-    def forget():
-        # Broker connections are pooled per URL, process-wide: close them all (none is in use meanwhile).
-        kombu.pools.reset()
-        app._pool = None
-        app.amqp._producer_pool = None
-        for cached in ("queues", "default_queue", "default_exchange", "router"):  # built once from the conf
-            app.amqp.__dict__.pop(cached, None)
-
-    keys = ("broker_url", "task_always_eager", "task_default_queue")
-    overridden = {key: key in app.conf.changes for key in keys}
-    previous = {key: app.conf.changes[key] for key in keys if overridden[key]}
-    app.conf.update(broker_url=broker, task_always_eager=False, task_default_queue=queue)
-    forget()
-    try:
-        yield
-    finally:
-        for key in keys:
-            if key in previous:
-                app.conf.changes[key] = previous[key]
-            else:
-                app.conf.changes.pop(key, None)
-        forget()
 
 
 def _purge(url: str, queue: str) -> None:
@@ -267,8 +221,8 @@ def states() -> dict:
 @pytest.fixture
 def redis_url():
     url = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
-    if not _redis_answers(url):
-        _fail_or_skip(f"needs Redis at {url}")
+    if not redis_answers(url):
+        fail_or_skip(f"needs Redis at {url}")
     return url
 
 
@@ -286,7 +240,7 @@ def make_cluster(tmp_path, transactional_db, settings):
             clusters.append(cluster)
             stack.callback(_purge, broker, cluster.queue)
             stack.callback(cluster.stop_all)
-            stack.enter_context(_app_on(broker, cluster.queue))
+            stack.enter_context(app_on(broker, cluster.queue))
             return cluster
 
         yield make
@@ -376,51 +330,6 @@ def test_two_beats_ticking_at_once_send_each_reminder_once(cluster):
     assert _by_recipient(mails) == dict.fromkeys(emails, 1)
     assert {mail["message_id"] for mail in mails} == set(_message_ids())
     assert all(cluster.processes[name].poll() is None for name in ("worker-1", "worker-2", "beat-1", "beat-2"))
-
-
-class RedisServer:
-    """A Redis of this test's own, without persistence: killing it loses what it held, as a restart of a
-    broker without AOF does (docker-compose's Redis keeps none either)."""
-
-    def __init__(self, binary: str, root: Path):
-        self.binary = binary
-        self.root = root
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        with open(self.root / "redis-server.log", "ab") as log:
-            self.process = subprocess.Popen(
-                [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                 "--dir", str(self.root)],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 20
-        while not _redis_answers(self.url):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"redis-server did not start:\n{(self.root / 'redis-server.log').read_text()}")
-            time.sleep(0.05)
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    binary = shutil.which("redis-server")
-    if binary is None:
-        _fail_or_skip("needs the redis-server program, to restart a Redis of the test's own")
-    server = RedisServer(binary, tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.kill()
 
 
 def test_redis_restarted_mid_run_loses_nothing(private_redis, make_cluster):
