@@ -256,11 +256,19 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 5}
 # The reminders' dispatcher (iea.notifications): beat ticks every NOTIFICATIONS_TICK seconds.
 NOTIFICATIONS = {
-    "TICK": env.int("NOTIFICATIONS_TICK", default=120),
-    # A worker that claimed a message and has not marked it sent after this long is presumed dead.
-    "CLAIM_TIMEOUT": env.int("NOTIFICATIONS_CLAIM_TIMEOUT", default=600),
-    # A message queued this long ago and still waiting is queued again (a broker restart may have lost it).
+    "TICK": env.int("NOTIFICATIONS_TICK", default=30),
+    # A claim not renewed for this long is a dead worker's: its messages are taken over. A live worker's
+    # batch renews its claim every HEARTBEAT seconds; HEARTBEAT + EMAIL_TIMEOUT + CLAIM_MARGIN must stay
+    # below CLAIM_TIMEOUT (iea/notifications/lease.py: otherwise a message could go out twice).
+    "CLAIM_TIMEOUT": env.int("NOTIFICATIONS_CLAIM_TIMEOUT", default=60),
+    "HEARTBEAT": env.float("NOTIFICATIONS_HEARTBEAT", default=5.0),
+    "CLAIM_MARGIN": env.float("NOTIFICATIONS_CLAIM_MARGIN", default=10.0),
+    # A message queued this long ago and still waiting is queued again (a broker restart may have lost it)…
     "REQUEUE_AFTER": env.int("NOTIFICATIONS_REQUEUE_AFTER", default=600),
+    # …or this long ago, when the workers' queue is empty (then its message is not waiting there).
+    "REQUEUE_IDLE_AFTER": env.int("NOTIFICATIONS_REQUEUE_IDLE_AFTER", default=30),
+    # The admin's "needs attention" filter: not sent this long after its due time.
+    "LATE_AFTER": env.int("NOTIFICATIONS_LATE_AFTER", default=300),
     "MAX_ATTEMPTS": env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=6),
     "RETRY_BASE": env.int("NOTIFICATIONS_RETRY_BASE", default=60),
     "BATCH_SIZE": env.int("NOTIFICATIONS_BATCH_SIZE", default=100),

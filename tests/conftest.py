@@ -66,6 +66,17 @@ def draft(db, pi, call):
 
 
 @pytest.fixture(autouse=True)
+def _broker_up():
+    """The outbox stops trying a broker for a few seconds after it failed (iea.notifications.domain): a test
+    that made it fail does not leave the next ones without a broker."""
+    from iea.notifications import domain
+
+    domain._broker_down_until.clear()
+    yield
+    domain._broker_down_until.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache. The local-memory cache lives as long as the worker process, and
     allauth keeps in it the two-factor codes already used per user id and its rate limits: a later test whose

@@ -137,7 +137,7 @@ def test_the_gunicorn_and_celery_commands_load_with_the_services_settings():
                   "entry = app.conf.beat_schedule['dispatch-due-notifications']; "
                   "print(entry['task'] in app.tasks, entry['schedule'])"], env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["True", "120"]
+    assert result.stdout.split() == ["True", "30"]
     celery = str(Path(sys.executable).parent / "celery")
     result = run([celery, "-A", "iea", "report"], env)
     assert result.returncode == 0, result.stderr
