@@ -5,7 +5,7 @@ import logging.config
 import os
 
 from celery import Celery
-from celery.signals import celeryd_init, worker_ready
+from celery.signals import celeryd_init, worker_init, worker_ready
 from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "iea.settings")
@@ -34,3 +34,14 @@ def _log_from_the_first_line(**kwargs):
 
     logging.config.dictConfig(settings.LOGGING)
     celery.apps.worker.safe_say = _say_as_a_log_line
+
+
+@worker_init.connect
+def _refuse_an_unsafe_outbox_timing(sender=None, **kwargs):
+    """A worker whose claims could expire while it sends would let another send the same message: it does not
+    start (iea/notifications/lease.py). SystemExit, because Celery logs and ignores a handler's exceptions."""
+    from iea.notifications.timing import timing_problems
+
+    problems = timing_problems()
+    if problems:
+        raise SystemExit("\n".join(problems))

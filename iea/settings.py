@@ -276,13 +276,29 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_broker_dir / "queue"), "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"), "store_processed": False,
     }
+# A request that queues mail while the broker is down answers at once (the outbox queues it again later,
+# iea.notifications.domain.enqueue): one quick retry and short socket timeouts, not kombu's default retries.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # socket_timeout: a broker that vanished without closing the connection fails a publish, not hangs it
+    # (kombu's BRPOP waits 1 s, well within it).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 5}
 # The reminders' dispatcher (iea.notifications): beat ticks every NOTIFICATIONS_TICK seconds.
 NOTIFICATIONS = {
-    "TICK": env.int("NOTIFICATIONS_TICK", default=120),
-    # A worker that claimed a message and has not marked it sent after this long is presumed dead.
-    "CLAIM_TIMEOUT": env.int("NOTIFICATIONS_CLAIM_TIMEOUT", default=600),
-    # A message queued this long ago and still waiting is queued again (a broker restart may have lost it).
+    "TICK": env.int("NOTIFICATIONS_TICK", default=30),
+    # A claim not renewed for this long is a dead worker's: its messages are taken over. A live worker's
+    # batch renews its claim every HEARTBEAT seconds; HEARTBEAT + EMAIL_TIMEOUT + CLAIM_MARGIN must stay
+    # below CLAIM_TIMEOUT (iea/notifications/lease.py: otherwise a message could go out twice).
+    "CLAIM_TIMEOUT": env.int("NOTIFICATIONS_CLAIM_TIMEOUT", default=60),
+    "HEARTBEAT": env.float("NOTIFICATIONS_HEARTBEAT", default=5.0),
+    "CLAIM_MARGIN": env.float("NOTIFICATIONS_CLAIM_MARGIN", default=10.0),
+    # A message queued this long ago and still waiting is queued again (a broker restart may have lost it)…
     "REQUEUE_AFTER": env.int("NOTIFICATIONS_REQUEUE_AFTER", default=600),
+    # …or this long ago, when the workers' queue is empty (then its message is not waiting there).
+    "REQUEUE_IDLE_AFTER": env.int("NOTIFICATIONS_REQUEUE_IDLE_AFTER", default=30),
+    # The admin's "needs attention" filter: not sent this long after its due time.
+    "LATE_AFTER": env.int("NOTIFICATIONS_LATE_AFTER", default=300),
     "MAX_ATTEMPTS": env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=6),
     "RETRY_BASE": env.int("NOTIFICATIONS_RETRY_BASE", default=60),
     "BATCH_SIZE": env.int("NOTIFICATIONS_BATCH_SIZE", default=100),
@@ -296,9 +312,10 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-CACHES = {
-    "default": env.cache("CACHE_URL", default="locmemcache://")
-}
+# Redis in production (CACHE_URL=redis://…): a cache that fails open when Redis is away (iea.cache).
+from iea.cache import cache_settings as _cache_settings  # noqa: E402  (kept inside this block)
+
+CACHES = {"default": _cache_settings(env.str("CACHE_URL", default="locmemcache://"))}
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.fallback.FallbackStorage"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)  # from the sign-in, at the most

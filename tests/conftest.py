@@ -9,6 +9,7 @@ import pytest
 from iea.logging import JsonFormatter
 
 from .factories import CallFactory, ProposalFactory, StaffFactory, UserFactory
+from .redis_servers import private_redis  # noqa: F401  (a fixture: a redis-server of the test's own)
 
 # SQLite's test database is a file in var/ (see settings), so that threads share it.
 (Path(__file__).resolve().parent.parent / "var").mkdir(exist_ok=True)
@@ -67,6 +68,17 @@ def call(db):
 @pytest.fixture
 def draft(db, pi, call):
     return ProposalFactory(call=call, pi=pi, complete=True)
+
+
+@pytest.fixture(autouse=True)
+def _broker_up():
+    """The outbox stops trying a broker for a few seconds after it failed (iea.notifications.domain): a test
+    that made it fail does not leave the next ones without a broker."""
+    from iea.notifications import domain
+
+    domain._broker_down_until.clear()
+    yield
+    domain._broker_down_until.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -2,8 +2,10 @@
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.db.models import Q
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, path, reverse
@@ -35,14 +37,24 @@ class AttentionFilter(admin.SimpleListFilter):
     parameter_name = "attention"
 
     def lookups(self, request, model_admin):
-        return [("failed", _("Failed and not resent")), ("late", _("Waiting past their due time"))]
+        minutes = round(settings.NOTIFICATIONS["LATE_AFTER"] / 60)
+        return [("failed", _("Failed and not resent")),
+                ("late", ngettext("Not sent %(count)d minute after their due time, or stuck with a worker",
+                                  "Not sent %(count)d minutes after their due time, or stuck with a worker",
+                                  minutes) % {"count": minutes})]
 
     def queryset(self, request, queryset):
         if self.value() == "failed":
             return queryset.filter(state=NotificationState.FAILED, resends__isnull=True)
         if self.value() == "late":
-            return queryset.filter(state__in=[NotificationState.PENDING, NotificationState.SENDING],
-                                   due_at__lt=timezone.now() - dt.timedelta(hours=1))
+            # Minutes, not hours: a PI waits for a receipt on deadline day. A claim past the timeout is a worker
+            # that died with the message (the next tick hands it to another).
+            now, values = timezone.now(), settings.NOTIFICATIONS
+            waiting = Q(state__in=[NotificationState.PENDING, NotificationState.SENDING],
+                        due_at__lt=now - dt.timedelta(seconds=values["LATE_AFTER"]))
+            stuck = Q(state=NotificationState.SENDING,
+                      claimed_at__lt=now - dt.timedelta(seconds=values["CLAIM_TIMEOUT"]))
+            return queryset.filter(waiting | stuck)
         return queryset
 
 

@@ -11,3 +11,8 @@ class NotificationsConfig(AppConfig):
     def ready(self):
         # Each app declares its kinds of message and its reminder schedules in ``<app>/notifications.py``.
         autodiscover_modules("notifications")
+        from django.core import checks
+
+        from .timing import check_timing
+
+        checks.register(check_timing, "notifications")

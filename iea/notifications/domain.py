@@ -29,6 +29,7 @@ from iea.audit.domain import audit_record
 from iea.errors import DomainError
 
 from .kinds import KINDS, SCHEDULES, Due, Recipient, parse_step
+from .lease import Lease
 from .models import Notification, NotificationState
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,10 @@ class NotificationError(DomainError):
 @dataclass(frozen=True)
 class Config:
     claim_timeout: dt.timedelta
+    heartbeat: float  # seconds
+    claim_margin: float  # seconds
     requeue_after: dt.timedelta
+    requeue_idle_after: dt.timedelta
     max_attempts: int
     retry_base: dt.timedelta
     batch_size: int
@@ -55,7 +59,10 @@ def config() -> Config:
     values = settings.NOTIFICATIONS
     return Config(
         claim_timeout=dt.timedelta(seconds=values["CLAIM_TIMEOUT"]),
+        heartbeat=values["HEARTBEAT"],
+        claim_margin=values["CLAIM_MARGIN"],
         requeue_after=dt.timedelta(seconds=values["REQUEUE_AFTER"]),
+        requeue_idle_after=dt.timedelta(seconds=values["REQUEUE_IDLE_AFTER"]),
         max_attempts=values["MAX_ATTEMPTS"],
         retry_base=dt.timedelta(seconds=values["RETRY_BASE"]),
         batch_size=values["BATCH_SIZE"],
@@ -169,18 +176,30 @@ def _ids_of(rows: list[Notification], *, now: dt.datetime) -> list[int]:
     return sorted(ids)
 
 
-def enqueue(ids: list[int]) -> None:
+# After a failed publish, this process does not try the broker again for this long: a request that records
+# several messages while the broker is down waits for one bounded attempt (settings: the publish retry
+# policy and socket timeouts), not one per message.
+BROKER_BACKOFF = 10.0  # seconds
+_broker_down_until: dict[str, float] = {}  # broker URL → monotonic time
+
+
+def enqueue(ids: list[int], *, background: bool = False) -> None:
     """Hand the rows to the workers, in batches. A broker that is down loses nothing: the rows stay
-    pending and the dispatcher queues them again after ``REQUEUE_AFTER``."""
+    pending and the dispatcher queues them again (``pump``). ``background`` (the dispatcher's tick, no one
+    waiting on it): try the broker even if it was down a moment ago."""
     from .tasks import send_notifications
 
+    broker = send_notifications.app.conf.broker_url
+    if not ids or (not background and time.monotonic() < _broker_down_until.get(broker, 0.0)):
+        return
     size = config().batch_size
     for start in range(0, len(ids), size):
         try:
             send_notifications.delay(ids[start:start + size])
-        except Exception:  # the broker is unreachable: the next ticks will queue them
-            log.warning("notifications: could not queue %d message(s); the dispatcher will", len(ids[start:]),
-                        exc_info=True)
+        except Exception as error:  # the broker is unreachable: the next ticks will queue them
+            _broker_down_until[broker] = time.monotonic() + BROKER_BACKOFF
+            log.warning("notifications: could not queue %d message(s), the dispatcher will (%s: %s)",
+                        len(ids[start:]), type(error).__name__, error)
             return
 
 
@@ -211,19 +230,48 @@ def _claimable(now: dt.datetime, cfg: Config) -> Q:
 
 
 def pump(*, now: dt.datetime) -> int:
-    """Queue the rows waiting to be sent that no worker has in hand: never queued, queued longer ago than
-    ``REQUEUE_AFTER`` (the message may have been lost with a broker restart), or claimed by a worker
-    that died (``CLAIM_TIMEOUT``). Queuing a row twice is harmless: only one worker can claim it."""
+    """Queue the rows waiting to be sent that no worker has in hand: never queued; queued longer ago than
+    ``REQUEUE_AFTER`` (the message may have been lost with a broker restart), or than ``REQUEUE_IDLE_AFTER``
+    when the workers' queue is empty (then its message is not waiting there: it was lost, or a worker holds
+    it and will find the row claimed); or claimed by a worker that died (``CLAIM_TIMEOUT``). Queuing a row
+    twice is harmless: only one worker can claim it. Under a backlog the queue is not empty, and only the
+    long delay applies, so the ticks do not pile copies of the same batches onto it."""
     cfg = config()
-    not_in_hand = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - cfg.requeue_after)
+    claimable = _claimable(now, cfg)
+    wanted = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - cfg.requeue_after) | Q(state=State.SENDING)
+    idle = now - cfg.requeue_idle_after
+    # A row retried after a backoff has a task due then (``tasks.send_notifications``): it gets its delay too.
+    maybe_lost = Q(enqueued_at__lt=idle) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=idle))
+    if Notification.objects.filter(claimable & maybe_lost & ~wanted).exists() and queue_is_empty():
+        wanted |= maybe_lost
     ids = list(
-        Notification.objects.filter(_claimable(now, cfg) & (not_in_hand | Q(state=State.SENDING)))
+        Notification.objects.filter(claimable & wanted)
         .order_by("due_at", "pk").values_list("pk", flat=True)[:cfg.max_per_tick]
     )
     for start in range(0, len(ids), 1000):
         Notification.objects.filter(pk__in=ids[start:start + 1000]).update(enqueued_at=now)
-    enqueue(ids)
+    enqueue(ids, background=True)
     return len(ids)
+
+
+def queue_is_empty() -> bool:
+    """Whether the workers' queue holds no message (a queue that does not exist holds none). False when the
+    broker cannot say, and with eager tasks (no broker)."""
+    from .tasks import send_notifications
+
+    app = send_notifications.app
+    if app.conf.task_always_eager:
+        return False
+    try:
+        with app.connection_for_read() as broker:
+            try:
+                declared = broker.default_channel.queue_declare(queue=app.conf.task_default_queue, passive=True)
+            except broker.channel_errors:  # "no such queue" (redis, memory, filesystem, AMQP)
+                return True
+            return declared.message_count == 0
+    except Exception as error:
+        log.warning("notifications: could not count the messages in the queue (%s: %s)", type(error).__name__, error)
+        return False
 
 
 # --- delivering -------------------------------------------------------------------------------------
@@ -240,7 +288,8 @@ class DeliveryResult:
 
 def deliver(ids: list[int], *, now: dt.datetime | None = None) -> DeliveryResult:
     """Claim the rows, send each, mark each sent as soon as it has gone (a crash resends at most the one
-    message in flight, and only after ``CLAIM_TIMEOUT``)."""
+    message in flight, and only after ``CLAIM_TIMEOUT``). A heartbeat renews the claim while the batch runs
+    (``lease.Lease``)."""
     now = now or timezone.now()
     cfg = config()
     claim = Notification.new_claim()
@@ -257,39 +306,24 @@ def deliver(ids: list[int], *, now: dt.datetime | None = None) -> DeliveryResult
     targets = _load_targets(rows)
     counts = defaultdict(int)
     retry_in = None
-    lease = _Lease(claim, cfg, [row.pk for row in rows])
+    lease = Lease(claim, pks=[row.pk for row in rows], claim_timeout=cfg.claim_timeout.total_seconds(),
+                  heartbeat=cfg.heartbeat, margin=cfg.claim_margin,
+                  claimed_age=(timezone.now() - now).total_seconds())
     connection = get_connection()
     _open(connection)
     try:
-        for row in rows:
-            outcome, delay = _deliver_one(row, targets, claim=claim, lease=lease, connection=connection, cfg=cfg)
-            counts[outcome] += 1
-            if delay is not None:
-                retry_in = delay if retry_in is None else min(retry_in, delay)
-            if outcome in ("retrying", "failed"):
-                _open(connection)  # the session may be what failed: the next message gets a new one
+        with lease:
+            for row in rows:
+                outcome, delay = _deliver_one(row, targets, claim=claim, lease=lease, connection=connection, cfg=cfg)
+                counts[outcome] += 1
+                if delay is not None:
+                    retry_in = delay if retry_in is None else min(retry_in, delay)
+                if outcome in ("retrying", "failed"):
+                    _open(connection)  # the session may be what failed: the next message gets a new one
     finally:
         with contextlib.suppress(SEND_ERRORS):
             connection.close()
     return DeliveryResult(retry_in=retry_in, **counts)
-
-
-class _Lease:
-    """The batch's claim, renewed in one UPDATE every third of ``CLAIM_TIMEOUT`` while the batch is sent
-    (not once per message: that UPDATE was half the outbox's cost per mail). A row can be taken over only
-    after a whole ``CLAIM_TIMEOUT`` without renewal, so a row this worker still holds at a renewal is
-    safe to send until the next one."""
-
-    def __init__(self, claim, cfg: Config, pks: list[int]):
-        self.claim, self.every = claim, cfg.claim_timeout.total_seconds() / 3
-        self.renewed, self.ours = time.monotonic(), set(pks)
-
-    def holds(self, pk: int) -> bool:
-        if time.monotonic() - self.renewed >= self.every:
-            rows = Notification.objects.filter(claim=self.claim, state=State.SENDING)
-            rows.update(claimed_at=timezone.now())
-            self.ours, self.renewed = set(rows.values_list("pk", flat=True)), time.monotonic()
-        return pk in self.ours
 
 
 def _open(connection) -> None:
@@ -316,7 +350,7 @@ def _load_targets(rows: list[Notification]) -> dict:
     return targets
 
 
-def _deliver_one(row: Notification, targets: dict, *, claim, lease: "_Lease", connection, cfg: Config):
+def _deliver_one(row: Notification, targets: dict, *, claim, lease: Lease, connection, cfg: Config):
     kind = KINDS.get(row.kind)
     now = timezone.now()
     if kind is None:
@@ -332,8 +366,7 @@ def _deliver_one(row: Notification, targets: dict, *, claim, lease: "_Lease", co
     if reason:
         _finish(row, claim, state=State.SKIPPED, last_error=str(reason))
         return "skipped", None
-    # A batch that outlasted CLAIM_TIMEOUT may have had this row handed to another worker: send only what is
-    # still ours.
+    # Send only what is still ours, and only while the claim outlasts the send (lease.py: never twice).
     if not lease.holds(row.pk):
         return "lost", None
     try:

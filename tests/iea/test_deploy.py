@@ -103,7 +103,7 @@ def test_web_runs_with_production_settings_that_pass_the_deploy_check():
     result = run([sys.executable, "manage.py", "shell", "--verbosity", "0", "-c", probe], env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "True", "31536000", "True", str(8 * 3600),
-                                     "django_redis.cache.RedisCache",
+                                     "iea.cache.FailOpenRedisCache",
                                      "django.core.files.storage.FileSystemStorage"]
 
 
@@ -137,7 +137,7 @@ def test_the_gunicorn_and_celery_commands_load_with_the_services_settings():
                   "entry = app.conf.beat_schedule['dispatch-due-notifications']; "
                   "print(entry['task'] in app.tasks, entry['schedule'])"], env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["True", "120"]
+    assert result.stdout.split() == ["True", "30"]
     celery = str(Path(sys.executable).parent / "celery")
     result = run([celery, "-A", "iea", "report"], env)
     assert result.returncode == 0, result.stderr

@@ -166,7 +166,7 @@ def count_queries(client, url) -> int:
     return len(ctx.captured_queries)
 
 
-@pytest.mark.parametrize("query", ["", "?attention=failed", "?state=sent", "?kind=withdrawn", "?q=example.org"])
+@pytest.mark.parametrize("query", ["", "?attention=failed", "?attention=late", "?state=sent", "?kind=withdrawn", "?q=example.org"])
 def test_the_list_takes_as_many_queries_for_30_notifications_as_for_3(signed_in, query):
     make_rows(3)
     few = count_queries(signed_in, CHANGELIST + query)
@@ -209,14 +209,26 @@ def test_the_failed_filter_shows_failed_messages_not_resent(signed_in, draft, ot
         [failed.pk, failed_resent.pk, failed_resent_twice.pk, resend_failed_too.pk, failed_account.pk])
 
 
-def test_the_late_filter_shows_messages_waiting_past_their_time(signed_in, draft):
+def test_the_late_filter_shows_what_is_minutes_late_or_stuck_with_a_dead_worker(signed_in, draft, settings):
+    """LATE_AFTER past its due time and not sent, or claimed by a worker silent past CLAIM_TIMEOUT (dead):
+    a receipt due on deadline day shows up within minutes, not hours."""
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "LATE_AFTER": 300, "CLAIM_TIMEOUT": 60}
+    now = timezone.now()
     late = on_record("withdrawn", draft, state=State.PENDING)
-    stuck = on_record("withdrawn", draft, state=State.SENDING)
-    Notification.objects.filter(pk__in=[late.pk, stuck.pk]).update(due_at=timezone.now() - dt.timedelta(hours=2))
-    on_record("withdrawn", draft, state=State.PENDING)  # due just now
+    late_sending = on_record("withdrawn", draft, state=State.SENDING)
+    Notification.objects.filter(pk__in=[late.pk, late_sending.pk]).update(
+        due_at=now - dt.timedelta(seconds=310), claimed_at=now)
+    nearly_late = on_record("withdrawn", draft, state=State.PENDING)
+    Notification.objects.filter(pk=nearly_late.pk).update(due_at=now - dt.timedelta(seconds=240))
+    stuck = on_record("withdrawn", draft, state=State.SENDING)  # due just now, its worker silent for 70 s
+    Notification.objects.filter(pk=stuck.pk).update(due_at=now, claimed_at=now - dt.timedelta(seconds=70))
+    in_hand = on_record("withdrawn", draft, state=State.SENDING)  # a live worker renewed its claim
+    Notification.objects.filter(pk=in_hand.pk).update(due_at=now, claimed_at=now - dt.timedelta(seconds=20))
     old_sent = on_record("withdrawn", draft, state=State.SENT)
-    Notification.objects.filter(pk=old_sent.pk).update(due_at=timezone.now() - dt.timedelta(days=2))
-    assert result_ids(signed_in.get(CHANGELIST, {"attention": "late"})) == sorted([late.pk, stuck.pk])
+    Notification.objects.filter(pk=old_sent.pk).update(due_at=now - dt.timedelta(days=2))
+    response = signed_in.get(CHANGELIST, {"attention": "late"})
+    assert result_ids(response) == sorted([late.pk, late_sending.pk, stuck.pk])
+    assert "Not sent 5 minutes after their due time, or stuck with a worker" in response.content.decode()
 
 
 # Resending ---------------------------------------------------------------------------------------------------
