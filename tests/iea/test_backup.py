@@ -20,6 +20,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 import iea.backups
+import iea.restore
 from proposals.models import SupportLetter
 from tests.reviews.factories import eligible_proposal
 
@@ -218,6 +219,22 @@ def test_a_truncated_archive_is_refused(tmp_path):
         call_command("restore", str(archive), force=True, stdout=io.StringIO())
 
     assert source_counts() == counts
+
+
+def test_an_archive_whose_member_would_land_outside_is_refused_before_anything_is_written(tmp_path):
+    archive = tmp_path / "evil.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for name in ("manifest.json", "../escaped.txt"):
+            info = tarfile.TarInfo(name)
+            info.size = 2
+            tar.addfile(info, io.BytesIO(b"{}"))
+    work = tmp_path / "work"
+    work.mkdir()
+
+    with pytest.raises(iea.restore.BackupError, match="a name outside the archive's folder"):
+        iea.restore.archive_unpack(archive, work)
+
+    assert not (tmp_path / "escaped.txt").exists()
 
 
 def test_restore_wants_an_archive_that_exists(tmp_path):

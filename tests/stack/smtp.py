@@ -8,6 +8,7 @@ data yet) — which is where the test kills it. A message is counted once the se
 import asyncio
 import email
 import email.policy
+import logging
 import threading
 from dataclasses import dataclass
 
@@ -77,6 +78,7 @@ class Mailbox:
 
 
 def serve(port: int) -> tuple[Controller, Mailbox]:
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # a line per SMTP command otherwise
     mailbox = Mailbox()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
