@@ -22,6 +22,7 @@ from django.db import connection
 import iea.backups
 import iea.restore
 from proposals.models import SupportLetter
+from tests.archives import rebuild
 from tests.reviews.factories import eligible_proposal
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -253,27 +254,6 @@ def database_fingerprint() -> dict[str, tuple[int, str]]:
             rows = sorted(repr(row) for row in cursor.fetchall())
             fingerprint[table] = (len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest())
     return fingerprint
-
-
-def rebuild(archive: Path, *, dump=None, manifest=None) -> None:
-    """Rewrite the archive's database dump through ``dump(data) -> data`` and its manifest through
-    ``manifest(dict)``, the manifest then listing the new dump's size and SHA-256: the archive is consistent,
-    and only the restore of the dump itself can find what is wrong."""
-    with tarfile.open(archive) as tar:
-        members = {member.name: tar.extractfile(member).read() for member in tar.getmembers()}
-    content = json.loads(members["manifest.json"])
-    name = content["database"]["file"]
-    if dump:
-        members[name] = dump(members[name])
-        content["files"][name] = {"sha256": hashlib.sha256(members[name]).hexdigest(), "size": len(members[name])}
-    if manifest:
-        manifest(content)
-    members["manifest.json"] = json.dumps(content).encode()
-    with tarfile.open(archive, "w:gz") as tar:
-        for member_name, data in members.items():
-            info = tarfile.TarInfo(member_name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
 
 
 def failed_restore(archive: Path) -> str:

@@ -14,35 +14,17 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.stack.stack import compose, interpolate
+
 ROOT = Path(__file__).resolve().parents[2]
 NGINX = ROOT / "deploy" / "nginx"
 # What an operator's .env holds (README, "Production").
 DOT_ENV = {"SERVER_NAME": "iea.example.org", "SECRET_KEY": secrets.token_urlsafe(50), "POSTGRES_PASSWORD": "pw"}
-
-
-def compose():
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-
-
-def interpolate(value: str, env: dict) -> str:
-    """Compose's ${VAR}, ${VAR:-default} and ${VAR:?error}, as ``docker compose config`` resolves them."""
-    def one(match):
-        name, operator, word = match.group(1), match.group(2), match.group(3)
-        if env.get(name):
-            return env[name]
-        if operator == ":-":
-            return word
-        if operator == ":?":
-            raise KeyError(f"{name}: {word}")
-        return ""
-
-    return re.sub(r"\$\{(\w+)(?:(:-|:\?)([^}]*))?\}", one, value)
 
 
 def service_environment(service: str, env: dict | None = None) -> dict[str, str]:
