@@ -10,6 +10,9 @@ from . import views
 from .accounts import views as accounts_views
 
 # A bug under /api/ answers in the API's JSON error format, elsewhere with the HTML page.
+handler400 = "iea.api.errors.bad_request"
+handler403 = "iea.api.errors.permission_denied"
+handler404 = "iea.api.errors.page_not_found"
 handler500 = "iea.api.errors.server_error"
 
 urlpatterns = [

@@ -75,12 +75,41 @@ def _headers(response) -> dict:
 API_PATH_PREFIX = "/api/"
 
 
+def _is_api(request) -> bool:
+    return request.path_info.startswith(API_PATH_PREFIX)
+
+
+def _error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"error": {"status": status, "code": code, "message": message}}, status=status)
+
+
+def bad_request(request, exception):
+    """``handler400`` (a host not allowed, a malformed request, refused before any view): the error format
+    under /api/, Django's page elsewhere. So are ``handler403`` and ``handler404``: an unknown API URL is a
+    JSON 404 like an unknown object."""
+    if not _is_api(request):
+        return defaults.bad_request(request, exception)
+    return _error(400, "bad_request", _("The request is not valid."))
+
+
+def permission_denied(request, exception):
+    if not _is_api(request):
+        return defaults.permission_denied(request, exception)
+    return _error(403, "permission_denied", _("You do not have permission to do this."))
+
+
+def page_not_found(request, exception):
+    if not _is_api(request):
+        return defaults.page_not_found(request, exception)
+    return _error(404, "not_found", _("Not found."))
+
+
 def server_error(request):
     """``handler500``: under /api/, the error format above; elsewhere Django's HTML page. Django has
     already logged the exception, with its traceback and the request id (``django.request``); the answer
     names only that id (also in the ``X-Request-ID`` header), never the exception's text."""
-    if not request.path_info.startswith(API_PATH_PREFIX):
+    if not _is_api(request):
         return defaults.server_error(request)
     message = _("An unexpected error occurred on the server. If it persists, report request %(request_id)s.") % {
         "request_id": getattr(request, "request_id", "?")}
-    return JsonResponse({"error": {"status": 500, "code": "server_error", "message": message}}, status=500)
+    return _error(500, "server_error", message)

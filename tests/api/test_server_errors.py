@@ -69,3 +69,18 @@ def test_a_page_outside_the_api_keeps_the_html_500_page(production, settings):
     response = production.get("/dashboard/")
     assert (response.status_code, response.headers["Content-Type"]) == (500, "text/html; charset=utf-8")
     assert b"Server Error (500)" in response.content and SECRET.encode() not in response.content
+
+
+@pytest.mark.django_db
+def test_errors_raised_before_any_api_view_answer_in_the_error_format_too(production, settings):
+    settings.ALLOWED_HOSTS = ["testserver"]
+    unknown = production.get("/api/v1/no-such-resource/")
+    bad_host = production.get("/api/v1/calls/", HTTP_HOST="attacker.example")
+    assert (unknown.status_code, unknown.headers["Content-Type"]) == (404, "application/json")
+    assert unknown.json() == {"error": {"status": 404, "code": "not_found", "message": "Not found."}}
+    assert (bad_host.status_code, bad_host.headers["Content-Type"]) == (400, "application/json")
+    assert bad_host.json()["error"]["code"] == "bad_request"
+    french = production.get("/api/v1/no-such-resource/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert french.json()["error"]["message"] == "Introuvable."
+    page = production.get("/no-such-page/")
+    assert page.status_code == 404 and page.headers["Content-Type"].startswith("text/html")

@@ -160,13 +160,47 @@ def _create_token(page, base: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def browser_page(stack):
+def browser(stack):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(ignore_https_errors=True, locale="fr-FR", accept_downloads=True)
-        context.set_default_timeout(30_000)
-        yield context.new_page()
+        yield browser
         browser.close()
+
+
+def _new_page(browser):
+    """A new visitor (the stack's certificate is self-signed, as in the README's trial), in French."""
+    context = browser.new_context(ignore_https_errors=True, locale="fr-FR", accept_downloads=True)
+    context.set_default_timeout(30_000)
+    return context.new_page()
+
+
+@pytest.fixture(scope="module")
+def browser_page(browser):
+    return _new_page(browser)
+
+
+def test_the_first_administrator_gets_the_verification_mail_and_reaches_the_admin(stack, base, browser, mailbox):
+    """README, "From nothing to a running stack": createsuperuser, then the first sign-in, which needs the
+    address verified by a mail that must leave by SMTP; then two-factor set-up before the admin."""
+    email = "director@stack.example.org"
+    env = {**stack.service_env("web"), "DJANGO_SUPERUSER_PASSWORD": "a-long-stack-password-2027"}
+    stack.run("web", ["python", "manage.py", "createsuperuser", "--noinput", "--email", email], env=env)
+    page = _new_page(browser)
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", "a-long-stack-password-2027")
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_url(re.compile(r"/accounts/confirm-email/$"))
+    mails = _wait(lambda: [m for m in mailbox.messages() if m.to == (email,)], "the verification mail", 60, stack)
+    link = re.search(r"(https://\S+/accounts/confirm-email/\S+/)", mails[0].text).group(1)
+    assert link.startswith(f"{base}/")  # the published HTTPS port, not 443
+    page.goto(link)
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_url(lambda url: "/accounts/confirm-email/" not in url and "/accounts/login/" not in url)
+    page.goto(f"{base}/admin/")
+    assert "/accounts/2fa/totp/activate" in page.url
+    assert len([m for m in mailbox.messages() if m.to == (email,)]) == 1
+    page.context.close()
 
 
 @pytest.fixture(scope="module")
