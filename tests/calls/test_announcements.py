@@ -68,7 +68,7 @@ def staff(db):
 def held(monkeypatch):
     """Rows are recorded but not handed to the worker: the test sends them with ``deliver``."""
     queued: list[int] = []
-    monkeypatch.setattr(notifications_domain, "enqueue", queued.extend)
+    monkeypatch.setattr(notifications_domain, "enqueue", lambda ids, **_: queued.extend(ids))
     return queued
 
 

@@ -57,7 +57,7 @@ def report(award) -> Report:
 def held(monkeypatch):
     """Rows are recorded but not handed to the worker: the test sends them with ``deliver``."""
     queued: list[int] = []
-    monkeypatch.setattr(notifications_domain, "enqueue", queued.extend)
+    monkeypatch.setattr(notifications_domain, "enqueue", lambda ids, **_: queued.extend(ids))
     return queued
 
 

@@ -176,7 +176,7 @@ def test_a_moved_deadline_moves_the_next_step_and_repeats_none(staff, mailoutbox
 
 def test_a_reminder_recorded_then_overtaken_by_the_submission_is_skipped(monkeypatch, mailoutbox):
     proposal = ProposalFactory(call=closing_in(10 * DAY), complete=True)
-    monkeypatch.setattr(outbox, "enqueue", lambda ids: None)  # the worker is late
+    monkeypatch.setattr(outbox, "enqueue", lambda ids, **_: None)  # the worker is late
     dispatch(now=timezone.now())
     attach(proposal)
     proposal_submit(proposal_id=proposal.pk, user=proposal.pi, now=timezone.now())
