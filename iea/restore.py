@@ -267,11 +267,27 @@ def _restore_postgresql(connection: BaseDatabaseWrapper, dump: Path, manifest: d
 
 # --- SQLite ---
 
+def _sqlite_size_problem(header: bytes, size: int) -> str:
+    """A file cut short can still pass ``integrity_check`` when the pages lost were free ones: its header
+    says how many pages it has (when that count is current) and how large a page is."""
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages, change_counter, valid_for = (int.from_bytes(header[offset:offset + 4], "big") for offset in (28, 24, 92))
+    if page_size < 512 or size % page_size:
+        return f"{size} bytes, not whole pages of {page_size}"
+    if pages and change_counter == valid_for and pages * page_size != size:
+        return f"{size // page_size} pages of the {pages} its header names"
+    return ""
+
+
 def _check_sqlite_copy(connection: BaseDatabaseWrapper, copy: Path, manifest: dict, archive_name: str) -> None:
     """The copy is a sound SQLite database that matches the manifest, or nothing is replaced."""
     with copy.open("rb") as handle:
-        if handle.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER:
-            raise BackupError(f"{archive_name}: the database dump is not a SQLite database; nothing was changed.")
+        header = handle.read(100)
+    if header[:len(_SQLITE_HEADER)] != _SQLITE_HEADER:
+        raise BackupError(f"{archive_name}: the database dump is not a SQLite database; nothing was changed.")
+    if size_problem := _sqlite_size_problem(header, copy.stat().st_size):
+        raise BackupError(f"{archive_name}: the database dump is damaged or truncated ({size_problem}); nothing was changed.")
     # Through Django's own backend: the CHECK constraints that integrity_check evaluates call its functions.
     checker = type(connection)({**connection.settings_dict, "NAME": str(copy)}, alias="restore_check")
     state = None
