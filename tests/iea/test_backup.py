@@ -357,3 +357,14 @@ def test_an_sql_error_while_loading_rolls_back(require_postgres, tmp_path, monke
             cursor.execute("DROP TYPE IF EXISTS proposals_supportletter")
             cursor.execute("ALTER TABLE IF EXISTS proposals_supportletter_aside RENAME TO proposals_supportletter")
     assert file_hashes(Path(settings.MEDIA_ROOT)) == hashes
+
+
+def test_a_sqlite_file_shorter_than_its_header_says_is_found_whatever_integrity_check_says(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    with sqlite3.connect(path) as database:
+        database.execute("CREATE TABLE t (x BLOB)")
+        database.executemany("INSERT INTO t VALUES (?)", [(b"x" * 3000,) for _ in range(20)])
+    data = path.read_bytes()
+    assert iea.restore._sqlite_size_problem(data[:100], len(data)) == ""
+    assert "not whole pages" in iea.restore._sqlite_size_problem(data[:100], len(data) - 200)
+    assert "of the" in iea.restore._sqlite_size_problem(data[:100], len(data) - 4096)
