@@ -21,7 +21,7 @@ RUN uv sync --frozen --no-install-project --no-dev
 COPY . .
 RUN python manage.py compilemessages --ignore=.venv --verbosity 0 \
  && DEBUG=0 SECRET_KEY=build-only python manage.py collectstatic --noinput --verbosity 0 \
- && groupadd --system --gid 101 iea-files \
+ && (getent group 101 >/dev/null || groupadd --system --gid 101 iea-files) \
  && useradd --system --uid 1000 --gid 101 --home /app iea \
  && deploy/data-folders.sh /data iea 101
 # 101: the group of nginx's workers in the nginx image (docker-compose.yml). It is the app's own group, so

@@ -194,4 +194,3 @@ def _leave_task(task_id=None, **kwargs):
     token = _task_tokens.pop(task_id, None)
     if token is not None:
         _context.reset(token)
-

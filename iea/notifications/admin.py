@@ -39,8 +39,8 @@ class AttentionFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         minutes = round(settings.NOTIFICATIONS["LATE_AFTER"] / 60)
         return [("failed", _("Failed and not resent")),
-                ("late", ngettext("Not sent %(count)d minute after their due time, or stuck with a worker",
-                                  "Not sent %(count)d minutes after their due time, or stuck with a worker",
+                ("late", ngettext("Not sent %(count)d minute after their due time, or stuck while being sent",
+                                  "Not sent %(count)d minutes after their due time, or stuck while being sent",
                                   minutes) % {"count": minutes})]
 
     def queryset(self, request, queryset):

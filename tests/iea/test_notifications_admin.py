@@ -228,7 +228,7 @@ def test_the_late_filter_shows_what_is_minutes_late_or_stuck_with_a_dead_worker(
     Notification.objects.filter(pk=old_sent.pk).update(due_at=now - dt.timedelta(days=2))
     response = signed_in.get(CHANGELIST, {"attention": "late"})
     assert result_ids(response) == sorted([late.pk, late_sending.pk, stuck.pk])
-    assert "Not sent 5 minutes after their due time, or stuck with a worker" in response.content.decode()
+    assert "Not sent 5 minutes after their due time, or stuck while being sent" in response.content.decode()
 
 
 # Resending ---------------------------------------------------------------------------------------------------
