@@ -33,7 +33,7 @@ class KindFilter(admin.SimpleListFilter):
 
 
 class AttentionFilter(admin.SimpleListFilter):
-    title = _("needs attention")
+    title = _("follow-up")  # Django shows "By follow-up"
     parameter_name = "attention"
 
     def lookups(self, request, model_admin):
