@@ -152,6 +152,9 @@ ACCOUNT_PRESERVE_USERNAME_CASING = False
 # before they see any proposal (iea.mfa).
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="IEA")
+# A code typed in the last second of its 30-second step is still accepted in the next one (RFC 6238, 5.2:
+# one step of delay). A code already used is refused all the same (allauth remembers it).
+MFA_TOTP_TOLERANCE = 1
 
 # --- Single sign-on (Janus SAML, OpenID Connect) ---
 # Janus (the CNRS SAML identity provider, RENATER) and one OpenID Connect provider, from the environment

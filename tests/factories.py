@@ -42,9 +42,9 @@ def activate_totp(user, secret: str = TOTP_SECRET) -> None:
 
 
 def totp_code(secret: str = TOTP_SECRET) -> str:
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
+    from iea.mfa import current_totp_code
 
-    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
+    return current_totp_code(secret)
 
 
 class StaffFactory(UserFactory):

@@ -1,6 +1,7 @@
 """Sign-up with mandatory verification, rate-limited sign-in, password reset, the language switch."""
 
 import re
+import time
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -109,3 +110,18 @@ def test_sign_in_asks_for_the_code_once_two_factor_is_on(client):
     assert client.get("/admin/").status_code == 302  # not signed in until the code is given
     client.post("/accounts/2fa/authenticate/", {"code": totp_code()})
     assert client.get("/admin/").status_code == 200
+
+
+def test_a_two_factor_code_from_the_previous_step_is_accepted_but_not_older_ones():
+    """RFC 6238, 5.2: one step of delay, so a code typed as its 30 seconds end still works."""
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, validate_totp_code
+
+    from tests.factories import TOTP_SECRET
+
+    def code(counter: int) -> str:
+        return format_hotp_value(hotp_value(TOTP_SECRET, counter))
+
+    step = int(time.time()) // 30
+    assert validate_totp_code(TOTP_SECRET, code(step))
+    assert validate_totp_code(TOTP_SECRET, code(step - 1))
+    assert not validate_totp_code(TOTP_SECRET, code(step - 3))

@@ -1,7 +1,8 @@
 """Print the current two-factor code of the demo's reviewer, officer and staff (their shared demo secret)."""
 
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
 from django.core.management.base import BaseCommand
+
+from iea.mfa import current_totp_code
 
 from .seed_demo import DEMO_TOTP_SECRET
 
@@ -10,5 +11,5 @@ class Command(BaseCommand):
     help = "Print the current TOTP code for the demo users who need two-factor authentication."
 
     def handle(self, *args, **options):
-        code = format_hotp_value(hotp_value(DEMO_TOTP_SECRET, next(yield_hotp_counters_from_time())))
+        code = current_totp_code(DEMO_TOTP_SECRET)
         self.stdout.write(code)
