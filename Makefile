@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 UV := .tools/bin/uv
 export DJANGO_SETTINGS_MODULE := iea.settings
 
-.PHONY: install run test stack-test lint messages totp backup restore bench clean
+.PHONY: install run test stack-test screens lint messages totp backup restore bench clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -42,6 +42,12 @@ test: install
 # a PI's submission, a killed worker and a restarted Redis, a backup and its restore (tests/stack). As root.
 stack-test: install
 	$(PY) -m pytest -p no:cacheprovider -p no:xdist --stack tests/stack $(PYTEST_ARGS)
+
+# Every page of every demo role in Chromium, French and English, desktop and phone, on the demo `make run` serves
+# (run it in another terminal first): full-page screenshots and an index in var/screens/index.html, and the list
+# of what a person would stumble on (tests/crawl). CRAWL_CONCURRENCY pages at a time (default 4).
+screens: install
+	$(PY) -m tests.crawl --base-url http://127.0.0.1:$(PORT) --out var/screens
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -3,7 +3,6 @@
 Each app declares its resources in its ``api.py`` and registers them here, in one router."""
 
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from calls import api as calls_api
@@ -12,7 +11,7 @@ from iea.audit import api as audit_api
 from proposals import api as proposals_api
 from reviews import api as reviews_api
 
-from .views import DocsView, not_found
+from .views import DocsView, SchemaView, not_found
 
 router = DefaultRouter()
 for module in (calls_api, proposals_api, reviews_api, funding_api, audit_api):
@@ -21,7 +20,7 @@ for module in (calls_api, proposals_api, reviews_api, funding_api, audit_api):
 app_name = "api"
 urlpatterns = [
     path("v1/", include(router.urls)),
-    path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
+    path("schema/", SchemaView.as_view(api_version="v1"), name="schema"),
     path("docs/", DocsView.as_view(), name="docs"),
     re_path(r"^(?P<rest>.*)$", not_found),
 ]

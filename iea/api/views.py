@@ -1,11 +1,24 @@
 """The API's own pages: its documentation (Swagger UI, for signed-in users) and the JSON 404 of any path
 under /api/ that names nothing."""
 
+import threading
+
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.views import SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+_schema_lock = threading.Lock()
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema, built by one thread at a time: drf-spectacular loads its extensions lazily on the
+    first build, and two threads doing it at once made one of them fail (500, found by the crawl)."""
+
+    def get(self, request, *args, **kwargs):
+        with _schema_lock:
+            return super().get(request, *args, **kwargs)
 
 
 class DocsView(LoginRequiredMixin, SpectacularSwaggerSplitView):

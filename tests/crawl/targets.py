@@ -1,0 +1,262 @@
+"""Where the crawl starts: every GET route of the URL resolver, filled with real object ids of the demo.
+
+Run against the demo's database (``python -m tests.crawl.targets OUT.json`` with its ``DATABASE_URL``); it writes
+one JSON object: the routes, each with the URLs to try (a few per route, in different states), the partner's
+invitation links and the co-signature links, and the sign-in of each demo role. Which role may see which URL
+is not decided here: the crawler asks the server, as each role, and keeps the pages it answers with.
+
+Every route of the resolver is either filled here or listed in ``NOT_PAGES`` with the reason: a new route
+that is neither fails ``test_every_route_is_crawled`` (tests/crawl/test_targets.py).
+"""
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+# Routes that are not pages a person opens with GET, or that the demo cannot reach (no SSO configured).
+NOT_PAGES = {
+    "proposals:autosave": "POST only (htmx autosave)",
+    "proposals:team_add": "POST only",
+    "proposals:team_remove": "POST only",
+    "proposals:letter_upload": "POST only",
+    "proposals:invite": "POST only",
+    "proposals:submit": "POST only",
+    "proposals:withdraw": "POST only",
+    "proposals:create": "POST only (the call page's button)",
+    "reviewer:accept": "POST only",
+    "reviewer:decline": "POST only",
+    "reviewer:declare_conflict": "POST only",
+    "reviewer:review_autosave": "POST only",
+    "panel:rank": "POST only",
+    "panel:assign": "POST only",
+    "panel:auto_assign": "POST only",
+    "panel:conflict": "POST only",
+    "panel:reviewer_add": "POST only",
+    "panel:reviewer_deactivate": "POST only",
+    "funding:spending_add": "POST only",
+    "funding:tranche_received": "POST only",
+    "calendar_reset": "POST only",
+    "api_token_revoke": "POST only",
+    "set_language": "POST only (the language switch)",
+    "privacy:erasure": "POST only",
+    "account_logout": "signs out",
+    "admin:logout": "signs out",
+    "javascript-catalog": "a script",
+    "admin:jsi18n": "a script",
+    "admin:autocomplete": "JSON for the admin's selects",
+    "admin:view_on_site": "a redirect",
+    "api:schema": "the OpenAPI schema (YAML)",
+    "account_confirm_email": "needs a mailed key",
+    "account_reset_password_from_key": "needs a mailed key",
+    "account_confirm_login_code": "needs a mailed code",
+    "mfa_download_recovery_codes": "a text download",
+    "mfa_deactivate_totp": "reached from the two-factor page",
+    "mfa_reauthenticate": "reached from a sensitive action",
+    "account_reauthenticate": "reached from a sensitive action",
+    "saml_acs": "no SAML configured in the demo",
+    "saml_finish_acs": "no SAML configured in the demo",
+    "saml_sls": "no SAML configured in the demo",
+    "saml_metadata": "no SAML configured in the demo",
+    "saml_login": "no SAML configured in the demo",
+    "openid_connect_login": "no OpenID Connect configured in the demo",
+    "openid_connect_callback": "no OpenID Connect configured in the demo",
+    "socialaccount_signup": "reached from an SSO sign-in",
+    "admin_login": "the admin's sign-in redirects to the site's",
+    "admin:login": "the admin's sign-in redirects to the site's",
+    "admin:password_change": "passwords change on the site's page",
+}
+
+MAX_PER_ROUTE = 3
+
+
+def routes() -> Iterator[tuple[str, str]]:
+    """(qualified name, pattern) of every named route, admin and API included."""
+
+    def walk(patterns, prefix: str, namespace: str):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+                yield from walk(entry.url_patterns, prefix + str(entry.pattern), inner)
+            elif isinstance(entry, URLPattern) and entry.name:
+                yield f"{namespace}{entry.name}", prefix + str(entry.pattern)
+
+    yield from walk(get_resolver().url_patterns, "", "")
+
+
+def _url(name: str, **kwargs) -> str:
+    return reverse(name, kwargs=kwargs)
+
+
+def _by_state(objects, state: Callable = lambda o: o.state) -> list:
+    """One object per state first, then the others: the first URLs tried show every state."""
+    seen, first, rest = set(), [], []
+    for obj in objects:
+        (rest if state(obj) in seen else first).append(obj)
+        seen.add(state(obj))
+    return first + rest
+
+
+def _proposal_urls() -> dict[str, list[str]]:
+    from proposals.models import Proposal
+
+    proposals = _by_state(Proposal.objects.order_by("-call__year", "pk").prefetch_related("letters", "versions"))
+    urls: dict[str, list[str]] = {}
+    for proposal in proposals:
+        urls.setdefault("proposals:detail", []).append(_url("proposals:detail", pk=proposal.pk))
+        urls.setdefault("proposals:edit", []).append(_url("proposals:edit", pk=proposal.pk))
+        urls.setdefault("proposals:evaluation_summary", []).append(_url("proposals:evaluation_summary", pk=proposal.pk))
+        for letter in proposal.letters.all()[:1]:
+            urls.setdefault("proposals:letter", []).append(_url("proposals:letter", pk=proposal.pk, letter_id=letter.pk))
+        for version in proposal.versions.all()[:1]:
+            urls.setdefault("proposals:receipt", []).append(
+                _url("proposals:receipt", pk=proposal.pk, number=version.number))
+    return urls
+
+
+def _partner_urls() -> list[str]:
+    from proposals.domain.partner import invitation_token
+    from proposals.models import PartnerInvitation
+
+    invitations = _by_state(PartnerInvitation.objects.select_related("proposal").order_by("-pk"),
+                            state=lambda i: i.proposal.state)
+    return [_url("proposals:partner", token=invitation_token(i)) for i in invitations]
+
+
+def _cosign_urls() -> list[str]:
+    from funding.domain.reports import cosign_token
+    from funding.models import CosignInvitation
+
+    return [_url("funding:cosign", token=cosign_token(i)) for i in CosignInvitation.objects.order_by("-pk")]
+
+
+def _review_urls() -> dict[str, list[str]]:
+    from reviews.models import Assignment, Panel, Reviewer
+
+    urls: dict[str, list[str]] = {}
+    for assignment in _by_state(Assignment.objects.order_by("-panel__call__year", "pk")):
+        for name in ("invitation", "proposal", "letter", "review"):
+            urls.setdefault(f"reviewer:{name}", []).append(_url(f"reviewer:{name}", pk=assignment.pk))
+    for panel in Panel.objects.order_by("-call__year", "pk").select_related("call"):
+        for name in ("table", "export", "assignments", "pool"):
+            urls.setdefault(f"panel:{name}", []).append(_url(f"panel:{name}", panel_id=panel.pk))
+        for proposal_id in panel.assignments.values_list("proposal_id", flat=True).distinct()[:2]:
+            urls.setdefault("panel:proposal", []).append(
+                _url("panel:proposal", panel_id=panel.pk, proposal_id=proposal_id))
+    assert Reviewer.objects.exists(), "the demo has reviewers"
+    return urls
+
+
+def _funding_urls() -> dict[str, list[str]]:
+    from funding.models import Award, Report
+
+    urls: dict[str, list[str]] = {}
+    for award in _by_state(Award.objects.order_by("pk")):
+        for name in ("award", "award_letter", "unit_award"):
+            urls.setdefault(f"funding:{name}", []).append(_url(f"funding:{name}", pk=award.pk))
+    for report in _by_state(Report.objects.order_by("pk")):
+        for name in ("report", "report_pdf"):
+            urls.setdefault(f"funding:{name}", []).append(_url(f"funding:{name}", pk=report.award_id, period=report.period))
+        urls.setdefault("funding:report_review", []).append(_url("funding:report_review", report_id=report.pk))
+    return urls
+
+
+def _call_urls() -> dict[str, list[str]]:
+    from calls.models import Call
+
+    calls = _by_state(Call.objects.order_by("-year"))
+    return {"calls:detail": [_url("calls:detail", year=c.year) for c in calls]}
+
+
+def _account_urls() -> dict[str, list[str]]:
+    from iea.accounts.domain import announcements_token
+    from iea.accounts.models import User
+
+    users = User.objects.filter(email__endswith="@demo.iea.localhost").order_by("pk")
+    return {
+        "calendar_feed": [_url("calendar_feed", key=u.calendar_key) for u in users[:1]],
+        "announcements_unsubscribe": [_url("announcements_unsubscribe", token=announcements_token(u)) for u in users[:1]],
+    }
+
+
+def _admin_urls() -> dict[str, list[str]]:
+    """Each registered model's list, its add form and its first object's form; the custom pages come as links."""
+    from django.contrib import admin
+
+    urls: dict[str, list[str]] = {"admin:index": [reverse("admin:index")]}
+    for model in admin.site._registry:
+        meta = model._meta
+        base = f"admin:{meta.app_label}_{meta.model_name}"
+        urls.setdefault("admin:app_list", []).append(reverse("admin:app_list", kwargs={"app_label": meta.app_label}))
+        urls[f"{base}_changelist"] = [reverse(f"{base}_changelist")]
+        urls[f"{base}_add"] = [reverse(f"{base}_add")]
+        first = model._default_manager.order_by("-pk").values_list("pk", flat=True).first()
+        if first is not None:
+            urls[f"{base}_change"] = [reverse(f"{base}_change", args=[first])]
+            urls[f"{base}_history"] = [reverse(f"{base}_history", args=[first])]
+            urls[f"{base}_delete"] = [reverse(f"{base}_delete", args=[first])]
+    urls["admin:app_list"] = sorted(set(urls["admin:app_list"]))
+    return urls
+
+
+def seed_urls() -> dict[str, list[str]]:
+    """Route name → the URLs to try for it (at most ``MAX_PER_ROUTE``, one per state first)."""
+    urls: dict[str, list[str]] = {}
+    for part in (_proposal_urls(), _review_urls(), _funding_urls(), _call_urls(), _account_urls(), _admin_urls()):
+        urls.update(part)
+    urls["proposals:partner"] = _partner_urls()
+    urls["funding:cosign"] = _cosign_urls()
+    for name, pattern in routes():
+        if name in urls or name in NOT_PAGES or name.startswith("admin:") or pattern.startswith("api/v1/"):
+            continue
+        try:
+            urls[name] = [reverse(name)]
+        except Exception:  # noqa: S112, BLE001 - a route with arguments: filled above or missing (the test says)
+            continue
+    return {name: list(dict.fromkeys(found))[:MAX_PER_ROUTE] for name, found in urls.items() if found}
+
+
+def missing_routes(urls: dict[str, list[str]]) -> list[str]:
+    """Routes neither filled nor explained: a page the crawl would never see."""
+    return sorted(name for name, pattern in routes()
+                  if name not in urls and name not in NOT_PAGES
+                  and not name.startswith("admin:") and not pattern.startswith("api/v1/"))
+
+
+def roles() -> dict[str, dict]:
+    """Each demo role's sign-in (``None`` for the visitors without an account) and its seed URLs' filter."""
+    from calls.management.commands._demo_data import PASSWORD, TOTP_ROLES, USERS
+
+    signed_in = {key: {"email": email, "password": PASSWORD, "two_factor": key in TOTP_ROLES}
+                 for key, email, *_ in USERS}
+    return {"anonymous": None, **signed_in, "partner": None, "cosigner": None}
+
+
+def cosign_prepare() -> None:
+    """Submit pi2's year-1 report (the demo leaves it in draft for people to try), so that a co-signature link
+    exists: the crawl's own throwaway demo only (``--with-cosign``)."""
+    from django.utils import timezone
+
+    from funding.domain.reports import report_submit
+    from funding.models import Report, ReportPeriod, ReportState
+
+    report = Report.objects.filter(state=ReportState.DRAFT, period=ReportPeriod.YEAR_1,
+                                   award__proposal__pi__email="pi2@demo.iea.localhost").first()
+    if report is not None:
+        report_submit(report_id=report.pk, user=report.award.proposal.pi, now=timezone.now())
+
+
+def targets() -> dict:
+    urls = seed_urls()
+    return {"urls": urls, "missing": missing_routes(urls), "roles": roles()}
+
+
+if __name__ == "__main__":
+    import django
+
+    django.setup()
+    if "--with-cosign" in sys.argv:
+        cosign_prepare()
+    with open(sys.argv[1], "w") as out:  # not stdout: the console mail backend writes there
+        json.dump(targets(), out)
