@@ -9,26 +9,33 @@ export DJANGO_SETTINGS_MODULE := iea.settings
 
 .PHONY: install run test stack-test screens lint messages totp backup restore bench clean
 
+# Each step says what it does: the first install is silent for about a minute otherwise.
 $(UV):
-	$(PYTHON) -m venv .tools
-	.tools/bin/pip install --quiet --disable-pip-version-check 'uv>=0.5,<1'
+	@echo "Installing the package manager (uv)…"
+	@$(PYTHON) -m venv .tools
+	@.tools/bin/pip install --quiet --disable-pip-version-check 'uv>=0.5,<1'
 
 $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --all-extras --quiet
-	touch $@
+	@echo "Installing dependencies (first time: about a minute)…"
+	@$(UV) sync --frozen --all-extras --quiet
+	@touch $@
 
 locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po | $(VENV)/.installed
-	$(PY) manage.py compilemessages --ignore=.venv --ignore=.tools --verbosity 0
+	@echo "Compiling translations…"
+	@$(PY) manage.py compilemessages --ignore=.venv --ignore=.tools --verbosity 0
 
 install: $(VENV)/.installed locale/fr/LC_MESSAGES/django.mo locale/fr/LC_MESSAGES/djangojs.mo
 
 # The web server plus a Celery worker and beat (Procfile.dev) on a broker that needs no server: the
 # reminders and notifications really go through Celery, to the console. Ctrl-C stops everything.
 run: install
-	mkdir -p var
-	$(PY) manage.py migrate --noinput --verbosity 0
-	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(PY) manage.py seed_demo
-	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} IEA_PORT=$(PORT) CELERY_BROKER_URL=filesystem:// NOTIFICATIONS_TICK=$${NOTIFICATIONS_TICK:-30} \
+	@mkdir -p var
+	@echo "Migrating the database…"
+	@$(PY) manage.py migrate --noinput --verbosity 0
+	@echo "Seeding the demo…"
+	@SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} PORT=$(PORT) $(PY) manage.py seed_demo
+	@echo "Starting the web server and the mail worker on http://127.0.0.1:$(PORT)/ (Ctrl-C stops both)…"
+	@SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} IEA_PORT=$(PORT) CELERY_BROKER_URL=filesystem:// NOTIFICATIONS_TICK=$${NOTIFICATIONS_TICK:-30} \
 	  $(VENV)/bin/honcho --procfile Procfile.dev start
 
 # The whole suite, browser tests included. DATABASE_URL picks the database (SQLite when unset).

@@ -8,6 +8,7 @@ from proposals.views import dashboard
 
 from . import views
 from .accounts import views as accounts_views
+from .notifications import dev_views as notifications_dev_views
 
 # A bug under /api/ answers in the API's JSON error format, elsewhere with the HTML page.
 handler400 = "iea.api.errors.bad_request"
@@ -39,5 +40,7 @@ urlpatterns = [
     path("review/", include("reviews.urls_reviewer")),
     path("panels/", include("reviews.urls_officer")),
     path("awards/", include("funding.urls")),
+    # Answers 404 unless DEBUG is on (iea.notifications.dev_views).
+    path("dev/mails/", notifications_dev_views.mail_viewer, name="dev_mails"),
     path("styleguide/", TemplateView.as_view(template_name="components/styleguide.html"), name="styleguide"),
 ]

@@ -134,6 +134,17 @@ def test_output_says_what_to_try_after_the_logins():
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("debug", [True, False])
+def test_the_logins_point_to_the_mail_viewer_where_it_exists(settings, monkeypatch, debug):
+    settings.DEBUG = debug
+    monkeypatch.delenv("PORT", raising=False)
+    logins = seed()
+    logins = logins[logins.index("IEA demo ready"):logins.index("role ")]
+    viewer = "Mails sent (the partner's invitation, co-signature links…): http://127.0.0.1:8000/dev/mails/"
+    assert (viewer in logins) is debug
+
+
+@pytest.mark.django_db
 def test_a_past_call_seeded_by_an_older_demo_is_left_alone():
     opens_at, closes_at = default_window(PAST_YEAR)
     old = Call.objects.create(year=PAST_YEAR, title_fr="IEA 2026", title_en="IEA 2026", state=CallState.DECIDED,
@@ -396,7 +407,8 @@ def test_demo_reviewer_officer_and_staff_have_two_factor_and_the_printed_code_wo
     call_command("seed_demo", stdout=io.StringIO())
     out = io.StringIO()
     call_command("demo_totp", stdout=out)
-    code = out.getvalue().strip()
+    # One line per user, the code last: the same code for all, from the demo's shared secret.
+    [code] = {line.split()[-1] for line in out.getvalue().splitlines() if "@demo.iea.localhost" in line}
     emails = ["reviewer@demo.iea.localhost", "officer@demo.iea.localhost", "staff@demo.iea.localhost",
               *(f"reviewer{n}@demo.iea.localhost" for n in range(2, 6))]
     users = get_user_model().objects.filter(email__in=emails)
@@ -553,7 +565,7 @@ def test_output_says_what_to_try_with_the_funded_award():
     assert "Call IEA 2025: created, decided" in output
     what = output[output.index("What to try (IEA 2025 funded"):]
 
-    for text in ("pi2@", "My awards", "year-1 report", "co-signature link", "terminal", "officer@",
+    for text in ("pi2@", "My awards", "year-1 report", "co-signature link", "/dev/mails/", "officer@",
                  "Reports to review", "staff@", "Release the next tranche", "manager@", "Unit awards",
                  "record spending", "confirm receipt", "final report"):
         assert text in what

@@ -198,7 +198,7 @@ Year 2: field season in the garrigue in May 2027 with the Chilean team, then the
 WHAT_TO_TRY_FUNDED = [
     "What to try (IEA {year} funded: ANTSEED, €12,000, managed by CEFE):",
     "  pi2@       My awards → ANTSEED → the year-1 report: complete it if you like, then submit",
-    "             (the partner's co-signature link appears in the terminal's mail output)",
+    "             (the partner's co-signature link: in the mails sent, /dev/mails/)",
     "  officer@   Reports to review → approve the co-signed year-1 report (or staff@)",
     "  staff@     Administration → Funding → Awards → ANTSEED → \"Release the next tranche\"",
     "  manager@   Unit awards → ANTSEED: record spending, confirm receipt of tranche 2",

@@ -409,6 +409,7 @@ class Command(BaseCommand):
             rule,
             f"IEA demo ready: {base}",
             f"Administration (staff): {base}admin/",
+            *([f"Mails sent (the partner's invitation, co-signature links…): {base}dev/mails/"] if settings.DEBUG else []),
             "",
             f"{'role':<{width_role}}   {'e-mail':<{width_email}}   password",
             f"{'-' * width_role}   {'-' * width_email}   {'-' * len(PASSWORD)}",
