@@ -65,9 +65,15 @@
     }
   }
 
-  // 5. The texts a person reads on the controls, headings and labels, for the language check.
+  // 5. The texts a person reads on the controls, headings and labels, for the language check. What is marked as
+  // written in another language (lang="…": a mail as it was sent, the English-only style guide) is left out.
+  const pageLang = (document.documentElement.lang || "").slice(0, 2);
+  const foreign = [...document.querySelectorAll("body [lang]")].filter((el) => el.lang.slice(0, 2) !== pageLang);
+  const own = (el) => !foreign.some((f) => f.contains(el));
   const chrome = [...document.querySelectorAll(
-    "label, th, button, legend, h1, h2, h3, h4, dt, caption, summary, option, nav a, a.button, .help, .hint, title"
-  )].map((el) => (el.innerText || el.textContent || "").trim()).filter(Boolean);
-  return {found, chrome, text: document.body.innerText, title: document.title};
+    "label, th, button, legend, h1, h2, h3, h4, dt, caption, summary, option, nav a, a.button, .help, .hint"
+  )].filter(own).map((el) => (el.innerText || el.textContent || "").trim()).filter(Boolean);
+  let text = document.body.innerText;
+  for (const el of foreign) text = text.split(el.innerText).join("\n");
+  return {found, chrome: [...chrome, document.title], text, title: document.title};
 }
