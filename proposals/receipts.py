@@ -1,8 +1,6 @@
-import datetime as dt
-
 from django.conf import settings
-from django.utils import timezone
 
+from iea import formats
 from iea.pdf import render_pdf
 
 from .models import ProposalVersion
@@ -13,17 +11,14 @@ def receipt_filename(version: ProposalVersion) -> str:
 
 
 def render_receipt(version: ProposalVersion) -> bytes:
-    """The submission receipt: the frozen content, the server's timestamp with its UTC offset, the hashes."""
-    submitted_local = timezone.localtime(version.submitted_at)
+    """The submission receipt: the frozen content, the server's timestamp to the second (Paris time), the hashes."""
     return render_pdf(
         "pdf/receipt.html",
         {
             "version": version,
             "proposal": version.proposal,
             "content": version.content,
-            "submitted_local": submitted_local,
-            "submitted_iso": submitted_local.isoformat(timespec="seconds"),
-            "submitted_utc": version.submitted_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
+            "submitted": formats.datetime(version.submitted_at, seconds=True),
             "organisation": settings.ORGANISATION_NAME,
         },
     )
