@@ -247,6 +247,23 @@ def test_the_mails_go_to_the_pi_and_the_partner_with_the_summary_once(
     assert Decision.objects.get().notified_at == now
 
 
+def test_the_decision_mail_and_its_pdf_show_the_amount_in_the_reader_s_language(
+    ranked, staff, mailoutbox, django_capture_on_commit_callbacks
+):
+    type(ranked.pi).objects.filter(pk=ranked.pi_id).update(language="fr")
+    decide(ranked, staff, "selected", "12500.5")
+    with django_capture_on_commit_callbacks(execute=True):
+        decisions_notify(call_id=ranked.call_id, user=staff, now=timezone.now())
+    pi_mail = next(message for message in mailoutbox if message.to == ["pi@cnrs.example.fr"])
+    french = "12\N{NARROW NO-BREAK SPACE}500,50\N{NO-BREAK SPACE}€"
+    assert f"{french} au total sur les deux ans." in pi_mail.body
+    assert french in pi_mail.alternatives[0][0]
+    [(_filename, content, _mimetype)] = pi_mail.attachments
+    # The PDF's text layer gives the no-break spaces back as plain spaces.
+    assert "Montant attribué 12 500,50 €" in pdf_text(content)
+
+
+
 def test_each_outcome_has_its_own_text(past_call, staff, mailoutbox, django_capture_on_commit_callbacks):
     reserve, rejected = ranked_proposal(past_call, rank=1, partner_email=""), ranked_proposal(past_call, rank=2, partner_email="")
     decide(reserve, staff, "reserve")
