@@ -12,10 +12,10 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from iea import formats
 from iea.admin_mixins import ReadOnlyAdminMixin
 from iea.privacy.admin_actions import anonymise_past_retention
 
@@ -45,11 +45,8 @@ from .models import (
 
 
 def paris_time(value: dt.datetime | None) -> str:
-    """An instant as the directorate reads it: Paris wall-clock time with its offset (CET/CEST)."""
-    if value is None:
-        return "—"
-    local = timezone.localtime(value, PARIS)
-    return f"{date_format(local, 'SHORT_DATETIME_FORMAT')} {local:%Z}"
+    """An instant as the directorate reads it: the Paris wall clock, the zone said in words."""
+    return "—" if value is None else formats.datetime(value)
 
 
 def _error_text(error: ValidationError) -> str:

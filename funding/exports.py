@@ -12,14 +12,14 @@ from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Va
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
+from iea.formats import XLSX_MONEY
+from iea.spreadsheets import XLSX_CONTENT_TYPE, xlsx_cell
 from proposals.models import BudgetCategory
 
 from .models import Award, ReportPeriod, SpendingLine, Tranche, TrancheState
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+__all__ = ["XLSX_CONTENT_TYPE", "award_headers", "award_values", "awards_xlsx", "export_queryset", "with_totals"]
 TRANCHE_COLUMNS = 2
 MONEY = DecimalField(max_digits=12, decimal_places=2)
 
@@ -92,28 +92,15 @@ def award_values(award: Award) -> list:
     ]
 
 
-def _cell(sheet, value, *, bold=False, number_format=None):
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str):
-        # Text typed by PIs must stay text: "=HYPERLINK(...)" in a title is not a formula.
-        cell.data_type = "s"
-    if number_format:
-        cell.number_format = number_format
-    if bold:
-        cell.font = Font(bold=True)
-    return cell
-
-
 def awards_xlsx(queryset: QuerySet) -> bytes:
     """The workbook of the awards of ``queryset`` (already filtered to what the user may see)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=_("Awards")[:31])
-    sheet.append([_cell(sheet, header, bold=True) for header in award_headers()])
+    sheet.append([xlsx_cell(sheet, header, bold=True) for header in award_headers()])
     for award in export_queryset(queryset):
-        sheet.append([
-            _cell(sheet, value, number_format="#,##0.00" if isinstance(value, Decimal) else None)
-            for value in award_values(award)
-        ])
+        # Every Decimal of the row is an amount in euros.
+        sheet.append([xlsx_cell(sheet, value, number_format=XLSX_MONEY if isinstance(value, Decimal) else None)
+                      for value in award_values(award)])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from calls.models import Unit
+from iea import formats
 from proposals.models import BudgetCategory, Proposal
 
 
@@ -46,7 +47,7 @@ class Award(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.proposal.reference} — {self.amount} €"
+        return f"{self.proposal.reference} — {formats.money(self.amount)}"
 
 
 class TrancheState(models.TextChoices):

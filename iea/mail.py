@@ -5,6 +5,8 @@ Each message is three templates: ``<name>_subject.txt``, ``<name>.txt`` and ``<n
 one, claims it and sends what this builds.
 """
 
+import re
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
@@ -17,7 +19,8 @@ def build_message(
     with translation.override(language):
         context = {"site_url": settings.SITE_URL, "organisation": settings.ORGANISATION_NAME,
                    "LANGUAGE_CODE": translation.get_language(), **context}
-        subject = " ".join(render_to_string(f"mail/{name}_subject.txt", context).split())
+        # One line; only ASCII whitespace collapses, so "1er juin 2027" keeps its no-break spaces.
+        subject = re.sub(r"[ \t\r\n]+", " ", render_to_string(f"mail/{name}_subject.txt", context)).strip()
         text = render_to_string(f"mail/{name}.txt", context)
         html = render_to_string(f"mail/{name}.html", context)
     message = EmailMultiAlternatives(subject=subject, body=text, to=to, headers=headers or {})

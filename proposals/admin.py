@@ -3,13 +3,11 @@ and inline is read-only, and saving the page writes nothing."""
 
 from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from calls.domain import PARIS
 from calls.models import Institute, parse_unit_code
+from iea import formats
 from iea.admin_mixins import ReadOnlyAdminMixin
 from iea.audit.domain import audit_trail
 
@@ -35,10 +33,7 @@ def _link(url_name: str, kwargs: dict, text) -> str:
 
 
 def _paris(value) -> str:
-    if value is None:
-        return "—"
-    local = timezone.localtime(value, PARIS)
-    return f"{date_format(local, 'SHORT_DATETIME_FORMAT')} {local:%Z}"
+    return "—" if value is None else formats.datetime(value)
 
 
 def proposal_institute_filter(prefix: str = ""):

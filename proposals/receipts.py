@@ -1,14 +1,11 @@
 """The submission receipt: the whole version as the server froze it, with its timestamp and fingerprints."""
 
-import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
-from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.translation import gettext as _
 
 from calls.models import Institute
+from iea import formats
 from iea.pdf import render_pdf
 
 from .domain.eligibility import proposal_checklist
@@ -36,22 +33,10 @@ def render_receipt(version: ProposalVersion) -> bytes:
             "budget": _budget_table(content, years=version.proposal.call.budget_years),
             "letters": content.get("letters") or ([content["letter"]] if content.get("letter") else []),
             "checklist": _checklist_labels(version),
-            "submitted_human": _human_moment(version.submitted_at),
-            "submitted_utc": version.submitted_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
+            "submitted": formats.datetime(version.submitted_at, seconds=True, offset=True),
             "organisation": settings.ORGANISATION_NAME,
         },
     )
-
-
-def _human_moment(moment: dt.datetime) -> str:
-    """``5 December 2026, 14:03 (UTC+01:00, Paris time)``.
-
-    A stand-in for the shared formatter (iea.formats) being written: swap the call when it lands."""
-    local = timezone.localtime(moment)
-    offset = local.strftime("%z")
-    return _("%(date)s, %(time)s (UTC%(offset)s, Paris time)") % {
-        "date": date_format(local, "j F Y"), "time": local.strftime("%H:%M"), "offset": f"{offset[:3]}:{offset[3:]}",
-    }
 
 
 def _budget_table(content: dict, *, years: int) -> dict:

@@ -1,16 +1,18 @@
-"""The panel table as an Excel workbook: the same rows and columns as the page."""
+"""The panel table as an Excel workbook: the same rows and columns as the page, numbers as numbers."""
 
 import io
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+
+from iea.formats import XLSX_MONEY
+from iea.spreadsheets import XLSX_CONTENT_TYPE, xlsx_cell
 
 from .domain.panel import Row
 from .models import Recommendation
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+__all__ = ["XLSX_CONTENT_TYPE", "panel_table_headers", "panel_table_values", "panel_table_xlsx"]
 
 
 def panel_table_headers(criteria) -> list[str]:
@@ -24,7 +26,7 @@ def panel_table_headers(criteria) -> list[str]:
 
 
 def _number(value, places: int = 2):
-    return None if value is None else round(float(value), places)
+    return None if value is None else round(Decimal(value), places)
 
 
 def _priority(row: Row) -> str:
@@ -46,26 +48,20 @@ def panel_table_values(row: Row) -> list:
         _("yes") if row.disagreement else "", _number(row.calibrated),
         row.reviews_done, row.reviews_expected, _priority(row), row.rank,
         Recommendation(row.recommended).label if row.recommended else "",
-        _number(recommendation.proposed_amount) if recommendation else None,
+        recommendation.proposed_amount if recommendation else None,
     ]
-
-
-def _cell(sheet, value, *, bold=False):
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str):
-        # Text typed by PIs must stay text: "=HYPERLINK(...)" in a title is not a formula.
-        cell.data_type = "s"
-    if bold:
-        cell.font = Font(bold=True)
-    return cell
 
 
 def panel_table_xlsx(*, panel, criteria, rows: list[Row]) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=panel.institute.code[:31])
-    sheet.append([_cell(sheet, header, bold=True) for header in panel_table_headers(criteria)])
+    headers = panel_table_headers(criteria)
+    sheet.append([xlsx_cell(sheet, header, bold=True) for header in headers])
     for row in rows:
-        sheet.append([_cell(sheet, value) for value in panel_table_values(row)])
+        values = panel_table_values(row)
+        # The last column is the proposed amount, in euros.
+        sheet.append([xlsx_cell(sheet, value, number_format=XLSX_MONEY if index == len(headers) - 1 else None)
+                      for index, value in enumerate(values)])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -1,28 +1,56 @@
-"""Template helpers for deadlines: Paris time with its UTC offset, and the time left in words."""
+"""The site-wide template helpers: money, numbers and dates through ``iea.formats`` (one formatter for
+pages, mails and PDFs), the time left in words, badges."""
 
 import datetime as dt
 
 from django import template
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from iea import formats
 
 register = template.Library()
 
 
 @register.filter
+def money(amount) -> str:
+    """``10 000,00 €`` / ``€10,000.00``."""
+    return formats.money(amount)
+
+
+@register.filter
+def number(value, decimals=None) -> str:
+    """``value|number`` (a whole number as an integer, else two places at most) or ``value|number:2``."""
+    return formats.number(value, decimals=None if decimals in (None, "") else int(decimals))
+
+
+@register.filter
+def long_date(day) -> str:
+    """``1er juin 2027`` / ``1 June 2027``."""
+    return formats.date(day)
+
+
+@register.filter
+def clock(moment) -> str:
+    """``13:00`` on the Paris clock."""
+    return formats.time(moment)
+
+
+@register.filter
 def paris(moment: dt.datetime | None) -> str:
-    """``30/09/2027 13:00 (UTC+02:00)`` — the Paris wall-clock time and its offset, so nobody guesses."""
-    if moment is None:
-        return ""
-    local = timezone.localtime(moment)
-    offset = local.strftime("%z")
-    return f"{date_format(local, 'j F Y, H:i')} (UTC{offset[:3]}:{offset[3:]})"
+    """``1er juin 2027 à 13:00 (heure de Paris)`` / ``1 June 2027, 13:00 (Paris time)``."""
+    return formats.datetime(moment)
+
+
+@register.filter
+def paris_bare(moment: dt.datetime | None) -> str:
+    """``paris`` without the zone, where the sentence around it already says "Paris time"."""
+    return formats.datetime(moment, zone=False)
 
 
 @register.filter
 def iso(moment: dt.datetime | None) -> str:
+    """For machines only (the countdown script's ``data-deadline``), never shown to a person."""
     return moment.isoformat() if moment else ""
 
 

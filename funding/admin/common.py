@@ -6,8 +6,8 @@ from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 
+from iea import formats
 from iea.admin_mixins import ReadOnlyAdminMixin
-from proposals.domain import format_money
 
 
 def _error_text(error: ValidationError) -> str:
@@ -15,7 +15,7 @@ def _error_text(error: ValidationError) -> str:
 
 
 def _money(value) -> str:
-    return "—" if value is None else f"{format_money(value)} €"
+    return "—" if value is None else formats.money(value)
 
 
 class ReasonForm(forms.Form):

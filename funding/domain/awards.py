@@ -17,9 +17,9 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from iea import formats
 from iea.audit.domain import audit_record
 from iea.errors import DomainError
-from proposals.domain import format_money
 from proposals.models import Proposal, ProposalState
 from proposals.rules import is_directorate
 
@@ -103,8 +103,8 @@ def tranche_update(*, tranche_id: int, user, amount: Decimal, planned_date: dt.d
         others = award.tranches.exclude(pk=tranche.pk).aggregate(total=Sum("amount"))["total"] or Decimal(0)
         if others + amount > award.amount:
             raise FundingError(
-                _("The tranches would add up to %(total)s €, more than the award of %(award)s €.")
-                % {"total": format_money(others + amount), "award": format_money(award.amount)},
+                _("The tranches would add up to %(total)s, more than the award of %(award)s.")
+                % {"total": formats.money(others + amount), "award": formats.money(award.amount)},
                 code="over_award",
             )
         before = (str(tranche.amount), tranche.planned_date.isoformat())

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from iea import formats
 from iea.http import private_download, stored_file_download
 from iea.pdf import render_pdf
 from proposals.letters import check_pdf
@@ -217,7 +218,7 @@ def _report_post(request, report):
             messages.error(request, message)
         return _render_report(request, report, form, status=400)
     if request.POST.get("action") != "submit":
-        messages.success(request, _("Saved at %(time)s.") % {"time": timezone.localtime(now).strftime("%H:%M")})
+        messages.success(request, _("Saved at %(time)s.") % {"time": formats.time(now)})
         return redirect("funding:report", pk=report.award_id, period=report.period)
     try:
         report_submit(report_id=report.pk, user=request.user, now=now)

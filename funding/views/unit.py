@@ -23,8 +23,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from iea import formats
 from iea.roles import user_roles
-from proposals.domain import format_money
 from proposals.models import BudgetCategory
 
 from ..charts import consumption_svg
@@ -141,8 +141,8 @@ def spending_add(request, pk):
         except FundingError as error:
             form.add_domain_error(error)
         else:
-            messages.success(request, _("Expense of %(amount)s € recorded under %(category)s.") % {
-                "amount": format_money(line.amount), "category": BudgetCategory(line.category).label})
+            messages.success(request, _("Expense of %(amount)s recorded under %(category)s.") % {
+                "amount": formats.money(line.amount), "category": BudgetCategory(line.category).label})
             return redirect(reverse("funding:unit_award", kwargs={"pk": award.pk}) + "#spending")
     messages.error(request, _("The expense was not recorded: correct the fields marked below."))
     return _award_page(request, award, form, status=400)
@@ -165,6 +165,6 @@ def tranche_received(request, tranche_id):
         if already:
             messages.info(request, _("The receipt of tranche %(number)s was already confirmed.") % {"number": tranche.number})
         else:
-            messages.success(request, _("Receipt of tranche %(number)s (%(amount)s €) confirmed.") % {
-                "number": tranche.number, "amount": format_money(tranche.amount)})
+            messages.success(request, _("Receipt of tranche %(number)s (%(amount)s) confirmed.") % {
+                "number": tranche.number, "amount": formats.money(tranche.amount)})
     return redirect(reverse("funding:unit_award", kwargs={"pk": tranche.award_id}) + "#tranches")

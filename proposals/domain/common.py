@@ -5,6 +5,7 @@ import datetime as dt
 from django.utils.translation import gettext as _
 
 from calls.domain import call_accepts_submissions, call_deadline
+from iea import formats
 from iea.errors import DomainError
 
 from ..models import (
@@ -33,16 +34,9 @@ def _now_editable(proposal: Proposal, *, now: dt.datetime) -> None:
     if not call_accepts_submissions(proposal.call, now=now):
         raise ProposalError(
             _("The call closed on %(deadline)s (Paris time); the proposal can no longer be changed.")
-            % {"deadline": format_paris(call_deadline(proposal.call))},
+            % {"deadline": formats.datetime(call_deadline(proposal.call), zone=False)},
             code="closed",
         )
-
-
-def format_paris(moment: dt.datetime) -> str:
-    from django.utils import timezone
-    from django.utils.formats import date_format
-
-    return date_format(timezone.localtime(moment), "j F Y, H:i")
 
 
 def _lock(proposal_id: int, *, related: tuple[str, ...] = ()) -> Proposal:

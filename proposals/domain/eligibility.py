@@ -9,13 +9,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from calls.domain import call_accepts_submissions, call_deadline
+from iea import formats
 
 from ..models import (
     ACTIVE_STATES,
     Proposal,
     TeamSide,
 )
-from .common import format_paris
 from .partner import current_letter
 
 REQUIRED_FIELDS = {
@@ -93,8 +93,8 @@ def proposal_checklist(
     budget_ok = call.budget_min <= total <= call.budget_max
     checks.append(Check(
         "budget", _("The total budget is within the call's bounds"), budget_ok,
-        _("The total is %(total)s €; it must be between %(min)s € and %(max)s €.")
-        % {"total": format_money(total), "min": format_money(call.budget_min), "max": format_money(call.budget_max)},
+        _("The total is %(total)s; it must be between %(min)s and %(max)s.")
+        % {"total": formats.money(total), "min": formats.money(call.budget_min), "max": formats.money(call.budget_max)},
     ))
     members = list(proposal.team.all())
     has_partner_side = any(m.side == TeamSide.PARTNER for m in members)
@@ -125,15 +125,9 @@ def proposal_checklist(
         open_ok = call_accepts_submissions(call, now=now)
     checks.append(Check(
         "deadline", _("The call accepts submissions"), open_ok,
-        _("Deadline: %(deadline)s (Paris time).") % {"deadline": format_paris(call_deadline(call))},
+        _("Deadline: %(deadline)s (Paris time).") % {"deadline": formats.datetime(call_deadline(call), zone=False)},
     ))
     return checks
-
-
-def format_money(amount: Decimal) -> str:
-    from django.contrib.humanize.templatetags.humanize import intcomma
-
-    return intcomma(f"{amount:.2f}".rstrip("0").rstrip(".") if amount == amount.to_integral() else f"{amount:.2f}")
 
 
 def proposal_budget_total(proposal: Proposal) -> Decimal:

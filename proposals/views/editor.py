@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from calls.domain import call_accepts_submissions, call_deadline
 from calls.models import Call, Unit
+from iea import formats
 
 from .. import domain
 from ..forms import InvitationForm, LetterForm, ProposalForm, TeamMemberForm, WithdrawForm, budget_initial
@@ -97,7 +98,7 @@ def edit(request, pk):
                 _refuse(request, error)
                 return redirect("proposals:detail", pk=proposal.pk)
             if result.saved:
-                messages.success(request, _("Saved at %(time)s.") % {"time": timezone.localtime(result.proposal.updated_at).strftime("%H:%M")})
+                messages.success(request, _("Saved at %(time)s.") % {"time": formats.time(result.proposal.updated_at)})
                 return redirect("proposals:edit", pk=proposal.pk)
             context = _editor_context(request, result.proposal, form, now=now, conflict=_conflict(result, form))
             return TemplateResponse(request, "proposals/edit.html", context, status=409)
@@ -280,7 +281,7 @@ def submit(request, pk):
     when = timezone.localtime(result.version.submitted_at)
     if result.created:
         messages.success(request, _("Submitted on %(date)s at %(time)s (version %(number)s). Your receipt is on its way by e-mail.")
-                         % {"date": when.strftime("%d/%m/%Y"), "time": when.strftime("%H:%M:%S"), "number": result.version.number})
+                         % {"date": formats.date(when), "time": formats.time(when, seconds=True), "number": result.version.number})
     else:
         messages.info(request, _("Already submitted (version %(number)s); nothing changed since.") % {"number": result.version.number})
     return redirect("proposals:detail", pk=proposal.pk)

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 
 from calls.api import InstituteSerializer
 from calls.models import Criterion
+from iea import formats
 from iea.api.errors import Conflict
 from iea.api.permissions import CONFIDENTIAL
 
@@ -326,7 +327,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             raise Conflict(
                 _("The review was saved elsewhere at %(time)s, since you read it (it is now version %(version)s): "
                   "read it again, then send your changes.")
-                % {"time": timezone.localtime(result.conflict_at).isoformat(timespec="seconds"),
+                % {"time": formats.datetime(result.conflict_at, seconds=True),
                    "version": result.review.lock_version},
                 fields=fields,
             )

@@ -21,9 +21,9 @@ from django.utils.translation import gettext as _
 
 from calls.models import Call, Institute
 from funding.domain.awards import award_create
+from iea import formats
 from iea.audit.domain import audit_record
 from iea.pdf import render_pdf
-from proposals.domain import format_money, format_paris
 from proposals.models import Proposal, ProposalState
 from proposals.rules import is_directorate
 
@@ -79,7 +79,7 @@ def decision_set(
         if decision is not None and decision.notified_at is not None:
             raise ValidationError(
                 _("The decision on %(ref)s was mailed on %(when)s (Paris time); it can no longer be changed.")
-                % {"ref": proposal.reference, "when": format_paris(decision.notified_at)},
+                % {"ref": proposal.reference, "when": formats.datetime(decision.notified_at, zone=False)},
                 code="notified",
             )
         if proposal.state not in DECIDABLE_STATES:
@@ -122,8 +122,8 @@ def _check_amount(*, call: Call, proposal: Proposal, outcome: str, amount: Decim
         return
     if amount <= 0 or not call.budget_min <= amount <= call.budget_max:
         raise ValidationError(
-            _("The amount must be between %(min)s € and %(max)s € (the call's bounds).")
-            % {"min": format_money(call.budget_min), "max": format_money(call.budget_max)},
+            _("The amount must be between %(min)s and %(max)s (the call's bounds).")
+            % {"min": formats.money(call.budget_min), "max": formats.money(call.budget_max)},
             code="amount",
         )
     if outcome == DecisionOutcome.SELECTED and call.total_envelope is not None:
@@ -132,10 +132,10 @@ def _check_amount(*, call: Call, proposal: Proposal, outcome: str, amount: Decim
         ).exclude(proposal=proposal).aggregate(total=Sum("amount"))["total"] or Decimal(0)
         if others + amount > call.total_envelope:
             raise ValidationError(
-                _("Selecting %(ref)s for %(amount)s € would bring the total to %(total)s €, over the call's "
-                  "envelope of %(envelope)s € (%(left)s € remain).")
-                % {"ref": proposal.reference, "amount": format_money(amount), "total": format_money(others + amount),
-                   "envelope": format_money(call.total_envelope), "left": format_money(call.total_envelope - others)},
+                _("Selecting %(ref)s for %(amount)s would bring the total to %(total)s, over the call's "
+                  "envelope of %(envelope)s (%(left)s remain).")
+                % {"ref": proposal.reference, "amount": formats.money(amount), "total": formats.money(others + amount),
+                   "envelope": formats.money(call.total_envelope), "left": formats.money(call.total_envelope - others)},
                 code="envelope",
             )
 

@@ -19,6 +19,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from calls.models import InstitutePriority
+from iea import formats
 from iea.audit.domain import audit_record
 from proposals.models import Proposal, ProposalState
 
@@ -310,7 +311,8 @@ def recommendation_set(
             raise ValidationError(_("Give the amount you propose to fund."), code="amount_required")
         if amount is not None and not call.budget_min <= amount <= call.budget_max:
             raise ValidationError(
-                _("The amount must be between %(min)s € and %(max)s €.") % {"min": call.budget_min, "max": call.budget_max},
+                _("The amount must be between %(min)s and %(max)s.")
+                % {"min": formats.money(call.budget_min), "max": formats.money(call.budget_max)},
                 code="amount_bounds",
             )
         record, _created = PanelRecommendation.objects.get_or_create(

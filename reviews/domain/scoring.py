@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from calls.models import Criterion
+from iea import formats
 from iea.audit.domain import audit_record
 from iea.errors import DomainError
 from proposals.models import Proposal, ProposalVersion, TeamSide
@@ -72,7 +72,7 @@ def plain_decimal(value: Decimal) -> str:
 
 def score_label(value: Decimal) -> str:
     """The score as the reader's language writes it (``3,5`` in French)."""
-    return number_format(value, decimal_pos=0 if value == value.to_integral_value() else 1)
+    return formats.number(value, decimals=0 if value == value.to_integral_value() else 1)
 
 
 def score_choices(criterion: Criterion) -> list[Decimal]:

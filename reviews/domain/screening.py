@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 
 from calls.domain import call_deadline
 from calls.models import Call
+from iea import formats
 from iea.audit.domain import audit_record
-from proposals.domain import Check, format_paris, proposal_checklist
+from proposals.domain import Check, proposal_checklist
 from proposals.models import ACTIVE_STATES, Proposal, ProposalState
 from proposals.rules import is_directorate
 
@@ -45,7 +46,7 @@ def _require_after_deadline(call: Call, *, now: dt.datetime) -> None:
     if now < deadline:
         raise ValidationError(
             _("The call closes on %(deadline)s (Paris time); proposals are screened after the deadline, "
-              "since until then the PI may still change them.") % {"deadline": format_paris(deadline)},
+              "since until then the PI may still change them.") % {"deadline": formats.datetime(deadline, zone=False)},
             code="before_deadline",
         )
 

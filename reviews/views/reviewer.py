@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from iea import formats
 from iea.http import stored_file_download
 from iea.mfa import mfa_required
 from proposals.models import ProposalVersion
@@ -296,7 +297,7 @@ def review(request, pk):
         return _review_page(request, assignment, result.review, form, conflict=_conflict(result, form), status=409)
     if request.POST.get("action") != "submit":
         messages.success(request, _("Saved at %(time)s.") % {
-            "time": timezone.localtime(result.review.updated_at).strftime("%H:%M")})
+            "time": formats.time(result.review.updated_at)})
         return redirect("reviewer:review", pk=assignment.pk)
     try:
         scoring.review_submit(review_id=review.pk, user=request.user, now=now)

@@ -125,8 +125,8 @@ def test_call_list_shows_paris_times_and_proposal_counts(client, staff):
     response = client.get(changelist(), HTTP_ACCEPT_LANGUAGE="fr")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "01/06/2031 00:00 CEST" in html
-    assert "30/09/2031 13:00 CEST" in html
+    assert "1er\N{NO-BREAK SPACE}juin\N{NO-BREAK SPACE}2031 à 00:00 (heure de Paris)" in html
+    assert "30\N{NO-BREAK SPACE}septembre\N{NO-BREAK SPACE}2031 à 13:00 (heure de Paris)" in html
     assert [row.proposal_count for row in response.context["cl"].result_list] == [3]
 
 

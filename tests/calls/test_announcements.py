@@ -21,6 +21,7 @@ import iea.mail
 from calls.domain import call_open, call_publish
 from calls.models import Call, CallState
 from calls.notifications import call_announcements
+from iea import formats
 from iea.accounts.domain import announcements_set, announcements_token
 from iea.notifications import domain as notifications_domain
 from iea.notifications.domain import deliver, dispatch
@@ -104,11 +105,11 @@ def test_subscribers_get_one_published_then_one_opened_announcement(subscriber, 
 
 
 def opening_day(call) -> str:
-    return f"{timezone.localtime(call.opens_at):%-d %B %Y}"
+    return formats.date(call.opens_at, language="en")
 
 
 def closing_day(call) -> str:
-    return f"{timezone.localtime(Call.objects.get(pk=call.pk).closes_at):%-d %B %Y}"
+    return formats.date(Call.objects.get(pk=call.pk).closes_at, language="en")
 
 
 def test_a_call_opened_straight_from_draft_is_announced_once_opened(subscriber, staff, mailoutbox):
@@ -199,17 +200,17 @@ def test_the_mail_gives_the_call_its_dates_budget_and_links(subscriber, mailoutb
     unsubscribe = settings.SITE_URL + reverse("announcements_unsubscribe", args=[announcements_token(subscriber)])
     public_page = settings.SITE_URL + reverse("calls:detail", args=[call.year])
     with translation.override("en"):
-        from calls.templatetags.iea import paris
+        from calls.templatetags.iea import paris_bare
 
-        opens, deadline = paris(call.opens_at), paris(call.closes_at + dt.timedelta(minutes=30))
+        opens, deadline = paris_bare(call.opens_at), paris_bare(call.closes_at + dt.timedelta(minutes=30))
     for text in (message.body, html):
         assert "Dear Rita Reader," in text
         assert "The call IEA 2031 call of the International Emerging Actions is open" in text
         assert "Short actions with partners abroad." in text
         assert f"Proposals can be submitted from {opens} until {deadline}, Paris time." in text
-        assert "Total budget between €10,000 and €14,000." in text
+        assert "Total budget between €10,000.00 and €14,000.00." in text
         assert public_page in text and unsubscribe in text
-    assert "(UTC+0" in opens  # Paris time, with its offset
+    assert "UTC" not in message.body and "Paris time" in message.body  # the zone in words, said once
     assert "&amp;" not in message.body and "<" not in message.body.replace("<br>", "")
     assert message.extra_headers["List-Unsubscribe"] == f"<{unsubscribe}>"
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -240,9 +241,9 @@ def test_the_mail_is_in_the_recipients_language(monkeypatch, mailoutbox):
     assert "Des actions courtes avec des partenaires à l'étranger." in french.body
     assert "Short actions" not in french.body
     with translation.override("fr"):
-        from calls.templatetags.iea import paris
+        from calls.templatetags.iea import paris_bare
 
-        assert paris(call.opens_at) in french.body  # the month in French
+        assert paris_bare(call.opens_at) in french.body  # the month in French
     assert "IEA 2031 call" in english.subject and "Short actions with partners abroad." in english.body
 
 

@@ -197,7 +197,7 @@ def test_the_award_list_shows_each_award_with_its_totals(signed_in, award, staff
     proposal = award.proposal
     assert result_rows(response) == [[
         proposal.reference, "COAST", proposal.pi.full_name, award.unit.code, str(proposal.call),
-        proposal.institute.code, award.unit.delegation.name, "12,000 €", "6,000 €", "1,334.50 €", "Active",
+        proposal.institute.code, award.unit.delegation.name, "€12,000.00", "€6,000.00", "€1,334.50", "Active",
         date_format(award.start_date), date_format(award.end_date),
     ]]
 
@@ -305,7 +305,7 @@ def test_a_tranche_edit_over_the_award_is_refused_with_the_domains_message(signe
     response = signed_in.post(url, data, follow=True)
     assert response.redirect_chain == [(url, 302)]
     assert messages_of(response) == [
-        "Tranche 2 was not changed: The tranches would add up to 12,500 €, more than the award of 12,000 €."]
+        "Tranche 2 was not changed: The tranches would add up to €12,500.00, more than the award of €12,000.00."]
     assert amounts(award) == [Decimal(6000), Decimal(6000)]
     assert AuditEntry.objects.filter(action="tranche.update").count() == 0
 
@@ -349,7 +349,7 @@ def test_release_goes_through_the_gate_and_shows_each_refusal(signed_in, award, 
 
     assert response.status_code == 200
     assert sorted(messages_of(response)) == sorted([
-        f"{award.proposal.reference}, tranche 1: 6,000 € released.",
+        f"{award.proposal.reference}, tranche 1: €6,000.00 released.",
         f"{blocked.proposal.reference}, tranche 2: {GATE}",
     ])
     assert tranche(award, 1).state == TrancheState.RELEASED
@@ -362,7 +362,7 @@ def test_release_after_the_year_1_reports_are_approved(signed_in, award, staff):
     set_report_state(award, ReportPeriod.YEAR_1, ReportState.COSIGNED)
     act(signed_in, "report", "approve_reports", [report(award)])
     response = act(signed_in, "award", "release_next_tranche", [award])
-    assert messages_of(response) == [f"{award.proposal.reference}, tranche 2: 6,000 € released."]
+    assert messages_of(response) == [f"{award.proposal.reference}, tranche 2: €6,000.00 released."]
     assert tranche(award, 2).state == TrancheState.RELEASED
     response = act(signed_in, "award", "release_next_tranche", [award])
     assert messages_of(response) == [f"{award.proposal.reference}: no planned tranche is left."]
@@ -372,7 +372,7 @@ def test_withhold_asks_for_the_reason_first(signed_in, award):
     page = act(signed_in, "award", "withhold_next_tranche", [award])
     content = page.content.decode()
     assert page.templates[0].name == "admin/iea_action_confirm.html"
-    assert f"{award.proposal.reference}" in content and "tranche 1 (6,000 €)" in content
+    assert f"{award.proposal.reference}" in content and "tranche 1 (€6,000.00)" in content
     assert 'name="reason"' in content
     assert tranche(award, 1).state == TrancheState.PLANNED
 
@@ -381,7 +381,7 @@ def test_withhold_asks_for_the_reason_first(signed_in, award):
     assert tranche(award, 1).state == TrancheState.PLANNED
 
     done = act(signed_in, "award", "withhold_next_tranche", [award], apply="1", reason="The unit has no manager.")
-    assert messages_of(done) == [f"{award.proposal.reference}, tranche 1: 6,000 € withheld."]
+    assert messages_of(done) == [f"{award.proposal.reference}, tranche 1: €6,000.00 withheld."]
     withheld = tranche(award, 1)
     assert (withheld.state, withheld.withheld_reason) == (TrancheState.WITHHELD, "The unit has no manager.")
     assert tranche(award, 2).state == TrancheState.PLANNED

@@ -270,7 +270,7 @@ def test_tranche_update_over_the_award_is_refused_with_the_sum(award, director):
         tranche_update(tranche_id=tranche(award, 1).pk, user=director, amount=Decimal("6000.01"),
                        planned_date=award.start_date, now=timezone.now())
     assert (refused.value.code, refused.value.messages) == (
-        "over_award", ["The tranches would add up to 12,000.01 €, more than the award of 12,000 €."])
+        "over_award", ["The tranches would add up to €12,000.01, more than the award of €12,000.00."])
     assert amounts(award) == [Decimal(6000), Decimal(6000)]
     assert AuditEntry.objects.filter(action="tranche.update").count() == 0
 

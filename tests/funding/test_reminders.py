@@ -20,6 +20,7 @@ from calls.domain import PARIS
 from funding.domain.awards import add_months
 from funding.models import Award, AwardState, Report, ReportPeriod, ReportState
 from funding.reminders import report_due_moment, report_reminders
+from iea import formats
 from iea.notifications import domain as notifications_domain
 from iea.notifications.domain import dispatch
 from iea.notifications.models import Notification, NotificationState
@@ -194,7 +195,7 @@ def test_the_reminder_says_which_report_when_and_what_is_missing_with_the_awards
     [message] = mailoutbox
     reference = award.proposal.reference
     due = add_months(award.start_date, 12)
-    when = f"{due.day} {due:%B} {due.year}"
+    when = formats.date(due, language="en")
     assert message.subject == f"The Year 1 report of {reference} is due on {when}"
     assert f"The Year 1 report of your project {reference} “Storms & <coasts>” is due on {when}." in message.body
     assert "Still missing:\n- the scientific review (text or PDF)\n- the spending by category\n" in message.body

@@ -58,7 +58,7 @@ def test_a_valid_expense_is_recorded_with_its_audit_entry(client, ua):
     entry = AuditEntry.objects.get(action="spending.record")
     assert (entry.actor_id, entry.object_id, entry.data["line"]) == (ua.manager.pk, str(ua.award.pk), line.pk)
     page = client.get(response.url)
-    assert [str(m) for m in page.context["messages"]] == ["Expense of 250.40 € recorded under Mobility."]
+    assert [str(m) for m in page.context["messages"]] == ["Expense of €250.40 recorded under Mobility."]
 
 
 def test_the_last_day_of_the_award_is_accepted(client, ua):
@@ -129,7 +129,7 @@ def test_the_receipt_of_a_released_tranche_is_confirmed_once_with_its_audit_entr
     assert (tranche.received_by_id, tranche.received_at is not None) == (ua.manager.pk, True)
     entries = AuditEntry.objects.filter(action="tranche.receipt")
     assert [(e.actor_id, e.object_id) for e in entries] == [(ua.manager.pk, str(tranche.pk))]
-    assert [str(m) for m in client.get(response.url).context["messages"]] == ["Receipt of tranche 1 (6,000 €) confirmed."]
+    assert [str(m) for m in client.get(response.url).context["messages"]] == ["Receipt of tranche 1 (€6,000.00) confirmed."]
 
     again = confirm(client, ua, 1)
     assert again.status_code == 302
@@ -195,8 +195,8 @@ def test_the_award_page_draws_one_planned_and_one_spent_bar_per_category(client,
     assert svg.get("aria-labelledby") == "consumption-title consumption-desc"
     assert svg.find(f"{SVG}title").text == "Budget consumed per category, against the award"
     desc = svg.find(f"{SVG}desc").text
-    assert "Mobility: 1,500.00 € spent of 6,000.00 € planned." in desc
-    assert "Field missions: 80.00 € spent of 0.00 € planned." in desc
+    assert "Mobility: €1,500.00 spent of €6,000.00 planned." in desc
+    assert "Field missions: €80.00 spent of €0.00 planned." in desc
 
 
 def test_the_chart_follows_award_consumption(ua):
@@ -213,4 +213,4 @@ def test_the_chart_geometry_is_not_localised():
     with translation.override("fr"):
         svg = parse_svg(consumption_svg(rows))
     planned, spent = bars(svg)[0]
-    assert (float(planned.get("width")), float(spent.get("width"))) == (380.0, pytest.approx(78.2, abs=0.1))
+    assert (float(planned.get("width")), float(spent.get("width"))) == (320.0, pytest.approx(65.8, abs=0.1))

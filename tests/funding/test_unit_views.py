@@ -153,7 +153,7 @@ def test_the_list_shows_each_award_with_its_tranches_and_spending(client, ua):
     assert ua.award.proposal.reference in html
     assert reverse("funding:unit_award", args=[second.award.pk]) in html
     assert ua.pi.get_full_name() in html
-    assert "1,750.50 / 12,000 €" in html
+    assert "€1,750.50 / €12,000.00" in html
     assert "over the award" in html
     # Two units managed: the unit is shown on each row.
     assert response.context["several_units"] is True
@@ -232,7 +232,7 @@ def test_the_award_page_lists_the_spending_with_totals_per_category(client, ua):
     assert "Flight to São Paulo" in html
     assert "Gérard Gestionnaire" in html
     table = re.search(r'<table class="table" id="category-totals">.*?</table>', html, re.S).group(0)
-    assert "1,580.00 €" in table
+    assert "€1,580.00" in table
     assert "over the plan" in table
 
 

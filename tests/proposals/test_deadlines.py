@@ -86,7 +86,7 @@ def test_the_refusal_names_the_deadline_in_paris_time(pi):
         proposal_submit(proposal_id=proposal.pk, user=pi, now=CLOSES + SECOND)
     # 11:00 UTC is 1 p.m. in Paris in September; the message must not show the UTC hour.
     assert refused.value.messages == [
-        "The call closed on 30 September 2027, 13:00 (Paris time); the proposal can no longer be changed."
+        "The call closed on 30\N{NO-BREAK SPACE}September 2027, 13:00 (Paris time); the proposal can no longer be changed."
     ]
 
 

@@ -351,7 +351,7 @@ def test_budget_message_states_the_total_and_the_bounds(draft, pi, now):
 
     assert refused.value.messages == [
         "The total budget is within the call's bounds: "
-        "The total is 15,000 €; it must be between 10,000 € and 14,000 €."
+        "The total is €15,000.00; it must be between €10,000.00 and €14,000.00."
     ]
 
 

@@ -154,7 +154,7 @@ def test_selections_stay_within_the_envelope(staff):
     with pytest.raises(ValidationError) as refused:
         decide(third, staff, "selected", "10000")
     assert refused.value.code == "envelope"
-    assert "0 € remain" in refused.value.messages[0]
+    assert "(€0.00 remain)" in refused.value.messages[0]
     # Changing a selected amount counts the proposal once, not twice.
     decide(second, staff, "selected", "12500")
     decide(third, staff, "reserve")
@@ -232,7 +232,7 @@ def test_the_mails_go_to_the_pi_and_the_partner_with_the_summary_once(
     assert [m.to for m in mailoutbox] == [["pi@cnrs.example.fr"], ["ana@usp.example.br"]]
     pi_mail, partner_mail = mailoutbox
     assert pi_mail.subject == f"Decision on proposal {ranked.reference}"
-    assert "is selected for funding: 12,500 € in total over the two years." in pi_mail.body
+    assert "is selected for funding: €12,500.00 in total over the two years." in pi_mail.body
     assert "Dear Ana Souza," in partner_mail.body
     for message in mailoutbox:
         [(filename, content, mimetype)] = message.attachments
@@ -245,6 +245,23 @@ def test_the_mails_go_to_the_pi_and_the_partner_with_the_summary_once(
         assert decisions_notify(call_id=ranked.call_id, user=staff, now=timezone.now()) == 0
     assert (len(second), len(mailoutbox)) == (0, 2)
     assert Decision.objects.get().notified_at == now
+
+
+def test_the_decision_mail_and_its_pdf_show_the_amount_in_the_reader_s_language(
+    ranked, staff, mailoutbox, django_capture_on_commit_callbacks
+):
+    type(ranked.pi).objects.filter(pk=ranked.pi_id).update(language="fr")
+    decide(ranked, staff, "selected", "12500.5")
+    with django_capture_on_commit_callbacks(execute=True):
+        decisions_notify(call_id=ranked.call_id, user=staff, now=timezone.now())
+    pi_mail = next(message for message in mailoutbox if message.to == ["pi@cnrs.example.fr"])
+    french = "12\N{NARROW NO-BREAK SPACE}500,50\N{NO-BREAK SPACE}€"
+    assert f"{french} au total sur les deux ans." in pi_mail.body
+    assert french in pi_mail.alternatives[0][0]
+    [(_filename, content, _mimetype)] = pi_mail.attachments
+    # The PDF's text layer gives the no-break spaces back as plain spaces.
+    assert "Montant attribué 12 500,50 €" in pdf_text(content)
+
 
 
 def test_each_outcome_has_its_own_text(past_call, staff, mailoutbox, django_capture_on_commit_callbacks):
@@ -340,7 +357,7 @@ def test_the_summary_never_names_a_reviewer_nor_shows_a_confidential_comment(pas
     assert "Reviewer 2 The budget for missions should be justified." in text
     assert "Reviewer 3" not in text
     assert recommend_consensus in text
-    for expected in (proposal.reference, "Tidal flats under pressure", past_call.title, "Selected", "12,000 €",
+    for expected in (proposal.reference, "Tidal flats under pressure", past_call.title, "Selected", "€12,000.00",
                      "Scientific quality of the project 4.0 / 5", "Value of the international collaboration 4.0 / 5",
                      "Participation of early-career researchers 2.5 / 5", "Financial justification 3.5 / 5",
                      "Mean of 2 reviews."):
@@ -450,5 +467,5 @@ def test_the_units_managers_are_told_too_in_their_language(ranked, staff, mailou
         decisions_notify(call_id=ranked.call_id, user=staff, now=timezone.now())
     unit_mails = [m for m in mailoutbox if m.to == ["gestion@unit.example.fr"]]
     assert [m.subject for m in unit_mails] == [f"Decision on proposal {ranked.reference} ({ranked.unit.code})"]
-    assert "is selected for funding: 12,500 € in total over the two years." in unit_mails[0].body
+    assert "is selected for funding: €12,500.00 in total over the two years." in unit_mails[0].body
     assert unit_mails[0].attachments[0][0] == f"evaluation-{ranked.reference}.pdf"

@@ -233,7 +233,7 @@ def test_recommending_from_the_proposal_page(client, world):
     url = pages(world)["proposal"]
     out_of_bounds = client.post(url, {"consensus": "Good.", "recommendation": "fund", "proposed_amount": "20000"})
     assert out_of_bounds.status_code == 200
-    assert "The amount must be between 10000.00 € and 14000.00 €." in out_of_bounds.content.decode()
+    assert "The amount must be between €10,000.00 and €14,000.00." in out_of_bounds.content.decode()
     assert not PanelRecommendation.objects.exists()
     saved = client.post(url, {"consensus": "Good.", "recommendation": "fund", "proposed_amount": "12500"})
     assert saved.status_code == 302

@@ -104,7 +104,7 @@ def test_each_step_is_sent_once_in_its_window(assignment, mailoutbox):
         dispatch(now=now)
         assert rows("review_reminder") == [(step, email) for step in expected], now - due
     assert Notification.objects.get(kind="review_reminder", occurrence="-2d").due_at == due - 2 * DAY
-    assert [m.subject for m in mailoutbox] == [f"Your review of {assignment.proposal.reference} is due in 1 week, 2 days"] * 3
+    assert [m.subject for m in mailoutbox] == [f"Your review of {assignment.proposal.reference} is due in 1\N{NO-BREAK SPACE}week, 2\N{NO-BREAK SPACE}days"] * 3
     assert set(Notification.objects.values_list("state", flat=True)) == {NotificationState.SENT}
 
 

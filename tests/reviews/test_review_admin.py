@@ -168,7 +168,7 @@ def test_the_decisions_page_shows_the_envelope_and_what_remains(english, staff):
     decision_set(proposal_id=first.pk, user=staff, outcome="selected", amount=Decimal(12000), now=timezone.now())
     english.force_login(staff)
     content = english.get(reverse("admin:reviews_decisions", args=[call.pk])).content.decode()
-    assert "30,000 €" in content and "12,000 €" in content and "18,000 €" in content
+    assert "€30,000.00" in content and "€12,000.00" in content and "€18,000.00" in content
     assert "CNRS Terre &amp; Univers (INSU)" in content
     assert 'value="11500.50"' in content
     assert "Send the decision mail (1)" in content
@@ -182,7 +182,7 @@ def test_deciding_from_the_page(english, staff, past_call):
     assert (response.status_code, response["Location"]) == (302, f"{url}#p{proposal.pk}")
     assert (Decision.objects.get().amount, state_of(proposal)) == (Decimal(13000), ProposalState.SELECTED)
     response = english.post(url, {"proposal": proposal.pk, "outcome": "selected", "amount": "20000"}, follow=True)
-    assert "The amount must be between 10,000 € and 14,000 €" in response.content.decode()
+    assert "The amount must be between €10,000.00 and €14,000.00" in response.content.decode()
     assert Decision.objects.get().amount == Decimal(13000)
     response = english.post(url, {"proposal": proposal.pk, "outcome": ""}, follow=True)
     assert "Choose an outcome." in response.content.decode()

@@ -225,7 +225,7 @@ def test_the_invitation_is_mailed_on_assignment(django_capture_on_commit_callbac
         f"Invitation to review {proposal.reference} COAST (CNRS International Emerging Actions)")
     for expected in ["Coastal erosion under changing storms", "We study coastal erosion with partners abroad.",
                      "- Marie Curie", "- Ana Souza", "Universidade de São Paulo", proposal.pi.get_full_name(),
-                     proposal.unit.code, "10 March 2031, 12:00 (UTC+01:00)",
+                     proposal.unit.code, "10\N{NO-BREAK SPACE}March 2031, 12:00",
                      f"/review/{assignment.pk}/invitation/"]:
         assert expected in message.body, expected
     assert "Two missions per year" not in message.body

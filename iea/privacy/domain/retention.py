@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from calls.domain import call_deadline
 from calls.models import Call, CallState
 from funding.models import AwardState
+from iea import formats
 from proposals.models import Proposal, ProposalState
 
 # Ended without funding: nothing more will happen to them once the call is over.
@@ -66,8 +67,6 @@ class Blocker:
 
     def describe(self) -> str:
         """In the active language, for the person's page, their mail and the admin."""
-        from proposals.domain import format_paris
-
         params = {"reference": self.reference, "call": self.call}
         if self.code == "award_running":
             return _("The award of your proposal %(reference)s (%(call)s) is still running: its records are kept "
@@ -75,7 +74,7 @@ class Blocker:
         if self.code == "unconcluded":
             return _("Your proposal %(reference)s (%(call)s) is still being evaluated.") % params
         return _("Your proposal %(reference)s (%(call)s) must be kept until %(until)s (the call's retention "
-                 "period).") % {**params, "until": format_paris(self.until) if self.until else "—"}
+                 "period).") % {**params, "until": formats.date(self.until) if self.until else "—"}
 
 
 def retained_until(proposal: Proposal) -> tuple[dt.datetime | None, str]:
