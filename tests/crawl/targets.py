@@ -6,7 +6,7 @@ invitation links and the co-signature links, and the sign-in of each demo role. 
 is not decided here: the crawler asks the server, as each role, and keeps the pages it answers with.
 
 Every route of the resolver is either filled here or listed in ``NOT_PAGES`` with the reason: a new route
-that is neither fails ``test_every_route_is_crawled`` (tests/crawl/test_targets.py).
+that is neither stops the crawl (exit 2), so its test fails.
 """
 
 import json
