@@ -42,9 +42,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "allauth",
-    "allauth.account",
-    "allauth.mfa",
-    "allauth.socialaccount",
+    "iea.library_apps.EmailAddressesConfig",  # allauth.account, allauth.mfa, allauth.socialaccount named
+    "iea.library_apps.TwoFactorConfig",  # in the platform's words in the admin (iea/library_apps.py)
+    "iea.library_apps.ExternalSignInConfig",
     "allauth.socialaccount.providers.saml",
     "allauth.socialaccount.providers.openid_connect",
     "django_countries",
