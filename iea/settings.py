@@ -31,6 +31,7 @@ def _origin(url: str) -> str:
 
 
 CSRF_TRUSTED_ORIGINS = [_origin(url) for url in env.list("CSRF_TRUSTED_ORIGINS", default=[])]
+SITE_NAME = "IEA · CNRS"  # the platform's name in account mail (iea.accounts.adapter.platform_site)
 SITE_URL = _origin(env.str("SITE_URL", default="http://127.0.0.1:8000")).rstrip("/")
 
 INSTALLED_APPS = [

@@ -1,8 +1,23 @@
+from urllib.parse import urlsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.conf import settings
+from django.contrib.sites.requests import RequestSite
 from django.utils import timezone, translation
 
 from .notifications import notify_account_mail
+
+
+def platform_site() -> RequestSite:
+    """The site as account mail names it: the platform's name and the address of SITE_URL, never the host a
+    request came through ("Bonjour, c'est 127.0.0.1:8201"). django.contrib.sites is not installed (adding it
+    to a database whose allauth migrations ran without it breaks their history), so the site is a
+    RequestSite-like object filled from the settings."""
+    site = RequestSite.__new__(RequestSite)
+    site.domain = urlsplit(settings.SITE_URL).netloc
+    site.name = settings.SITE_NAME
+    return site
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -15,11 +30,10 @@ class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix, email, context):
         # Rendered here, in the request and its language (links need the request); sent by a task.
         from allauth.core import context as allauth_context
-        from django.contrib.sites.shortcuts import get_current_site
 
         request = allauth_context.request
         message = self.render_mail(
-            template_prefix, email, {"request": request, "email": email, "current_site": get_current_site(request), **context}
+            template_prefix, email, {"request": request, "email": email, **context, "current_site": platform_site()}
         )
         html = next((content for content, mimetype in getattr(message, "alternatives", []) if mimetype == "text/html"), None)
         if message.content_subtype == "html":
