@@ -20,6 +20,15 @@ def platform_site() -> RequestSite:
     return site
 
 
+def _links_on_the_site(request, context: dict) -> dict:
+    """The context's links (``activate_url``, ``password_reset_url``, ``signup_url``) on SITE_URL, as in every
+    other mail: allauth builds them on the host the request came through, which may be an internal name."""
+    origin = request.build_absolute_uri("/").rstrip("/") if request is not None else None
+    return {key: settings.SITE_URL + value[len(origin):]
+            if origin and key.endswith("_url") and isinstance(value, str) and value.startswith(origin + "/") else value
+            for key, value in context.items()}
+
+
 class AccountAdapter(DefaultAccountAdapter):
     """Remembers the language a person signed up in, and sends account mail through the outbox."""
 
@@ -32,9 +41,10 @@ class AccountAdapter(DefaultAccountAdapter):
         from allauth.core import context as allauth_context
 
         request = allauth_context.request
-        message = self.render_mail(
-            template_prefix, email, {"request": request, "email": email, **context, "current_site": platform_site()}
-        )
+        message = self.render_mail(template_prefix, email, {
+            "request": request, "email": email, **_links_on_the_site(request, context),
+            "current_site": platform_site(), "site_url": settings.SITE_URL,
+        })
         html = next((content for content, mimetype in getattr(message, "alternatives", []) if mimetype == "text/html"), None)
         if message.content_subtype == "html":
             html, body = message.body, ""
