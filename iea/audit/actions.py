@@ -5,7 +5,9 @@ queries keep a stable vocabulary; people read labels. Each app declares the acti
 ``<app>/audit_actions.py`` (``register_actions({...})``), next to the domain functions that write them;
 the core knows no app. A state is labelled by the ``state`` field of the object the entry is about (its
 choices are the states' names); an app registers ``register_states(Model, {...})`` for the few states that
-are not a ``state`` field's (an account subscribed to announcements or not).
+are not a ``state`` field's (an account subscribed to announcements or not). The platform acting on its own
+(a command, the mail dispatcher) is recorded in ``actor_label`` by a code too, labelled with
+``register_actors({...})``.
 """
 
 from django.core.exceptions import FieldDoesNotExist
@@ -14,6 +16,7 @@ from django.utils.functional import Promise
 
 ACTIONS: dict[str, str | Promise] = {}
 STATES: dict[type[models.Model], dict[str, str | Promise]] = {}
+ACTORS: dict[str, str | Promise] = {}
 
 
 def register_actions(labels: dict[str, str | Promise]) -> None:
@@ -25,6 +28,17 @@ def register_actions(labels: dict[str, str | Promise]) -> None:
 
 def register_states(model: type[models.Model], labels: dict[str, str | Promise]) -> None:
     STATES.setdefault(model, {}).update(labels)
+
+
+def register_actors(labels: dict[str, str | Promise]) -> None:
+    ACTORS.update(labels)
+
+
+def acting_as_label(actor_label: str) -> str:
+    """Who acted without an account, in words: a registered code (``privacy_purge``) by its label, anything
+    else (a partner's address and link) as it is."""
+    label = ACTORS.get(actor_label)
+    return str(label) if label is not None else actor_label
 
 
 def action_label(code: str) -> str:

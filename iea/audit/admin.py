@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from iea.admin_mixins import ReadOnlyAdminMixin
 
-from .actions import ACTIONS, action_label, state_label
+from .actions import ACTIONS, acting_as_label, action_label, state_label
 from .models import AuditEntry
 
 
@@ -24,12 +24,12 @@ class ActionFilter(admin.SimpleListFilter):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("created_at", "action_display", "target_link", "actor", "actor_label", "change_display")
+    list_display = ("created_at", "action_display", "target_link", "actor", "acting_as", "change_display")
     list_filter = (ActionFilter, "content_type")
     search_fields = ("object_id", "actor__email", "actor_label", "reason")
     list_select_related = ("actor", "content_type")
     date_hierarchy = "created_at"
-    fields = ("created_at", "action_display", "target_link", "actor", "actor_label", "change_display", "reason",
+    fields = ("created_at", "action_display", "target_link", "actor", "acting_as", "change_display", "reason",
               "data")
     readonly_fields = fields
 
@@ -39,6 +39,10 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("what"), ordering="action")
     def action_display(self, entry):
         return action_label(entry.action)
+
+    @admin.display(description=_("acting as"), ordering="actor_label")
+    def acting_as(self, entry):
+        return acting_as_label(entry.actor_label) or "—"
 
     @admin.display(description=_("about"))
     def target_link(self, entry):

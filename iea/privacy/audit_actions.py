@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from iea.audit.actions import register_actions
+from iea.audit.actions import register_actions, register_actors
 
 register_actions({
     "privacy.export": _("Personal data exported"),
@@ -12,3 +12,6 @@ register_actions({
     "privacy.erasure_refuse_retention": _("Erasure refused: retention period"),
     "privacy.anonymise": _("Proposal anonymised"),
 })
+
+# The retention policy applied by ``manage.py privacy_purge`` (iea.privacy.domain.anonymise).
+register_actors({"privacy_purge": _("automatic purge (retention periods)")})
