@@ -2,7 +2,9 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from iea.audit.actions import register_actions
+from iea.audit.actions import register_actions, register_names
+
+from .models import Award, Report, Tranche
 
 register_actions({
     "proposal.funded": _("Proposal funded"),
@@ -20,3 +22,8 @@ register_actions({
     "report.approve": _("Report approved"),
     "report.changes": _("Changes asked on the report"),
 })
+
+# What the names of the objects this app records read (iea/audit/actions.py: register_names).
+register_names(Award, "proposal")
+register_names(Tranche, "award__proposal")
+register_names(Report, "award__proposal")

@@ -2,7 +2,9 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from iea.audit.actions import register_actions
+from iea.audit.actions import register_actions, register_names
+
+from .models import Assignment, Panel, Review, Reviewer
 
 register_actions({
     "proposal.screen": _("Proposal screened"),
@@ -24,3 +26,9 @@ register_actions({
     "review.submit": _("Review submitted"),
     "review.reopen": _("Review reopened"),
 })
+
+# What the names of the objects this app records read (iea/audit/actions.py: register_names).
+register_names(Reviewer, "user", "institute")
+register_names(Panel, "call", "institute")
+register_names(Assignment, "reviewer__user", "reviewer__institute", "proposal")
+register_names(Review, "reviewer__user", "reviewer__institute", "proposal")

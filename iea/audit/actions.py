@@ -7,9 +7,12 @@ the core knows no app. A state is labelled by the ``state`` field of the object 
 choices are the states' names); an app registers ``register_states(Model, {...})`` for the few states that
 are not a ``state`` field's (an account subscribed to announcements or not). The platform acting on its own
 (a command, the mail dispatcher) is recorded in ``actor_label`` by a code too, labelled with
-``register_actors({...})``.
+``register_actors({...})``. An object whose name reads linked records (a review: its reviewer and the
+proposal's reference) declares them with ``register_names(Model, "reviewer__user", ...)``, so that the
+admin loads them with the objects, not one row at a time.
 """
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.functional import Promise
@@ -17,6 +20,7 @@ from django.utils.functional import Promise
 ACTIONS: dict[str, str | Promise] = {}
 STATES: dict[type[models.Model], dict[str, str | Promise]] = {}
 ACTORS: dict[str, str | Promise] = {}
+NAMED_WITH: dict[type[models.Model], tuple[str, ...]] = {}
 
 
 def register_actions(labels: dict[str, str | Promise]) -> None:
@@ -28,6 +32,18 @@ def register_actions(labels: dict[str, str | Promise]) -> None:
 
 def register_states(model: type[models.Model], labels: dict[str, str | Promise]) -> None:
     STATES.setdefault(model, {}).update(labels)
+
+
+def register_names(model: type[models.Model], *related: str) -> None:
+    """The relations ``str(model_instance)`` reads (its ``select_related``)."""
+    NAMED_WITH[model] = tuple(sorted({*NAMED_WITH.get(model, ()), *related}))
+
+
+def target_querysets() -> list[models.QuerySet]:
+    """The querysets that load the objects of the trail with what their names need (for a GenericPrefetch).
+    Their content types are looked up together: one query while the process's cache is cold, not one per kind."""
+    ContentType.objects.get_for_models(*NAMED_WITH, for_concrete_models=False)
+    return [model._base_manager.select_related(*related) for model, related in NAMED_WITH.items()]
 
 
 def register_actors(labels: dict[str, str | Promise]) -> None:

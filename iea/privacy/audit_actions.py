@@ -2,7 +2,9 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from iea.audit.actions import register_actions, register_actors
+from iea.audit.actions import register_actions, register_actors, register_names
+
+from .models import ErasureRequest
 
 register_actions({
     "privacy.export": _("Personal data exported"),
@@ -15,3 +17,6 @@ register_actions({
 
 # The retention policy applied by ``manage.py privacy_purge`` (iea.privacy.domain.anonymise).
 register_actors({"privacy_purge": _("automatic purge (retention periods)")})
+
+# What the name of an erasure request reads (iea/audit/actions.py: register_names).
+register_names(ErasureRequest, "user")
