@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from iea.accounts.domain import announcements_token
-from iea.notifications.kinds import Due, Kind, Recipient, register, schedule
+from iea.notifications.kinds import Due, Kind, Recipient, register, register_occurrences, schedule
 from iea.notifications.models import Notification
 
 from .domain import call_accepts_submissions, call_deadline
@@ -91,3 +91,6 @@ def call_announcements(now: dt.datetime):
         if recipients:
             yield Due(kind="call_announcement", target=call, recipients=recipients, occurrence=occurrence,
                       due_at=call.opens_at if occurrence == OPENED else now, params={"announces": occurrence})
+
+
+register_occurrences({PUBLISHED: _("announcement of the publication"), OPENED: _("announcement of the opening")})

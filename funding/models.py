@@ -82,7 +82,8 @@ class Tranche(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.award.proposal.reference} #{self.number}"
+        return _("%(reference)s, tranche %(number)s") % {"reference": self.award.proposal.reference,
+                                                         "number": self.number}
 
 
 class ReportPeriod(models.TextChoices):

@@ -31,6 +31,7 @@ def _origin(url: str) -> str:
 
 
 CSRF_TRUSTED_ORIGINS = [_origin(url) for url in env.list("CSRF_TRUSTED_ORIGINS", default=[])]
+SITE_NAME = "IEA · CNRS"  # the platform's name in account mail (iea.accounts.adapter.platform_site)
 SITE_URL = _origin(env.str("SITE_URL", default="http://127.0.0.1:8000")).rstrip("/")
 
 INSTALLED_APPS = [
@@ -42,9 +43,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "allauth",
-    "allauth.account",
-    "allauth.mfa",
-    "allauth.socialaccount",
+    "iea.library_apps.EmailAddressesConfig",  # allauth.account, allauth.mfa, allauth.socialaccount named
+    "iea.library_apps.TwoFactorConfig",  # in the platform's words in the admin (iea/library_apps.py)
+    "iea.library_apps.ExternalSignInConfig",
     "allauth.socialaccount.providers.saml",
     "allauth.socialaccount.providers.openid_connect",
     "django_countries",

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from django.views.i18n import JavaScriptCatalog
 
@@ -15,6 +16,11 @@ handler400 = "iea.api.errors.bad_request"
 handler403 = "iea.api.errors.permission_denied"
 handler404 = "iea.api.errors.page_not_found"
 handler500 = "iea.api.errors.server_error"
+
+# The admin bears the platform's name, not Django's ("Django administration").
+admin.site.site_header = _("IEA · CNRS administration")
+admin.site.site_title = _("IEA · CNRS administration")
+admin.site.index_title = _("Directorate's back office")
 
 urlpatterns = [
     path("", home, name="home"),

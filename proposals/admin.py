@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from calls.models import Institute, parse_unit_code
 from iea import formats
 from iea.admin_mixins import ReadOnlyAdminMixin
+from iea.audit.actions import acting_as_label, action_label, state_label
 from iea.audit.domain import audit_trail
 
 from .models import (
@@ -186,9 +187,9 @@ class ProposalAdmin(admin.ModelAdmin):
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
-                    _paris(entry.created_at), entry.action,
-                    entry.actor.email if entry.actor_id else entry.actor_label or "—",
-                    entry.from_state, entry.to_state, entry.reason,
+                    _paris(entry.created_at), action_label(entry.action),
+                    entry.actor.email if entry.actor_id else acting_as_label(entry.actor_label) or "—",
+                    state_label(Proposal, entry.from_state), state_label(Proposal, entry.to_state), entry.reason,
                 )
                 for entry in entries
             ),

@@ -26,6 +26,7 @@ from iea.notifications.kinds import (
     current_step,
     parse_offsets,
     register,
+    register_occurrences,
     schedule,
     step_label,
 )
@@ -188,3 +189,6 @@ def closing_notices(now: dt.datetime):
         for proposal in never_submitted.select_related("pi"):
             yield Due(kind="call_closed_draft", target=proposal, recipients=[Recipient.of(proposal.pi)],
                       occurrence="closed", due_at=deadline)
+
+
+register_occurrences({"closed": _("at the closing of the call")})

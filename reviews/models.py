@@ -165,7 +165,7 @@ class Review(models.Model):
         constraints = [models.UniqueConstraint(fields=["reviewer", "proposal"], name="review_once_per_reviewer")]
 
     def __str__(self):
-        return f"{self.reviewer} on {self.proposal.reference}"
+        return _("%(reviewer)s on %(reference)s") % {"reviewer": self.reviewer, "reference": self.proposal.reference}
 
 
 class Score(models.Model):

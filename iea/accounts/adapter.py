@@ -1,8 +1,32 @@
+from urllib.parse import urlsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.conf import settings
+from django.contrib.sites.requests import RequestSite
 from django.utils import timezone, translation
 
 from .notifications import notify_account_mail
+
+
+def platform_site() -> RequestSite:
+    """The site as account mail names it: the platform's name and the address of SITE_URL, never the host a
+    request came through ("Bonjour, c'est 127.0.0.1:8201"). django.contrib.sites is not installed (adding it
+    to a database whose allauth migrations ran without it breaks their history), so the site is a
+    RequestSite-like object filled from the settings."""
+    site = RequestSite.__new__(RequestSite)
+    site.domain = urlsplit(settings.SITE_URL).netloc
+    site.name = settings.SITE_NAME
+    return site
+
+
+def _links_on_the_site(request, context: dict) -> dict:
+    """The context's links (``activate_url``, ``password_reset_url``, ``signup_url``) on SITE_URL, as in every
+    other mail: allauth builds them on the host the request came through, which may be an internal name."""
+    origin = request.build_absolute_uri("/").rstrip("/") if request is not None else None
+    return {key: settings.SITE_URL + value[len(origin):]
+            if origin and key.endswith("_url") and isinstance(value, str) and value.startswith(origin + "/") else value
+            for key, value in context.items()}
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -15,12 +39,12 @@ class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix, email, context):
         # Rendered here, in the request and its language (links need the request); sent by a task.
         from allauth.core import context as allauth_context
-        from django.contrib.sites.shortcuts import get_current_site
 
         request = allauth_context.request
-        message = self.render_mail(
-            template_prefix, email, {"request": request, "email": email, "current_site": get_current_site(request), **context}
-        )
+        message = self.render_mail(template_prefix, email, {
+            "request": request, "email": email, **_links_on_the_site(request, context),
+            "current_site": platform_site(), "site_url": settings.SITE_URL,
+        })
         html = next((content for content, mimetype in getattr(message, "alternatives", []) if mimetype == "text/html"), None)
         if message.content_subtype == "html":
             html, body = message.body, ""

@@ -10,7 +10,7 @@ from .models import ApiToken, User
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ("email",)
-    list_display = ("email", "full_name", "language", "is_staff", "is_active", "last_login")
+    list_display = ("email", "name", "language", "is_staff", "is_active", "last_login")
     list_filter = ("is_staff", "is_superuser", "is_active", "language", "call_announcements")
     search_fields = ("email", "full_name")
     fieldsets = (
@@ -22,6 +22,10 @@ class UserAdmin(BaseUserAdmin):
     # The person's own choice, changed (and audited) only from their Notifications page or an unsubscribe link.
     readonly_fields = ("call_announcements",)
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
+
+    @admin.display(description=_("full name"), ordering="full_name")
+    def name(self, user):
+        return user.display_name
 
 
 @admin.register(ApiToken)

@@ -42,7 +42,8 @@ def announcements_set(*, user, subscribed: bool, now: dt.datetime, via: str) -> 
             audit_record(
                 actor=user if via == "page" else None,
                 actor_label="" if via == "page" else f"<{user.email}> via {via}",
-                target=user, action="account.announcements_" + ("subscribe" if subscribed else "unsubscribe"),
+                target=user,
+                action="account.announcements_subscribe" if subscribed else "account.announcements_unsubscribe",
                 now=now, from_state="unsubscribed" if subscribed else "subscribed",
                 to_state="subscribed" if subscribed else "unsubscribed", data={"via": via},
             )

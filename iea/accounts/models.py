@@ -7,6 +7,10 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# Stored in place of the name of a person whose account was erased (iea.privacy); people read "erased person"
+# in their language (``User.display_name``).
+ERASED_NAME = "Erased user"
+
 
 def new_calendar_key() -> str:
     return secrets.token_urlsafe(24)
@@ -76,17 +80,24 @@ class User(AbstractBaseUser, PermissionsMixin):
         constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
 
     def __str__(self):
-        return self.full_name or self.email
+        return self.get_full_name()
+
+    @property
+    def display_name(self) -> str:
+        """The name as people read it: an erased account's stored marker in their language."""
+        return str(_("erased person")) if self.full_name == ERASED_NAME else self.full_name
 
     def clean(self):
         super().clean()
         self.email = self.__class__.objects.normalize_email(self.email).lower()
 
     def get_full_name(self):
-        return self.full_name or self.email
+        return self.display_name or self.email
 
     def get_short_name(self):
-        return self.full_name.split(" ")[0] if self.full_name else self.email
+        if self.full_name and self.full_name != ERASED_NAME:
+            return self.full_name.split(" ")[0]
+        return self.get_full_name()
 
 
 class ApiTokenScope(models.TextChoices):

@@ -20,7 +20,7 @@ def notifications_of(user):
     the parameters it was rendered from.
     """
     return (Notification.objects.filter(recipient=user)
-            .only("kind", "subject", "state", "due_at", "sent_at", "created_at")
+            .only("kind", "subject", "language", "state", "due_at", "sent_at", "created_at")
             .order_by("-created_at", "-id"))
 
 

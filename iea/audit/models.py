@@ -4,6 +4,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .actions import action_label
+
 
 class AuditEntry(models.Model):
     """One state change or sensitive act: who, when, what, from which state to which, and why.
@@ -21,8 +23,8 @@ class AuditEntry(models.Model):
         help_text=_("Who acted when there is no account, e.g. the partner through an invitation link."),
     )
     action = models.CharField(_("what"), max_length=64, db_index=True)
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
-    object_id = models.CharField(max_length=64)
+    content_type = models.ForeignKey(ContentType, verbose_name=_("kind of object"), on_delete=models.PROTECT)
+    object_id = models.CharField(_("object id"), max_length=64)
     target = GenericForeignKey("content_type", "object_id")
     from_state = models.CharField(_("from state"), max_length=32, blank=True)
     to_state = models.CharField(_("to state"), max_length=32, blank=True)
@@ -36,4 +38,4 @@ class AuditEntry(models.Model):
         indexes = [models.Index(fields=["content_type", "object_id", "created_at"], name="audit_target_idx")]
 
     def __str__(self):
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.content_type.model}#{self.object_id}"
+        return f"{self.created_at:%Y-%m-%d %H:%M} {action_label(self.action)}"

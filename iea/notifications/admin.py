@@ -5,19 +5,21 @@ import datetime as dt
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.db.models import Q
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from iea.admin_mixins import ReadOnlyAdminMixin
 
 from .domain import NotificationError, notification_resend, resend_refusal
-from .kinds import KINDS, kind_label
+from .kinds import KINDS, kind_label, occurrence_label
 from .models import Notification, NotificationState
 
 
@@ -60,30 +62,46 @@ class AttentionFilter(admin.SimpleListFilter):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("id", "kind_name", "email", "about", "occurrence", "due_at", "state", "attempts", "sent_at")
+    list_display = ("id", "kind_name", "email", "about", "occurrence_name", "due_at", "state", "attempts", "sent_at")
     list_filter = (AttentionFilter, "state", KindFilter, "due_at")
     search_fields = ("email", "subject", "=object_id")
     list_select_related = ("content_type",)
     date_hierarchy = "created_at"
     actions = ("resend",)
     readonly_fields = (
-        "kind_name", "about", "occurrence", "recipient", "email", "language", "state", "due_at", "created_at",
+        "kind_name", "about", "occurrence_name", "recipient", "email", "language", "state", "due_at", "created_at",
         "enqueued_at", "claimed_at", "attempts", "next_attempt_at", "sent_at", "last_error", "subject", "text",
         "resend_of", "resent_as",
     )
     fields = readonly_fields
 
+    def get_queryset(self, request):
+        """The objects the messages are about, named as people know them: one query per kind of object, with
+        what their names need (each kind's ``select_related``)."""
+        related: dict[type, set[str]] = {}
+        for kind in KINDS.values():
+            if kind.model is not None:
+                related.setdefault(kind.model, set()).update(kind.select_related)
+        querysets = [model._base_manager.select_related(*sorted(names)) for model, names in related.items()]
+        return super().get_queryset(request).prefetch_related(GenericPrefetch("target", querysets))
+
     @admin.display(description=_("kind"), ordering="kind")
     def kind_name(self, obj):
         return kind_label(obj.kind)
 
+    @admin.display(description=_("occurrence"), ordering="occurrence")
+    def occurrence_name(self, obj):
+        return occurrence_label(obj.occurrence)
+
     @admin.display(description=_("about"))
     def about(self, obj):
-        """A link to the object's admin page, without loading the object (no query per row)."""
+        """A link to the object's admin page, named as people know it."""
         if obj.content_type_id is None:
             return "—"
         content_type = obj.content_type
-        label = f"{content_type.name} #{obj.object_id}"
+        target = obj.target
+        label = (f"{capfirst(content_type.name)} · {target}" if target is not None
+                 else _("%(kind)s no. %(id)s (deleted)") % {"kind": capfirst(content_type.name), "id": obj.object_id})
         try:
             url = reverse(f"admin:{content_type.app_label}_{content_type.model}_change", args=[obj.object_id])
         except NoReverseMatch:

@@ -23,7 +23,7 @@ def mail_viewer(request):
         raise Http404
     sent = (
         Notification.objects.filter(sent_at__isnull=False)
-        .only("kind", "email", "subject", "body", "sent_at")
+        .only("kind", "email", "subject", "body", "language", "sent_at")
         .order_by("-sent_at", "-id")
     )
     page = Paginator(sent, MAILS_PER_PAGE).get_page(request.GET.get("page"))

@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models
+from django.utils import formats, timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class Due:
 
 
 KINDS: dict[str, Kind] = {}
+OCCURRENCES: dict[str, str | Promise] = {}  # the occurrences that are words ("published", "closed"), in words
 SCHEDULES: list[Callable[[dt.datetime], Iterable[Due]]] = []
 
 
@@ -82,6 +86,36 @@ def schedule(function: Callable[[dt.datetime], Iterable[Due]]):
 def kind_label(name: str) -> str:
     kind = KINDS.get(name)
     return str(kind.label) if kind else name
+
+
+def register_occurrences(labels: dict[str, str | Promise]) -> None:
+    """Label the occurrences an app records as words (``calls``: "published", "opened")."""
+    OCCURRENCES.update(labels)
+
+
+def occurrence_label(occurrence: str) -> str:
+    """Which message of its kind a row is, in words: a reminder's step ("7 days before the deadline"), the moment
+    of the event it reports, a copy sent again, or a word an app registered; else the code as it is."""
+    if not occurrence:
+        return "—"
+    if occurrence in OCCURRENCES:
+        return str(OCCURRENCES[occurrence])
+    offset = parse_step(occurrence)
+    if offset is not None:
+        if offset == 0:
+            return _("on the deadline")
+        if offset < 0:
+            return ngettext("%(count)d day before the deadline", "%(count)d days before the deadline",
+                            -offset) % {"count": -offset}
+        return ngettext("%(count)d day after the deadline", "%(count)d days after the deadline",
+                        offset) % {"count": offset}
+    resend = occurrence.startswith("resend ")
+    try:
+        moment = dt.datetime.fromisoformat(occurrence.removeprefix("resend "))
+    except ValueError:
+        return _("one-off message") if len(occurrence) == 32 and occurrence.isalnum() else occurrence
+    when = formats.localize(timezone.localtime(moment) if timezone.is_aware(moment) else moment)
+    return (_("sent again on %(when)s") if resend else _("event of %(when)s")) % {"when": when}
 
 
 def parse_offsets(text: str) -> list[int]:

@@ -49,7 +49,7 @@ class ErasureRequest(models.Model):
         indexes = [models.Index(fields=["state", "requested_at"], name="erasure_state_idx")]
 
     def __str__(self):
-        return f"#{self.pk} {self.user} ({self.state})"
+        return f"{self.user} ({self.get_state_display()})"
 
 
 class AnonymisationVia(models.TextChoices):

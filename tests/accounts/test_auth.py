@@ -125,3 +125,16 @@ def test_a_two_factor_code_from_the_previous_step_is_accepted_but_not_older_ones
     assert validate_totp_code(TOTP_SECRET, code(step))
     assert validate_totp_code(TOTP_SECRET, code(step - 1))
     assert not validate_totp_code(TOTP_SECRET, code(step - 3))
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_account_mail_names_the_platform_not_the_host(client, django_capture_on_commit_callbacks, settings,
+                                                      language):
+    settings.SITE_URL = "https://iea.cnrs.example"
+    UserFactory(email="forgot@example.org", language=language)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("account_reset_password"), {"email": "forgot@example.org"},
+                    HTTP_ACCEPT_LANGUAGE=language, HTTP_HOST="127.0.0.1")
+    body = mail.outbox[0].body
+    assert "IEA · CNRS" in body
+    assert "127.0.0.1" not in body  # the link too is on SITE_URL

@@ -40,7 +40,7 @@ def table_rows(response) -> list[list[str]]:
     """The cells of the messages' table, row by row, as text."""
     html = response.content.decode()
     body = html.split('id="my-notifications"', 1)[1].split("</tbody>", 1)[0]
-    return [[re.sub(r"<[^>]+>|\s+", " ", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
+    return [[re.sub(r"<[^>]+>|\s+", " ", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
             for row in re.findall(r"<tr>(.*?)</tr>", body.split("<tbody>", 1)[1], re.S)]
 
 

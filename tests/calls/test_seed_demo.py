@@ -1,6 +1,7 @@
 import datetime as dt
 import importlib
 import io
+import re
 import time
 from decimal import Decimal
 
@@ -9,7 +10,7 @@ from django.apps import apps
 from django.core import mail
 from django.core.management import call_command
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from calls import reference_data
 from calls.domain import PARIS, call_accepts_submissions, call_deadline, default_window
@@ -628,3 +629,24 @@ def test_the_first_tick_after_seeding_sends_the_demos_reminders(mailoutbox):
         m.to[0] for m in mailoutbox}
     # A second tick finds nothing new.
     assert dispatch(now=timezone.now()).recorded == 0
+
+
+# What the console showed before: "Call IEA 2026: created, en évaluation: …", "(déposée)", "12,000 €".
+FRENCH_ON_THE_CONSOLE = ["évaluation", "déposé", "brouillon", "ouvert", "clôturé", "publié", "décid", "sélectionn",
+                         "retiré", "recevable"]
+AMOUNT_IN_FRENCH = re.compile(r"\d[\s\u00a0\u202f]?€")  # "12,000 €"; English writes "€12,000"
+
+
+@pytest.mark.django_db
+def test_the_console_output_is_english_throughout(settings):
+    settings.LANGUAGE_CODE = "fr"  # as manage.py runs it: no language active, the site's default
+    with translation.override("fr"):
+        first, second = seed(), seed()  # "created, …" then "already present (…)"
+    found = [(word, line) for output in (first, second) for line in output.splitlines()
+             for word in FRENCH_ON_THE_CONSOLE if word in line]
+    found += [("amount", line) for output in (first, second) for line in output.splitlines()
+              if AMOUNT_IN_FRENCH.search(line)]
+    assert found == []
+    assert "Call IEA 2026: created, in review:" in first
+    assert "(€12,000 for pi2, CEFE)" in first
+    assert "Call IEA 2026: already present (In review)." in second

@@ -12,6 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _count(client, url):
+    client.get(url)  # the process's caches (content types, the session) warm, as they are on a running site
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200
     return len(ctx.captured_queries)
@@ -44,3 +45,32 @@ def test_admin_lists_refuse_non_staff(client, pi, url):
     response = client.get(url)
     assert response.status_code in (302, 403)
     assert "/admin/login/" in response.get("Location", "/admin/login/")
+
+
+def _entries_about_every_kind(staff, n: int) -> None:
+    """Entries about each kind of object whose name reads linked records (a tranche: its award's proposal; a
+    review: its reviewer and proposal), as the platform records them."""
+    from iea.privacy.domain import erasure_request
+    from tests.factories import UserFactory
+    from tests.funding.admin_factories import make_award, report, tranche
+    from tests.reviews.staff_factories import make_review, make_reviewer
+
+    now = timezone.now()
+    award = make_award(user=staff)  # records the award's creation
+    reviewer = make_reviewer(award.proposal.institute, name=f"Reviewer {n}", email=f"reviewer{n}@example.org")
+    review = make_review(award.proposal, reviewer, scores=[])
+    for target in (tranche(award, 1), report(award), review, review.assignment, reviewer, review.assignment.panel,
+                   award.proposal):
+        audit_record(actor=staff, target=target, action="call.open", now=now)
+    erasure_request(user=UserFactory(), now=now)
+
+
+def test_audit_list_names_every_kind_of_object_in_as_many_queries_for_three_as_for_one(client, staff):
+    client.force_login(staff)
+    _entries_about_every_kind(staff, 1)
+    one = _count(client, "/admin/audit/auditentry/")
+    _entries_about_every_kind(staff, 2)
+    _entries_about_every_kind(staff, 3)
+    body = client.get("/admin/audit/auditentry/").content.decode()
+    assert "Reviewer 3 (" in body and ", tranche 1" in body
+    assert _count(client, "/admin/audit/auditentry/") == one

@@ -101,9 +101,12 @@ def test_change_page_shows_inlines_and_the_audit_trail(client, staff, draft, pi)
     client.force_login(staff)
     response = client.get(change(draft))
     html = response.content.decode()
-    for text in ("Marie Curie", "Ana Souza", "support.pdf", "a" * 64, "b" * 64, "proposal.submit", "first version",
+    for text in ("Marie Curie", "Ana Souza", "support.pdf", "a" * 64, "b" * 64, "first version",
                  "pi@cnrs.example.fr"):
         assert text in html, text
+    # The trail in words, not codes.
+    assert "<td>Proposal submitted</td><td>pi@cnrs.example.fr</td><td>Draft</td><td>Submitted</td>" in html
+    assert "proposal.submit" not in html
     for formset in response.context["inline_admin_formsets"]:
         assert not formset.has_add_permission
         assert not formset.has_change_permission

@@ -1,6 +1,9 @@
-"""The demo's fixed data (units, users, call texts, priorities) and two small helpers, for ``seed_demo``."""
+"""The demo's fixed data (units, users, call texts, priorities) and small helpers, for ``seed_demo``."""
 
 import io
+from decimal import Decimal
+
+from django.utils import translation
 
 PASSWORD = "demo-password-2027"  # noqa: S105 - a demo login, printed on purpose
 # Reviewers, officers and staff must use two-factor authentication: the demo gives them this TOTP
@@ -166,6 +169,18 @@ WHAT_TO_TRY = [
     "             Decisions: decide, then send the mails (pi@ gets ANTADAPT's)",
     "  Two-factor code for each of them: make totp",
 ]
+
+def state_in_english(obj) -> str:
+    """An object's state as the console shows it: the command speaks English throughout, whatever
+    LANGUAGE_CODE is (the labels are translated, and French by default)."""
+    with translation.override("en"):
+        return str(obj.get_state_display())
+
+
+def euros(amount: Decimal | int, *, cents: bool = False) -> str:
+    """An amount in English: €12,000 (€1,234.50 with ``cents``)."""
+    return f"€{amount:,.2f}" if cents else f"€{amount:,.0f}"
+
 
 def letter_pdf(lines: list[str]) -> bytes:
     """A one-page PDF letter with real text (Helvetica, so no font file is needed)."""

@@ -45,7 +45,7 @@ from reviews.domain.panel import ranks_set, recommendation_set
 from reviews.domain.screening import screening_confirm_eligible
 from reviews.models import Reviewer
 
-from ._demo_data import RESEARCHERS, RULES_EN, RULES_FR, SUMMARY_EN, SUMMARY_FR, demo_user_ensure
+from ._demo_data import RESEARCHERS, RULES_EN, RULES_FR, SUMMARY_EN, SUMMARY_FR, demo_user_ensure, euros
 from ._demo_review import DEMO_DOMAIN, ReviewDemo, submit_proposal
 
 FUNDED_YEAR = 2025
@@ -254,9 +254,9 @@ class FundingDemo:
         award = Award.objects.get(proposal=proposals["ANTSEED"])
         spent = self.year_one(award)
         return (f"{len(proposals)} proposals reviewed ({reviews} reviews), decided and announced; award "
-                f"{award.proposal.reference} ({award.amount:,.0f} € for pi2, {award.unit.acronym}) from "
+                f"{award.proposal.reference} ({euros(award.amount)} for pi2, {award.unit.acronym}) from "
                 f"{award.start_date:%Y-%m-%d}: tranche 1 released and received, {len(SPENDING)} spending lines "
-                f"({spent:,.2f} €), year-1 report in draft")
+                f"({euros(spent, cents=True)}), year-1 report in draft")
 
     def submit(self, call: Call, spec: dict) -> Proposal:
         return submit_proposal(call, spec, users=self.users, units=self.units, at=at)

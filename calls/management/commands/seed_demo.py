@@ -73,6 +73,7 @@ from ._demo_data import (
     WHAT_TO_TRY,
     demo_user_ensure,
     letter_pdf,
+    state_in_english,
 )
 from ._demo_funding import FUNDED_YEAR, WHAT_TO_TRY_FUNDED, FundingDemo, funding_demo_present
 from ._demo_review import ReviewDemo, review_demo_present
@@ -194,7 +195,7 @@ class Command(BaseCommand):
         call = Call.objects.filter(year=PAST_YEAR).first()
         if call is not None:
             self.ensure_criteria_and_priorities(call)
-            self.say(f"Call {call}: already present ({call.get_state_display()}).")
+            self.say(f"Call {call}: already present ({state_in_english(call)}).")
             if not review_demo_present():
                 self.stderr.write(self.style.WARNING(
                     f"Call {call} was seeded by an older demo and has no review in progress; it is left as it "
@@ -213,7 +214,7 @@ class Command(BaseCommand):
         self.ensure_criteria_and_priorities(call)
         summary = ReviewDemo(users=self.users, units=self.units).build(call, now=now)
         call.refresh_from_db()
-        self.say(f"Call {call}: created, {call.get_state_display().lower()}: {summary}.")
+        self.say(f"Call {call}: created, {state_in_english(call).lower()}: {summary}.")
         return call
 
     def ensure_funded_call(self, *, fresh: bool) -> None:
@@ -221,7 +222,7 @@ class Command(BaseCommand):
         2026); an existing one is left as it is."""
         call = Call.objects.filter(year=FUNDED_YEAR).first()
         if call is not None:
-            self.say(f"Call {call}: already present ({call.get_state_display()}).")
+            self.say(f"Call {call}: already present ({state_in_english(call)}).")
         elif not fresh:
             self.stderr.write(self.style.WARNING(
                 f"This database was seeded by an older demo and has no IEA {FUNDED_YEAR}; it is left as it is. "
@@ -255,11 +256,11 @@ class Command(BaseCommand):
             )
             self.say(f"Call {call}: deadline passed, extended to {timezone.localtime(call.closes_at):%Y-%m-%d %H:%M %Z}.")
         else:
-            self.say(f"Call {call}: already present ({call.get_state_display()}).")
+            self.say(f"Call {call}: already present ({state_in_english(call)}).")
         self.ensure_criteria_and_priorities(call)
         if not call_accepts_submissions(call, now=now):
             self.stderr.write(self.style.WARNING(
-                f"Call {call} does not accept submissions now (state: {call.get_state_display()}); "
+                f"Call {call} does not accept submissions now (state: {state_in_english(call)}); "
                 "the demo proposals in it are left as they are."
             ))
         return call
@@ -286,7 +287,7 @@ class Command(BaseCommand):
                 continue
             proposal = build(call=call, pi=user, now=now)
             proposal.refresh_from_db()
-            self.say(f"Proposal {proposal.reference} ({call}, {user.email}): created, {proposal.get_state_display().lower()}.")
+            self.say(f"Proposal {proposal.reference} ({call}, {user.email}): created, {state_in_english(proposal).lower()}.")
 
     def _fill(self, proposal: Proposal, *, pi, now: dt.datetime, data: dict, budget: dict, team: list[dict]) -> None:
         result = proposal_save_draft(

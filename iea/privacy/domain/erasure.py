@@ -20,7 +20,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext as _
 
 from calls.models import Institute, Unit
-from iea.accounts.models import ApiToken, new_calendar_key
+from iea.accounts.models import ERASED_NAME, ApiToken, new_calendar_key
 from iea.audit.domain import audit_record
 from iea.audit.models import AuditEntry
 from iea.notifications.models import Notification
@@ -31,8 +31,6 @@ from ..models import AnonymisationVia, ErasureRequest, ErasureState
 from .anonymise import PrivacyError, _require_staff, proposal_anonymise
 from .retention import Blocker, retention_blocker, with_retention_data
 from .scrub import audit_about, audit_mentioning, audit_redact, erased_address, notifications_forget
-
-ERASED_NAME = "Erased user"
 
 
 def erasure_request(*, user, reason: str = "", now: dt.datetime) -> ErasureRequest:

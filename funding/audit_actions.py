@@ -1,0 +1,29 @@
+"""The actions this app records in the audit trail, in words (iea/audit/actions.py)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from iea.audit.actions import register_actions, register_names
+
+from .models import Award, Report, Tranche
+
+register_actions({
+    "proposal.funded": _("Proposal funded"),
+    "award.create": _("Award created"),
+    "award.close": _("Award closed"),
+    "award.state": _("Award suspended or resumed"),
+    "tranche.update": _("Tranche edited"),
+    "tranche.release": _("Tranche released"),
+    "tranche.withhold": _("Tranche withheld"),
+    "tranche.receipt": _("Tranche receipt confirmed"),
+    "spending.record": _("Spending recorded"),
+    "report.save": _("Report saved"),
+    "report.submit": _("Report submitted"),
+    "report.cosign": _("Report co-signed"),
+    "report.approve": _("Report approved"),
+    "report.changes": _("Changes asked on the report"),
+})
+
+# What the names of the objects this app records read (iea/audit/actions.py: register_names).
+register_names(Award, "proposal")
+register_names(Tranche, "award__proposal")
+register_names(Report, "award__proposal")
