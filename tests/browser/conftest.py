@@ -23,6 +23,13 @@ def chromium_path() -> str:
     return path
 
 
+# Every refusal of the Content-Security-Policy, during whatever the journey does (typing in the editor, the
+# review form's autosave, the panel filter's swap), is a console error that fails the test (``page`` below).
+CSP_REFUSALS = """document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI || "inline"} ${e.sourceFile || ""}:${e.lineNumber || ""}`);
+});"""
+
+
 @pytest.fixture(scope="session")
 def browser():
     with sync_playwright() as playwright:
@@ -35,6 +42,7 @@ def browser():
 def context(browser):
     context = browser.new_context(locale="en-GB", timezone_id="Europe/Paris", accept_downloads=True)
     context.set_default_timeout(15_000)
+    context.add_init_script(CSP_REFUSALS)
     yield context
     context.close()
 
@@ -48,3 +56,4 @@ def page(context):
     page.console_errors = errors
     yield page
     page.close()
+    assert [error for error in errors if error.startswith("CSP violation")] == []

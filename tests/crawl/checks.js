@@ -38,6 +38,17 @@
     }
   }
 
+  // 2b. On a desktop, a work table (.table-dense: the officer's panel table) shows every column: the
+  // recommendation and the rank were off to the side at 1366 px.
+  if (window.innerWidth >= 1280) {
+    for (const table of document.querySelectorAll(".table-dense")) {
+      const box = table.closest(".table-wrap") || table.parentElement;
+      if (box.scrollWidth > box.clientWidth + 1) {
+        found.push({kind: "work-table-cut", detail: `${describe(table)} is ${box.scrollWidth}px wide in ${box.clientWidth}px`});
+      }
+    }
+  }
+
   // 3. No text stacked letter by letter in a box narrower than a few characters.
   for (const el of document.querySelectorAll("body *")) {
     const own = [...el.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.textContent).join(" ").trim();

@@ -74,10 +74,11 @@ class _Links(HTMLParser):
 
 
 def shape(path: str) -> str:
-    """Pages of one kind share a shape: ids become N, the query keeps its keys only. In the admin a filtered or
+    """Pages of one kind share a shape: ids become N, tokens T, the query keeps its keys only. In the admin a filtered or
     sorted list is its list, and the history and delete pages share one template across models."""
     parts = urlsplit(path)
-    generic = re.sub(r"\d+", "N", parts.path)
+    generic = re.sub(r"/[\w:.-]{20,}/", "/T/", parts.path)  # a signed token
+    generic = re.sub(r"\d+", "N", generic)
     if generic.startswith("/admin/"):
         return re.sub(r"^/admin/\w+/\w+/N/(history|delete)/$", r"/admin/*/*/N/\1/", generic)
     keys = sorted({pair.split("=")[0] for pair in parts.query.split("&") if pair})

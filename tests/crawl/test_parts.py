@@ -11,6 +11,8 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 def test_pages_of_one_kind_share_a_shape():
     assert shape("/proposals/13/") == shape("/proposals/14/") == "/proposals/N/"
+    assert shape("/notifications/unsubscribe/MQ:1xZgxO:MBPgMzcCwyJLjqZ2A-gC7CyrTvzJkCXq6DzmM/") == (
+        shape("/notifications/unsubscribe/Mw:1xZhB5:agEEOoE4Q-GBfjtwNwQd3bSDIoujpaQJrMvsglaLfh8/"))
     assert shape("/panels/1/?sort=rank&recommendation=fund") == "/panels/N/?recommendation&sort"
     assert shape("/admin/calls/call/?state__exact=open") == shape("/admin/calls/call/") == "/admin/calls/call/"
     assert shape("/admin/calls/call/3/delete/") == shape("/admin/reviews/panel/1/delete/")
