@@ -45,7 +45,7 @@ def panel_table_values(row: Row) -> list:
         _number(row.weighted_total), _number(row.median), _number(row.spread),
         _("yes") if row.disagreement else "", _number(row.calibrated),
         row.reviews_done, row.reviews_expected, _priority(row), row.rank,
-        Recommendation(row.recommended).label if row.recommended else "",
+        str(Recommendation(row.recommended).label) if row.recommended else "",  # text, not a lazy string
         _number(recommendation.proposed_amount) if recommendation else None,
     ]
 
