@@ -21,7 +21,7 @@ class AuditEntry(models.Model):
         help_text=_("Who acted when there is no account, e.g. the partner through an invitation link."),
     )
     action = models.CharField(_("what"), max_length=64, db_index=True)
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    content_type = models.ForeignKey(ContentType, verbose_name=_("content type"), on_delete=models.PROTECT)
     object_id = models.CharField(max_length=64)
     target = GenericForeignKey("content_type", "object_id")
     from_state = models.CharField(_("from state"), max_length=32, blank=True)
