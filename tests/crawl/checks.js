@@ -65,9 +65,24 @@
     }
   }
 
-  // 5. The texts a person reads on the controls, headings and labels, for the language check.
+  // 5. The texts a person reads on the controls, headings and labels, for the language check. Text marked as
+  // another language than the page's (a mail's own words, a name in its language: lang="en" on a French page) is
+  // not the page's to translate: left out of both.
+  const primary = (code) => (code || "").toLowerCase().split("-")[0];
+  const pageLanguage = primary(document.documentElement.lang);
+  const inOtherLanguage = (el) => {
+    const marked = el.closest("[lang]");
+    return Boolean(marked) && marked !== document.documentElement && primary(marked.lang) !== pageLanguage;
+  };
   const chrome = [...document.querySelectorAll(
     "label, th, button, legend, h1, h2, h3, h4, dt, caption, summary, option, nav a, a.button, .help, .hint, title"
-  )].map((el) => (el.innerText || el.textContent || "").trim()).filter(Boolean);
-  return {found, chrome, text: document.body.innerText, title: document.title};
+  )].filter((el) => !inOtherLanguage(el)).map((el) => (el.innerText || el.textContent || "").trim()).filter(Boolean);
+  let text = document.body.innerText;
+  const others = [...document.body.querySelectorAll("[lang]")].filter((el) => inOtherLanguage(el)
+    && !(el.parentElement && inOtherLanguage(el.parentElement)));
+  for (const el of others) {
+    const own = el.innerText;
+    if (own) text = text.replace(own, "\n");
+  }
+  return {found, chrome, text, title: document.title};
 }
