@@ -13,7 +13,14 @@ from openpyxl import load_workbook
 
 from iea.audit.models import AuditEntry
 from proposals.models import Proposal, ProposalState
-from reviews.models import Assignment, AssignmentState, Conflict, PanelRecommendation, Recommendation, Reviewer
+from reviews.models import (
+    Assignment,
+    AssignmentState,
+    Conflict,
+    PanelRecommendation,
+    Recommendation,
+    Reviewer,
+)
 from tests.factories import StaffFactory, UnitFactory, UserFactory
 
 from .test_panel import NOW, World
