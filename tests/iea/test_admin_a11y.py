@@ -164,3 +164,12 @@ def test_the_breadcrumbs_are_underlined():
 
     css = (settings.BASE_DIR / "static" / "css" / "admin.css").read_text()
     assert re.search(r"\.breadcrumbs a \{\s*text-decoration: underline;", css)
+
+
+def test_a_tabular_inline_scrolls_inside_a_labelled_region(client, staff, call):
+    client.force_login(staff)
+    page = html.fromstring(client.get(f"/admin/calls/call/{call.pk}/change/", HTTP_ACCEPT_LANGUAGE="en").content)
+    (group,) = page.xpath("//div[@id='deadline_changes-group']")
+    assert {key: group.get(key) for key in ("role", "aria-label", "tabindex")} == {
+        "role": "region", "aria-label": "Deadline changes", "tabindex": "0"}
+    assert "table-wrap" in group.get("class").split()
