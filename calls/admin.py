@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from iea import formats
-from iea.admin_mixins import ReadOnlyAdminMixin
+from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin
 from iea.privacy.admin_actions import anonymise_past_retention
 
 from .domain import (
@@ -54,7 +54,7 @@ def _error_text(error: ValidationError) -> str:
 
 
 @admin.register(Institute)
-class InstituteAdmin(admin.ModelAdmin):
+class InstituteAdmin(IeaModelAdmin):
     list_display = ("code", "usage_name", "legal_name")
     search_fields = ("code", "usage_name", "legal_name")
     fields = ("code", "usage_name", "legal_name", "officers")
@@ -62,19 +62,23 @@ class InstituteAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delegation)
-class DelegationAdmin(admin.ModelAdmin):
+class DelegationAdmin(IeaModelAdmin):
     list_display = ("code", "name")
     search_fields = ("code", "name")
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(IeaModelAdmin):
     list_display = ("code_display", "acronym", "name", "delegation", "main_institute")
     list_filter = ("delegation", "main_institute", "unit_type")
     list_select_related = ("delegation", "main_institute")
     search_fields = ("acronym", "name", "city")
-    filter_horizontal = ("secondary_institutes",)
     autocomplete_fields = ("managers",)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "secondary_institutes":
+            kwargs["widget"] = forms.CheckboxSelectMultiple  # ten institutes: all in sight, nothing to search
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.display(description=_("code"), ordering="unit_type")
     def code_display(self, obj):
@@ -92,11 +96,13 @@ class UnitAdmin(admin.ModelAdmin):
         return results, may_have_duplicates
 
 
-class CriterionInline(admin.TabularInline):
+class CriterionInline(admin.StackedInline):
+    """Stacked: the guidance texts are long, a row of nine columns would push the page sideways."""
+
     model = Criterion
     extra = 0
     ordering = ("position",)
-    fields = ("position", "label_fr", "label_en", "guidance_fr", "guidance_en", "scale_max", "step", "weight", "threshold")
+    fields = (("position", "weight", "threshold"), ("scale_max", "step"), "label_fr", "label_en", "guidance_fr", "guidance_en")
 
 
 class InstitutePriorityInline(admin.StackedInline):
@@ -116,9 +122,6 @@ class CallDeadlineChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("changed_by")
-
-
-
 
     @admin.display(description=_("changed at"))
     def changed_at_paris(self, obj):
@@ -172,7 +175,7 @@ class CloneForm(forms.Form):
 
 
 @admin.register(Call)
-class CallAdmin(admin.ModelAdmin):
+class CallAdmin(IeaModelAdmin):
     list_display = ("year", "title_display", "state", "opens_at_paris", "closes_at_paris", "proposal_count")
     list_filter = ("state",)
     search_fields = ("title_fr", "title_en")

@@ -253,9 +253,9 @@ class Call(models.Model):
 class CallDeadlineChange(models.Model):
     """A logged change of a call's closing time (extension or early closing) with its reason."""
 
-    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="deadline_changes")
+    call = models.ForeignKey(Call, verbose_name=_("call"), on_delete=models.CASCADE, related_name="deadline_changes")
     changed_at = models.DateTimeField(_("changed at"))
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("changed by"), on_delete=models.PROTECT, related_name="+")
     old_closes_at = models.DateTimeField(_("previous closing time"))
     new_closes_at = models.DateTimeField(_("new closing time"))
     reason = models.TextField(_("reason"))
@@ -272,7 +272,7 @@ class CallDeadlineChange(models.Model):
 class InstitutePriority(models.Model):
     """Thematic or geographic priorities an institute publishes for its units in one call (call text §3)."""
 
-    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="priorities")
+    call = models.ForeignKey(Call, verbose_name=_("call"), on_delete=models.CASCADE, related_name="priorities")
     institute = models.ForeignKey(Institute, verbose_name=_("institute"), on_delete=models.PROTECT)
     themes_fr = models.TextField(_("priority themes (French)"), blank=True)
     themes_en = models.TextField(_("priority themes (English)"), blank=True)
@@ -293,7 +293,7 @@ class InstitutePriority(models.Model):
 class Criterion(models.Model):
     """One evaluation criterion as this call words and weighs it (domain.md: six, seeded in order)."""
 
-    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="criteria")
+    call = models.ForeignKey(Call, verbose_name=_("call"), on_delete=models.CASCADE, related_name="criteria")
     position = models.PositiveSmallIntegerField(_("order"))
     label_fr = models.CharField(_("label (French)"), max_length=200)
     label_en = models.CharField(_("label (English)"), max_length=200)

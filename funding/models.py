@@ -59,7 +59,7 @@ class TrancheState(models.TextChoices):
 class Tranche(models.Model):
     """One annual instalment. Tranche 2 is released only after the year-1 reports are approved."""
 
-    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="tranches")
+    award = models.ForeignKey(Award, verbose_name=_("award"), on_delete=models.CASCADE, related_name="tranches")
     number = models.PositiveSmallIntegerField(_("tranche"), validators=[MinValueValidator(1)])
     planned_date = models.DateField(_("planned date"))
     amount = models.DecimalField(_("amount (€)"), max_digits=9, decimal_places=2)
@@ -106,7 +106,7 @@ def report_pdf_path(instance, filename):
 class Report(models.Model):
     """The annual scientific review and financial report, written by the PI and co-signed by the partner."""
 
-    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="reports")
+    award = models.ForeignKey(Award, verbose_name=_("award"), on_delete=models.CASCADE, related_name="reports")
     period = models.CharField(_("period"), max_length=8, choices=ReportPeriod.choices)
     state = models.CharField(_("state"), max_length=10, choices=ReportState.choices, default=ReportState.DRAFT)
     scientific_review = models.TextField(_("scientific review"), blank=True)
@@ -139,7 +139,7 @@ class Report(models.Model):
 class ReportSpending(models.Model):
     """The financial report: what was spent in each category over the period."""
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="spending")
+    report = models.ForeignKey(Report, verbose_name=_("annual report"), on_delete=models.CASCADE, related_name="spending")
     category = models.CharField(_("category"), max_length=16, choices=BudgetCategory.choices)
     amount = models.DecimalField(_("amount (€)"), max_digits=9, decimal_places=2, default=Decimal(0))
 
@@ -163,7 +163,7 @@ def new_nonce() -> str:
 class CosignInvitation(models.Model):
     """A signed, expiring link through which the partner co-signs a report without an account."""
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="cosign_invitations")
+    report = models.ForeignKey(Report, verbose_name=_("annual report"), on_delete=models.CASCADE, related_name="cosign_invitations")
     email = models.EmailField(_("sent to"))
     nonce = models.CharField(max_length=64, unique=True, default=new_nonce, editable=False)
     created_at = models.DateTimeField(_("sent at"))
@@ -182,7 +182,7 @@ class CosignInvitation(models.Model):
 class SpendingLine(models.Model):
     """One expense recorded by the unit manager against the award."""
 
-    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="spending_lines")
+    award = models.ForeignKey(Award, verbose_name=_("award"), on_delete=models.CASCADE, related_name="spending_lines")
     date = models.DateField(_("date"))
     category = models.CharField(_("category"), max_length=16, choices=BudgetCategory.choices)
     amount = models.DecimalField(_("amount (€)"), max_digits=9, decimal_places=2)

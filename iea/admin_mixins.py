@@ -1,5 +1,10 @@
 """Shared admin pieces."""
 
+from django import forms
+from django.contrib import admin
+from django.forms.utils import pretty_name
+from django.utils.translation import gettext_lazy as _
+
 
 class ReadOnlyAdminMixin:
     """Staff may look, never add, change or delete: records that only domain functions write
@@ -13,3 +18,69 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- Every control of an admin form has a name ------------------------------------------------------------------
+# Django's admin leaves two kinds of controls without a label: the cells of a tabular inline (the column header is
+# not a label) and the two halves of a split date-time (its "Date:" and "Time:" are bare text). Screen readers
+# then announce "edit text". These name them server-side, from the field's own label.
+
+SPLIT_PARTS = (_("date"), _("time"))
+
+
+def label_widgets(form, *, in_row: bool = False, row: int | None = None) -> None:
+    """Give the controls of ``form`` an ``aria-label`` from their field's label: each half of a split date-time
+    ("date", "time"), and every control of an inline's row (``in_row``), with the row's number (``row``, from 1;
+    none for the template row that the admin's script copies). The form's fields are its own copies, so this
+    touches no other form."""
+    for name, field in form.fields.items():
+        widget = getattr(field.widget, "widget", field.widget)  # inside RelatedFieldWidgetWrapper
+        if widget.is_hidden:
+            continue
+        label = str(field.label if field.label is not None else pretty_name(name))
+        if row is not None:
+            label = _("%(label)s, row %(row)d") % {"label": label, "row": row}
+        if isinstance(widget, forms.MultiWidget):
+            parts = SPLIT_PARTS if isinstance(widget, forms.SplitDateTimeWidget) else range(1, len(widget.widgets) + 1)
+            for part, subwidget in zip(parts, widget.widgets, strict=False):
+                subwidget.attrs["aria-label"] = f"{label} ({part})"
+        elif in_row:
+            widget.attrs["aria-label"] = label
+
+
+class _LabelledForm:
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        label_widgets(self)
+
+
+class _LabelledRows:
+    def add_fields(self, form, index):
+        super().add_fields(form, index)  # adds the row's delete box: labelled with the rest
+        label_widgets(form, in_row=True, row=None if index is None else index + 1)
+
+
+def labelled_form(form_class):
+    return form_class if issubclass(form_class, _LabelledForm) else type(form_class.__name__, (_LabelledForm, form_class), {})
+
+
+def labelled_formset(formset_class):
+    if issubclass(formset_class, _LabelledRows):
+        return formset_class
+    return type(formset_class.__name__, (_LabelledRows, formset_class), {})
+
+
+class LabelledWidgetsMixin:
+    """For every ModelAdmin of the site (``tests/iea/test_admin_a11y.py`` checks): names the controls of its form and
+    of its inlines' rows (``label_widgets``)."""
+
+    def get_form(self, request, obj=None, **kwargs):
+        return labelled_form(super().get_form(request, obj, **kwargs))
+
+    def get_formsets_with_inlines(self, request, obj=None):
+        for formset, inline in super().get_formsets_with_inlines(request, obj):
+            yield labelled_formset(formset), inline
+
+
+class IeaModelAdmin(LabelledWidgetsMixin, admin.ModelAdmin):
+    """The base of every ModelAdmin of the platform."""

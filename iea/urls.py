@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import TemplateView
+from django.views.generic import RedirectView, TemplateView
 from django.views.i18n import JavaScriptCatalog
 
 from calls.views import home
@@ -26,6 +26,9 @@ urlpatterns = [
     path("", home, name="home"),
     path("dashboard/", dashboard, name="dashboard"),
     path("admin/login/", views.admin_login, name="admin_login"),
+    # Passwords change on the site's page (allauth: its rules, its mail, two-factor), not on Django's admin copy.
+    path("admin/password_change/", RedirectView.as_view(pattern_name="account_change_password"),
+         name="admin_password_change"),
     path("admin/", admin.site.urls),
     path("api/", include("iea.api.urls")),
     path("accounts/calendar/", accounts_views.calendar_page, name="calendar"),

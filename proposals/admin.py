@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from calls.models import Institute, parse_unit_code
 from iea import formats
-from iea.admin_mixins import ReadOnlyAdminMixin
+from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin
 from iea.audit.actions import acting_as_label, action_label, state_label
 from iea.audit.domain import audit_trail
 
@@ -104,7 +104,7 @@ class ProposalVersionInline(ReadOnlyInline):
 
 
 @admin.register(Proposal)
-class ProposalAdmin(admin.ModelAdmin):
+class ProposalAdmin(IeaModelAdmin):
     list_display = (
         "reference", "acronym", "title", "pi_email", "call", "state", "unit_code", "institute_code",
         "delegation", "submitted_at", "has_unsubmitted_changes",
@@ -202,7 +202,7 @@ class ProposalAdmin(admin.ModelAdmin):
 
 
 @admin.register(PartnerInvitation)
-class PartnerInvitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PartnerInvitationAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
     """Read-only: invitations are sent and revoked by ``proposals.domain``; the nonce is never shown."""
 
     list_display = ("proposal", "email", "created_at", "expires_at", "revoked_at")

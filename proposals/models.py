@@ -109,7 +109,7 @@ class TeamSide(models.TextChoices):
 
 
 class TeamMember(models.Model):
-    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="team")
+    proposal = models.ForeignKey(Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="team")
     side = models.CharField(_("side"), max_length=8, choices=TeamSide.choices)
     name = models.CharField(_("name"), max_length=200)
     email = models.EmailField(_("e-mail"), blank=True)
@@ -132,7 +132,7 @@ class TeamMember(models.Model):
 class BudgetLine(models.Model):
     """The amount requested for one year of the project and one spending category."""
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="budget_lines")
+    proposal = models.ForeignKey(Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="budget_lines")
     year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(1)])
     category = models.CharField(_("category"), max_length=16, choices=BudgetCategory.choices)
     amount = models.DecimalField(
@@ -160,7 +160,7 @@ def letter_path(instance, filename):
 class SupportLetter(models.Model):
     """One uploaded support letter. Replacing the letter adds a row, so a frozen version keeps its file."""
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="letters")
+    proposal = models.ForeignKey(Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="letters")
     file = models.FileField(upload_to=letter_path, max_length=200)
     original_name = models.CharField(_("file name"), max_length=255)
     size = models.PositiveIntegerField(_("size (bytes)"))
@@ -174,7 +174,7 @@ class SupportLetter(models.Model):
     cofunding_currency = models.CharField(_("currency"), max_length=3, blank=True)
     uploaded_at = models.DateTimeField(_("uploaded at"))
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     uploaded_by_partner = models.BooleanField(_("uploaded by the partner"), default=False)
 
@@ -194,13 +194,13 @@ class ProposalVersion(models.Model):
     Each (re-)submission adds one; the one with the highest number counts.
     """
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="versions")
+    proposal = models.ForeignKey(Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField(_("version"))
     submitted_at = models.DateTimeField(_("submitted at"))
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), on_delete=models.PROTECT, related_name="+")
     content = models.JSONField()
     content_sha256 = models.CharField(_("content SHA-256"), max_length=64)
-    letter = models.ForeignKey(SupportLetter, on_delete=models.PROTECT, related_name="versions")
+    letter = models.ForeignKey(SupportLetter, verbose_name=_("support letter"), on_delete=models.PROTECT, related_name="versions")
 
     class Meta:
         ordering = ("proposal", "-number")
@@ -220,12 +220,12 @@ class PartnerInvitation(models.Model):
     """A signed, expiring link through which the foreign partner, who has no account, reads the
     proposal and uploads the support letter. A new invitation revokes the earlier ones."""
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="invitations")
+    proposal = models.ForeignKey(Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField(_("sent to"))
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
     nonce = models.CharField(max_length=64, unique=True, default=new_invitation_nonce, editable=False)
     created_at = models.DateTimeField(_("sent at"))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("sent by"), on_delete=models.PROTECT, related_name="+")
     expires_at = models.DateTimeField(_("expires at"))
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)

@@ -9,7 +9,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from iea.admin_mixins import ReadOnlyAdminMixin
+from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin
 from iea.audit.domain import audit_record
 from proposals.admin import proposal_institute_filter
 
@@ -18,7 +18,7 @@ from .models import Assignment, Conflict, Decision, Panel, PanelRecommendation, 
 
 
 @admin.register(Reviewer)
-class ReviewerAdmin(admin.ModelAdmin):
+class ReviewerAdmin(IeaModelAdmin):
     list_display = ("user", "institute", "institution", "external", "active")
     list_filter = ("institute", "external", "active")
     search_fields = ("user__email", "user__full_name", "keywords", "institution")
@@ -27,7 +27,7 @@ class ReviewerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Panel)
-class PanelAdmin(admin.ModelAdmin):
+class PanelAdmin(IeaModelAdmin):
     """A call's review inside one institute: its officers, how many reviews each proposal needs, and
     when reviews are due. The call and institute are fixed once the panel exists: its assignments and
     recommendations belong to them."""
@@ -68,7 +68,7 @@ class ReadOnlyTabularInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Conflict)
-class ConflictAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ConflictAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
     list_display = ("proposal", "reviewer", "source", "cause", "created_at")
     list_filter = ("proposal__call", proposal_institute_filter("proposal__"), "source")
     list_select_related = ("proposal", "reviewer__user", "reviewer__institute")
@@ -77,7 +77,7 @@ class ConflictAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AssignmentAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
     list_display = ("proposal", "reviewer", "panel", "state", "due_at", "automatic", "responded_at")
     list_filter = ("panel__call", "panel__institute", "state", "automatic")
     list_select_related = ("proposal", "reviewer__user", "reviewer__institute", "panel__call", "panel__institute")
@@ -93,7 +93,7 @@ class ScoreInline(ReadOnlyTabularInline):
 
 
 @admin.register(Review)
-class ReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ReviewAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
     list_display = ("proposal", "reviewer", "state", "recommendation", "submitted_at")
     list_filter = ("proposal__call", proposal_institute_filter("proposal__"), "state", "recommendation")
     list_select_related = ("proposal", "reviewer__user", "reviewer__institute")
@@ -104,7 +104,7 @@ class ReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PanelRecommendation)
-class PanelRecommendationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PanelRecommendationAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
     list_display = ("proposal", "panel", "rank", "recommendation", "proposed_amount", "updated_at")
     list_filter = ("panel__call", "panel__institute", "recommendation")
     list_select_related = ("proposal", "panel__call", "panel__institute")
@@ -113,7 +113,7 @@ class PanelRecommendationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Decision)
-class DecisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DecisionAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
     """The decisions, read-only; they are taken on the "Decisions" page of each call (``staff_views``),
     which also holds the screening page."""
 

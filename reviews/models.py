@@ -15,7 +15,7 @@ from proposals.models import Proposal
 class Reviewer(models.Model):
     """A person in an institute's reviewer pool. Reviewers may be external to CNRS (e-mail sign-in)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviewer_profiles")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="reviewer_profiles")
     institute = models.ForeignKey(Institute, verbose_name=_("institute"), on_delete=models.PROTECT, related_name="reviewers")
     unit = models.ForeignKey(
         Unit, verbose_name=_("CNRS unit"), null=True, blank=True, on_delete=models.SET_NULL, related_name="reviewers",
@@ -71,14 +71,14 @@ class Conflict(models.Model):
     """A conflict of interest between a reviewer and a proposal. It takes effect on the next request:
     every access check asks whether one exists."""
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="conflicts")
-    reviewer = models.ForeignKey(Reviewer, on_delete=models.CASCADE, related_name="conflicts")
+    proposal = models.ForeignKey(Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="conflicts")
+    reviewer = models.ForeignKey(Reviewer, verbose_name=_("reviewer"), on_delete=models.CASCADE, related_name="conflicts")
     source = models.CharField(_("source"), max_length=10, choices=ConflictSource.choices)
     cause = models.CharField(_("cause"), max_length=40)
     detail = models.TextField(_("detail"), blank=True)
     created_at = models.DateTimeField(_("created at"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:
@@ -104,14 +104,14 @@ class AssignmentState(models.TextChoices):
 class Assignment(models.Model):
     """A reviewer asked to review a proposal, with a due date."""
 
-    panel = models.ForeignKey(Panel, on_delete=models.CASCADE, related_name="assignments")
-    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="assignments")
-    reviewer = models.ForeignKey(Reviewer, on_delete=models.PROTECT, related_name="assignments")
+    panel = models.ForeignKey(Panel, verbose_name=_("panel"), on_delete=models.CASCADE, related_name="assignments")
+    proposal = models.ForeignKey(Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="assignments")
+    reviewer = models.ForeignKey(Reviewer, verbose_name=_("reviewer"), on_delete=models.PROTECT, related_name="assignments")
     state = models.CharField(_("state"), max_length=10, choices=AssignmentState.choices, default=AssignmentState.INVITED)
     due_at = models.DateTimeField(_("due"))
     decline_reason = models.TextField(_("reason for declining"), blank=True)
     created_at = models.DateTimeField(_("created at"))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("assigned by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
     automatic = models.BooleanField(_("made by automatic assignment"), default=False)
 
@@ -144,9 +144,9 @@ class ReviewState(models.TextChoices):
 class Review(models.Model):
     """One reviewer's evaluation of one proposal: a score and comment per criterion, and the comments."""
 
-    assignment = models.OneToOneField(Assignment, on_delete=models.PROTECT, related_name="review")
-    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="reviews")
-    reviewer = models.ForeignKey(Reviewer, on_delete=models.PROTECT, related_name="reviews")
+    assignment = models.OneToOneField(Assignment, verbose_name=_("assignment"), on_delete=models.PROTECT, related_name="review")
+    proposal = models.ForeignKey(Proposal, verbose_name=_("proposal"), on_delete=models.PROTECT, related_name="reviews")
+    reviewer = models.ForeignKey(Reviewer, verbose_name=_("reviewer"), on_delete=models.PROTECT, related_name="reviews")
     state = models.CharField(_("state"), max_length=10, choices=ReviewState.choices, default=ReviewState.DRAFT)
     lock_version = models.PositiveIntegerField(default=1, editable=False)
     comment_for_pi = models.TextField(_("comment for the PI"), blank=True)
@@ -172,8 +172,8 @@ class Score(models.Model):
     """A score for one criterion. ``max_score`` is copied from the criterion so the database itself can
     check the range and the half-point step on every row."""
 
-    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="scores")
-    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="scores")
+    review = models.ForeignKey(Review, verbose_name=_("review"), on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(Criterion, verbose_name=_("criterion"), on_delete=models.PROTECT, related_name="scores")
     score = models.DecimalField(_("score"), max_digits=4, decimal_places=1, null=True, blank=True)
     max_score = models.DecimalField(max_digits=4, decimal_places=1, editable=False)
     comment = models.TextField(_("comment"), blank=True)
@@ -198,8 +198,8 @@ class PanelRecommendation(models.Model):
     """The officer's consensus, rank and recommendation for one proposal. The consensus summary becomes
     the evaluation summary sent to the PI."""
 
-    proposal = models.OneToOneField(Proposal, on_delete=models.CASCADE, related_name="panel_recommendation")
-    panel = models.ForeignKey(Panel, on_delete=models.CASCADE, related_name="recommendations")
+    proposal = models.OneToOneField(Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="panel_recommendation")
+    panel = models.ForeignKey(Panel, verbose_name=_("panel"), on_delete=models.CASCADE, related_name="recommendations")
     consensus = models.TextField(_("consensus summary (sent to the PI)"), blank=True)
     rank = models.PositiveIntegerField(_("rank"), null=True, blank=True)
     recommendation = models.CharField(_("recommendation"), max_length=10, choices=Recommendation.choices, blank=True)
@@ -208,7 +208,7 @@ class PanelRecommendation(models.Model):
         validators=[MinValueValidator(Decimal(0))],
     )
     updated_at = models.DateTimeField(_("updated at"))
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("last updated by"), null=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ("panel", "rank")
@@ -233,11 +233,11 @@ class DecisionOutcome(models.TextChoices):
 class Decision(models.Model):
     """The directorate's final decision on a proposal, and when its mail went out."""
 
-    proposal = models.OneToOneField(Proposal, on_delete=models.PROTECT, related_name="decision")
+    proposal = models.OneToOneField(Proposal, verbose_name=_("proposal"), on_delete=models.PROTECT, related_name="decision")
     outcome = models.CharField(_("outcome"), max_length=10, choices=DecisionOutcome.choices)
     amount = models.DecimalField(_("amount (€)"), max_digits=9, decimal_places=2, null=True, blank=True)
     decided_at = models.DateTimeField(_("decided at"))
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("decided by"), on_delete=models.PROTECT, related_name="+")
     notified_at = models.DateTimeField(_("mail sent at"), null=True, blank=True)
 
     class Meta:

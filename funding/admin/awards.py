@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from iea.admin_mixins import IeaModelAdmin
 from iea.http import private_download
 from proposals.admin import proposal_institute_filter
 
@@ -89,7 +90,7 @@ class SpendingLineInline(ReadOnlyTabularInline):
 
 
 @admin.register(Award)
-class AwardAdmin(ReasonPageMixin, admin.ModelAdmin):
+class AwardAdmin(ReasonPageMixin, IeaModelAdmin):
     """Awards are created by the decision mails (``award_create``); here staff follow them and move their
     tranches and state with the actions. No award field is edited by hand."""
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from iea.admin_mixins import ReadOnlyAdminMixin
+from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin
 from proposals.admin import proposal_institute_filter
 
 from ..domain.reports import report_review
@@ -35,7 +35,7 @@ class CosignInvitationInline(ReadOnlyTabularInline):
 
 
 @admin.register(Report)
-class ReportAdmin(ReasonPageMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class ReportAdmin(ReasonPageMixin, ReadOnlyAdminMixin, IeaModelAdmin):
     """Reports are written by the PI and co-signed by the partner on the site; here staff read them and
     approve the co-signed ones or ask for changes (``report_review``)."""
 
@@ -100,7 +100,7 @@ class ReportAdmin(ReasonPageMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Tranche)
-class TrancheAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class TrancheAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
     """To find tranches; they change on their award's page and through its actions."""
 
     list_display = ("reference", "number", "amount", "planned_date", "state", "decided_at", "received_at")
@@ -116,7 +116,7 @@ class TrancheAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SpendingLine)
-class SpendingLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SpendingLineAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
     list_display = ("reference", "date", "category", "amount", "description", "recorded_by")
     list_filter = ("category", "award__proposal__call", "award__unit__delegation")
     list_select_related = ("award__proposal", "recorded_by")
@@ -129,7 +129,7 @@ class SpendingLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(CosignInvitation)
-class CosignInvitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class CosignInvitationAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
     """Who was asked to co-sign which report, and until when; the link's secret never appears."""
 
     list_display = ("report", "email", "created_at", "expires_at", "revoked_at")

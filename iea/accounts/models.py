@@ -108,7 +108,7 @@ class ApiTokenScope(models.TextChoices):
 class ApiToken(models.Model):
     """A personal API token. Only its SHA-256 is stored: the token itself is shown once, at creation."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(_("starts with"), max_length=12, editable=False)
     digest = models.CharField(max_length=64, unique=True, editable=False)

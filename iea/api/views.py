@@ -16,9 +16,10 @@ class SchemaView(SpectacularAPIView):
     """The OpenAPI schema, built by one thread at a time: drf-spectacular loads its extensions lazily on the
     first build, and two threads doing it at once made one of them fail (500, found by the crawl)."""
 
-    def get(self, request, *args, **kwargs):
+    def _get_schema_response(self, request):
+        # Not ``get``: drf-spectacular's own decoration of ``get`` keeps this view out of the schema.
         with _schema_lock:
-            return super().get(request, *args, **kwargs)
+            return super()._get_schema_response(request)
 
 
 class DocsView(LoginRequiredMixin, SpectacularSwaggerSplitView):

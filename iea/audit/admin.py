@@ -4,7 +4,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from iea.admin_mixins import ReadOnlyAdminMixin
+from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin
 
 from .actions import ACTIONS, acting_as_label, action_label, state_label, target_querysets
 from .models import AuditEntry
@@ -24,7 +24,7 @@ class ActionFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
     list_display = ("created_at", "action_display", "target_link", "actor", "acting_as", "change_display")
     list_filter = (ActionFilter, "content_type")
     search_fields = ("object_id", "actor__email", "actor_label", "reason")

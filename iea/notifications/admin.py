@@ -16,7 +16,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from iea.admin_mixins import ReadOnlyAdminMixin
+from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin
 
 from .domain import NotificationError, notification_resend, resend_refusal
 from .kinds import KINDS, kind_label, occurrence_label
@@ -61,7 +61,7 @@ class AttentionFilter(admin.SimpleListFilter):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
     list_display = ("id", "kind_name", "email", "about", "occurrence_name", "due_at", "state", "attempts", "sent_at")
     list_filter = (AttentionFilter, "state", KindFilter, "due_at")
     search_fields = ("email", "subject", "=object_id")
@@ -70,7 +70,7 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     actions = ("resend",)
     readonly_fields = (
         "kind_name", "about", "occurrence_name", "recipient", "email", "language", "state", "due_at", "created_at",
-        "enqueued_at", "claimed_at", "attempts", "next_attempt_at", "sent_at", "last_error", "subject", "text",
+        "enqueued_at", "claimed_at", "attempts", "next_attempt_at", "sent_at", "last_error", "subject_as_sent", "text",
         "resend_of", "resent_as",
     )
     fields = readonly_fields
@@ -108,11 +108,17 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return label
         return format_html('<a href="{}">{}</a>', url, label)
 
+    # The subject and text are the mail's own words, in the recipient's language, not the page's: marked with
+    # their language so a screen reader reads them with the right voice (and the crawl's language check skips them).
+    @admin.display(description=_("subject"))
+    def subject_as_sent(self, obj):
+        return format_html('<span lang="{}">{}</span>', obj.language, obj.subject) if obj.subject else "—"
+
     @admin.display(description=_("text as sent"))
     def text(self, obj):
         if not KINDS.get(obj.kind) or not KINDS[obj.kind].resendable:
             return _("Not kept: account messages carry one-time links.")
-        return format_html('<pre class="notification-text">{}</pre>', obj.body) if obj.body else "—"
+        return format_html('<pre class="notification-text" lang="{}">{}</pre>', obj.language, obj.body) if obj.body else "—"
 
     @admin.display(description=_("resent as"))
     def resent_as(self, obj):

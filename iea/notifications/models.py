@@ -25,7 +25,7 @@ class NotificationState(models.TextChoices):
 
 class Notification(models.Model):
     kind = models.CharField(_("kind"), max_length=40)
-    content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    content_type = models.ForeignKey(ContentType, verbose_name=_("content type"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     object_id = models.PositiveBigIntegerField(_("object"), null=True, blank=True)
     target = GenericForeignKey("content_type", "object_id")
     occurrence = models.CharField(

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from iea.admin_mixins import ReadOnlyAdminMixin
+from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin
 
 from .admin_actions import _error_text, confirmation_page
 from .domain import Blocker, erasure_blockers, erasure_process, erasure_refuse
@@ -23,7 +23,7 @@ class RefuseForm(forms.Form):
 
 
 @admin.register(ErasureRequest)
-class ErasureRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ErasureRequestAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
     list_display = ("id", "person", "state", "requested_at", "processed_at", "processed_by", "retained_until")
     list_filter = ("state",)
     list_select_related = ("user", "processed_by")
@@ -108,7 +108,7 @@ class ErasureRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(AnonymisedProposal)
-class AnonymisedProposalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AnonymisedProposalAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
     list_display = ("proposal", "call", "anonymised_at", "via", "anonymised_by")
     list_filter = ("via", "proposal__call")
     list_select_related = ("proposal__call", "anonymised_by")

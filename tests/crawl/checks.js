@@ -76,15 +76,24 @@
     }
   }
 
-  // 5. The texts a person reads on the controls, headings and labels, for the language check. What is marked as
-  // written in another language (lang="…": a mail as it was sent, the English-only style guide) is left out.
-  const pageLang = (document.documentElement.lang || "").slice(0, 2);
-  const foreign = [...document.querySelectorAll("body [lang]")].filter((el) => el.lang.slice(0, 2) !== pageLang);
-  const own = (el) => !foreign.some((f) => f.contains(el));
+  // 5. The texts a person reads on the controls, headings and labels, for the language check. Text marked as
+  // another language than the page's (a mail's own words, a name in its language: lang="en" on a French page) is
+  // not the page's to translate: left out of both.
+  const primary = (code) => (code || "").toLowerCase().split("-")[0];
+  const pageLanguage = primary(document.documentElement.lang);
+  const inOtherLanguage = (el) => {
+    const marked = el.closest("[lang]");
+    return Boolean(marked) && marked !== document.documentElement && primary(marked.lang) !== pageLanguage;
+  };
   const chrome = [...document.querySelectorAll(
-    "label, th, button, legend, h1, h2, h3, h4, dt, caption, summary, option, nav a, a.button, .help, .hint"
-  )].filter(own).map((el) => (el.innerText || el.textContent || "").trim()).filter(Boolean);
+    "label, th, button, legend, h1, h2, h3, h4, dt, caption, summary, option, nav a, a.button, .help, .hint, title"
+  )].filter((el) => !inOtherLanguage(el)).map((el) => (el.innerText || el.textContent || "").trim()).filter(Boolean);
   let text = document.body.innerText;
-  for (const el of foreign) text = text.split(el.innerText).join("\n");
-  return {found, chrome: [...chrome, document.title], text, title: document.title};
+  const others = [...document.body.querySelectorAll("[lang]")].filter((el) => inOtherLanguage(el)
+    && !(el.parentElement && inOtherLanguage(el.parentElement)));
+  for (const el of others) {
+    const own = el.innerText;
+    if (own) text = text.replace(own, "\n");
+  }
+  return {found, chrome, text, title: document.title};
 }

@@ -66,6 +66,7 @@ NOT_PAGES = {
     "admin_login": "the admin's sign-in redirects to the site's",
     "admin:login": "the admin's sign-in redirects to the site's",
     "admin:password_change": "passwords change on the site's page",
+    "admin_password_change": "redirects to the site's page",
 }
 
 MAX_PER_ROUTE = 3

@@ -13,7 +13,14 @@ from openpyxl import load_workbook
 
 from iea.audit.models import AuditEntry
 from proposals.models import Proposal, ProposalState
-from reviews.models import Assignment, AssignmentState, Conflict, PanelRecommendation, Reviewer
+from reviews.models import (
+    Assignment,
+    AssignmentState,
+    Conflict,
+    PanelRecommendation,
+    Recommendation,
+    Reviewer,
+)
 from tests.factories import StaffFactory, UnitFactory, UserFactory
 
 from .test_panel import NOW, World
@@ -466,3 +473,14 @@ def test_the_assignments_show_a_page_at_a_time_with_every_proposal_in_the_forms(
     # The forms still offer every proposal of the panel, whatever the page.
     options = re.findall(r'<option value="(\d+)"', second.content.decode().split('name="reviewer"')[0])
     assert sorted(int(pk) for pk in options) == sorted([world.p1.pk, world.p2.pk, world.p3.pk])
+
+
+def test_the_export_writes_a_recommendation_as_text(client, world):
+    """A recommendation's label is a lazy string, which openpyxl refuses (a 500 on the export)."""
+    client.force_login(world.officer)
+    url, data = actions(world)["recommend"]
+    client.post(url, data)
+    response = client.get(pages(world)["export"], {"sort": "reference"})
+    assert response.status_code == 200
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert (rows[1][0], rows[1][-2]) == (world.p1.reference, str(Recommendation.FUND.label))
