@@ -10,9 +10,11 @@
     return isFinite(n) && n >= 0 ? n : 0;
   }
 
+  // As the server's formatter writes money (iea/formats.py): "12 000,00 €" in French, "€12,000.00" in English.
+  var money = new Intl.NumberFormat((document.documentElement.lang || "fr").indexOf("en") === 0 ? "en-GB" : "fr-FR",
+                                    { style: "currency", currency: "EUR" });
   function formatAmount(n) {
-    var lang = document.documentElement.lang || "fr";
-    return n.toLocaleString(lang, { minimumFractionDigits: 0, maximumFractionDigits: 2 }) + " €";
+    return money.format(n);
   }
 
   function updateBudget(table) {

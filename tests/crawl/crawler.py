@@ -39,6 +39,8 @@ LINK_ROLES = {"partner": "/proposals/partner/", "cosigner": "/awards/cosign/"}
 MAX_PAGES_PER_ROLE = 400
 SEED_PAGES_PER_SHAPE = 2
 AXE_IMPACTS = ("serious", "critical")
+# Pages that draw their content after "load": looked at once it is there.
+DRAWN_LATER = {"/api/docs/": ".swagger-ui .opblock"}
 
 
 @dataclass
@@ -189,6 +191,8 @@ class Crawler:
             response = await page.goto(self.base + path, wait_until="load")
             if response is None or response.status >= 400:
                 add("status", f"{response.status if response else 'no answer'} (answered 200 when found)")
+            if path in DRAWN_LATER:
+                await page.wait_for_selector(DRAWN_LATER[path])
             report = await page.evaluate(CHECKS_JS)
             for item in report["found"]:
                 add(item["kind"], item["detail"])
