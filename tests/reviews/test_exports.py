@@ -17,7 +17,7 @@ from .test_panel import World
 
 pytestmark = pytest.mark.django_db
 
-LONG_TITLE = "Érosion côtière " * 60
+LONG_TITLE = ("Érosion côtière " * 20)[:250]  # the longest title a proposal holds
 
 
 @pytest.fixture
