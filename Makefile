@@ -52,9 +52,10 @@ stack-test: install
 
 # Every page of every demo role in Chromium, French and English, desktop and phone, on the demo `make run` serves
 # (run it in another terminal first): full-page screenshots and an index in var/screens/index.html, and the list
-# of what a person would stumble on (tests/crawl). CRAWL_CONCURRENCY pages at a time (default 4).
+# of what a person would stumble on (tests/crawl). CRAWL_CONCURRENCY pages at a time (default 4); a part with
+# e.g. SCREENS_ARGS="--roles officer --languages fr --sizes phone".
 screens: install
-	$(PY) -m tests.crawl --base-url http://127.0.0.1:$(PORT) --out var/screens
+	$(PY) -m tests.crawl --base-url http://127.0.0.1:$(PORT) --out var/screens $(SCREENS_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

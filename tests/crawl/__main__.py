@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     if targets["missing"]:
         print(f"crawl: routes neither filled nor explained in tests/crawl/targets.py: {targets['missing']}")
         return 2
+    empty = sorted(name for name, found in targets["urls"].items() if not found)
+    if empty:
+        print(f"crawl: nothing in this demo to visit for {', '.join(empty)} (--with-cosign makes a co-signature link)")
     roles = options.roles or list(targets["roles"])
     crawler = Crawler(base_url=options.base_url, targets=targets, out=options.out, concurrency=options.concurrency,
                       languages=tuple(options.languages), sizes=tuple(options.sizes),
