@@ -82,6 +82,21 @@ def call_phase(call: Call, *, now: dt.datetime) -> str:
     return "closed"
 
 
+def calls_by_relevance(calls, *, now: dt.datetime) -> list[Call]:
+    """Calls in the order a visitor needs them: the open ones first (the nearest deadline first), then the
+    upcoming ones (the soonest opening first), then the past ones (the latest year first). Publishing next
+    year's call must not hide the call that is still open (the home page featured "IEA 2028 — upcoming"
+    while IEA 2027 had nine days left)."""
+    rank = {"open": 0, "upcoming": 1, "closed": 2}
+
+    def key(call: Call):
+        phase = call_phase(call, now=now)
+        when = {"open": call_deadline(call).timestamp(), "upcoming": call.opens_at.timestamp()}.get(phase, -call.year)
+        return rank[phase], when
+
+    return sorted(calls, key=key)
+
+
 def _transition(*, call_id: int, action: str, user, now: dt.datetime, reason: str = "") -> Call:
     allowed_from, target = TRANSITIONS[action]
     with transaction.atomic():

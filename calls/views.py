@@ -3,7 +3,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from .domain import call_deadline, call_phase
+from .domain import call_deadline, call_phase, calls_by_relevance
 from .models import Call
 from .selectors import public_call_detail, public_calls
 
@@ -17,14 +17,15 @@ def _decorate(call: Call, now):
 @require_GET
 def home(request):
     now = timezone.now()
-    calls = [_decorate(c, now) for c in public_calls()[:6]]
+    calls = [_decorate(c, now) for c in calls_by_relevance(public_calls(), now=now)]
     return render(request, "calls/home.html", {"calls": calls, "current": next((c for c in calls if c.phase != "closed"), None), "now": now})
 
 
 @require_GET
 def call_list(request):
     now = timezone.now()
-    return render(request, "calls/list.html", {"calls": [_decorate(c, now) for c in public_calls()], "now": now})
+    calls = [_decorate(c, now) for c in calls_by_relevance(public_calls(), now=now)]
+    return render(request, "calls/list.html", {"calls": calls, "now": now})
 
 
 @require_GET

@@ -90,3 +90,19 @@ def test_home_page_query_count_does_not_grow(client, pi):
     for _ in range(8):
         CallFactory()
     assert count() == one
+
+
+def test_the_open_call_comes_before_next_years_published_call(client):
+    # IEA 2027 open (9 days left) and IEA 2028 published: the home page features 2027, the list reads open,
+    # upcoming, past (it featured "IEA 2028 — upcoming").
+    now = timezone.now()
+    past = CallFactory(year=2026, title_en="IEA 2026", opens_at=now - dt.timedelta(days=400),
+                       closes_at=now - dt.timedelta(days=300))
+    open_call = CallFactory(year=2027, title_en="IEA 2027", opens_at=now - dt.timedelta(days=30),
+                            closes_at=now + dt.timedelta(days=9))
+    upcoming = CallFactory(year=2028, title_en="IEA 2028", state=CallState.PUBLISHED,
+                           opens_at=now + dt.timedelta(days=200), closes_at=now + dt.timedelta(days=300))
+    home = client.get(reverse("home"))
+    assert home.context["current"] == open_call
+    assert [c.year for c in client.get(reverse("calls:list")).context["calls"]] == [
+        open_call.year, upcoming.year, past.year]
