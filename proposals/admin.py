@@ -121,6 +121,7 @@ class ProposalAdmin(IeaModelAdmin):
         (_("Project"), {"fields": ("title", "acronym", "abstract", "keywords", "activities", "ethics_statement")}),
         (_("Unit"), {"fields": ("unit", "evaluating_institute", "institute_code")}),
         (_("Foreign partner"), {"fields": ("partner_name", "partner_email", "partner_institution", "partner_country")}),
+        (_("Screening"), {"fields": ("screening",)}),
         (_("History"), {"fields": ("audit_trail_table",)}),
     )
 
@@ -176,6 +177,19 @@ class ProposalAdmin(IeaModelAdmin):
     @admin.display(description=_("regional delegation"), ordering="unit__delegation__name")
     def delegation(self, obj):
         return obj.unit.delegation if obj.unit_id else "—"
+
+    @admin.display(description=_("screening"))
+    def screening(self, obj):
+        """Who screened the proposal, when, with what outcome and reason (the last ``proposal.screen``)."""
+        entry = audit_trail(obj).filter(action="proposal.screen").select_related("actor").first() if obj and obj.pk else None
+        if entry is None:
+            return _("Not screened yet.")
+        outcome = state_label(Proposal, entry.to_state)
+        who = entry.actor.get_full_name() if entry.actor_id else "—"
+        if entry.reason:
+            return format_html(_("{outcome}, by {who} on {when}. Reason: {reason}"), outcome=outcome, who=who,
+                               when=_paris(entry.created_at), reason=entry.reason)
+        return format_html(_("{outcome}, by {who} on {when}."), outcome=outcome, who=who, when=_paris(entry.created_at))
 
     @admin.display(description=_("audit trail"))
     def audit_trail_table(self, obj):

@@ -31,7 +31,13 @@ from .domain.decisions import (
     evaluation_summary_pdf,
 )
 from .domain.decisions_page import decisions_page
-from .domain.screening import proposal_screen, screening_confirm_eligible, screening_counts, screening_rows
+from .domain.screening import (
+    proposal_screen,
+    screening_confirm_eligible,
+    screening_counts,
+    screening_history,
+    screening_rows,
+)
 from .models import Decision, DecisionOutcome
 
 
@@ -88,6 +94,7 @@ def screening(request, model_admin, call_id: int):
         request, model_admin,
         title=_("Screening — %(call)s") % {"call": call},
         call=call, rows=rows, counts=screening_counts(call=call), deadline=call_deadline(call),
+        history=screening_history(call=call),
         open_for_screening=call_deadline(call) <= now,
         automatically_eligible=sum(1 for row in rows if row.eligible),
         can_screen=model_admin.has_screen_permission(request),

@@ -10,20 +10,28 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import CharField, Count, Q
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
 from calls.domain import call_deadline
 from calls.models import Call
 from iea import formats
 from iea.audit.domain import audit_record
+from iea.audit.models import AuditEntry
 from proposals.domain import Check, proposal_checklist
 from proposals.models import ACTIVE_STATES, Proposal, ProposalState
 from proposals.rules import is_directorate
 
 SCREENED_STATES = [ProposalState.ELIGIBLE, ProposalState.INELIGIBLE]
+# A proposal found eligible goes on to review and decision: in any of these states it passed screening.
+PASSED_SCREENING_STATES = [
+    ProposalState.ELIGIBLE, ProposalState.IN_REVIEW, ProposalState.RANKED, ProposalState.SELECTED,
+    ProposalState.RESERVE, ProposalState.REJECTED, ProposalState.FUNDED,
+]
 
 
 def _require_staff(user) -> None:
@@ -141,12 +149,47 @@ def screening_rows(*, call: Call) -> list[ScreeningRow]:
 
 
 def screening_counts(*, call: Call) -> dict[str, int]:
-    """How many proposals of the call are still to screen, eligible and ineligible."""
-    counts = dict(
-        Proposal.objects.filter(call=call, state__in=[ProposalState.SUBMITTED, *SCREENED_STATES])
-        .values_list("state").annotate(n=Count("pk")).values_list("state", "n")
+    """How many proposals of the call are still to screen, were screened eligible and ineligible.
+
+    Counted by the screening's outcome, not by the current state: a proposal screened eligible that went
+    on to review, ranking or a decision still counts as eligible (the page once said "eligible: 0" for a
+    call whose eight eligible proposals were all in review). One query."""
+    passed = Q(state__in=PASSED_SCREENING_STATES)
+    counts = Proposal.objects.filter(call=call).aggregate(
+        submitted=Count("pk", filter=Q(state=ProposalState.SUBMITTED)),
+        eligible=Count("pk", filter=passed),
+        ineligible=Count("pk", filter=Q(state=ProposalState.INELIGIBLE)),
     )
-    return {state: counts.get(state, 0) for state in [ProposalState.SUBMITTED, *SCREENED_STATES]}
+    return {key: counts[key] or 0 for key in ("submitted", "eligible", "ineligible")}
+
+
+@dataclass(frozen=True)
+class ScreeningEntry:
+    """One act of screening: which proposal, who, when, with what outcome and reason (the audit trail)."""
+
+    proposal: Proposal
+    actor: object
+    at: dt.datetime
+    eligible: bool
+    reason: str
+
+
+def screening_history(*, call: Call) -> list[ScreeningEntry]:
+    """Who screened which proposal of the call, when, with what outcome and reason, newest first, read
+    from the audit trail (``proposal.screen``, written by ``proposal_screen`` and
+    ``screening_confirm_eligible``). Two queries whatever the number of proposals."""
+    ids = Proposal.objects.filter(call=call).annotate(text_pk=Cast("pk", CharField())).values("text_pk")
+    entries = list(
+        AuditEntry.objects.filter(content_type=ContentType.objects.get_for_model(Proposal),
+                                  action="proposal.screen", object_id__in=ids)
+        .select_related("actor").order_by("-created_at", "-id")
+    )
+    proposals = Proposal.objects.in_bulk([int(entry.object_id) for entry in entries])
+    return [
+        ScreeningEntry(proposal=proposals[int(entry.object_id)], actor=entry.actor, at=entry.created_at,
+                       eligible=entry.to_state == ProposalState.ELIGIBLE, reason=entry.reason)
+        for entry in entries if int(entry.object_id) in proposals
+    ]
 
 
 def screening_checklists(*, proposals: list[Proposal], call: Call) -> dict[int, list[Check]]:

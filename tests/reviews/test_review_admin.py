@@ -321,3 +321,45 @@ def test_a_panel_is_set_up_in_the_admin(client, staff, past_call):
     change = reverse("admin:reviews_panel_change", args=[panel.pk])
     response = client.get(change)
     assert b'name="call"' not in response.content  # fixed once the panel exists
+
+
+# Screening counts and history on the page, and in the proposal's admin ---------------------------------------
+
+
+def test_the_screening_page_shows_the_counts_by_outcome_and_who_screened(english, staff, past_call):
+    from reviews.domain.screening import proposal_screen
+
+    screener = StaffFactory(full_name="Inès Contrôle")
+    kept = submitted_proposal(past_call, reference="IEA30-KEPT")
+    dropped = submitted_proposal(past_call, reference="IEA30-DROP")
+    proposal_screen(proposal_id=kept.pk, user=screener, eligible=True, reason="", now=timezone.now())
+    proposal_screen(proposal_id=dropped.pk, user=screener, eligible=False, reason="No letter.", now=timezone.now())
+    Proposal.objects.filter(pk=kept.pk).update(state=ProposalState.IN_REVIEW)
+    english.force_login(staff)
+    content = english.get(reverse("admin:reviews_screening", args=[past_call.pk])).content.decode()
+    assert "To screen: <strong>0</strong> · eligible: <strong>1</strong> · ineligible: <strong>1</strong>" in " ".join(content.split())
+    history = content.split('id="screening-history"')[1]
+    assert history.count("Inès Contrôle") == 2
+    assert "IEA30-KEPT" in history and "IEA30-DROP" in history and "No letter." in history
+    admin_page = english.get(reverse("admin:proposals_proposal_change", args=[dropped.pk])).content.decode()
+    assert "Ineligible, by Inès Contrôle on" in admin_page and "Reason: No letter." in admin_page
+    fresh = submitted_proposal(past_call)
+    assert "Not screened yet." in english.get(reverse("admin:proposals_proposal_change", args=[fresh.pk])).content.decode()
+
+
+def test_the_screening_page_with_history_query_count_does_not_grow(client, staff, past_call):
+    from reviews.domain.screening import proposal_screen
+
+    client.force_login(staff)
+    url = reverse("admin:reviews_screening", args=[past_call.pk])
+
+    def screened(n):
+        for _ in range(n):
+            proposal = submitted_proposal(past_call)
+            proposal_screen(proposal_id=proposal.pk, user=StaffFactory(), eligible=True, reason="", now=timezone.now())
+        submitted_proposal(past_call)
+
+    screened(1)
+    one = count_queries(client, url)
+    screened(5)
+    assert count_queries(client, url) == one

@@ -264,3 +264,54 @@ def test_confirming_in_bulk_waits_for_the_deadline(staff):
     with pytest.raises(ValidationError):
         screening_confirm_eligible(call_id=call.pk, user=ProposalFactory().pi, now=call_deadline(call))
     assert state_of(proposal) == ProposalState.SUBMITTED
+
+
+# Counts by outcome and the history --------------------------------------------------------------------------
+
+
+def test_counts_follow_the_screening_outcome_not_the_current_state(past_call, staff):
+    """IEA 2026 showed "eligible: 0" once its eight eligible proposals had moved on to review."""
+    from reviews.domain.screening import PASSED_SCREENING_STATES
+
+    for state in PASSED_SCREENING_STATES:
+        set_state(submitted_proposal(past_call), state)
+    set_state(submitted_proposal(past_call), ProposalState.INELIGIBLE)
+    set_state(submitted_proposal(past_call), ProposalState.WITHDRAWN)
+    submitted_proposal(past_call)
+    ProposalFactory(call=past_call)  # a draft never submitted
+    assert screening_counts(call=past_call) == {"submitted": 1, "eligible": len(PASSED_SCREENING_STATES),
+                                                "ineligible": 1}
+
+
+def test_history_says_who_screened_what_when_and_why(past_call, staff):
+    from reviews.domain.screening import screening_history
+
+    other_staff = UserFactory(is_staff=True, full_name="Inès Contrôle")
+    good, bad = submitted_proposal(past_call), submitted_proposal(past_call)
+    elsewhere = submitted_proposal(closed_call())
+    first, second = timezone.now(), timezone.now() + dt.timedelta(minutes=5)
+    proposal_screen(proposal_id=good.pk, user=staff, eligible=True, reason="", now=first)
+    proposal_screen(proposal_id=bad.pk, user=other_staff, eligible=False, reason="Letter unsigned.", now=second)
+    proposal_screen(proposal_id=elsewhere.pk, user=staff, eligible=True, reason="", now=second)
+    Proposal.objects.filter(pk=good.pk).update(state=ProposalState.IN_REVIEW)  # moved on: still in the history
+    history = screening_history(call=past_call)
+    assert [(e.proposal, e.actor, e.at, e.eligible, e.reason) for e in history] == [
+        (bad, other_staff, second, False, "Letter unsigned."),
+        (good, staff, first, True, ""),
+    ]
+
+
+def test_history_query_count_does_not_grow(past_call, staff):
+    from reviews.domain.screening import screening_history
+
+    def screen(n):
+        for _ in range(n):
+            proposal = submitted_proposal(past_call)
+            proposal_screen(proposal_id=proposal.pk, user=staff, eligible=True, reason="", now=timezone.now())
+        with CaptureQueriesContext(connection) as ctx:
+            entries = screening_history(call=past_call)
+        return len(ctx.captured_queries), len(entries)
+
+    one = screen(1)
+    four = screen(3)
+    assert (one, four) == ((one[0], 1), (one[0], 4))
