@@ -1,0 +1,155 @@
+"""The review's next actions (``iea.next_actions``): the reviewer's invitations and reviews, the officer's
+panels (proposals short of reviewers, reviews overdue, recommendations to make), and the directorate's
+screening and decisions. Each provider reads in a constant number of queries."""
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from calls.domain import call_deadline
+from calls.models import Call
+from iea.next_actions import OFFICER, REVIEWER, STAFF, Action, Urgency, landing, provides, urgency_of
+from proposals.models import Proposal, ProposalState
+
+from .domain.assignment import REVIEWABLE_STATES
+from .domain.decisions import counted_reviews
+from .domain.panel import RECOMMENDABLE_STATES
+from .models import Assignment, AssignmentState, Decision, Panel, ReviewState
+from .rules import OPEN_ASSIGNMENT_STATES, assignments_for, not_conflicted
+
+landing(REVIEWER, "reviewer:assignments")
+landing(OFFICER, "panel:list")
+
+
+def _name(proposal: Proposal) -> str:
+    return proposal.acronym or proposal.title or proposal.reference
+
+
+@provides(REVIEWER)
+def reviewer_actions(user, now: dt.datetime):
+    """Invitations to answer and reviews to submit, each by its due date. One query."""
+    rows = (
+        assignments_for(user).select_related("proposal").annotate(
+            review_submitted=Exists(Assignment.objects.filter(pk=OuterRef("pk"), review__state=ReviewState.SUBMITTED)))
+        .defer("proposal__abstract", "proposal__activities", "proposal__ethics_statement", "decline_reason")
+        .order_by("due_at", "pk")
+    )
+    for assignment in rows:
+        name = _name(assignment.proposal)
+        urgency = urgency_of(assignment.due_at, now=now)
+        if assignment.state == AssignmentState.INVITED:
+            yield Action(kind="review_invitation", role=REVIEWER, due=assignment.due_at, urgency=urgency,
+                         url=reverse("reviewer:invitation", kwargs={"pk": assignment.pk}),
+                         text=_("Accept or decline the invitation to review “%(name)s”.") % {"name": name})
+        elif not assignment.review_submitted:
+            text = (_("Your review of “%(name)s” is overdue: submit it.") if urgency == Urgency.OVERDUE
+                    else _("Submit your review of “%(name)s”.")) % {"name": name}
+            yield Action(kind="review_overdue" if urgency == Urgency.OVERDUE else "review_due", role=REVIEWER,
+                         due=assignment.due_at, urgency=urgency, text=text,
+                         url=reverse("reviewer:review", kwargs={"pk": assignment.pk}))
+
+
+def _panel_key():
+    """The (call, institute) of a proposal's panel, as ``Proposal.institute`` chooses it."""
+    return Coalesce(F("evaluating_institute_id"), F("unit__main_institute_id"))
+
+
+@provides(OFFICER)
+def officer_actions(user, now: dt.datetime):
+    """For each panel the user runs: proposals short of reviewers, reviews overdue, recommendations to make
+    (proposals with their reviews complete and no recommendation). Four queries, whatever the number of
+    panels and proposals."""
+    panels = {(panel.call_id, panel.institute_id): panel
+              for panel in Panel.objects.filter(officers=user).select_related("call", "institute")}
+    if not panels:
+        return
+    mine = Exists(Panel.objects.filter(officers=user, call_id=OuterRef("call_id"), institute_id=OuterRef("panel_institute")))
+    needed = Subquery(Panel.objects.filter(call_id=OuterRef("call_id"), institute_id=OuterRef("panel_institute"))
+                      .values("reviews_per_proposal")[:1])
+    proposals = not_conflicted(Proposal.objects.annotate(panel_institute=_panel_key()).filter(mine), user)
+    open_count = Coalesce(Subquery(
+        Assignment.objects.filter(proposal_id=OuterRef("pk"), state__in=OPEN_ASSIGNMENT_STATES).order_by()
+        .values("proposal_id").annotate(n=Count("pk")).values("n")[:1]), 0)
+    done_count = Coalesce(Subquery(
+        counted_reviews().filter(proposal_id=OuterRef("pk")).order_by()
+        .values("proposal_id").annotate(n=Count("pk")).values("n")[:1]), 0)
+
+    def grouped(queryset) -> dict[tuple[int, int], int]:
+        return {(row["call_id"], row["panel_institute"]): row["n"]
+                for row in queryset.order_by().values("call_id", "panel_institute").annotate(n=Count("pk"))}
+
+    short = grouped(proposals.filter(state__in=REVIEWABLE_STATES).annotate(open_count=open_count, needed=needed)
+                    .filter(open_count__lt=F("needed")))
+    to_recommend = grouped(
+        proposals.filter(state__in=RECOMMENDABLE_STATES).annotate(done=done_count, needed=needed)
+        .filter(done__gte=F("needed"))
+        .filter(Q(panel_recommendation__isnull=True) | Q(panel_recommendation__recommendation=""))
+    )
+    overdue: dict[tuple[int, int], int] = defaultdict(int)
+    for row in (not_conflicted(Assignment.objects.filter(panel__officers=user, state__in=OPEN_ASSIGNMENT_STATES,
+                                                         due_at__lte=now), user, "proposal_id")
+                .exclude(review__state=ReviewState.SUBMITTED)
+                .order_by().values("panel__call_id", "panel__institute_id").annotate(n=Count("pk"))):
+        overdue[(row["panel__call_id"], row["panel__institute_id"])] += row["n"]
+
+    for key, panel in sorted(panels.items(), key=lambda item: (-item[1].call.year, item[1].institute.code)):
+        label = f"{panel.call.title} · {panel.institute.code}"
+        if overdue.get(key):
+            yield Action(kind="panel_reviews_overdue", role=OFFICER, urgency=Urgency.OVERDUE,
+                         due=panel.review_due_at,
+                         url=reverse("panel:assignments", kwargs={"panel_id": panel.pk}),
+                         text=ngettext("%(panel)s: %(count)s review is overdue.",
+                                       "%(panel)s: %(count)s reviews are overdue.", overdue[key])
+                         % {"panel": label, "count": overdue[key]})
+        if short.get(key):
+            yield Action(kind="panel_short_of_reviewers", role=OFFICER,
+                         due=panel.review_due_at, urgency=urgency_of(panel.review_due_at, now=now),
+                         url=reverse("panel:assignments", kwargs={"panel_id": panel.pk}),
+                         text=ngettext("%(panel)s: %(count)s proposal is short of reviewers.",
+                                       "%(panel)s: %(count)s proposals are short of reviewers.", short[key])
+                         % {"panel": label, "count": short[key]})
+        if to_recommend.get(key):
+            yield Action(kind="panel_recommendations", role=OFFICER,
+                         url=reverse("panel:table", kwargs={"panel_id": panel.pk}),
+                         text=ngettext("%(panel)s: %(count)s reviewed proposal waits for your recommendation.",
+                                       "%(panel)s: %(count)s reviewed proposals wait for your recommendation.",
+                                       to_recommend[key]) % {"panel": label, "count": to_recommend[key]})
+
+
+@provides(STAFF)
+def staff_review_actions(user, now: dt.datetime):
+    """Per call: the submitted proposals to screen once the deadline has passed, and the proposals the
+    panel recommended that wait for the directorate's decision. Two queries."""
+    to_screen = dict(
+        Proposal.objects.filter(state=ProposalState.SUBMITTED).order_by()
+        .values("call_id").annotate(n=Count("pk")).values_list("call_id", "n")
+    )
+    to_decide = dict(
+        Proposal.objects.filter(state__in=RECOMMENDABLE_STATES, panel_recommendation__isnull=False)
+        .exclude(panel_recommendation__recommendation="")
+        .exclude(Exists(Decision.objects.filter(proposal_id=OuterRef("pk"))))
+        .order_by().values("call_id").annotate(n=Count("pk")).values_list("call_id", "n")
+    )
+    calls = Call.objects.in_bulk({*to_screen, *to_decide}) if to_screen or to_decide else {}
+    for call in sorted(calls.values(), key=lambda call: call.year):
+        count = to_screen.get(call.pk)
+        # Before the deadline the PIs may still change their proposals (reviews.domain.screening).
+        if count and call_deadline(call) <= now:
+            yield Action(kind="proposals_to_screen", role=STAFF,
+                         url=reverse("admin:reviews_screening", args=[call.pk]),
+                         text=ngettext("%(call)s: %(count)s proposal to screen.",
+                                       "%(call)s: %(count)s proposals to screen.", count)
+                         % {"call": call.title, "count": count})
+        count = to_decide.get(call.pk)
+        if count:
+            yield Action(kind="decisions_to_take", role=STAFF,
+                         url=reverse("admin:reviews_decisions", args=[call.pk]),
+                         text=ngettext("%(call)s: %(count)s recommended proposal waits for a decision.",
+                                       "%(call)s: %(count)s recommended proposals wait for a decision.", count)
+                         % {"call": call.title, "count": count})
+
