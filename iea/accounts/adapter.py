@@ -32,6 +32,14 @@ def _links_on_the_site(request, context: dict) -> dict:
 class AccountAdapter(DefaultAccountAdapter):
     """Remembers the language a person signed up in, and sends account mail through the outbox."""
 
+    def get_login_redirect_url(self, request):
+        """Each person lands on their own work (``iea.next_actions.landing_url``: staff on the back office,
+        then officer, reviewer, unit manager, PI — the most specific role first). A ``next`` parameter is
+        read by allauth before this is asked, so it still wins."""
+        from iea.next_actions import landing_url
+
+        return landing_url(request.user) or super().get_login_redirect_url(request)
+
     def save_user(self, request, user, form, commit=True):
         user.language = translation.get_language() or user.language
         return super().save_user(request, user, form, commit=commit)
