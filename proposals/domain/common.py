@@ -57,3 +57,14 @@ def _touch(proposal: Proposal, *, now: dt.datetime) -> None:
         proposal.has_unsubmitted_changes = True
         fields.append("has_unsubmitted_changes")
     proposal.save(update_fields=fields)
+
+
+def proposal_in_submission(proposal: Proposal, *, now: dt.datetime) -> bool:
+    """Whether the submission checklist still guides the PI: a draft (which may yet be submitted, or shows
+    why it no longer can), or a submitted proposal while the call accepts submissions (it may be changed and
+    submitted again). Once the call closed on a submitted proposal, and after screening, a decision, an
+    award or a withdrawal, the page shows where the proposal stands instead: a red "the call is open" on a
+    funded proposal guided nobody."""
+    if proposal.state == ProposalState.DRAFT:
+        return True
+    return proposal.state == ProposalState.SUBMITTED and call_accepts_submissions(proposal.call, now=now)

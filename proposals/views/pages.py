@@ -63,6 +63,10 @@ def _next_action(proposal) -> str:
         return _("Submitted. The institute's review follows the closing of the call.")
     if proposal.state == ProposalState.WITHDRAWN:
         return _("Withdrawn.")
+    if proposal.state == ProposalState.INELIGIBLE:
+        return _("Found ineligible at screening.")
+    if proposal.state == ProposalState.FUNDED:
+        return _("Funded: open it for the award, its tranches and annual reports.")
     return _("Nothing to do now; you will be told of the outcome.")
 
 
@@ -84,7 +88,10 @@ def detail(request, pk):
     versions = list(proposal.versions.select_related("letter").order_by("-number"))
     # The PI learns the decision once its mail went out (reviews.domain.decisions.decisions_notify).
     decision = Decision.objects.filter(proposal=proposal, notified_at__isnull=False).first()
+    in_submission = domain.proposal_in_submission(proposal, now=now)
     return render(request, "proposals/detail.html", {
+        "in_submission": in_submission,
+        "award": _award_of(proposal) if decision is not None or proposal.state == ProposalState.FUNDED else None,
         "proposal": proposal,
         "call": proposal.call,
         "team": list(proposal.team.all()),
@@ -93,12 +100,26 @@ def detail(request, pk):
         "letter": letter,
         "versions": versions,
         "decision": decision,
-        "checklist": domain.proposal_checklist(proposal, now=now, letter=letter),
+        "checklist": domain.proposal_checklist(proposal, now=now, letter=letter) if in_submission else [],
         "editable": proposal.state in (ProposalState.DRAFT, ProposalState.SUBMITTED)
         and call_accepts_submissions(proposal.call, now=now) and can_edit_proposal(request.user, proposal),
         "deadline": call_deadline(proposal.call),
         "now": now,
     })
+
+
+def _award_of(proposal):
+    """The proposal's award (funding.Award, through its reverse relation: proposals does not import
+    funding) with its reports in the order they fall due, or None."""
+    from django.core.exceptions import ObjectDoesNotExist
+
+    try:
+        award = proposal.award
+    except ObjectDoesNotExist:
+        return None
+    order = {"year1": 0, "final": 1}
+    award.report_list = sorted(award.reports.all(), key=lambda report: order.get(report.period, 2))
+    return award
 
 
 @login_required

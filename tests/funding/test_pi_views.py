@@ -401,3 +401,58 @@ def test_tranche_gate_names_the_missing_approval_before_any_report(award, staff)
     tranche_release(tranche_id=award.tranches.get(number=1).pk, user=staff, now=timezone.now())
     assert tranche_gate(award.tranches.get(number=2)) == (
         "Tranche 2 is released only after the year 1 reports are approved; they are: draft.")
+
+
+# The funded proposal's page: where it stands and its award, not the submission checklist ----------------------
+
+
+def test_a_funded_proposal_shows_its_award_and_reports_not_the_checklist(client, award, pi):
+    client.force_login(pi)
+    page = client.get(reverse("proposals:detail", args=[award.proposal.pk])).content.decode()
+    assert 'id="checklist"' not in page
+    assert "The call is open" not in page
+    assert "Selected for funding." in page
+    assert f'id="award-link" href="{reverse("funding:award", args=[award.pk])}"' in page
+    assert reverse("funding:report", args=[award.pk, "year1"]) in page
+    assert reverse("funding:report", args=[award.pk, "final"]) in page
+    dashboard = client.get(reverse("dashboard")).content.decode()
+    assert "Funded: open it for the award, its tranches and annual reports." in dashboard
+
+
+def test_staff_reading_a_funded_proposal_see_the_award_too(client, award, staff):
+    client.force_login(staff)
+    page = client.get(reverse("proposals:detail", args=[award.proposal.pk])).content.decode()
+    assert 'id="award-link"' in page and 'id="checklist"' not in page
+
+
+def test_another_pi_cannot_read_the_funded_proposal(client, award):
+    client.force_login(UserFactory())
+    assert client.get(reverse("proposals:detail", args=[award.proposal.pk])).status_code == 404
+
+
+def test_a_draft_still_shows_the_checklist(client, draft, pi):
+    client.force_login(pi)
+    page = client.get(reverse("proposals:detail", args=[draft.pk])).content.decode()
+    assert 'id="checklist"' in page and 'id="standing"' not in page
+
+
+def test_a_submitted_proposal_after_the_deadline_shows_where_it_stands(client, pi):
+    from tests.reviews.staff_factories import closed_call, submitted_proposal
+
+    proposal = submitted_proposal(closed_call(), pi=pi)
+    client.force_login(pi)
+    page = client.get(reverse("proposals:detail", args=[proposal.pk])).content.decode()
+    assert 'id="checklist"' not in page
+    assert "Submitted in time." in page
+
+
+def test_the_pi_dashboard_shows_an_overdue_report(client, pi, staff):
+    """The dashboard once said "Nothing to do now" while the year-1 report was overdue."""
+    import datetime as dt
+
+    award = award_factory(pi=pi, staff=staff, acronym="LATE", now=timezone.now() - dt.timedelta(days=420))
+    client.force_login(pi)
+    page = client.get(reverse("dashboard")).content.decode()
+    assert 'data-kind="report_overdue"' in page
+    assert "The year 1 report of “LATE” is overdue: write it and submit it." in page
+    assert reverse("funding:report", args=[award.pk, "year1"]) in page
