@@ -241,3 +241,29 @@ def test_changing_the_unit_refreshes_the_institutes_offered(client, draft, pi):
     client.post(reverse("proposals:autosave", args=[draft.pk]), data, HTTP_HX_REQUEST="true")
     draft.refresh_from_db()
     assert draft.institute == secondary
+
+
+def test_autosave_of_a_submitted_proposal_updates_the_not_resubmitted_warning(client, draft, pi):
+    """The editor's warning that a change is not submitted comes with the autosave's answer (oob), not
+    after a reload; the submitted message it replaces is in the page from the start."""
+    from proposals.letters import check_pdf
+
+    client.force_login(pi)
+    domain.letter_attach(proposal_id=draft.pk, pdf=check_pdf(pdf_upload()), now=timezone.now(), user=pi)
+    domain.proposal_submit(proposal_id=draft.pk, user=pi, now=timezone.now())
+    draft.refresh_from_db()
+    page = client.get(reverse("proposals:edit", args=[draft.pk])).content.decode()
+    assert '<div id="submission-status" aria-live="polite"><p class="message message-info" data-status="submitted">' in page
+    response = client.post(reverse("proposals:autosave", args=[draft.pk]), form_data(draft, title="Changed title"),
+                           HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert '<div id="submission-status" aria-live="polite" hx-swap-oob="true"><p class="message message-warning" data-status="changed">' in body
+    assert "You changed the proposal after submitting it. Submit again before the deadline" in body
+
+
+def test_autosave_of_a_draft_keeps_the_status_empty(client, draft, pi):
+    client.force_login(pi)
+    response = client.post(reverse("proposals:autosave", args=[draft.pk]), form_data(draft, title="New title"),
+                           HTTP_HX_REQUEST="true")
+    assert '<div id="submission-status" aria-live="polite" hx-swap-oob="true"></div>' in response.content.decode()
