@@ -8,7 +8,7 @@ of queries."""
 
 import datetime as dt
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -150,9 +150,11 @@ def staff_funding_actions(user, now: dt.datetime):
     """Co-signed reports to approve, and tranches planned by today whose gate is open. Two queries."""
     yield from _reports_to_approve(user, STAFF)
     today = timezone.localdate(now)
-    count = tranches_due().filter(planned_date__lte=today).count()
+    due = tranches_due().filter(planned_date__lte=today).aggregate(count=Count("pk"), first=Min("planned_date"))
+    count = due["count"]
     if count:
-        yield Action(kind="tranches_to_release", role=STAFF, urgency=Urgency.SOON,
+        # Planned for a day that has come: late from the day after (``urgency_of`` on a day).
+        yield Action(kind="tranches_to_release", role=STAFF, due=due["first"], urgency=urgency_of(due["first"], now=now),
                      url=reverse("admin:funding_tranche_changelist") + "?state__exact=planned",
                      text=ngettext("%(count)s tranche may be released.", "%(count)s tranches may be released.",
                                    count) % {"count": count})

@@ -188,6 +188,9 @@ def test_staff_screening_decisions_reports_and_tranches(staff):
     start = dt.datetime.combine(award.start_date, dt.time(12), tzinfo=timezone.get_current_timezone())
     assert [a.text for a in next_actions(staff, now=start, role=STAFF) if a.kind == "tranches_to_release"] == [
         "1 tranche may be released."]
+    [late] = [a for a in next_actions(staff, now=start + dt.timedelta(days=3), role=STAFF)
+              if a.kind == "tranches_to_release"]
+    assert (late.due, late.urgency) == (award.start_date, Urgency.OVERDUE)
     Tranche.objects.filter(award=award, number=1).update(state=TrancheState.RELEASED)
     later = start + dt.timedelta(days=400)
     assert "tranches_to_release" not in kinds(next_actions(staff, now=later, role=STAFF))
