@@ -3,6 +3,7 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -30,6 +31,9 @@ class ProposalState(models.TextChoices):
 ACTIVE_STATES = [s for s in ProposalState.values if s not in (ProposalState.WITHDRAWN,)]
 # The PI may still change and (re-)submit while the call accepts submissions.
 EDITABLE_STATES = [ProposalState.DRAFT, ProposalState.SUBMITTED]
+# What the panel and the directorate do with a proposal stays inside until the decision mail goes out
+# (domain.md): before it, its applicants see these states as "in review".
+UNANNOUNCED_STATES = [ProposalState.RANKED, ProposalState.SELECTED, ProposalState.RESERVE, ProposalState.REJECTED]
 
 
 class BudgetCategory(models.TextChoices):
@@ -93,6 +97,31 @@ class Proposal(models.Model):
         if self.evaluating_institute_id:
             return self.evaluating_institute
         return self.unit.main_institute if self.unit_id else None
+
+    @property
+    def applicant_state(self) -> str:
+        """The state its PI and partner see: a ranking or decision only once the decision mail went out.
+        Reads the decision through its reverse relation (reviews.Decision): select_related("decision")."""
+        if self.state not in UNANNOUNCED_STATES:
+            return self.state
+        try:
+            announced = self.decision.notified_at is not None
+        except ObjectDoesNotExist:
+            announced = False
+        return self.state if announced else ProposalState.IN_REVIEW
+
+    def get_applicant_state_display(self) -> str:
+        return ProposalState(self.applicant_state).label
+
+
+def announced_state_is(state: str, prefix: str = "") -> Q:
+    """The queryset form of ``Proposal.applicant_state == state``."""
+    announced = Q(**{f"{prefix}decision__notified_at__isnull": False})
+    if state in UNANNOUNCED_STATES:
+        return Q(**{f"{prefix}state": state}) & announced
+    if state == ProposalState.IN_REVIEW:
+        return Q(**{f"{prefix}state": state}) | (Q(**{f"{prefix}state__in": UNANNOUNCED_STATES}) & ~announced)
+    return Q(**{f"{prefix}state": state})
 
 
 def evaluated_by(institute_id, prefix: str = "") -> Q:

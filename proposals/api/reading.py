@@ -14,7 +14,16 @@ from rest_framework import serializers
 from calls.domain import call_accepts_submissions, call_deadline
 
 from .. import domain
-from ..models import EDITABLE_STATES, BudgetCategory, Proposal, ProposalVersion, SupportLetter, TeamMember
+from ..models import (
+    EDITABLE_STATES,
+    BudgetCategory,
+    Proposal,
+    ProposalState,
+    ProposalVersion,
+    SupportLetter,
+    TeamMember,
+)
+from ..rules import is_directorate
 
 
 class BudgetLineSerializer(serializers.Serializer):
@@ -71,6 +80,12 @@ class VersionSerializer(serializers.Serializer):
 
 class ProposalListSerializer(serializers.ModelSerializer):
     call = serializers.IntegerField(source="call.year", read_only=True)
+    state = serializers.SerializerMethodField(help_text="Where it stands. Its PI learns a ranking or decision once "
+                                                        "the decision mail went out: until then, in_review.")
+
+    @extend_schema_field(serializers.ChoiceField(choices=ProposalState.choices))
+    def get_state(self, proposal) -> str:
+        return proposal.state if is_directorate(self.context["request"].user) else proposal.applicant_state
 
     class Meta:
         model = Proposal

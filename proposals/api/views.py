@@ -33,7 +33,7 @@ from iea.mfa import has_mfa
 from .. import domain
 from ..forms import LetterForm, ProposalForm, budget_field_name, budget_initial
 from ..letters import check_pdf
-from ..models import Proposal, ProposalState, SupportLetter, TeamMember
+from ..models import Proposal, ProposalState, SupportLetter, TeamMember, announced_state_is
 from ..rules import can_edit_proposal, is_directorate, visible_proposals
 from .reading import (
     BudgetLineSerializer,
@@ -94,11 +94,18 @@ class WithdrawSerializer(serializers.Serializer):
 
 class ProposalFilter(filters.FilterSet):
     call = filters.NumberFilter(field_name="call__year", help_text="A call's year.")
-    state = filters.ChoiceFilter(choices=ProposalState.choices)
+    state = filters.ChoiceFilter(choices=ProposalState.choices, method="filter_state")
 
     class Meta:
         model = Proposal
         fields = ("call", "state")
+
+    def filter_state(self, queryset, name, value):
+        """By the state the reader may see (``ProposalListSerializer.state``): a PI cannot find an unannounced
+        decision by filtering on it."""
+        if is_directorate(self.request.user):
+            return queryset.filter(state=value)
+        return queryset.filter(announced_state_is(value))
 
 
 class StaffNeedTwoFactor(permissions.BasePermission):
@@ -123,7 +130,7 @@ class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        proposals = visible_proposals(self.request.user).select_related("call").order_by("-updated_at", "-id")
+        proposals = visible_proposals(self.request.user).select_related("call", "decision").order_by("-updated_at", "-id")
         if self.action == "list":
             return proposals
         return proposals.select_related("unit__main_institute", "evaluating_institute").prefetch_related(

@@ -28,7 +28,7 @@ def dashboard(request):
     proposals = list(
         visible_proposals(request.user)
         .filter(pi=request.user)
-        .select_related("call")
+        .select_related("call", "decision")
         .annotate(has_letter=Exists(SupportLetter.objects.filter(proposal=OuterRef("pk"))))
         .order_by("-call__year", "-updated_at")
     )

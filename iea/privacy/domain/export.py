@@ -116,12 +116,14 @@ def _proposals(user) -> list:
 
 
 def _proposal(p: Proposal) -> dict:
+    # A ranking or decision is the person's once its mail went out: until then it is the panel's work.
     decision = getattr(p, "decision", None)
+    decision = decision if decision is not None and decision.notified_at is not None else None
     institute = p.institute
     return {
         "reference": p.reference,
         "call": p.call.year,
-        "state": p.state,
+        "state": p.applicant_state,
         "title": p.title,
         "acronym": p.acronym,
         "abstract": p.abstract,
