@@ -294,6 +294,7 @@ def panel_proposal(request, panel_id, proposal_id):
         "conflict_form": _fixed(ConflictForm(proposals=single, reviewers=pool, prefix="conflict"), proposal),
         "assignable": proposal.state in REVIEWABLE_STATES,
         "recommendable": proposal.state in domain.RECOMMENDABLE_STATES,
+        "threshold_misses": domain.proposal_threshold_misses(proposal),
     })
 
 

@@ -105,6 +105,15 @@ def test_recommending_funding_under_a_threshold_is_refused_on_the_page(client, w
     assert not hasattr(Proposal.objects.get(pk=world.p2.pk), "panel_recommendation")
 
 
+def test_the_officers_proposal_page_says_which_threshold_is_missed(client, world):
+    client.force_login(world.officer)
+    page = client.get(reverse("panel:proposal", args=[world.panel.pk, world.p2.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    warning = page.content.decode().split('id="threshold-misses"')[1].split("</div>")[0]
+    assert "overall weighted total: 3, under the threshold of 3.5" in warning
+    passing = client.get(reverse("panel:proposal", args=[world.panel.pk, world.p1.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    assert 'id="threshold-misses"' not in passing.content.decode()
+
+
 # The reviewer's side -------------------------------------------------------------------------------------------
 
 
