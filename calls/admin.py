@@ -188,7 +188,7 @@ class CallAdmin(IeaModelAdmin):
         (_("Window (Paris time)"), {"fields": ("opens_at", "closes_at", "grace_minutes")}),
         (_("Rules"), {"fields": (
             "budget_min", "budget_max", "total_envelope", "duration_months", "max_active_proposals_per_pi",
-            "excluded_countries", "retention_years",
+            "excluded_countries", "retention_years", "overall_threshold",
         )}),
         (_("Reminders"), {
             "description": _("Days relative to the deadline, comma-separated, negative before it. The "

@@ -239,6 +239,7 @@ def _clone(*, source_id: int, year: int, user, now: dt.datetime) -> CloneResult:
             rules_fr=source.rules_fr, rules_en=source.rules_en,
             state=CallState.DRAFT, opens_at=opens_at, closes_at=closes_at, grace_minutes=source.grace_minutes,
             budget_min=source.budget_min, budget_max=source.budget_max, total_envelope=source.total_envelope,
+            overall_threshold=source.overall_threshold,
             duration_months=source.duration_months, reviews_per_proposal=source.reviews_per_proposal,
             max_active_proposals_per_pi=source.max_active_proposals_per_pi,
             excluded_countries=source.excluded_countries,

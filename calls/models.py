@@ -187,6 +187,12 @@ class Call(models.Model):
         _("total budget envelope (€)"), max_digits=12, decimal_places=2, null=True, blank=True
     )
     duration_months = models.PositiveSmallIntegerField(_("project duration (months)"), default=24)
+    overall_threshold = models.DecimalField(
+        _("overall threshold"), max_digits=4, decimal_places=1, null=True, blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("The weighted total of the mean scores (on the criteria's scale) a proposal needs to be "
+                    "funded; empty for none. Each criterion may also have its own threshold."),
+    )
     reviews_per_proposal = models.PositiveSmallIntegerField(
         _("reviews per proposal"), default=2, validators=[MinValueValidator(1)],
         help_text=_("Completed, non-conflicted reviews each proposal needs (usually 2)."),

@@ -11,6 +11,7 @@ register_actions({
     "proposal.review_start": _("Proposal sent to review"),
     "proposal.decide": _("Decision taken"),
     "proposal.decision_mail": _("Decision letter sent"),
+    "proposal.decision_clear": _("Decision cleared"),
     "panel.create": _("Panel created"),
     "panel.update": _("Panel edited"),
     "panel.reviewer_add": _("Reviewer added to the pool"),
@@ -25,6 +26,7 @@ register_actions({
     "review.open": _("Review started"),
     "review.submit": _("Review submitted"),
     "review.reopen": _("Review reopened"),
+    "review.close": _("Assignment closed (decision mailed)"),
 })
 
 # What the names of the objects this app records read (iea/audit/actions.py: register_names).

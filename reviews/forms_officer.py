@@ -73,6 +73,7 @@ class TableFilterForm(forms.Form):
     disagreement = forms.BooleanField(label=_("Disagreement only"), required=False)
     incomplete = forms.BooleanField(label=_("Reviews missing only"), required=False)
     priority = forms.BooleanField(label=_("Matches the priorities only"), required=False)
+    under_threshold = forms.BooleanField(label=_("Under a threshold only"), required=False)
     recommendation = forms.ChoiceField(
         label=_("Recommendation"), required=False,
         choices=[("", _("Any")), *Recommendation.choices, (NO_RECOMMENDATION, _("None yet"))],
@@ -86,7 +87,8 @@ class TableFilterForm(forms.Form):
     def filters(self) -> dict:
         if not self.is_valid():
             return {}
-        return {name: self.cleaned_data[name] for name in ("disagreement", "incomplete", "priority", "recommendation")}
+        return {name: self.cleaned_data[name] for name in ("disagreement", "incomplete", "priority", "under_threshold",
+                                                            "recommendation")}
 
     @property
     def active(self) -> bool:

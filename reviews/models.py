@@ -99,6 +99,8 @@ class AssignmentState(models.TextChoices):
     ACCEPTED = "accepted", _("Accepted")
     DECLINED = "declined", _("Declined")
     WITHDRAWN = "withdrawn", _("Withdrawn (conflict)")
+    # The decision was mailed before the review came: the reviewer is no longer asked for it.
+    CLOSED = "closed", _("Closed (decision taken)")
 
 
 class Assignment(models.Model):
@@ -239,6 +241,11 @@ class Decision(models.Model):
     decided_at = models.DateTimeField(_("decided at"))
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("decided by"), on_delete=models.PROTECT, related_name="+")
     notified_at = models.DateTimeField(_("mail sent at"), null=True, blank=True)
+    override_reason = models.TextField(
+        _("reason for deciding anyway"), blank=True,
+        help_text=_("Why staff decided although reviews or the panel's recommendation were missing, or a "
+                    "threshold was not met."),
+    )
 
     class Meta:
         ordering = ("-decided_at",)

@@ -122,6 +122,16 @@ def assignments_for(user, queryset=None):
     return not_conflicted(queryset, user, "proposal_id")
 
 
+def assignments_listed_for(user):
+    """What a reviewer's list shows: the open assignments, and those closed by the decision (shown as
+    closed, no longer due; they give no access to the proposal)."""
+    if not user.is_authenticated:
+        return Assignment.objects.none()
+    queryset = Assignment.objects.filter(reviewer__user=user, reviewer__active=True,
+                                         state__in=[*OPEN_ASSIGNMENT_STATES, AssignmentState.CLOSED])
+    return not_conflicted(queryset, user, "proposal_id")
+
+
 def reviews_for(user, queryset=None):
     """A reviewer's own reviews they may still open: accepted assignment, no conflict (``is_reviewing``)."""
     queryset = queryset if queryset is not None else Review.objects.all()

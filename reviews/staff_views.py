@@ -6,10 +6,14 @@ permission and deciding the decision's. Every change goes through ``reviews.doma
 collect the input and report what the domain said.
 """
 
+from collections import Counter
+from decimal import Decimal
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -25,8 +29,10 @@ from proposals.models import Proposal, ProposalState
 
 from .domain.decisions import (
     DECIDED_STATES,
+    decision_clear,
     decision_set,
     decisions_notify,
+    decisions_pending,
     evaluation_summary_filename,
     evaluation_summary_pdf,
 )
@@ -137,6 +143,11 @@ class DecisionForm(forms.Form):
     proposal = forms.IntegerField()
     outcome = forms.ChoiceField(choices=DecisionOutcome.choices, error_messages={"required": gettext_lazy("Choose an outcome.")})
     amount = forms.DecimalField(required=False, max_digits=9, decimal_places=2, min_value=0, localize=True)
+    override_reason = forms.CharField(required=False, max_length=4000)
+
+
+class ClearForm(forms.Form):
+    proposal = forms.IntegerField()
 
 
 def decisions(request, model_admin, call_id: int):
@@ -161,6 +172,8 @@ def decisions(request, model_admin, call_id: int):
 
 
 def _decide(request, call: Call) -> str:
+    if request.POST.get("action") == "clear":
+        return _clear(request, call)
     form = DecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
@@ -173,12 +186,30 @@ def _decide(request, call: Call) -> str:
         decision = decision_set(
             proposal_id=proposal.pk, user=request.user, outcome=form.cleaned_data["outcome"],
             amount=form.cleaned_data["amount"], now=timezone.now(),
+            override_reason=form.cleaned_data["override_reason"],
         )
     except ValidationError as error:
         messages.error(request, _error_text(error))
     else:
         messages.success(request, _("%(ref)s: %(outcome)s.") % {
             "ref": proposal.reference, "outcome": decision.get_outcome_display().lower()})
+    return f"p{proposal.pk}"
+
+
+def _clear(request, call: Call) -> str:
+    form = ClearForm(request.POST)
+    proposal = Proposal.objects.filter(pk=form.cleaned_data["proposal"], call=call).first() if form.is_valid() else None
+    if proposal is None:
+        messages.error(request, _("This proposal is not in this call; nothing was changed."))
+        return ""
+    try:
+        decision_clear(proposal_id=proposal.pk, user=request.user, now=timezone.now())
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        proposal.refresh_from_db(fields=["state"])
+        messages.success(request, _("The decision on %(ref)s is cleared; the proposal is %(state)s again.") % {
+            "ref": proposal.reference, "state": proposal.get_state_display().lower()})
     return f"p{proposal.pk}"
 
 
@@ -198,16 +229,17 @@ def decisions_notify_confirm(request, model_admin, call_id: int):
                 "%(count)s decision mail is on its way.", "%(count)s decision mails are on their way.", count,
             ) % {"count": count})
         return HttpResponseRedirect(back)
-    pending = (
-        Decision.objects.filter(proposal__call=call, notified_at__isnull=True)
-        .values("outcome").annotate(n=Count("pk")).order_by("outcome")
-    )
-    labels = dict(DecisionOutcome.choices)
-    by_outcome = [(labels.get(row["outcome"], row["outcome"]), row["n"]) for row in pending]
+    pending = decisions_pending(call_id=call.pk)
+    counts = Counter(decision.outcome for decision in pending)
+    by_outcome = [(label, counts[value]) for value, label in DecisionOutcome.choices if counts[value]]
+    selected_total = Decision.objects.filter(proposal__call=call, outcome=DecisionOutcome.SELECTED).aggregate(
+        total=Coalesce(Sum("amount"), Decimal(0)))["total"]
     return TemplateResponse(request, "admin/reviews/decisions_notify.html", _context(
         request, model_admin,
         title=_("Send the decision mails — %(call)s") % {"call": call},
-        call=call, by_outcome=by_outcome, pending=sum(n for _label, n in by_outcome), back=back,
+        call=call, by_outcome=by_outcome, pending=len(pending), decisions=pending, back=back,
+        selected_total=selected_total, envelope=call.total_envelope,
+        pending_selected_total=sum((d.amount for d in pending if d.outcome == DecisionOutcome.SELECTED), Decimal(0)),
         undecided=Proposal.objects.filter(
             call=call, state__in=[ProposalState.IN_REVIEW, ProposalState.RANKED]).count(),
     ))

@@ -30,6 +30,14 @@ class CriterionMeanSerializer(serializers.Serializer):
     mean = serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True)
 
 
+class ThresholdMissSerializer(serializers.Serializer):
+    criterion = serializers.IntegerField(source="criterion.pk", allow_null=True, default=None,
+                                         help_text="The criterion whose threshold is missed; null: the call's overall one.")
+    mean = serializers.DecimalField(max_digits=8, decimal_places=2,
+                                    help_text="The criterion's mean, or the weighted total.")
+    threshold = serializers.DecimalField(max_digits=4, decimal_places=1)
+
+
 class PriorityMatchSerializer(serializers.Serializer):
     matched = serializers.BooleanField()
     country = serializers.CharField(help_text="The partner's country, if among the institute's priorities.")
@@ -63,6 +71,9 @@ class PanelRowSerializer(serializers.Serializer):
     proposed_amount = serializers.DecimalField(max_digits=9, decimal_places=2, allow_null=True,
                                                source="recommendation.proposed_amount")
     rank = serializers.IntegerField(allow_null=True)
+    threshold_misses = ThresholdMissSerializer(
+        many=True, help_text="The criterion thresholds and the call's overall threshold the proposal is under: it "
+                             "cannot be recommended for funding.")
 
     @extend_schema_field(CriterionMeanSerializer(many=True))
     def get_criterion_means(self, row):
@@ -80,6 +91,8 @@ class PanelResultsQuerySerializer(serializers.Serializer):
     disagreement = serializers.BooleanField(required=False, default=False, help_text="Disagreement only.")
     incomplete = serializers.BooleanField(required=False, default=False, help_text="Reviews missing only.")
     priority = serializers.BooleanField(required=False, default=False, help_text="Matches the priorities only.")
+    under_threshold = serializers.BooleanField(required=False, default=False,
+                                               help_text="Under a criterion's or the overall threshold only.")
     recommendation = serializers.ChoiceField(
         choices=[*Recommendation.values, panel_domain.NO_RECOMMENDATION], required=False, allow_blank=True, default="",
         help_text="Only this recommendation; \"none\": not recommended yet.")
@@ -119,7 +132,8 @@ class PanelViewSet(viewsets.ReadOnlyModelViewSet):
                 "sort": query["sort"]}]})
         rows = panel_domain.rows_filter(
             panel_domain.panel_table(panel=panel, user=request.user),
-            **{name: query[name] for name in ("disagreement", "incomplete", "priority", "recommendation")},
+            **{name: query[name] for name in ("disagreement", "incomplete", "priority", "under_threshold",
+                                              "recommendation")},
         )
         rows, _sort = panel_domain.rows_sort(rows, query["sort"], criteria)
         page = self.paginate_queryset(rows)

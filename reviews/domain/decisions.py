@@ -28,6 +28,8 @@ from proposals.models import Proposal, ProposalState
 from proposals.rules import is_directorate
 
 from ..models import (
+    Assignment,
+    AssignmentState,
     Conflict,
     Decision,
     DecisionOutcome,
@@ -37,6 +39,8 @@ from ..models import (
     ReviewState,
     Score,
 )
+from ..rules import OPEN_ASSIGNMENT_STATES, panel_of
+from .readiness import Readiness, ThresholdMiss, proposal_readiness
 
 OUTCOME_STATES = {
     DecisionOutcome.SELECTED: ProposalState.SELECTED,
@@ -59,10 +63,15 @@ def _require_staff(user) -> None:
 
 
 def decision_set(
-    *, proposal_id: int, user, outcome: str, amount: Decimal | None, now: dt.datetime
+    *, proposal_id: int, user, outcome: str, amount: Decimal | None, now: dt.datetime, override_reason: str = ""
 ) -> Decision:
     """Decide on a proposal: selected (with an amount within the call's bounds, €10,000–14,000 by
     default, seed), on the reserve list, or rejected.
+
+    A decision rests on the evaluation: the panel's number of counted reviews (domain.md: "at least N
+    non-conflicted completed reviews") and the panel's recommendation; a selection also needs the
+    criterion and overall thresholds met. Without them staff must give a reason, kept on the decision
+    and in the audit entry.
 
     A decision may be changed until its mail is sent, never after. The total of the selected amounts
     must stay within the call's envelope when it has one: the call row is locked, so two staff members
@@ -71,6 +80,7 @@ def decision_set(
     _require_staff(user)
     if outcome not in DecisionOutcome.values:
         raise ValidationError(_("Choose an outcome."), code="outcome")
+    override_reason = (override_reason or "").strip()
     with transaction.atomic():
         # The call first, then the proposal: the same order for every decision, so two never deadlock.
         call = Call.objects.select_for_update().get(pk=Proposal.objects.values_list("call_id", flat=True).get(pk=proposal_id))
@@ -88,23 +98,71 @@ def decision_set(
                 % {"ref": proposal.reference, "state": proposal.get_state_display().lower()},
                 code="state",
             )
+        gaps = proposal_readiness(proposal, panel=panel_of(proposal)).gaps(
+            selecting=outcome == DecisionOutcome.SELECTED)
+        if gaps and not override_reason:
+            raise ValidationError(
+                _("%(ref)s: %(gaps)s; give a reason to decide anyway.")
+                % {"ref": proposal.reference, "gaps": "; ".join(gaps)},
+                code="incomplete",
+            )
+        if not gaps:
+            override_reason = ""  # nothing was overridden: no reason to keep
         _check_amount(call=call, proposal=proposal, outcome=outcome, amount=amount)
         before = proposal.state
         previous = {"outcome": decision.outcome, "amount": _str(decision.amount)} if decision else None
         if decision is None:
             decision = Decision.objects.create(
-                proposal=proposal, outcome=outcome, amount=amount, decided_at=now, decided_by=user
+                proposal=proposal, outcome=outcome, amount=amount, decided_at=now, decided_by=user,
+                override_reason=override_reason,
             )
         else:
             decision.outcome, decision.amount, decision.decided_at, decision.decided_by = outcome, amount, now, user
-            decision.save(update_fields=["outcome", "amount", "decided_at", "decided_by"])
+            decision.override_reason = override_reason
+            decision.save(update_fields=["outcome", "amount", "decided_at", "decided_by", "override_reason"])
         proposal.state = OUTCOME_STATES[outcome]
         proposal.save(update_fields=["state"])
+        data = {"outcome": outcome, "amount": _str(amount), "previous": previous}
+        if override_reason:
+            data.update(override_reason=override_reason, overridden=gaps)
         audit_record(
             actor=user, target=proposal, action="proposal.decide", now=now, from_state=before, to_state=proposal.state,
-            data={"outcome": outcome, "amount": _str(amount), "previous": previous},
+            data=data,
         )
     return decision
+
+
+def decision_clear(*, proposal_id: int, user, now: dt.datetime) -> ProposalState:
+    """Take back a decision whose mail has not gone out: the decision is deleted and the proposal returns
+    to where the panel left it — ranked if the panel recommended it, else in review. Once mailed, a
+    decision stands (the PI has been told). Locks as ``decision_set`` does (the call, then the proposal),
+    so a clear and a decision, or two clears, run one after the other; the second clear finds nothing.
+    Returns the proposal's state."""
+    _require_staff(user)
+    with transaction.atomic():
+        call_id = Proposal.objects.values_list("call_id", flat=True).get(pk=proposal_id)
+        Call.objects.select_for_update().get(pk=call_id)
+        proposal = Proposal.objects.select_for_update(of=("self",)).get(pk=proposal_id)
+        decision = Decision.objects.select_for_update().filter(proposal=proposal).first()
+        if decision is None:
+            raise ValidationError(_("%(ref)s has no decision to clear.") % {"ref": proposal.reference},
+                                  code="no_decision")
+        if decision.notified_at is not None:
+            raise ValidationError(
+                _("The decision on %(ref)s was mailed on %(when)s (Paris time); it can no longer be changed.")
+                % {"ref": proposal.reference, "when": formats.datetime(decision.notified_at, zone=False)},
+                code="notified",
+            )
+        recommended = PanelRecommendation.objects.filter(proposal=proposal).exclude(recommendation="").exists()
+        before = proposal.state
+        previous = {"outcome": decision.outcome, "amount": _str(decision.amount),
+                    "override_reason": decision.override_reason}
+        decision.delete()
+        proposal.state = ProposalState.RANKED if recommended else ProposalState.IN_REVIEW
+        proposal.save(update_fields=["state"])
+        audit_record(actor=user, target=proposal, action="proposal.decision_clear", now=now, from_state=before,
+                     to_state=proposal.state, data={"previous": previous})
+    return proposal.state
 
 
 def _str(amount: Decimal | None) -> str | None:
@@ -150,6 +208,22 @@ class DecisionRow:
     decision: Decision | None
     mean_score: Decimal | None
     review_count: int
+    # What the decision still lacks (reviews, recommendation, thresholds), when the page worked it out.
+    readiness: Readiness | None = None
+
+    @property
+    def threshold_misses(self) -> tuple[ThresholdMiss, ...]:
+        return self.readiness.misses if self.readiness else ()
+
+    @property
+    def gaps(self) -> list[str]:
+        """What is missing for any decision (reviews, the recommendation), in words."""
+        return self.readiness.gaps(selecting=False) if self.readiness else []
+
+    @property
+    def needs_reason(self) -> bool:
+        """Some decision here needs a reason: something is missing, or selecting would pass a threshold."""
+        return bool(self.readiness and self.readiness.gaps(selecting=True))
 
     @property
     def suggested_outcome(self) -> str:
@@ -283,11 +357,23 @@ def decisions_overview(*, call: Call) -> DecisionsOverview:
 # --- The decision mails ------------------------------------------------------------------------------------
 
 
+def decisions_pending(*, call_id: int) -> list[Decision]:
+    """The decisions of the call whose mail has not gone out, as the confirmation lists them: by
+    evaluating institute, then reference, with the proposal and its PI (one query)."""
+    return list(
+        Decision.objects.filter(proposal__call_id=call_id, notified_at__isnull=True)
+        .select_related("proposal__pi", "proposal__evaluating_institute", "proposal__unit__main_institute")
+        .order_by("proposal__reference")
+    )
+
+
 def decisions_notify(*, call_id: int, user, now: dt.datetime) -> int:
     """Queue the decision mail of every decided proposal of the call not yet told, and mark it sent.
 
     The decisions are locked and marked in one transaction, so two clicks (or two staff members) never
-    send a mail twice: the second finds nothing left. Returns how many decisions were mailed.
+    send a mail twice: the second finds nothing left. The assignments of those proposals still waiting
+    for a review (invited or accepted, nothing submitted) are closed: the reviewer is no longer asked.
+    Returns how many decisions were mailed.
     """
     _require_staff(user)
     from ..notifications import notify_decision
@@ -308,7 +394,23 @@ def decisions_notify(*, call_id: int, user, now: dt.datetime) -> int:
                 # Announced, the decision is final: the award exists from now on (funding.domain.awards).
                 award_create(decision=decision, user=user, now=now)
             notify_decision(decision, now=now)
+        _close_open_assignments(proposal_ids=[decision.proposal_id for decision in decisions], user=user, now=now)
     return len(decisions)
+
+
+def _close_open_assignments(*, proposal_ids: list[int], user, now: dt.datetime) -> None:
+    """Close the assignments whose review is still awaited on these decided proposals, each audited."""
+    assignments = list(
+        Assignment.objects.select_for_update(of=("self",)).select_related("proposal")
+        .filter(proposal_id__in=proposal_ids, state__in=OPEN_ASSIGNMENT_STATES)
+        .exclude(review__state=ReviewState.SUBMITTED).order_by("pk")
+    )
+    for assignment in assignments:
+        before = assignment.state
+        assignment.state = AssignmentState.CLOSED
+        assignment.save(update_fields=["state"])
+        audit_record(actor=user, target=assignment, action="review.close", now=now, from_state=before,
+                     to_state=assignment.state, data={"proposal": assignment.proposal.reference})
 
 
 # --- The evaluation summary (PDF) ----------------------------------------------------------------------------

@@ -17,8 +17,9 @@ from django.db.models.functions import Coalesce
 from calls.models import Call, Institute
 from proposals.models import Proposal, ProposalState
 
-from ..models import DecisionOutcome
+from ..models import DecisionOutcome, Panel
 from .decisions import DECIDABLE_STATES, DecisionRow, InstituteGroup, decision_row, with_scores
+from .readiness import Readiness, criterion_means, reviews_needed, threshold_misses
 
 DECISIONS_PER_PAGE = 100
 
@@ -100,6 +101,7 @@ def decisions_page(*, call: Call, page_number=1, per_page: int = DECISIONS_PER_P
     )
     page = Paginator(with_scores(ordered), per_page).get_page(page_number)
     rows = [decision_row(proposal) for proposal in page.object_list]
+    _add_readiness(call, rows)
 
     groups: dict[int | None, PageGroup] = {}
     summary: list[InstituteTotal] = []
@@ -118,3 +120,19 @@ def decisions_page(*, call: Call, page_number=1, per_page: int = DECISIONS_PER_P
             group = groups[key] = PageGroup(institute=institute, total=totals_by_institute.get(key, Decimal(0)))
         group.rows.append(row)
     return DecisionsPage(call=call, page=page, groups=list(groups.values()), institutes=summary, rows=rows, **totals)
+
+
+def _add_readiness(call: Call, rows: list[DecisionRow]) -> None:
+    """What each row's decision lacks: the reviews its panel needs, the recommendation, the thresholds its
+    criterion means miss. Three queries (the panels, the criteria, the means of the page's proposals)."""
+    panels = {panel.institute_id: panel for panel in Panel.objects.filter(call=call)}
+    criteria = list(call.criteria.order_by("position"))
+    means = criterion_means([row.proposal.pk for row in rows])
+    for row in rows:
+        institute = row.proposal.institute
+        row.readiness = Readiness(
+            reviews_done=row.review_count,
+            reviews_needed=reviews_needed(call=call, panel=panels.get(institute.pk) if institute else None),
+            recommended=bool(row.recommendation and row.recommendation.recommendation),
+            misses=tuple(threshold_misses(means=means.get(row.proposal.pk, {}), criteria=criteria, call=call)),
+        )

@@ -25,6 +25,7 @@ from proposals.models import Proposal, ProposalState
 
 from ..models import Conflict, Panel, PanelRecommendation, Recommendation, ReviewState, Score
 from ..rules import can_manage_panel, can_recommend, panel_of, panel_proposals
+from .readiness import ThresholdMiss, proposal_threshold_misses, threshold_misses, weighted_total
 
 # A proposal whose reviewers' weighted totals differ by this much (0–5 scale) needs a discussion.
 DISAGREEMENT_THRESHOLD = Decimal("1.5")
@@ -73,6 +74,8 @@ class Row:
     reviews_expected: int
     priority: PriorityMatch = field(default_factory=PriorityMatch)
     recommendation: PanelRecommendation | None = None
+    # The criterion thresholds and the call's overall one that the means miss (reviews.domain.readiness).
+    threshold_misses: list[ThresholdMiss] = field(default_factory=list)
 
     @property
     def incomplete(self) -> bool:
@@ -85,14 +88,6 @@ class Row:
     @property
     def recommended(self) -> str:
         return self.recommendation.recommendation if self.recommendation else ""
-
-
-def weighted_total(scores: dict[int, Decimal], weights: dict[int, Decimal]) -> Decimal | None:
-    """Σ wᵢ·sᵢ / Σ wᵢ over the criteria that have a score: stays on the criteria's 0–5 scale."""
-    total_weight = sum((weights[c] for c in scores), Decimal(0))
-    if not scores or total_weight == 0:
-        return None
-    return sum((weights[c] * s for c, s in scores.items()), Decimal(0)) / total_weight
 
 
 def _z_scores(totals_by_reviewer: dict[int, list[tuple[int, Decimal]]]) -> dict[int, float]:
@@ -194,6 +189,7 @@ def panel_table(*, panel: Panel, user) -> list[Row]:
         zs = [z[review_id] for review_id, _, total in own if total is not None]
         rows.append(Row(
             proposal=proposal,
+            threshold_misses=threshold_misses(means=means, criteria=criteria, call=panel.call),
             criterion_means=[means.get(criterion.pk) for criterion in criteria],
             weighted_total=weighted_total(means, weights),
             median=statistics.median(totals) if totals else None,
@@ -213,13 +209,14 @@ NO_RECOMMENDATION = "none"
 
 
 def rows_filter(rows: list[Row], *, disagreement=False, incomplete=False, priority=False,
-                recommendation: str = "") -> list[Row]:
+                recommendation: str = "", under_threshold=False) -> list[Row]:
     """The officer's filters on the panel table (and its export): each one narrows the rows."""
     return [
         row for row in rows
         if (not disagreement or row.disagreement)
         and (not incomplete or row.incomplete)
         and (not priority or row.priority.matched)
+        and (not under_threshold or row.threshold_misses)
         and (not recommendation or row.recommended == ("" if recommendation == NO_RECOMMENDATION else recommendation))
     ]
 
@@ -309,6 +306,15 @@ def recommendation_set(
         call = proposal.call
         if recommendation == Recommendation.FUND and amount is None:
             raise ValidationError(_("Give the amount you propose to fund."), code="amount_required")
+        if recommendation == Recommendation.FUND:
+            misses = proposal_threshold_misses(proposal)
+            if misses:
+                raise ValidationError(
+                    _("%(ref)s cannot be recommended for funding: %(misses)s. Recommend the reserve list or "
+                      "rejection; the directorate may still select it, with a reason.")
+                    % {"ref": proposal.reference, "misses": "; ".join(str(miss) for miss in misses)},
+                    code="threshold",
+                )
         if amount is not None and not call.budget_min <= amount <= call.budget_max:
             raise ValidationError(
                 _("The amount must be between %(min)s and %(max)s.")

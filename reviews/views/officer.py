@@ -33,6 +33,7 @@ from proposals.models import Proposal, evaluated_by
 from ..domain import panel as domain
 from ..domain.assignment import REVIEWABLE_STATES
 from ..domain.conflicts import cause_label
+from ..domain.readiness import thresholds_in_words
 from ..exports import XLSX_CONTENT_TYPE, panel_table_xlsx
 from ..forms_officer import AssignForm, ConflictForm, RecommendationForm, TableFilterForm
 from ..models import Assignment, Conflict, Review, Reviewer, ReviewState, Score
@@ -182,6 +183,7 @@ def panel_table(request, panel_id):
         "page": page, "page_urls": _page_urls(request, page),
         "page_ids": ",".join(str(row.proposal.pk) for row in page.object_list),
         "columns": _sort_columns(request, criteria, sort), "threshold": domain.DISAGREEMENT_THRESHOLD,
+        "thresholds": thresholds_in_words(call=panel.call, criteria=criteria),
         "export_query": params.urlencode(),
     })
 
@@ -292,6 +294,7 @@ def panel_proposal(request, panel_id, proposal_id):
         "conflict_form": _fixed(ConflictForm(proposals=single, reviewers=pool, prefix="conflict"), proposal),
         "assignable": proposal.state in REVIEWABLE_STATES,
         "recommendable": proposal.state in domain.RECOMMENDABLE_STATES,
+        "threshold_misses": domain.proposal_threshold_misses(proposal),
     })
 
 

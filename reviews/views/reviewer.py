@@ -28,8 +28,8 @@ from ..domain import scoring
 from ..domain.assignment import assignment_respond
 from ..domain.conflicts import conflict_declare
 from ..forms_reviewer import ConflictForm, DeclineForm, ReviewForm
-from ..models import Conflict, Review, ReviewState, Score
-from ..rules import assignments_for, can_read_other_reviews, is_reviewing
+from ..models import AssignmentState, Conflict, Review, ReviewState, Score
+from ..rules import assignments_for, assignments_listed_for, can_read_other_reviews, is_reviewing
 
 
 def _assignment_for(request, pk, *, reviewing=False):
@@ -76,7 +76,7 @@ def assignments(request):
     One query for the list, whatever its length."""
     now = timezone.now()
     rows = list(
-        assignments_for(request.user)
+        assignments_listed_for(request.user)
         .select_related("panel__institute", "proposal", "review")
         .annotate(submitted_title=_submitted("title"), submitted_acronym=_submitted("acronym"))
         # The list shows titles and states: the long texts stay in the database (hundreds of rows for a
@@ -87,7 +87,8 @@ def assignments(request):
     )
     for row in rows:
         row.own_review = getattr(row, "review", None)
-        row.overdue = row.due_at <= now
+        row.closed = row.state == AssignmentState.CLOSED
+        row.overdue = row.due_at <= now and not row.closed
     return TemplateResponse(request, "reviews/reviewer/assignments.html", {"assignments": rows, "now": now})
 
 

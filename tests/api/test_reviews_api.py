@@ -608,7 +608,7 @@ def test_the_panel_and_its_results(api_client):
                                                            .values_list("pk", flat=True), start=1)],
         "weighted_total": "4.50", "median": "4.50", "spread": "1.00", "disagreement": False,
         "calibrated": top["calibrated"], "priority": {"matched": False, "country": "", "keywords": []},
-        "recommendation": "fund", "proposed_amount": "12000.00", "rank": 1,
+        "recommendation": "fund", "proposed_amount": "12000.00", "rank": 1, "threshold_misses": [],
     }
     assert (disputed["reference"], disputed["weighted_total"], disputed["spread"], disputed["disagreement"],
             disputed["recommendation"], disputed["proposed_amount"], disputed["rank"]) == (
@@ -623,6 +623,18 @@ def test_the_panel_and_its_results(api_client):
                                                     {"recommendation": "none"}).json()["results"]] == [first.reference]
     page = client.get(f"/api/v1/panels/{panel.pk}/results/", {"page_size": 1, "page": 2}).json()
     assert (page["count"], [row["reference"] for row in page["results"]]) == (2, [first.reference])
+
+
+def test_the_results_say_which_threshold_a_proposal_misses(api_client):
+    panel, (first, second) = panel_with(2)
+    panel.call.overall_threshold = Decimal(4)
+    panel.call.save()
+    client = api_client(officer_of(panel))
+    body = client.get(f"/api/v1/panels/{panel.pk}/results/", {"sort": "reference"}).json()
+    assert {row["reference"]: row["threshold_misses"] for row in body["results"]} == {
+        first.reference: [{"criterion": None, "mean": "3.50", "threshold": "4.0"}], second.reference: []}
+    under = client.get(f"/api/v1/panels/{panel.pk}/results/", {"under_threshold": "true"}).json()
+    assert [row["reference"] for row in under["results"]] == [first.reference]
 
 
 def test_a_bad_sort_or_filter_is_a_400(api_client):

@@ -108,8 +108,11 @@ def test_review_to_decision(live_server, browser, review_setting):
     page.set_default_timeout(15_000)
     sign_in(page, base, "staff@example.org", code=True)
     page.goto(f"{base}/admin/reviews/decision/call/{s['call'].pk}/decisions/")
+    # One review of the two the panel needs: staff decide anyway, with a reason.
+    expect(page.locator(f"#p{s['scored'].pk}")).to_contain_text("Missing: 1 of 2 reviews are missing")
     page.select_option(f"#outcome-{s['scored'].pk}", "selected")
     page.fill(f"#amount-{s['scored'].pk}", "12000")
+    page.fill(f"#reason-{s['scored'].pk}", "One review only; the panel is unanimous and the call must close.")
     page.locator(f"form:has(#outcome-{s['scored'].pk}) input[type=submit]").click()
     expect(page.locator("ul.messagelist")).to_be_visible()
     assert Decision.objects.get(proposal=s["scored"]).outcome == "selected"

@@ -48,9 +48,10 @@ def ranked(past_call, pi):
     return ranked_proposal(past_call, pi=pi)
 
 
-def decide(proposal, user, outcome, amount=None, now=None):
+def decide(proposal, user, outcome, amount=None, now=None, reason=""):
     return decision_set(proposal_id=proposal.pk, user=user, outcome=outcome,
-                        amount=None if amount is None else Decimal(amount), now=now or timezone.now())
+                        amount=None if amount is None else Decimal(amount), now=now or timezone.now(),
+                        override_reason=reason)
 
 
 def state_of(proposal) -> str:
@@ -175,7 +176,7 @@ def test_the_overview_groups_by_institute_in_rank_order_with_totals(staff):
     set_state(ranked_proposal(call, institute=phys, reference="IEA30-XX", rank=5), ProposalState.WITHDRAWN)
     Proposal.objects.filter(reference="IEA30-XX").first().panel_recommendation.delete()
     decide(c1, staff, "selected", "12000")
-    decide(p1, staff, "selected", "14000")
+    decide(p1, staff, "selected", "14000", reason="One review: the second reviewer withdrew.")
     decide(c2, staff, "rejected")
     overview = decisions_overview(call=call)
     assert [(g.institute.code, [r.proposal.reference for r in g.rows]) for g in overview.groups] == [
@@ -214,7 +215,7 @@ def test_the_overview_takes_a_constant_number_of_queries(past_call, staff):
     for n in range(27):
         proposal = ranked_proposal(past_call, institute=institutes[n % 3], rank=n + 2, reviews=1)
         if n % 2:
-            decide(proposal, staff, "selected", "12000")
+            decide(proposal, staff, "selected", "12000", reason="One review is enough here.")
     assert count() == three
 
 
