@@ -101,20 +101,31 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self):
         return self.get_full_name()
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._names_as_loaded = tuple(instance.__dict__.get(name) for name in ("first_name", "last_name", "full_name"))
+        return instance
+
     def save(self, *args, **kwargs):
-        """Keep the three name fields in step: ``full_name`` is "First Last"; a name given in one piece
-        only is split into first and last name. Saving any of them saves all three."""
+        """Keep the three name fields in step: ``full_name`` is "First Last". A name changed in one piece
+        (``full_name`` alone: the reviewer pool, an older caller) is split into first and last name; else
+        the first and last name make the full name. Saving any of them saves all three."""
         if self.full_name != ERASED_NAME:
-            if self.first_name.strip() or self.last_name.strip():
+            loaded = getattr(self, "_names_as_loaded", ("", "", ""))
+            whole_changed_alone = self.full_name != loaded[2] and (self.first_name, self.last_name) == loaded[:2]
+            if (self.first_name.strip() or self.last_name.strip()) and not whole_changed_alone:
                 self.first_name, self.last_name = " ".join(self.first_name.split()), " ".join(self.last_name.split())
                 self.full_name = join_names(self.first_name, self.last_name)[:200]
-            elif self.full_name.strip():
+            else:
                 self.first_name, self.last_name = (part[:100] for part in split_full_name(self.full_name))
+                self.full_name = join_names(self.first_name, self.last_name)
         update_fields = kwargs.get("update_fields")
         names = {"first_name", "last_name", "full_name"}
         if update_fields is not None and names & set(update_fields):
             kwargs["update_fields"] = {*update_fields, *names}
         super().save(*args, **kwargs)
+        self._names_as_loaded = (self.first_name, self.last_name, self.full_name)
 
     @property
     def has_name(self) -> bool:

@@ -41,6 +41,17 @@ def test_a_name_given_in_one_piece_fills_first_and_last_name():
     assert (person.first_name, person.last_name, person.display_name) == ("Rita", "de Oliveira", "Rita de Oliveira")
 
 
+def test_a_name_changed_in_one_piece_is_split_again():
+    person = UserFactory(email="rita@example.org", first_name="Christy", last_name="Mills")
+    person.full_name = "Rita  Reviewer"
+    person.save(update_fields=["full_name"])
+    person.refresh_from_db()
+    assert (person.first_name, person.last_name, person.full_name) == ("Rita", "Reviewer", "Rita Reviewer")
+    person.first_name = "Rosa"
+    person.save()
+    assert User.objects.get(pk=person.pk).full_name == "Rosa Reviewer"
+
+
 def test_the_address_stands_for_the_name_only_when_no_name_is_known():
     nameless = UserFactory(email="nameless@example.org", full_name="")
     assert (nameless.has_name, nameless.display_name, nameless.get_full_name()) == (
