@@ -145,6 +145,17 @@ def test_the_domain_function_changes_only_the_persons_own_account(pi, other_pi):
     assert (pi.full_name, User.objects.get(pk=pi.pk).full_name) == ("Paula Ivanova", "Paula Ivanova")
 
 
+def test_a_person_without_a_name_is_asked_for_it_on_every_page_but_the_account_page(client):
+    nameless = UserFactory(email="nameless@example.org", full_name="")
+    client.force_login(nameless)
+    calls = client.get(reverse("calls:list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert ('<p class="message message-info" role="status" id="name-missing">Your account has no name yet: '
+            f'<a href="{URL}">add your first and last name</a>') in calls
+    assert 'id="name-missing"' not in client.get(URL).content.decode()
+    client.post(URL, {"first_name": "Nora", "last_name": "Named", "language": "en"})
+    assert 'id="name-missing"' not in client.get(reverse("calls:list")).content.decode()
+
+
 @pytest.mark.parametrize("addresses", [1, 3])
 def test_the_page_costs_the_same_queries_whatever_the_number_of_addresses(client, django_assert_num_queries, addresses):
     person = UserFactory(first_name="Ada", last_name="Lovelace")

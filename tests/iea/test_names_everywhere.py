@@ -16,7 +16,8 @@ from django.utils import timezone, translation
 
 import funding.views.pi
 import proposals.receipts
-from funding.models import CosignInvitation, Report, Tranche
+from funding.exports import award_headers, award_values, export_queryset
+from funding.models import Award, CosignInvitation, Report, Tranche
 from iea.notifications.domain import build
 from iea.notifications.kinds import KINDS
 from iea.notifications.models import Notification
@@ -144,6 +145,12 @@ def test_the_pdfs_name_the_pi(world, language, client, monkeypatch):
     for template, html in rendered.items():
         assert PI_NAME in html_entities.unescape(html), template
         assert _people_named_in(html) in ([], [PI_NAME]), template
+
+
+def test_the_awards_export_names_the_pi_and_gives_the_address_as_its_own_column(world):
+    [award] = export_queryset(Award.objects.filter(pk=world["targets"][Decision].proposal.award.pk))
+    assert dict(zip(award_headers(), award_values(award), strict=True))["PI"] == PI_NAME
+    assert award_values(award)[2:4] == [PI_NAME, PI_EMAIL]
 
 
 def test_someone_whose_name_is_unknown_is_greeted_without_their_address(world):
