@@ -148,6 +148,7 @@ ACCOUNT_RATE_LIMITS = {
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[IEA] "
 ACCOUNT_ADAPTER = "iea.accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "iea.accounts.forms.SignupForm"}  # asks the first and last name too
 ACCOUNT_PRESERVE_USERNAME_CASING = False
 # Two-factor authentication (TOTP with recovery codes), required of reviewers, officers and staff
 # before they see any proposal (iea.mfa).

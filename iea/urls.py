@@ -31,6 +31,7 @@ urlpatterns = [
          name="admin_password_change"),
     path("admin/", admin.site.urls),
     path("api/", include("iea.api.urls")),
+    path("account/", accounts_views.account_page, name="account"),
     path("accounts/calendar/", accounts_views.calendar_page, name="calendar"),
     path("accounts/calendar/reset/", accounts_views.calendar_reset, name="calendar_reset"),
     path("calendar/<str:key>.ics", accounts_views.calendar_feed, name="calendar_feed"),

@@ -106,12 +106,12 @@ class ProposalVersionInline(ReadOnlyInline):
 @admin.register(Proposal)
 class ProposalAdmin(IeaModelAdmin):
     list_display = (
-        "reference", "acronym", "title", "pi_email", "call", "state", "unit_code", "institute_code",
+        "reference", "acronym", "title", "pi_name", "call", "state", "unit_code", "institute_code",
         "delegation", "submitted_at", "has_unsubmitted_changes",
     )
     list_filter = ("call", "state", proposal_institute_filter(), ("unit__delegation", admin.RelatedFieldListFilter))
     list_select_related = ("call", "pi", "unit__delegation", "unit__main_institute", "evaluating_institute")
-    search_fields = ("reference", "title", "acronym", "pi__email", "partner_name", "partner_email", "unit__acronym")
+    search_fields = ("reference", "title", "acronym", "pi__email", "pi__full_name", "partner_name", "partner_email", "unit__acronym")
     date_hierarchy = "submitted_at"
     inlines = (TeamMemberInline, BudgetLineInline, SupportLetterInline, ProposalVersionInline)
     fieldsets = (
@@ -161,9 +161,9 @@ class ProposalAdmin(IeaModelAdmin):
             results |= filtered.filter(unit__unit_type=parsed[0], unit__number=parsed[1])
         return results, may_have_duplicates
 
-    @admin.display(description=_("PI e-mail"), ordering="pi__email")
-    def pi_email(self, obj):
-        return obj.pi.email
+    @admin.display(description=_("PI"), ordering="pi__full_name")
+    def pi_name(self, obj):
+        return obj.pi.display_name
 
     @admin.display(description=_("unit"), ordering="unit__number")
     def unit_code(self, obj):
@@ -202,7 +202,7 @@ class ProposalAdmin(IeaModelAdmin):
             (
                 (
                     _paris(entry.created_at), action_label(entry.action),
-                    entry.actor.email if entry.actor_id else acting_as_label(entry.actor_label) or "—",
+                    entry.actor.display_name if entry.actor_id else acting_as_label(entry.actor_label) or "—",
                     state_label(Proposal, entry.from_state), state_label(Proposal, entry.to_state), entry.reason,
                 )
                 for entry in entries

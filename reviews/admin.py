@@ -47,7 +47,7 @@ class PanelAdmin(IeaModelAdmin):
 
     @admin.display(description=_("officers"))
     def officer_list(self, obj):
-        return ", ".join(officer.email for officer in obj.officers.all()) or "—"
+        return ", ".join(officer.display_name for officer in obj.officers.all()) or "—"
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

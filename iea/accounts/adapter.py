@@ -72,9 +72,14 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     """
 
     def populate_user(self, request, sociallogin, data):
+        """The first and last name from Janus's givenName and sn (OpenID: given_name, family_name); without
+        them, its displayName split at the first word (``User.save``)."""
         user = super().populate_user(request, sociallogin, data)
-        parts = (data.get("first_name"), data.get("last_name"))
-        name = data.get("name") or " ".join(part for part in parts if part)
-        user.full_name = (name or "").strip()[: user._meta.get_field("full_name").max_length]
+        first, last = ((data.get(key) or "").strip() for key in ("first_name", "last_name"))
+        if first or last:
+            user.first_name, user.last_name = first[:100], last[:100]
+        else:
+            user.first_name = user.last_name = ""
+            user.full_name = (data.get("name") or "").strip()[: user._meta.get_field("full_name").max_length]
         user.language = translation.get_language() or user.language
         return user

@@ -46,17 +46,17 @@ class UserAdmin(PermissionLabelsMixin, LabelledWidgetsMixin, BaseUserAdmin):
     search_fields = ("email", "full_name")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        (_("Personal information"), {"fields": ("full_name", "language", "call_announcements")}),
+        (_("Personal information"), {"fields": ("first_name", "last_name", "language", "call_announcements")}),
         (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     # The person's own choice, changed (and audited) only from their Notifications page or an unsubscribe link.
     readonly_fields = ("call_announcements",)
-    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "first_name", "last_name", "password1", "password2")}),)
 
-    @admin.display(description=_("full name"), ordering="full_name")
+    @admin.display(description=_("name"), ordering="full_name")
     def name(self, user):
-        return user.display_name
+        return user.display_name if user.has_name else "—"
 
 
 @admin.register(ApiToken)

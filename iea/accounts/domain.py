@@ -2,6 +2,7 @@ import datetime as dt
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import transaction
@@ -15,6 +16,44 @@ from .models import ApiToken, ApiTokenScope, new_calendar_key
 # The one-click unsubscribe link of call announcements carries the user's id, signed with this salt: a
 # signature made for anything else (a session, another link) is not accepted here.
 ANNOUNCEMENTS_SALT = "iea.accounts.announcements.unsubscribe"
+
+
+PROFILE_FIELDS = ("first_name", "last_name", "language")
+
+
+def profile_update(*, user, actor, first_name: str, last_name: str, language: str, now: dt.datetime) -> list[str]:
+    """The person changes their own first name, last name and language (their account page). Returns the
+    fields that changed; nothing changed writes nothing.
+
+    Only the person themselves: staff change someone else's name in the admin. Both names are required (they
+    are how pages, mails and PDFs show the person); the language is one the platform speaks, the language of
+    the mail it sends them. The row is locked, so two tabs saving at once leave one consistent name and one
+    audit entry each. The trail says which fields changed, not the names themselves: an erasure
+    (iea.privacy) then has no past name to look for.
+    """
+    if actor is None or actor.pk != user.pk:
+        raise DomainError(_("You may only change your own account."), code="not_yours")
+    first_name, last_name = " ".join((first_name or "").split()), " ".join((last_name or "").split())
+    if not first_name or not last_name:
+        raise DomainError(_("Enter your first name and your last name."), code="name")
+    if language not in dict(settings.LANGUAGES):
+        raise DomainError(_("Choose one of the languages offered."), code="language")
+    wanted = {"first_name": first_name[:100], "last_name": last_name[:100], "language": language}
+    with transaction.atomic():
+        person = get_user_model().objects.select_for_update().get(pk=user.pk)
+        changed = [field for field in PROFILE_FIELDS if getattr(person, field) != wanted[field]]
+        if not changed:
+            return []
+        for field in changed:
+            setattr(person, field, wanted[field])
+        person.save(update_fields=changed)
+        data = {"changed": changed}
+        if "language" in changed:
+            data["language"] = language
+        audit_record(actor=actor, target=person, action="account.profile_update", now=now, data=data)
+    for field in (*PROFILE_FIELDS, "full_name"):
+        setattr(user, field, getattr(person, field))
+    return changed
 
 
 def calendar_key_reset(*, user, now: dt.datetime) -> str:

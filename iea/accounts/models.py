@@ -12,6 +12,19 @@ from django.utils.translation import gettext_lazy as _
 ERASED_NAME = "Erased user"
 
 
+def split_full_name(full_name: str) -> tuple[str, str]:
+    """First and last name from a name written in one piece: the first word is the first name, the rest
+    the last name, so particles stay with the family name ("Jean-Marc de La Fontaine" → "Jean-Marc",
+    "de La Fontaine"); a single word is taken as the last name. Joined again they give the same name."""
+    words = " ".join((full_name or "").split()).split(" ", 1)
+    return (words[0], words[1]) if len(words) == 2 else ("", words[0])
+
+
+def join_names(first_name: str, last_name: str) -> str:
+    """The name as it is shown and searched: "First Last"."""
+    return " ".join(part for part in (" ".join((first_name or "").split()), " ".join((last_name or "").split())) if part)
+
+
 def new_calendar_key() -> str:
     return secrets.token_urlsafe(24)
 
@@ -49,6 +62,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     """
 
     email = models.EmailField(_("e-mail address"), unique=True)
+    # Asked at sign-up, given by Janus, changed by the person on their account page (domain.profile_update).
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    # Derived on every save (``save``): "First Last", the name shown, searched, sorted and matched against team
+    # lists (reviews.domain.conflicts). Written directly only by the erasure ("Erased user") and by code that
+    # knows a name in one piece (the reviewer pool, benchmarks): then it is split into the two fields.
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
     language = models.CharField(
         _("preferred language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
@@ -82,21 +101,56 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self):
         return self.get_full_name()
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._names_as_loaded = tuple(instance.__dict__.get(name) for name in ("first_name", "last_name", "full_name"))
+        return instance
+
+    def save(self, *args, **kwargs):
+        """Keep the three name fields in step: ``full_name`` is "First Last". A name changed in one piece
+        (``full_name`` alone: the reviewer pool, an older caller) is split into first and last name; else
+        the first and last name make the full name. Saving any of them saves all three."""
+        if self.full_name != ERASED_NAME:
+            loaded = getattr(self, "_names_as_loaded", ("", "", ""))
+            whole_changed_alone = self.full_name != loaded[2] and (self.first_name, self.last_name) == loaded[:2]
+            if (self.first_name.strip() or self.last_name.strip()) and not whole_changed_alone:
+                self.first_name, self.last_name = " ".join(self.first_name.split()), " ".join(self.last_name.split())
+                self.full_name = join_names(self.first_name, self.last_name)[:200]
+            else:
+                self.first_name, self.last_name = (part[:100] for part in split_full_name(self.full_name))
+                self.full_name = join_names(self.first_name, self.last_name)
+        update_fields = kwargs.get("update_fields")
+        names = {"first_name", "last_name", "full_name"}
+        if update_fields is not None and names & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, *names}
+        super().save(*args, **kwargs)
+        self._names_as_loaded = (self.first_name, self.last_name, self.full_name)
+
+    @property
+    def has_name(self) -> bool:
+        """Whether the person's name is known (it is asked at sign-up; older accounts may lack it)."""
+        return bool(self.full_name) and self.full_name != ERASED_NAME
+
     @property
     def display_name(self) -> str:
-        """The name as people read it: an erased account's stored marker in their language."""
-        return str(_("erased person")) if self.full_name == ERASED_NAME else self.full_name
+        """The person as every page, mail, PDF, export and admin list shows them: "First Last"; an erased
+        account in the reader's language; the e-mail address only when no name is known."""
+        if self.full_name == ERASED_NAME:
+            return str(_("erased person"))
+        return self.full_name or self.email
 
     def clean(self):
         super().clean()
         self.email = self.__class__.objects.normalize_email(self.email).lower()
 
     def get_full_name(self):
-        return self.display_name or self.email
+        """Django's name for ``display_name`` (templates, allauth and the admin call it)."""
+        return self.display_name
 
     def get_short_name(self):
-        if self.full_name and self.full_name != ERASED_NAME:
-            return self.full_name.split(" ")[0]
+        if self.has_name:
+            return self.first_name or self.full_name.split(" ")[0]
         return self.get_full_name()
 
 

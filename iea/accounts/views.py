@@ -1,4 +1,7 @@
 from allauth.account.decorators import reauthentication_required
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -6,7 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -21,11 +24,52 @@ from .domain import (
     api_token_create,
     api_token_revoke,
     calendar_key_reset,
+    profile_update,
 )
-from .forms import AnnouncementsForm, ApiTokenForm
+from .forms import AnnouncementsForm, ApiTokenForm, ProfileForm
 from .selectors import decorate, notifications_of
 
 NOTIFICATIONS_PER_PAGE = 25
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_page(request):
+    """The signed-in person's account: their name and language (saved here), and the way to their e-mail
+    addresses, password, two-factor authentication, notifications, API tokens, calendar feed and data.
+    There is no other person's account to open: the page is always the request's user."""
+    user = request.user
+    if request.method == "POST":
+        form = ProfileForm(request.POST)
+        if form.is_valid():
+            try:
+                changed = profile_update(user=user, actor=user, now=timezone.now(), **form.cleaned_data)
+            except DomainError as error:
+                form.add_error(None, error)
+            else:
+                language = user.language
+                if "language" in changed:
+                    translation.activate(language)
+                messages.success(request, _("Your account is saved.") if changed else _("Nothing to change."))
+                response = redirect("account")
+                if "language" in changed:  # these pages now speak it too, as after the language switch
+                    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
+                                        path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                                        secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                                        samesite=settings.LANGUAGE_COOKIE_SAMESITE)
+                return response
+        return render(request, "accounts/account.html", _account_context(user, form), status=400)
+    form = ProfileForm(initial={"first_name": user.first_name, "last_name": user.last_name, "language": user.language})
+    return render(request, "accounts/account.html", _account_context(user, form))
+
+
+def _account_context(user, form) -> dict:
+    return {
+        "form": form,
+        "addresses": list(EmailAddress.objects.filter(user=user).order_by("-primary", "email")),
+        "two_factor": Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists(),
+        "tokens": user.api_tokens.filter(revoked_at__isnull=True, expires_at__gt=timezone.now()).count(),
+    }
 
 
 @login_required

@@ -456,6 +456,7 @@ def evaluation_summary_context(*, proposal: Proposal) -> dict:
         "title": proposal.title,
         "acronym": proposal.acronym,
         "call_title": proposal.call.title,
+        "pi_name": proposal.pi.display_name,
         "outcome": decision.get_outcome_display() if decision else "",
         "outcome_code": decision.outcome if decision else "",
         "amount": decision.amount if decision and decision.outcome == DecisionOutcome.SELECTED else None,

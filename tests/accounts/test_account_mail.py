@@ -58,9 +58,10 @@ def test_password_reset_mail(client, django_capture_on_commit_callbacks, setting
 def test_sign_up_confirmation_mail(client, django_capture_on_commit_callbacks, settings, language):
     settings.SITE_URL = SITE_URL
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("account_signup"), {"email": "new.pi@cnrs.example.fr", "password1": "a-long-passphrase-2027",
+        client.post(reverse("account_signup"), {"first_name": "Zoé", "last_name": "Lefèvre-Åkesson",
+                                                "email": "new.pi@cnrs.example.fr", "password1": "a-long-passphrase-2027",
                                                 "password2": "a-long-passphrase-2027"},
                     HTTP_ACCEPT_LANGUAGE=language, HTTP_HOST="127.0.0.1")
     [message] = mail.outbox
     _assert_ours(message, *WORDING["signup"][language], "/accounts/confirm-email/")
-    assert message.body.startswith("Hello," if language == "en" else "Bonjour,")
+    assert message.body.startswith("Dear Zoé Lefèvre-Åkesson," if language == "en" else "Bonjour Zoé Lefèvre-Åkesson,")

@@ -17,11 +17,12 @@ pytestmark = pytest.mark.django_db
 def test_sign_up_needs_a_verified_address_before_sign_in(client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("account_signup"), {
-            "email": "New.PI@CNRS.example.fr", "password1": "a-long-passphrase-2027", "password2": "a-long-passphrase-2027",
+            "first_name": "Claire", "last_name": "Newcomer", "email": "New.PI@CNRS.example.fr", "password1": "a-long-passphrase-2027", "password2": "a-long-passphrase-2027",
         })
     assert response.status_code == 302
     user = User.objects.get()
-    assert user.email == "new.pi@cnrs.example.fr"
+    assert (user.email, user.first_name, user.last_name, user.display_name) == (
+        "new.pi@cnrs.example.fr", "Claire", "Newcomer", "Claire Newcomer")
     assert EmailAddress.objects.get(user=user).verified is False
     assert client.get(reverse("dashboard")).status_code == 302  # not signed in yet
     assert len(mail.outbox) == 1

@@ -199,17 +199,23 @@ def test_janus_signs_into_the_account_with_that_address(client, janus):
     assert (User.objects.count(), SocialAccount.objects.count()) == (1, 1)
 
 
-@pytest.mark.parametrize(("attributes", "full_name"), [
-    (person(email="New.Comer@cnrs.fr", eppn="ncomer@cnrs.fr"), "Jane Doe"),
-    ({MAIL: "marie.curie@cnrs.fr", EPPN: "mcurie@cnrs.fr", GIVEN_NAME: "Marie", SURNAME: "Curie"}, "Marie Curie"),
+@pytest.mark.parametrize(("attributes", "names"), [
+    # Only displayName: split at the first word.
+    (person(email="New.Comer@cnrs.fr", eppn="ncomer@cnrs.fr"), ("Jane", "Doe")),
+    ({MAIL: "marie.curie@cnrs.fr", EPPN: "mcurie@cnrs.fr", GIVEN_NAME: "Marie", SURNAME: "Curie"}, ("Marie", "Curie")),
+    # givenName and sn win over a displayName written otherwise; accents and particles kept.
+    (person(email="jm@cnrs.fr", eppn="jm@cnrs.fr", **{GIVEN_NAME: "Jean-Marc", SURNAME: "de La Fontaine-Müller",
+                                                     DISPLAY_NAME: "Dr J.-M. DE LA FONTAINE"}),
+     ("Jean-Marc", "de La Fontaine-Müller")),
 ])
-def test_a_new_person_gets_an_account_without_a_password(client, janus, attributes, full_name):
+def test_a_new_person_gets_an_account_without_a_password(client, janus, attributes, names):
+    full_name = " ".join(names)
     UserFactory(email="someone.else@cnrs.fr")
     response = sign_in_with_janus(client, janus, attributes)
     assert response["Location"] == reverse("dashboard")
     user = User.objects.get(pk=signed_in_user_id(client))
     assert user.email == attributes[MAIL].lower()
-    assert user.full_name == full_name
+    assert (user.first_name, user.last_name, user.full_name) == (*names, full_name)
     assert user.language == "en"
     assert user.has_usable_password() is False
     assert list(EmailAddress.objects.filter(user=user).values_list("email", "verified", "primary")) == [

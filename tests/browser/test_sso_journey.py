@@ -60,7 +60,7 @@ def test_a_reviewer_signs_in_with_janus_and_still_gives_the_totp_code(janus, pag
     page.fill("input[name=code]", totp_code())
     page.locator("input[name=code]").press("Enter")
     page.wait_for_url(f"{site}/dashboard/")
-    expect(page.locator(".user-email")).to_contain_text("rita.reviewer@cnrs.fr")
+    expect(page.locator(".user-name")).to_contain_text("Rita Reviewer")
     assert list(User.objects.values_list("email", flat=True)) == ["rita.reviewer@cnrs.fr"]
     assert page.console_errors == []
 
@@ -75,7 +75,8 @@ def test_a_new_colleague_signs_in_with_janus_for_the_first_time(janus, page, set
     page.get_by_role("button", name="Sign in with Janus (CNRS)").click()
     page.get_by_role("button", name="Continue to the service").click()
     page.wait_for_url(f"{site}/calls/")
-    expect(page.locator(".user-email")).to_contain_text("noel.nouveau@cnrs.fr")
+    expect(page.locator(".user-name")).to_contain_text("Noël Nouveau")
     user = User.objects.get()
     assert (user.email, user.full_name, user.has_usable_password()) == ("noel.nouveau@cnrs.fr", "Noël Nouveau", False)
+    assert (user.first_name, user.last_name) == ("Noël", "Nouveau")
     assert page.console_errors == []

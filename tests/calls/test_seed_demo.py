@@ -9,6 +9,7 @@ import pytest
 from django.apps import apps
 from django.core import mail
 from django.core.management import call_command
+from django.db.models import Q
 from django.test import Client
 from django.utils import timezone, translation
 
@@ -353,6 +354,16 @@ def test_demo_users_can_sign_in_and_hold_their_roles():
         assert EmailAddress.objects.filter(user=user, email=user.email, verified=True, primary=True).count() == 1
         assert Client().login(username=user.email, password=PASSWORD)
     assert (demo_user("pi").language, demo_user("pi2").language) == ("fr", "en")
+    # Everyone has a first and a last name, as sign-up asks: French names for CNRS people, the external
+    # reviewer's from her country.
+    from django.contrib.auth import get_user_model
+
+    nameless = get_user_model().objects.filter(Q(first_name="") | Q(last_name="")).values_list("email", flat=True)
+    assert list(nameless) == []
+    assert [(demo_user(prefix).first_name, demo_user(prefix).last_name, demo_user(prefix).display_name)
+            for prefix in ("pi", "researcher6", "reviewer5")] == [
+        ("Camille", "Martin", "Camille Martin"), ("Youssef", "El Amrani", "Youssef El Amrani"),
+        ("Catalina", "Rojas", "Catalina Rojas")]
     assert user_roles(demo_user("reviewer")).reviewer
     assert user_roles(demo_user("officer")).officer
     assert user_roles(demo_user("manager")).unit_manager

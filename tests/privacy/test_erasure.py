@@ -99,6 +99,7 @@ def test_processing_erases_the_account(client, person, director):
     erased = User.objects.get(pk=person.pk)
     assert (erased.email, erased.full_name, erased.is_active, erased.is_staff, erased.has_usable_password()) == (
         f"erased-{person.pk}@invalid", "Erased user", False, False, False)
+    assert (erased.first_name, erased.last_name) == ("", "")
     assert erased.calendar_key != person.calendar_key
     assert ApiToken.objects.get(pk=token.pk).revoked_at is not None
     assert api_token_user(secret, now=timezone.now()) is None

@@ -82,6 +82,7 @@ def test_the_export_holds_the_persons_data(client, person):
 
     assert data["format"] == "iea-personal-data/1"
     account = data["account"]
+    assert (account["first_name"], account["last_name"]) == ("Paula", "Investigator")
     assert (account["email"], account["full_name"], account["language"], account["two_factor"]) == (
         "paula@cnrs.example.fr", "Paula Investigator", "en", {"totp": True, "recovery_codes": False})
     assert account["email_addresses"] == [{"email": "paula@cnrs.example.fr", "verified": True, "primary": True}]

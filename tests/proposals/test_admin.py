@@ -102,10 +102,10 @@ def test_change_page_shows_inlines_and_the_audit_trail(client, staff, draft, pi)
     response = client.get(change(draft))
     html = response.content.decode()
     for text in ("Marie Curie", "Ana Souza", "support.pdf", "a" * 64, "b" * 64, "first version",
-                 "pi@cnrs.example.fr"):
+                 "Paula Investigator"):
         assert text in html, text
-    # The trail in words, not codes.
-    assert "<td>Proposal submitted</td><td>pi@cnrs.example.fr</td><td>Draft</td><td>Submitted</td>" in html
+    # The trail in words, not codes; people by their name.
+    assert "<td>Proposal submitted</td><td>Paula Investigator</td><td>Draft</td><td>Submitted</td>" in html
     assert "proposal.submit" not in html
     for formset in response.context["inline_admin_formsets"]:
         assert not formset.has_add_permission
@@ -150,17 +150,20 @@ def test_institute_filter_uses_the_evaluating_institute_else_the_units_main_one(
 def test_list_shows_the_computed_columns(client, staff):
     institute = InstituteFactory(code="INSU")
     unit = UnitFactory(unit_type="UMR", number="5558", main_institute=institute)
-    proposal = ProposalFactory(complete=True, unit=unit, pi=UserFactory(email="paula@cnrs.example.fr"))
+    proposal = ProposalFactory(complete=True, unit=unit, pi=UserFactory(email="paula@cnrs.example.fr",
+                                                                        first_name="Paula", last_name="Ortiz-Brévent"))
     client.force_login(staff)
     html = client.get(reverse(CHANGELIST)).content.decode()
-    for text in (proposal.reference, "COAST", "paula@cnrs.example.fr", "UMR 5558", "INSU", unit.delegation.name):
+    assert '<td class="field-pi_name">Paula Ortiz-Brévent</td>' in html  # the PI by name, not by address
+    for text in (proposal.reference, "COAST", "UMR 5558", "INSU", unit.delegation.name):
         assert text in html, text
 
 
-@pytest.mark.parametrize("term", ["umr5558", "UMR 5558", "paula@cnrs", "LBBE", "Ana Souza", "IEA99-TARGET"])
+@pytest.mark.parametrize("term", ["umr5558", "UMR 5558", "paula@cnrs", "Paula Ortiz", "LBBE", "Ana Souza", "IEA99-TARGET"])
 def test_search(client, staff, term):
     unit = UnitFactory(unit_type="UMR", number="5558", acronym="LBBE")
-    wanted = ProposalFactory(complete=True, unit=unit, reference="IEA99-TARGET", pi=UserFactory(email="paula@cnrs.example.fr"))
+    wanted = ProposalFactory(complete=True, unit=unit, reference="IEA99-TARGET",
+                             pi=UserFactory(email="paula@cnrs.example.fr", full_name="Paula Ortiz-Brévent"))
     other = ProposalFactory(title="Other", unit=UnitFactory(unit_type="UMR", number="5559"))
     assert other.pk != wanted.pk
     client.force_login(staff)

@@ -254,7 +254,7 @@ def test_the_reminder_is_in_the_reviewers_language(assignment, rendered_mails, m
     dispatch(now=assignment.due_at - 7 * DAY + HOUR)
     assert rendered_mails == [("review_reminder", "fr")]
     [message] = mailoutbox
-    assert message.body.startswith("Bonjour,")  # the salutation is already in the catalogue
+    assert message.body.startswith(f"Bonjour {user.display_name},")  # greeted by name, in French
 
 
 # The officers' notice -------------------------------------------------------------------------------------

@@ -206,20 +206,28 @@ def letter_pdf(lines: list[str]) -> bytes:
 
 def demo_user_ensure(email: str, full_name: str, language: str, *, staff: bool = False, totp: bool = False):
     """A demo user who can sign in at once: the demo password, a verified primary address and, for those
-    who must use two-factor authentication, the demo TOTP secret. An existing user is kept; only what
-    signing in needs is added. Returns ``(user, created)``."""
+    who must use two-factor authentication, the demo TOTP secret; a first and a last name, as sign-up asks
+    (``full_name`` is "First Last": every demo name's first word is the first name). An existing user is kept;
+    only what signing in needs, and a name if it has none, is added. Returns ``(user, created)``."""
     from allauth.account.models import EmailAddress
     from allauth.mfa.models import Authenticator
     from allauth.mfa.totp.internal.auth import TOTP
     from django.contrib.auth import get_user_model
 
+    from iea.accounts.models import split_full_name
+
     User = get_user_model()
+    first_name, last_name = split_full_name(full_name)
     user = User.objects.filter(email__iexact=email).first()
     created = user is None
     if created:
         user = User.objects.create_user(
-            email, PASSWORD, full_name=full_name, language=language, is_staff=staff, is_superuser=staff,
+            email, PASSWORD, first_name=first_name, last_name=last_name, language=language, is_staff=staff,
+            is_superuser=staff,
         )
+    elif not (user.first_name and user.last_name) and user.is_active:
+        user.first_name, user.last_name = first_name, last_name
+        user.save(update_fields=["first_name", "last_name"])
     address, _created = EmailAddress.objects.get_or_create(
         user=user, email=user.email, defaults={"verified": True, "primary": True}
     )

@@ -131,11 +131,12 @@ def account_anonymise(person, *, now: dt.datetime) -> dict:
     old_email, old_name = person.email, person.full_name
     person.email = erased_address("", person.pk)
     person.full_name = ERASED_NAME
+    person.first_name = person.last_name = ""
     person.set_unusable_password()
     person.is_active = person.is_staff = person.is_superuser = False
     person.call_announcements = False
     person.calendar_key = new_calendar_key()
-    person.save(update_fields=["email", "full_name", "password", "is_active", "is_staff", "is_superuser",
+    person.save(update_fields=["email", "full_name", "first_name", "last_name", "password", "is_active", "is_staff", "is_superuser",
                                "call_announcements", "calendar_key"])
     person.groups.clear()
     person.user_permissions.clear()

@@ -63,6 +63,8 @@ def _account(user) -> dict:
     return {
         "id": user.pk,
         "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
         "full_name": user.full_name,
         "language": user.language,
         "date_joined": user.date_joined,
