@@ -166,3 +166,21 @@ def test_evaluation_summary_reaches_the_pi_only_after_the_decision_mail(client, 
     assert client.get(url).status_code == 404
     client.logout()
     assert client.get(url).status_code == 302
+
+
+# --- Old links: a page that says why, not a dead end (#15) -------------------------------------------------
+
+
+def test_an_old_editor_link_to_a_withdrawn_proposal_opens_its_page_saying_why(client, submitted, pi):
+    proposal, _letter, _version = submitted
+    domain.proposal_withdraw(proposal_id=proposal.pk, user=pi, now=timezone.now())
+    client.force_login(pi)
+    response = client.get(reverse("proposals:edit", args=[proposal.pk]), follow=True)
+    assert response.redirect_chain == [(reverse("proposals:detail", args=[proposal.pk]), 302)]
+    assert [str(m) for m in response.context["messages"]] == ["This proposal is withdrawn and can no longer be changed."]
+
+
+def test_another_pi_following_the_same_link_learns_nothing(client, submitted, other_pi):
+    proposal, _letter, _version = submitted
+    client.force_login(other_pi)
+    assert client.get(reverse("proposals:edit", args=[proposal.pk])).status_code == 404
