@@ -28,6 +28,8 @@ from .domain import (
     call_open,
     call_publish,
     call_record_edit,
+    call_source_year,
+    call_stale_year_fields,
     call_start_review,
     default_window,
 )
@@ -200,6 +202,20 @@ class CallAdmin(IeaModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(proposal_count=Count("proposals"))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The call's page warns, until they are fixed, of texts that still name the year of the call it was
+        cloned from (shown on the clone's page right after cloning, and each time it is opened)."""
+        if request.method == "GET":
+            call = self.get_object(request, unquote(object_id))
+            year = call_source_year(call) if call is not None else None
+            stale = call_stale_year_fields(call, year=year) if year is not None else []
+            if stale:
+                self.message_user(request, _(
+                    "These texts still name %(year)s, the previous call's year: %(fields)s. "
+                    "Update them for %(this_year)s before publishing."
+                ) % {"year": year, "fields": ", ".join(stale), "this_year": call.year}, messages.WARNING)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_readonly_fields(self, request, obj=None):
         # The state moves only through the actions. Once a call is public, its closing time moves only

@@ -6,16 +6,19 @@ Every state change goes through one function here: it checks the transition, loc
 
 import calendar
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from iea.audit.domain import audit_record
+from iea.audit.models import AuditEntry
 
 from .models import Call, CallDeadlineChange, CallState, Criterion, InstitutePriority
 
@@ -213,6 +216,53 @@ class CloneResult:
 
 REMINDER_FIELDS = ("draft_reminder_days", "letter_reminder_days", "review_reminder_days", "review_escalation_days",
                    "report_reminder_days")
+
+
+# The texts of a call that say which year it is for; a clone copies them, and may keep last year's in them.
+_YEARLY_CALL_FIELDS = ("title_fr", "title_en", "summary_fr", "summary_en", "rules_fr", "rules_en")
+_YEARLY_CRITERION_FIELDS = ("label_fr", "label_en", "guidance_fr", "guidance_en")
+_YEARLY_PRIORITY_FIELDS = ("themes_fr", "themes_en")
+
+
+def call_source_year(call: Call) -> int | None:
+    """The year of the call this one was cloned from (``call_clone`` records it in the audit trail), else
+    the year of the call before it."""
+    source = (
+        AuditEntry.objects.filter(action="call.clone", content_type=ContentType.objects.get_for_model(Call),
+                                  object_id=str(call.pk))
+        .order_by("-created_at").values_list("data__source_year", flat=True).first()
+    )
+    if source is not None:
+        return int(source)
+    return Call.objects.filter(year__lt=call.year).order_by("-year").values_list("year", flat=True).first()
+
+
+def call_stale_year_fields(call: Call, *, year: int | None = None) -> list[str]:
+    """The names of the texts of a call not open yet (title, summary, rules, each criterion's label and
+    guidance, each institute's priorities, in French and English) that still name ``year`` (default: the
+    year of the call it was cloned from, ``call_source_year``), e.g. "2026" left in a call cloned for 2027. Empty when there is nothing to fix, and
+    for a call already open or past, whose texts are what applicants read."""
+    if call.state not in (CallState.DRAFT, CallState.PUBLISHED):
+        return []
+    year = year if year is not None else call_source_year(call)
+    if year is None or year == call.year:
+        return []
+    names = re.compile(rf"(?<!\d){year}(?!\d)")
+    found = [str(Call._meta.get_field(name).verbose_name) for name in _YEARLY_CALL_FIELDS
+             if names.search(getattr(call, name) or "")]
+    for criterion in call.criteria.order_by("position"):
+        found += [
+            _("criterion %(position)s: %(field)s") % {
+                "position": criterion.position, "field": Criterion._meta.get_field(name).verbose_name}
+            for name in _YEARLY_CRITERION_FIELDS if names.search(getattr(criterion, name) or "")
+        ]
+    for priority in call.priorities.select_related("institute").order_by("institute__code"):
+        found += [
+            _("priorities of %(institute)s: %(field)s") % {
+                "institute": priority.institute.code, "field": InstitutePriority._meta.get_field(name).verbose_name}
+            for name in _YEARLY_PRIORITY_FIELDS if names.search(getattr(priority, name) or "")
+        ]
+    return found
 
 
 def call_clone(*, source_id: int, year: int, user, now: dt.datetime) -> CloneResult:

@@ -111,8 +111,8 @@ class ReportSerializer(ReportSummarySerializer):
     class Meta(ReportSummarySerializer.Meta):
         fields = ("id", "award", "reference", "period", "state", "due_date", "scientific_review",
                   "has_scientific_pdf", "scientific_pdf_sha256", "spending", "cofunding_received",
-                  "cofunding_currency", "updated_at", "submitted_at", "cosigned_at", "cosigned_by", "reviewed_at",
-                  "review_comment")
+                  "cofunding_currency", "updated_at", "submitted_at", "cosigned_at", "cosigned_by",
+                  "cosign_declined_at", "cosign_declined_by", "cosign_decline_comment", "reviewed_at", "review_comment")
 
     @extend_schema_field(serializers.BooleanField())
     def get_has_scientific_pdf(self, report):

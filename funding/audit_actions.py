@@ -19,6 +19,7 @@ register_actions({
     "report.save": _("Report saved"),
     "report.submit": _("Report submitted"),
     "report.cosign": _("Report co-signed"),
+    "report.cosign_decline": _("Co-signature of the report declined by the partner"),
     "report.approve": _("Report approved"),
     "report.changes": _("Changes asked on the report"),
 })

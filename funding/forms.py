@@ -85,6 +85,19 @@ class CosignForm(forms.Form):
     )
 
 
+class CosignDeclineForm(forms.Form):
+    """The partner declines to co-sign, saying why (the PI reads it)."""
+
+    prefix = "decline"  # the page holds both forms: keep their field ids apart
+    signer_name = forms.CharField(
+        label=_("Your name"), max_length=200, required=False, widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    comment = forms.CharField(
+        label=_("Why you do not co-sign"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("The PI receives it and can change the report and submit it again."),
+    )
+
+
 class ReviewForm(forms.Form):
     """The officer's or staff member's review of a co-signed report."""
 

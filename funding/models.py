@@ -96,6 +96,7 @@ class ReportState(models.TextChoices):
     SUBMITTED = "submitted", _("Waiting for the partner's co-signature")
     COSIGNED = "cosigned", _("Co-signed, waiting for approval")
     CHANGES_REQUESTED = "changes", _("Changes requested")
+    COSIGN_DECLINED = "declined", _("Co-signature declined by the partner")
     APPROVED = "approved", _("Approved")
 
 
@@ -121,6 +122,10 @@ class Report(models.Model):
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     cosigned_at = models.DateTimeField(_("co-signed at"), null=True, blank=True)
     cosigned_by = models.CharField(_("co-signed by"), max_length=250, blank=True)
+    # The partner's refusal to co-sign, for the PI to address (kept after the report is submitted again).
+    cosign_declined_at = models.DateTimeField(_("co-signature declined at"), null=True, blank=True)
+    cosign_declined_by = models.CharField(_("co-signature declined by"), max_length=250, blank=True)
+    cosign_decline_comment = models.TextField(_("partner's comment on declining"), blank=True)
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("reviewed by"), null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+")

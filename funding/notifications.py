@@ -41,6 +41,8 @@ _REPORT = {"model": Report, "select_related": ("award__proposal__pi",),
            "context": lambda r, n: {"report": r, "proposal": r.award.proposal, "url": _award_url(r.award_id)}}
 register(Kind(name="report_cosigned", label=_("Report co-signed by the partner"), template="report_cosigned",
               **_REPORT))
+register(Kind(name="report_cosign_declined", label=_("Co-signature declined by the partner, to the PI"),
+              template="report_cosign_declined", **_REPORT))
 register(Kind(name="report_reviewed", label=_("Report approved or returned"), template="report_reviewed",
               **_REPORT))
 

@@ -30,7 +30,7 @@ def render_receipt(version: ProposalVersion) -> bytes:
             "institute": institute,
             "team_cnrs": [m for m in content.get("team", []) if m.get("side") == TeamSide.CNRS],
             "team_partner": [m for m in content.get("team", []) if m.get("side") != TeamSide.CNRS],
-            "budget": _budget_table(content, years=version.proposal.call.budget_years),
+            "budget": budget_table(content, years=version.proposal.call.budget_years),
             "letters": content.get("letters") or ([content["letter"]] if content.get("letter") else []),
             "checklist": _checklist_labels(version),
             "submitted": formats.datetime(version.submitted_at, seconds=True, offset=True),
@@ -39,7 +39,7 @@ def render_receipt(version: ProposalVersion) -> bytes:
     )
 
 
-def _budget_table(content: dict, *, years: int) -> dict:
+def budget_table(content: dict, *, years: int) -> dict:
     """The budget as the editor shows it: one row per category in the editor's order, one column per year,
     with the totals of each row and column."""
     amounts = {(int(line["year"]), line["category"]): Decimal(line["amount"]) for line in content.get("budget", [])}

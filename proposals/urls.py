@@ -18,4 +18,5 @@ urlpatterns = [
     path("<int:pk>/receipt/<int:number>/", views.receipt, name="receipt"),
     path("<int:pk>/evaluation/", views.evaluation_summary, name="evaluation_summary"),
     path("partner/<str:token>/", views.partner, name="partner"),
+    path("partner/<str:token>/letter/", views.partner_letter, name="partner_letter"),
 ]

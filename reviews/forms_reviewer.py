@@ -102,6 +102,10 @@ class DeclineForm(forms.Form):
 class ConflictForm(forms.Form):
     prefix = "conflict"
     reason = forms.CharField(
-        label=_("Your conflict of interest"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Your conflict of interest"), widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("e.g. a recent joint publication, the same institution, a personal tie. Only the panel reads it."),
+        error_messages={"required": _("Explain your conflict of interest, so the officer can find another reviewer.")},
     )
+    # The page the reviewer declared from, to show the form again there when the explanation is missing.
+    page = forms.ChoiceField(choices=[("invitation", "invitation"), ("proposal", "proposal"), ("review", "review")],
+                             required=False, widget=forms.HiddenInput)

@@ -10,7 +10,7 @@ from iea.notifications.domain import notify
 from iea.notifications.kinds import Kind, Recipient, register
 from proposals.models import Proposal, ProposalState
 
-from .models import Assignment, AssignmentState, Decision, Review
+from .models import Assignment, AssignmentState, Decision, Review, ReviewState
 
 
 def _invitation_context(assignment, notification):
@@ -48,6 +48,26 @@ register(Kind(
 ))
 
 
+def _conflict_context(assignment, notification):
+    from .domain.scoring import review_material
+
+    material = review_material(assignment.proposal)
+    review = Review.objects.filter(assignment=assignment).only("state").first()
+    return {"assignment": assignment, "proposal": assignment.proposal, "panel": assignment.panel,
+            "reviewer": assignment.reviewer.user, "reason": notification.params.get("reason", ""),
+            "accepted": notification.params.get("was") == AssignmentState.ACCEPTED,
+            "title": material.content.get("title", "") if material else assignment.proposal.title,
+            "submitted": review is not None and review.state == ReviewState.SUBMITTED,
+            "url": reverse("panel:table", kwargs={"panel_id": assignment.panel_id})}
+
+
+register(Kind(
+    name="review_conflict_declared", label=_("Conflict declared by a reviewer, to the panel's officers"),
+    template="review_conflict_declared", model=Assignment,
+    select_related=("reviewer__user", "proposal__call", "panel__institute"), context=_conflict_context,
+))
+
+
 def _summary(decision, notification):
     from .domain.decisions import evaluation_summary_filename, evaluation_summary_pdf
 
@@ -81,6 +101,13 @@ def notify_assigned(assignment: Assignment, *, now) -> None:
 def notify_reopened(review: Review, *, reason: str, now) -> None:
     notify(kind="review_reopened", target=review, recipients=[Recipient.of(review.reviewer.user)], now=now,
            occurrence=now.isoformat(), params={"reason": reason})
+
+
+def notify_conflict_declared(assignment: Assignment, *, reason: str, was: str, now) -> None:
+    """The panel's officers learn that a reviewer withdrew for a conflict, so they can ask someone else."""
+    officers = [Recipient.of(officer) for officer in assignment.panel.officers.all()]
+    notify(kind="review_conflict_declared", target=assignment, recipients=officers, now=now,
+           params={"reason": reason, "was": was})
 
 
 def notify_ineligible(proposal: Proposal, *, reason: str, now) -> None:

@@ -46,7 +46,8 @@ class ReportAdmin(ReasonPageMixin, ReadOnlyAdminMixin, IeaModelAdmin):
     search_fields = ("award__proposal__reference", "award__proposal__acronym", "award__proposal__pi__email")
     fields = (
         "award", "period", "state", "scientific_review", "cofunding_received", "cofunding_currency", "updated_at",
-        "submitted_at", "cosigned_at", "cosigned_by", "reviewed_at", "reviewed_by", "review_comment", "site_link",
+        "submitted_at", "cosigned_at", "cosigned_by", "cosign_declined_at", "cosign_declined_by", "cosign_decline_comment",
+        "reviewed_at", "reviewed_by", "review_comment", "site_link",
     )
     readonly_fields = fields
     inlines = (ReportSpendingInline, CosignInvitationInline)

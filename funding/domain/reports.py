@@ -21,7 +21,8 @@ from ..models import AwardState, CosignInvitation, Report, ReportPeriod, ReportS
 from ..rules import can_review_reports, is_award_pi
 from .awards import FundingError, add_months, award_close
 
-EDITABLE = [ReportState.DRAFT, ReportState.CHANGES_REQUESTED]
+# What the PI may change and submit: a draft, a report returned by the reviewer or declined by the partner.
+EDITABLE = [ReportState.DRAFT, ReportState.CHANGES_REQUESTED, ReportState.COSIGN_DECLINED]
 
 
 def report_due(award, period: str) -> dt.date:
@@ -151,6 +152,35 @@ def report_cosign(*, invitation: CosignInvitation, signer_name: str, now: dt.dat
         from ..notifications import notify_report
 
         notify_report("report_cosigned", report, now=now)
+    return report
+
+
+def report_cosign_decline(*, invitation: CosignInvitation, signer_name: str, comment: str, now: dt.datetime) -> Report:
+    """The partner declines to co-sign the submitted report, saying why. The report goes back to the PI,
+    who can change it and submit it again (a new link is then sent); the PI is told by mail with the
+    comment, which the report's page also shows. The link stops working."""
+    signer_name, comment = (signer_name or "").strip(), (comment or "").strip()
+    if not signer_name:
+        raise FundingError(_("Type your name."), code="name")
+    if not comment:
+        raise FundingError(_("Say why you do not co-sign, so that the PI can address it."), code="comment")
+    with transaction.atomic():
+        report = _lock(invitation.report_id)
+        invitation = CosignInvitation.objects.select_for_update().get(pk=invitation.pk)
+        if report.state != ReportState.SUBMITTED or invitation.revoked_at is not None:
+            raise FundingError(_("This report is not waiting for a co-signature."), code="state")
+        before = report.state
+        report.state = ReportState.COSIGN_DECLINED
+        report.cosign_declined_at, report.cosign_declined_by = now, f"{signer_name} <{invitation.email}>"
+        report.cosign_decline_comment = comment
+        report.save(update_fields=["state", "cosign_declined_at", "cosign_declined_by", "cosign_decline_comment"])
+        invitation.revoked_at = now
+        invitation.save(update_fields=["revoked_at"])
+        audit_record(actor=None, actor_label=f"partner <{invitation.email}> via link #{invitation.pk}", target=report,
+                     action="report.cosign_decline", now=now, from_state=before, to_state=report.state, reason=comment)
+        from ..notifications import notify_report
+
+        notify_report("report_cosign_declined", report, now=now)
     return report
 
 

@@ -34,12 +34,13 @@ from ..domain.reports import (
     cosign_resolve,
     cosign_token,
     report_cosign,
+    report_cosign_decline,
     report_due,
     report_save,
     report_submit,
 )
 from ..domain.spending import award_consumption
-from ..forms import CosignForm, ReportForm
+from ..forms import CosignDeclineForm, CosignForm, ReportForm
 from ..models import AwardState, CosignInvitation, Report, ReportPeriod, ReportState, TrancheState
 from ..rules import can_file_reports, can_manage_spending, can_review_reports, can_view_award, visible_awards
 
@@ -267,11 +268,15 @@ def _cosign_closed(request, token: str, message: str):
         report = invitation.report
         if report.state in (ReportState.COSIGNED, ReportState.APPROVED):
             return render(request, "funding/pi/cosign_done.html",
-                          {"report": report, "proposal": report.award.proposal})
-        if report.state in EDITABLE:
+                          {"report": report, "proposal": report.award.proposal, "token_page": True})
+        if report.state == ReportState.COSIGN_DECLINED:
+            message = _("You declined to co-sign this report on %(when)s; the PI has your comment. "
+                        "You will receive a new link when the PI submits it again.") % {
+                "when": formats.datetime(report.cosign_declined_at)}
+        elif report.state in EDITABLE:
             message = _("You already co-signed this report; the PI was since asked for changes. "
                         "You will receive a new link when the PI submits it again.")
-    return render(request, "funding/pi/cosign_invalid.html", {"message": message}, status=403)
+    return render(request, "funding/pi/cosign_invalid.html", {"message": message, "token_page": True}, status=403)
 
 
 @never_cache
@@ -287,8 +292,20 @@ def cosign(request, token):
         "spending").get(pk=invitation.report_id)
     if request.method == "GET" and request.GET.get("download") == "pdf":
         return _report_pdf_download(report)
-    form = CosignForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    declining = request.method == "POST" and request.POST.get("action") == "decline"
+    form = CosignForm(request.POST if request.method == "POST" and not declining else None)
+    decline_form = CosignDeclineForm(request.POST if declining else None)
+    if declining and decline_form.is_valid():
+        try:
+            report_cosign_decline(invitation=invitation, signer_name=decline_form.cleaned_data["signer_name"],
+                                  comment=decline_form.cleaned_data["comment"], now=now)
+        except FundingError as error:
+            decline_form.add_error({"name": "signer_name", "comment": "comment"}.get(error.code), error)
+        else:
+            messages.success(request, _("You declined to co-sign the report. The PI has your comment and will "
+                                        "send you a new link once the report is changed."))
+            return redirect("funding:cosign", token=token)
+    elif request.method == "POST" and form.is_valid():
         try:
             report_cosign(invitation=invitation, signer_name=form.cleaned_data["signer_name"], now=now)
         except FundingError as error:
@@ -298,5 +315,5 @@ def cosign(request, token):
             return redirect("funding:cosign", token=token)
     context = report_page_context(report, pdf_url=reverse("funding:cosign", kwargs={"token": token}) + "?download=pdf")
     context.update(invitation=invitation, proposal=report.award.proposal, award=report.award, form=form,
-                   waiting=report.state == ReportState.SUBMITTED)
-    return render(request, "funding/pi/cosign.html", context, status=400 if form.errors else 200)
+                   decline_form=decline_form, waiting=report.state == ReportState.SUBMITTED, token_page=True)
+    return render(request, "funding/pi/cosign.html", context, status=400 if form.errors or decline_form.errors else 200)

@@ -39,6 +39,16 @@ def _now_editable(proposal: Proposal, *, now: dt.datetime) -> None:
         )
 
 
+def proposal_edit_refusal(proposal: Proposal, *, now: dt.datetime) -> str:
+    """Why the proposal cannot be changed now ("" when it can): the same check every change makes, for a
+    page that must say it (an old link to the editor of a withdrawn proposal, after the deadline…)."""
+    try:
+        _now_editable(proposal, now=now)
+    except ProposalError as refused:
+        return refused.messages[0]
+    return ""
+
+
 def _lock(proposal_id: int, *, related: tuple[str, ...] = ()) -> Proposal:
     # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to the unit.
     return Proposal.objects.select_for_update(of=("self",)).select_related("call", "unit", *related).get(pk=proposal_id)

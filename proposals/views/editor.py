@@ -104,7 +104,10 @@ def edit(request, pk):
             return TemplateResponse(request, "proposals/edit.html", context, status=409)
         messages.error(request, _("Not saved: correct the fields marked below."))
         return TemplateResponse(request, "proposals/edit.html", _editor_context(request, proposal, form, now=now), status=400)
-    if not (proposal.state in (ProposalState.DRAFT, ProposalState.SUBMITTED) and call_accepts_submissions(proposal.call, now=now)):
+    refusal = domain.proposal_edit_refusal(proposal, now=now)
+    if refusal:
+        # An old link to the editor: the proposal's page, saying why it no longer opens.
+        messages.info(request, refusal)
         return redirect("proposals:detail", pk=proposal.pk)
     proposal = _with_content(proposal)
     return TemplateResponse(request, "proposals/edit.html", _editor_context(request, proposal, _fresh_form(proposal), now=now))

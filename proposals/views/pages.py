@@ -1,9 +1,9 @@
 """The PI's reading pages: the dashboard, a proposal, and its private downloads."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Exists, OuterRef
-from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -130,7 +130,9 @@ def evaluation_summary(request, pk):
 
     proposal = _proposal_for(request, pk)
     if not Decision.objects.filter(proposal=proposal, notified_at__isnull=False).exists():
-        raise Http404
+        # An early or old link: the proposal's page, saying when the summary comes.
+        messages.info(request, _("The evaluation summary is available here once the decision is sent to you."))
+        return redirect("proposals:detail", pk=proposal.pk)
     pdf = evaluation_summary_pdf(proposal=proposal, language=translation.get_language() or "fr")
     return private_download(pdf, filename=evaluation_summary_filename(proposal), content_type="application/pdf")
 

@@ -4,6 +4,7 @@ Automatic assignment (the min-cost flow) lives in ``reviews.domain.matching``.
 """
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -12,7 +13,7 @@ from django.utils.translation import gettext as _
 from iea.audit.domain import audit_record
 from proposals.models import Proposal, ProposalState
 
-from ..models import Assignment, AssignmentState, Panel, Reviewer
+from ..models import Assignment, AssignmentState, Conflict, ConflictSource, Decision, Panel, Reviewer
 from ..rules import panel_proposals
 from .conflicts import cause_label, conflicts_record_detected
 
@@ -109,3 +110,46 @@ def assignment_respond(*, assignment_id: int, user, accept: bool, reason: str = 
         audit_record(actor=user, target=assignment, action="review.accept" if accept else "review.decline", now=now,
                      from_state=before, to_state=assignment.state, reason=assignment.decline_reason)
     return assignment
+
+
+@dataclass(frozen=True)
+class ClosedAssignment:
+    """Why a reviewer's own assignment no longer opens: ``why`` is one of ``conflict_declared``,
+    ``conflict`` (detected or set by the officer), ``declined``, ``withdrawn``, ``off_pool`` or ``closed``;
+    ``at`` is when it happened, when known."""
+
+    assignment: Assignment
+    why: str
+    at: dt.datetime | None = None
+
+
+def assignment_closed_reason(*, user, assignment_id: int) -> ClosedAssignment | None:
+    """The one answer to "why can't I open this any more?" for a reviewer following an old link (a mail,
+    a bookmark). Only for the reviewer's own assignment: anyone else learns nothing (None)."""
+    if not user.is_authenticated:
+        return None
+    assignment = (
+        Assignment.objects.filter(pk=assignment_id, reviewer__user=user)
+        .select_related("reviewer", "proposal", "panel__institute").first()
+    )
+    if assignment is None:
+        return None
+    conflicts = list(Conflict.objects.filter(proposal_id=assignment.proposal_id, reviewer__user=user)
+                     .order_by("created_at", "pk"))
+    declared = next((c for c in conflicts if c.source == ConflictSource.DECLARED), None)
+    if declared is not None:
+        return ClosedAssignment(assignment, "conflict_declared", declared.created_at)
+    if conflicts:
+        return ClosedAssignment(assignment, "conflict", conflicts[0].created_at)
+    if assignment.state == AssignmentState.DECLINED:
+        return ClosedAssignment(assignment, "declined", assignment.responded_at)
+    if assignment.state == AssignmentState.WITHDRAWN:
+        return ClosedAssignment(assignment, "withdrawn", assignment.responded_at)
+    if assignment.state == AssignmentState.CLOSED:
+        mailed = Decision.objects.filter(proposal_id=assignment.proposal_id).values_list("notified_at", flat=True).first()
+        return ClosedAssignment(assignment, "decided", mailed)
+    if not assignment.reviewer.active:
+        return ClosedAssignment(assignment, "off_pool")
+    if assignment.state not in (AssignmentState.INVITED, AssignmentState.ACCEPTED):
+        return ClosedAssignment(assignment, "closed", assignment.responded_at)
+    return None

@@ -19,7 +19,7 @@ from calls.models import parse_unit_code
 from iea.audit.domain import audit_record
 from proposals.models import Proposal, TeamSide
 
-from ..models import Assignment, AssignmentState, Conflict, ConflictSource, Reviewer
+from ..models import Assignment, AssignmentState, Conflict, ConflictSource, Decision, Reviewer
 
 CAUSES = {
     "same_unit_as_pi": gettext_lazy("The reviewer belongs to the PI's unit"),
@@ -136,15 +136,44 @@ def _record(*, proposal, reviewer, source, cause, detail, user, now) -> Conflict
 
 
 def conflict_declare(*, proposal_id: int, reviewer: Reviewer, user, reason: str, now: dt.datetime) -> Conflict:
-    """The reviewer declares a conflict (when invited, or later). Access ends with this request."""
+    """The reviewer declares a conflict of interest, when invited or at any time after accepting
+    (domain.md: "declare conflicts"; "a conflict declared mid-review removes access on the next request").
+
+    The explanation is required: the panel's officers read it to find another reviewer, and are told by
+    mail. The assignment is withdrawn; its review, draft or submitted, stops counting (``counted_reviews``
+    leaves out every conflicted reviewer). A submitted review may still be declared conflicted: a review
+    by a conflicted reviewer must not weigh on the outcome, whenever the conflict comes to light. Once the
+    directorate has decided the proposal it is refused: the officer then handles it with the directorate.
+    Declaring again is harmless (the first declaration stands, nobody is mailed twice).
+    """
     if reviewer.user_id != user.pk:
         raise ValidationError(_("Only the reviewer can declare their own conflict."), code="forbidden")
-    if not Assignment.objects.filter(proposal_id=proposal_id, reviewer=reviewer).exists():
-        raise ValidationError(_("You are not assigned to this proposal."), code="not_assigned")
-    proposal = Proposal.objects.get(pk=proposal_id)
-    conflict = _record(proposal=proposal, reviewer=reviewer, source=ConflictSource.DECLARED, cause="declared",
-                       detail=(reason or "").strip(), user=user, now=now)
-    return conflict or Conflict.objects.get(proposal=proposal, reviewer=reviewer, source=ConflictSource.DECLARED, cause="declared")
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        # The assignment is locked first, so an answer, a save or a second declaration racing this one waits.
+        assignment = (
+            Assignment.objects.select_for_update(of=("self",)).select_related("panel", "proposal")
+            .filter(proposal_id=proposal_id, reviewer=reviewer).first()
+        )
+        if assignment is None:
+            raise ValidationError(_("You are not assigned to this proposal."), code="not_assigned")
+        existing = Conflict.objects.filter(proposal_id=proposal_id, reviewer=reviewer, source=ConflictSource.DECLARED,
+                                           cause="declared").first()
+        if existing is not None:
+            return existing
+        if not reason:
+            raise ValidationError(_("Explain your conflict of interest, so the officer can find another reviewer."),
+                                  code="reason")
+        if Decision.objects.filter(proposal_id=proposal_id).exists():
+            raise ValidationError(_("The directorate has already decided on this proposal: write to the panel's "
+                                    "officer about your conflict of interest."), code="decided")
+        was = assignment.state
+        conflict = _record(proposal=assignment.proposal, reviewer=reviewer, source=ConflictSource.DECLARED,
+                           cause="declared", detail=reason, user=user, now=now)
+        from ..notifications import notify_conflict_declared
+
+        notify_conflict_declared(assignment, reason=reason, was=was, now=now)
+    return conflict
 
 
 def conflict_set_by_officer(*, proposal_id: int, reviewer: Reviewer, user, reason: str, now: dt.datetime) -> Conflict:

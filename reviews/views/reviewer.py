@@ -7,13 +7,15 @@ every request: declaring a conflict removes access on the next one. Every page n
 authentication (``iea.mfa``). Changes go through ``reviews.domain``; no view decides a rule itself.
 """
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Subquery
 from django.db.models.fields.json import KT
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,19 +27,51 @@ from iea.mfa import mfa_required
 from proposals.models import ProposalVersion
 
 from ..domain import scoring
-from ..domain.assignment import assignment_respond
+from ..domain.assignment import assignment_closed_reason, assignment_respond
 from ..domain.conflicts import conflict_declare
 from ..forms_reviewer import ConflictForm, DeclineForm, ReviewForm
 from ..models import AssignmentState, Conflict, Review, ReviewState, Score
 from ..rules import assignments_for, assignments_listed_for, can_read_other_reviews, is_reviewing
 
 
-def _assignment_for(request, pk, *, reviewing=False):
-    """The user's open, non-conflicted assignment; with ``reviewing`` also accepted (``is_reviewing``)."""
+class _Answered(Exception):
+    """Another page answers the request: the explained page of a closed assignment (see ``_explained``)."""
+
+    def __init__(self, response):
+        super().__init__()
+        self.response = response
+
+
+def _explained(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except _Answered as answered:
+            return answered.response
+    return wrapper
+
+
+def _closed_page(request, pk):
+    closed = assignment_closed_reason(user=request.user, assignment_id=pk)
+    if closed is None:
+        raise Http404
+    return TemplateResponse(request, "reviews/reviewer/closed.html", {
+        "closed": closed, "assignment": closed.assignment, "proposal": closed.assignment.proposal,
+    }, status=410)
+
+
+def _assignment_for(request, pk, *, reviewing=False, explain=True):
+    """The user's open, non-conflicted assignment; with ``reviewing`` also accepted (``is_reviewing``).
+    An assignment of theirs that is closed is explained (``explain``); anything else is a 404."""
     queryset = assignments_for(request.user).select_related(
         "reviewer", "panel__institute", "proposal__call", "proposal__pi"
     )
-    assignment = get_object_or_404(queryset, pk=pk)
+    assignment = queryset.filter(pk=pk).first()
+    if assignment is None:
+        if not explain:
+            raise Http404
+        raise _Answered(_closed_page(request, pk))
     if reviewing and not is_reviewing(request.user, assignment.proposal):
         raise Http404
     return assignment
@@ -101,7 +135,7 @@ def _invitation_page(request, assignment, *, decline_form=None, conflict_form=No
         "proposal": assignment.proposal,
         "material": _material(assignment),
         "decline_form": decline_form or DeclineForm(),
-        "conflict_form": conflict_form or ConflictForm(),
+        "conflict_form": conflict_form or ConflictForm(initial={"page": "invitation"}),
         "now": timezone.now(),
     }, status=status)
 
@@ -109,6 +143,7 @@ def _invitation_page(request, assignment, *, decline_form=None, conflict_form=No
 @login_required
 @mfa_required
 @require_GET
+@_explained
 def invitation(request, pk):
     """What an invited reviewer may see: title, abstract, keywords and the teams, for the conflict check."""
     return _invitation_page(request, _assignment_for(request, pk))
@@ -117,6 +152,7 @@ def invitation(request, pk):
 @login_required
 @mfa_required
 @require_POST
+@_explained
 def accept(request, pk):
     assignment = _assignment_for(request, pk)
     try:
@@ -132,6 +168,7 @@ def accept(request, pk):
 @login_required
 @mfa_required
 @require_POST
+@_explained
 def decline(request, pk):
     assignment = _assignment_for(request, pk)
     form = DeclineForm(request.POST)
@@ -152,18 +189,31 @@ def decline(request, pk):
 @login_required
 @mfa_required
 @require_POST
+@_explained
 def declare_conflict(request, pk):
-    """The reviewer declares a conflict of interest: access to the proposal ends with this request."""
+    """The reviewer declares a conflict of interest, from the invitation, the proposal or the review page:
+    access to the proposal ends with this request. Without an explanation the page comes back with the
+    form, what the reviewer had saved untouched."""
     assignment = _assignment_for(request, pk)
     form = ConflictForm(request.POST)
+    page = request.POST.get("conflict-page", "")
+    reviewing = assignment.state == AssignmentState.ACCEPTED and is_reviewing(request.user, assignment.proposal)
+    if page not in ("proposal", "review") or not reviewing:
+        page = "invitation"
     if not form.is_valid():
+        messages.error(request, _("No conflict declared: explain your conflict of interest."))
+        if page == "proposal":
+            return _proposal_page(request, assignment, conflict_form=form, status=400)
+        if page == "review":
+            review = _open(request, assignment)
+            return _review_page(request, assignment, review, _fresh_form(review), conflict_form=form, status=400)
         return _invitation_page(request, assignment, conflict_form=form, status=400)
     try:
         conflict_declare(proposal_id=assignment.proposal_id, reviewer=assignment.reviewer, user=request.user,
                          reason=form.cleaned_data["reason"], now=timezone.now())
     except ValidationError as error:
         _refuse(request, error)
-        return redirect("reviewer:invitation", pk=assignment.pk)
+        return redirect(f"reviewer:{page}", pk=assignment.pk)
     messages.success(request, _("You declared a conflict of interest with %(reference)s. The proposal is no longer "
                                 "available to you, and the officer will find another reviewer.") % {
         "reference": assignment.proposal.reference})
@@ -176,17 +226,23 @@ def declare_conflict(request, pk):
 @login_required
 @mfa_required
 @require_GET
+@_explained
 def proposal(request, pk):
     """The whole proposal as last submitted (the frozen version), for an accepted assignment."""
-    assignment = _assignment_for(request, pk, reviewing=True)
+    return _proposal_page(request, _assignment_for(request, pk, reviewing=True))
+
+
+def _proposal_page(request, assignment, *, conflict_form=None, status=200):
     return TemplateResponse(request, "reviews/reviewer/proposal.html", {
         "assignment": assignment, "proposal": assignment.proposal, "material": _material(assignment),
-    })
+        "conflict_form": conflict_form or ConflictForm(initial={"page": "proposal"}),
+    }, status=status)
 
 
 @login_required
 @mfa_required
 @require_GET
+@_explained
 def letter(request, pk):
     """The support letter of the submitted version, as an attachment (never rendered inline)."""
     assignment = _assignment_for(request, pk, reviewing=True)
@@ -233,7 +289,7 @@ def _other_reviews(request, assignment, review):
     )
 
 
-def _review_page(request, assignment, review, form, *, conflict=None, status=200):
+def _review_page(request, assignment, review, form, *, conflict=None, conflict_form=None, status=200):
     submitted = review.state == ReviewState.SUBMITTED
     return TemplateResponse(request, "reviews/reviewer/review.html", {
         "assignment": assignment,
@@ -245,6 +301,7 @@ def _review_page(request, assignment, review, form, *, conflict=None, status=200
         "missing": [] if submitted else scoring.review_missing(review),
         "others": _other_reviews(request, assignment, review) if submitted else None,
         "conflict": conflict,
+        "conflict_form": conflict_form or ConflictForm(initial={"page": "review"}),
         "now": timezone.now(),
     }, status=status)
 
@@ -275,6 +332,7 @@ def _conflict(result, form):
 
 @login_required
 @mfa_required
+@_explained
 def review(request, pk):
     """The review form. Works without JavaScript (Save and Submit post here); with htmx it also autosaves.
     Once submitted: read-only, with the other reviews of the proposal."""
@@ -316,7 +374,7 @@ def review(request, pk):
 def review_autosave(request, pk):
     """htmx endpoint: saves the form and answers with out-of-band fragments only (indicator, field errors,
     lock version, conflict banner, what is missing), so what the user is typing is never replaced."""
-    assignment = _assignment_for(request, pk, reviewing=True)
+    assignment = _assignment_for(request, pk, reviewing=True, explain=False)
     review = _open(request, assignment)
     now = timezone.now()
     form = _bound_form(request, review)

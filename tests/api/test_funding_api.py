@@ -177,7 +177,8 @@ def test_a_report_reads_as_on_the_web_without_the_file(api_client, award, people
         "state": "draft", "scientific_review": "Two missions.", "has_scientific_pdf": False,
         "scientific_pdf_sha256": "", "cofunding_received": "3000.00", "cofunding_currency": "BRL",
         "spending": {"mobility": "2500.00", "meetings": "1200.50", "field": "0.00", "other": "0.00"},
-        "submitted_at": None, "cosigned_at": None, "cosigned_by": "", "reviewed_at": None, "review_comment": "",
+        "submitted_at": None, "cosigned_at": None, "cosigned_by": "", "cosign_declined_at": None,
+        "cosign_declined_by": "", "cosign_decline_comment": "", "reviewed_at": None, "review_comment": "",
     }
 
 

@@ -66,7 +66,7 @@ def test_review_to_decision(live_server, browser, review_setting):
     expect(page.locator(".messages")).to_be_visible()
     assert Conflict.objects.filter(proposal=s["conflicted"], source="declared").count() == 1
     expect(rows).to_have_count(1)
-    assert page.request.get(f"{base}/review/{s['conflicted'].assignments.get().pk}/proposal/").status == 404
+    assert page.request.get(f"{base}/review/{s['conflicted'].assignments.get().pk}/proposal/").status == 410
 
     page.locator(f"#my-reviews tr:has-text('{s['scored'].reference}')").get_by_role("link", name="Write the review").click()
     assert serious_accessibility_violations(page) == []

@@ -130,10 +130,11 @@ class Crawler:
     def seeds(self, role: str) -> list[str]:
         urls = self.targets["urls"]
         if role == "partner":
-            return urls.get("proposals:partner", [])
+            return urls.get("proposals:partner", []) + urls.get("proposals:partner_letter", [])
         if role == "cosigner":
             return urls.get("funding:cosign", [])
-        return [u for name, found in urls.items() if name not in ("proposals:partner", "funding:cosign") for u in found]
+        return [u for name, found in urls.items() if name not in ("proposals:partner", "proposals:partner_letter", "funding:cosign")
+                for u in found]
 
     def keep(self, role: str, path: str) -> bool:
         if SKIPPED_PATHS.search(urlsplit(path).path):

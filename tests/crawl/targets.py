@@ -73,7 +73,7 @@ MAX_PER_ROUTE = 3
 # The routes with arguments that the functions below fill from the demo's objects.
 FILLED = {
     "proposals:detail", "proposals:edit", "proposals:evaluation_summary", "proposals:letter", "proposals:receipt",
-    "proposals:partner", "reviewer:invitation", "reviewer:proposal", "reviewer:letter", "reviewer:review",
+    "proposals:partner", "proposals:partner_letter", "reviewer:invitation", "reviewer:proposal", "reviewer:letter", "reviewer:review",
     "panel:table", "panel:export", "panel:assignments", "panel:pool", "panel:proposal", "funding:award",
     "funding:award_letter", "funding:unit_award", "funding:report", "funding:report_pdf", "funding:report_review",
     "funding:cosign", "calls:detail", "calendar_feed", "announcements_unsubscribe",
@@ -124,13 +124,13 @@ def _proposal_urls() -> dict[str, list[str]]:
     return urls
 
 
-def _partner_urls() -> list[str]:
+def _partner_urls(name: str = "proposals:partner") -> list[str]:
     from proposals.domain.partner import invitation_token
     from proposals.models import PartnerInvitation
 
     invitations = _by_state(PartnerInvitation.objects.select_related("proposal").order_by("-pk"),
                             state=lambda i: i.proposal.state)
-    return [_url("proposals:partner", token=invitation_token(i)) for i in invitations]
+    return [_url(name, token=invitation_token(i)) for i in invitations]
 
 
 def _cosign_urls() -> list[str]:
@@ -215,6 +215,7 @@ def seed_urls() -> dict[str, list[str]]:
     for part in (_proposal_urls(), _review_urls(), _funding_urls(), _call_urls(), _account_urls(), _admin_urls()):
         urls.update(part)
     urls["proposals:partner"] = _partner_urls()
+    urls["proposals:partner_letter"] = _partner_urls("proposals:partner_letter")
     urls["funding:cosign"] = _cosign_urls()
     for name in FILLED:
         urls.setdefault(name, [])

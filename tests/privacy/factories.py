@@ -108,6 +108,9 @@ def funded(call: Call, *, pi=None, closed_at: dt.datetime | None, n: int = 0) ->
     report = Report.objects.get(award=award, period="year1")
     report.scientific_review = "We met Ana Souza in Recife."
     report.cosigned_by = values["partner_name"]
+    # An earlier refusal to co-sign, kept on the report.
+    report.cosign_declined_by = f"{values['partner_name']} <{values['partner_email']}>"
+    report.cosign_decline_comment = "The Recife workshop is missing."
     report.review_comment = "Good work with Joao."
     report.scientific_pdf.save("review.pdf", ContentFile(b"%PDF-1.4 review"), save=False)
     report.save()

@@ -193,6 +193,7 @@ def test_a_funded_proposal_loses_its_reports_personal_texts_and_files(django_cap
         assert text not in after, text
     report = Report.objects.get(award=award, period="year1")
     assert (report.scientific_review, report.scientific_pdf.name, report.cosigned_by) == ("", "", "")
+    assert (report.cosign_declined_by, report.cosign_decline_comment) == ("", "")
     assert list(SpendingLine.objects.filter(award=award).values_list("amount", "description")) == [(Decimal(800), "")]
     assert Award.objects.get(pk=award.pk).amount == award.amount
 

@@ -98,6 +98,7 @@ def test_the_export_holds_the_persons_data(client, person):
     assert mine["decision"]["outcome"] == "rejected"
     assert [a["proposal"] for a in data["awards"]] == [award.proposal.reference]
     assert [r["period"] for r in data["awards"][0]["reports"]] == ["final", "year1"]
+    assert data["awards"][0]["reports"][1]["cosign_decline_comment"] == "The Recife workshop is missing."
     assert [(r["proposal"], r["comment_for_pi"], r["scores"][0]["score"]) for r in data["reviews"]] == [
         (others.reference, review.comment_for_pi, "3.5")]
     assert [a["proposal"] for a in data["assignments"]] == [others.reference]

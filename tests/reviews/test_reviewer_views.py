@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from iea import formats
 from proposals.models import Proposal
 from reviews.domain.assignment import assignment_create
 from reviews.domain.scoring import review_open, review_save_draft, review_submit
@@ -122,12 +123,20 @@ def test_others_get_404_on_every_action(client, assignment, who, name):
 
 
 @pytest.mark.parametrize("name", PAGES + POSTS)
-def test_a_reviewer_in_conflict_gets_404_everywhere(reviewer_client, assignment, name):
+def test_a_reviewer_in_conflict_is_refused_everywhere_with_the_reason(reviewer_client, assignment, name):
     # Recorded without withdrawing the assignment: the rules' conflict check alone must close access.
     Conflict.objects.create(proposal=assignment.proposal, reviewer=assignment.reviewer, source="officer",
                             cause="officer", created_at=timezone.now())
     method = reviewer_client.post if name in POSTS else reviewer_client.get
-    assert method(url(name, assignment)).status_code == 404
+    response = method(url(name, assignment))
+    if name == "review_autosave":  # htmx swaps fragments only: a plain refusal
+        assert response.status_code == 404
+        return
+    assert response.status_code == 410
+    html = response.content.decode()
+    assert "A conflict of interest between you and this proposal was recorded on" in html
+    assert "Coastal erosion" not in html
+    assert "Content-Disposition" not in response
 
 
 def test_a_reviewer_in_conflict_does_not_see_the_assignment_listed(reviewer_client, assignment):
@@ -147,10 +156,15 @@ def test_an_invited_reviewer_sees_the_invitation_only(client, name):
     assert Review.objects.count() == 0
 
 
-def test_a_declined_assignment_gives_no_access(client):
-    assignment = AssignmentFactory(state=AssignmentState.DECLINED)
+def test_a_declined_assignment_gives_no_access_and_says_why(client):
+    assignment = AssignmentFactory(state=AssignmentState.DECLINED, responded_at=dt.datetime(2027, 10, 4, 9, 30, tzinfo=dt.UTC))
     client.force_login(assignment.reviewer.user)
-    assert [client.get(url(name, assignment)).status_code for name in PAGES] == [404, 404, 404, 404]
+    responses = [client.get(url(name, assignment)) for name in PAGES]
+    assert [r.status_code for r in responses] == [410, 410, 410, 410]
+    when = formats.datetime(assignment.responded_at)
+    assert "11:30 (Paris time)" in when
+    assert f"You declined this invitation on {when}." in responses[0].content.decode()
+    assert reverse("reviewer:assignments") in responses[0].content.decode()
 
 
 # --- The invitation -----------------------------------------------------------------------------------------
@@ -195,7 +209,7 @@ def test_declining_needs_a_reason(client, invited):
     invited.refresh_from_db()
     assert (invited.state, invited.decline_reason) == (AssignmentState.DECLINED, "On leave until June.")
     assert list(response.context["assignments"]) == []
-    assert client.get(url("invitation", invited)).status_code == 404
+    assert client.get(url("invitation", invited)).status_code == 410
 
 
 def test_declaring_a_conflict_removes_access_at_once_and_says_so(client, invited):
@@ -206,7 +220,7 @@ def test_declaring_a_conflict_removes_access_at_once_and_says_so(client, invited
         "available to you, and the officer will find another reviewer."]
     assert list(response.context["assignments"]) == []
     assert list(Conflict.objects.values_list("source", "detail")) == [("declared", "My former PhD student.")]
-    assert client.get(url("invitation", invited)).status_code == 404
+    assert client.get(url("invitation", invited)).status_code == 410
 
 
 def test_the_invitation_is_mailed_on_assignment(django_capture_on_commit_callbacks, mailoutbox, staff):
@@ -377,7 +391,7 @@ def test_a_conflict_declared_mid_review_closes_the_review_and_the_letter(reviewe
     assignment.refresh_from_db()
     assert assignment.state == AssignmentState.WITHDRAWN
     assert [reviewer_client.get(url(name, assignment)).status_code for name in ["review", "letter", "proposal"]] == [
-        404, 404, 404]
+        410, 410, 410]
     assert reviewer_client.post(url("review_autosave", assignment)).status_code == 404
 
 

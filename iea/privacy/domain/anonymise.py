@@ -121,7 +121,7 @@ def _anonymise(*, proposal_id: int, user, now: dt.datetime, via: str) -> bool:
     personal = {proposal.partner_name, proposal.partner_email, proposal.partner_institution}
     personal |= {value for m in members for value in (m.name, m.email, m.institution)}
     personal |= {letter.original_name for letter in letters} | {i.email for i in invitations}
-    personal |= {c.email for c in cosigns} | {r.cosigned_by for r in reports}
+    personal |= {c.email for c in cosigns} | {r.cosigned_by for r in reports} | {r.cosign_declined_by for r in reports}
     files = _Files()
 
     for name in PROPOSAL_BLANKED:
@@ -147,7 +147,7 @@ def _anonymise(*, proposal_id: int, user, now: dt.datetime, via: str) -> bool:
         for report in reports:
             files.add(report.scientific_pdf)
         Report.objects.filter(award=award).update(scientific_review="", scientific_pdf="", cosigned_by="",
-                                                  review_comment="")
+                                                  review_comment="", cosign_declined_by="", cosign_decline_comment="")
         CosignInvitation.objects.filter(report__award=award, revoked_at__isnull=True).update(revoked_at=now)
         CosignInvitation.objects.filter(report__award=award).update(email="")
         SpendingLine.objects.filter(award=award).update(description="")

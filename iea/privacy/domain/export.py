@@ -183,7 +183,9 @@ def _awards(user) -> list:
                 {"period": r.period, "state": r.state, "scientific_review": r.scientific_review,
                  "scientific_pdf_sha256": r.scientific_pdf_sha256, "cofunding_received": r.cofunding_received,
                  "cofunding_currency": r.cofunding_currency, "submitted_at": r.submitted_at,
-                 "cosigned_at": r.cosigned_at, "cosigned_by": r.cosigned_by, "reviewed_at": r.reviewed_at,
+                 "cosigned_at": r.cosigned_at, "cosigned_by": r.cosigned_by,
+                 "cosign_declined_at": r.cosign_declined_at, "cosign_declined_by": r.cosign_declined_by,
+                 "cosign_decline_comment": r.cosign_decline_comment, "reviewed_at": r.reviewed_at,
                  "review_comment": r.review_comment,
                  "spending": [{"category": s.category, "amount": s.amount} for s in r.spending.all()]}
                 for r in a.reports.all()

@@ -1,0 +1,54 @@
+"""The foreign partner's side in a real browser (issue #15): through the invitation link, on a phone and in
+French, the partner sees the proposal, the teams, the budget with its totals and the current letter with its
+state, downloads the letter, and is never asked to create an account."""
+
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone, translation
+from playwright.sync_api import expect
+
+from iea import formats
+from proposals import domain
+from proposals.letters import check_pdf
+from tests.factories import ProposalFactory, UserFactory
+from tests.pdfs import pdf_upload
+
+from .helpers import serious_accessibility_violations
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_partner_sees_the_budget_and_the_letter(live_server, browser):
+    proposal = ProposalFactory(complete=True, pi=UserFactory(full_name="Paula Investigator"))
+    now = timezone.now()
+    letter = domain.letter_attach(proposal_id=proposal.pk, pdf=check_pdf(pdf_upload()), now=now, user=proposal.pi)
+    invitation = domain.invitation_create(proposal_id=proposal.pk, user=proposal.pi, email="ana@usp.example.br",
+                                          language="fr", now=now)
+    context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", accept_downloads=True,
+                                  viewport={"width": 390, "height": 844})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/proposals/partner/{domain.invitation_token(invitation)}/")
+
+    main = page.locator("main")
+    expect(main).to_contain_text("Coastal erosion under changing storms")
+    expect(main).to_contain_text("Paula Investigator")
+    budget = page.locator("#partner-budget")
+    expect(budget).to_contain_text("Année 2")
+    with translation.override("fr"):
+        total, year_total = formats.money(Decimal(12000)), formats.money(Decimal(6000))
+    expect(budget.locator("tfoot")).to_contain_text(total)
+    expect(budget.locator("tfoot")).to_contain_text(year_total)
+    expect(page.locator("#partner-letter")).to_contain_text(letter.original_name)
+    expect(page.locator("#partner-letter")).to_contain_text("Pas encore déposée")
+    expect(page.get_by_role("link", name="Créer un compte")).to_have_count(0)
+    expect(page.get_by_role("link", name="Se connecter")).to_have_count(0)
+    assert serious_accessibility_violations(page) == []
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Télécharger la lettre").click()
+    assert download.value.suggested_filename == f"support-letter-{proposal.reference}.pdf"
+    # The budget table fits the phone: it scrolls inside its region, not the page.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    context.close()
