@@ -141,7 +141,7 @@ def test_a_closed_assignment_is_listed_as_closed_not_due(client, world):
     assert "Closed (decision taken)" in row and "no longer due" in row
     assert "overdue" not in row and "Write the review" not in row
     # …and it opens nothing.
-    assert client.get(reverse("reviewer:review", args=[assignment.pk])).status_code == 404
+    assert client.get(reverse("reviewer:review", args=[assignment.pk])).status_code == 410  # explained: the decision was mailed
 
 
 # The staff's decisions page ------------------------------------------------------------------------------------
