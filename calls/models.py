@@ -187,6 +187,12 @@ class Call(models.Model):
         _("total budget envelope (€)"), max_digits=12, decimal_places=2, null=True, blank=True
     )
     duration_months = models.PositiveSmallIntegerField(_("project duration (months)"), default=24)
+    # The reserve list (domain.md, "After the decision"): a selected PI accepts the award within this time.
+    award_acceptance_days = models.PositiveSmallIntegerField(
+        _("days to accept an award"), default=30, validators=[MinValueValidator(1)],
+        help_text=_("From the decision mail; the PI is reminded 7 days before. An award not accepted in time "
+                    "can be cancelled and its amount given to the reserve list."),
+    )
     reviews_per_proposal = models.PositiveSmallIntegerField(
         _("reviews per proposal"), default=2, validators=[MinValueValidator(1)],
         help_text=_("Completed, non-conflicted reviews each proposal needs (usually 2)."),

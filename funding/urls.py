@@ -3,13 +3,15 @@ of reports by officers and staff (views/reports.py)."""
 
 from django.urls import path
 
-from .views import pi, reports, unit
+from .views import acceptance, pi, reports, unit
 
 app_name = "funding"
 urlpatterns = [
     path("", pi.award_list, name="awards"),
     path("<int:pk>/", pi.award_detail, name="award"),
     path("<int:pk>/letter.pdf", pi.award_letter, name="award_letter"),
+    path("<int:pk>/accept/", acceptance.award_accept_view, name="award_accept"),
+    path("<int:pk>/decline/", acceptance.award_decline_view, name="award_decline"),
     path("<int:pk>/reports/<str:period>/", pi.report_edit, name="report"),
     path("<int:pk>/reports/<str:period>/pdf/", pi.report_pdf, name="report_pdf"),
     path("cosign/<str:token>/", pi.cosign, name="cosign"),

@@ -11,6 +11,7 @@ register_actions({
     "proposal.review_start": _("Proposal sent to review"),
     "proposal.decide": _("Decision taken"),
     "proposal.decision_mail": _("Decision letter sent"),
+    "proposal.promote": _("Reserve promoted to selected"),
     "panel.create": _("Panel created"),
     "panel.update": _("Panel edited"),
     "panel.reviewer_add": _("Reviewer added to the pool"),

@@ -392,6 +392,7 @@ def test_seed_demo_sends_the_mails_of_the_domain_once_committed(django_capture_o
         "reviewer@demo.iea.localhost",  # the one invitation still to answer
         *decided,  # IEA 2025's decisions: to the PI and the partner, and to CEFE's manager for ANTSEED
         "manager@demo.iea.localhost",
+        "manager@demo.iea.localhost",  # pi2 accepted the award of ANTSEED: CEFE's manager is told
         "pi2@demo.iea.localhost", "manager@demo.iea.localhost",  # tranche 1 of ANTSEED released
     ])
     assert len(receipts) == 2 * 14

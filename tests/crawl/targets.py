@@ -37,6 +37,7 @@ NOT_PAGES = {
     "panel:reviewer_deactivate": "POST only",
     "funding:spending_add": "POST only",
     "funding:tranche_received": "POST only",
+    "funding:award_accept": "POST only",
     "calendar_reset": "POST only",
     "api_token_revoke": "POST only",
     "set_language": "POST only (the language switch)",
@@ -76,7 +77,7 @@ FILLED = {
     "proposals:partner", "reviewer:invitation", "reviewer:proposal", "reviewer:letter", "reviewer:review",
     "panel:table", "panel:export", "panel:assignments", "panel:pool", "panel:proposal", "funding:award",
     "funding:award_letter", "funding:unit_award", "funding:report", "funding:report_pdf", "funding:report_review",
-    "funding:cosign", "calls:detail", "calendar_feed", "announcements_unsubscribe",
+    "funding:cosign", "funding:award_decline", "calls:detail", "calendar_feed", "announcements_unsubscribe",
 }
 
 
@@ -162,7 +163,7 @@ def _funding_urls() -> dict[str, list[str]]:
 
     urls: dict[str, list[str]] = {}
     for award in _by_state(Award.objects.order_by("pk")):
-        for name in ("award", "award_letter", "unit_award"):
+        for name in ("award", "award_letter", "unit_award", "award_decline"):
             urls.setdefault(f"funding:{name}", []).append(_url(f"funding:{name}", pk=award.pk))
     for report in _by_state(Report.objects.order_by("pk")):
         for name in ("report", "report_pdf"):
