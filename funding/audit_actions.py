@@ -19,6 +19,8 @@ register_actions({
     "tranche.withhold": _("Tranche withheld"),
     "tranche.receipt": _("Tranche receipt confirmed"),
     "spending.record": _("Spending recorded"),
+    "spending.update": _("Spending line corrected"),
+    "spending.delete": _("Spending line deleted"),
     "report.save": _("Report saved"),
     "report.submit": _("Report submitted"),
     "report.cosign": _("Report co-signed"),

@@ -38,6 +38,7 @@ NOT_PAGES = {
     "funding:spending_add": "POST only",
     "funding:tranche_received": "POST only",
     "funding:award_accept": "POST only",
+    "funding:spending_delete": "POST only",
     "calendar_reset": "POST only",
     "api_token_revoke": "POST only",
     "set_language": "POST only (the language switch)",
@@ -77,7 +78,7 @@ FILLED = {
     "proposals:partner", "reviewer:invitation", "reviewer:proposal", "reviewer:letter", "reviewer:review",
     "panel:table", "panel:export", "panel:assignments", "panel:pool", "panel:proposal", "funding:award",
     "funding:award_letter", "funding:unit_award", "funding:report", "funding:report_pdf", "funding:report_review",
-    "funding:cosign", "funding:award_decline", "calls:detail", "calendar_feed", "announcements_unsubscribe",
+    "funding:cosign", "funding:award_decline", "funding:spending_edit", "calls:detail", "calendar_feed", "announcements_unsubscribe",
 }
 
 
@@ -159,7 +160,7 @@ def _review_urls() -> dict[str, list[str]]:
 
 
 def _funding_urls() -> dict[str, list[str]]:
-    from funding.models import Award, Report
+    from funding.models import Award, Report, SpendingLine
 
     urls: dict[str, list[str]] = {}
     for award in _by_state(Award.objects.order_by("pk")):
@@ -169,6 +170,8 @@ def _funding_urls() -> dict[str, list[str]]:
         for name in ("report", "report_pdf"):
             urls.setdefault(f"funding:{name}", []).append(_url(f"funding:{name}", pk=report.award_id, period=report.period))
         urls.setdefault("funding:report_review", []).append(_url("funding:report_review", report_id=report.pk))
+    for line_id in SpendingLine.objects.order_by("pk").values_list("pk", flat=True)[:MAX_PER_ROUTE]:
+        urls.setdefault("funding:spending_edit", []).append(_url("funding:spending_edit", line_id=line_id))
     return urls
 
 
