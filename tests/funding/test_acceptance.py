@@ -295,3 +295,13 @@ def test_the_decline_page_of_an_answered_award_goes_back_to_the_award(client):
     response = client.get(reverse("funding:award_decline", args=[award.pk]), follow=True)
     assert response.redirect_chain[-1][0] == reverse("funding:award", args=[award.pk])
     assert [str(m) for m in response.context["messages"]] == ["This award no longer awaits your answer."]
+
+
+def test_my_awards_says_what_to_answer_and_by_when(client):
+    waiting = award_factory(accepted=False)
+    accepted = award_factory(pi=waiting.proposal.pi)
+    client.force_login(waiting.proposal.pi)
+    html = client.get(reverse("funding:awards")).content.decode()
+    assert html.count("Accept or decline by ") == 1
+    assert reverse("funding:award", args=[waiting.pk]) + "#acceptance" in html
+    assert reverse("funding:award", args=[accepted.pk]) + "#acceptance" not in html
