@@ -205,8 +205,8 @@ WHAT_TO_TRY_FUNDED = [
     "  staff@     Administration → Funding → Awards → ANTSEED → \"Release the next tranche\"",
     "  manager@   Unit awards → ANTSEED: record spending, confirm receipt of tranche 2",
     "  Then pi2@ files the final report; once approved, it closes the award.",
-    "  staff@     Screening and decisions → IEA {year} → Decisions: select the reserve proposal (\"Select and mail",
-    "             the PI\"); its PI accepts or declines the award under My awards",
+    "  staff@     Screening and decisions → IEA {year} → Decisions: select POSIDEC from the reserve list (\"Select",
+    "             and mail the PI\"); researcher4@ (its PI) then accepts or declines the award under My awards",
 ]
 
 
