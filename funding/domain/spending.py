@@ -44,6 +44,9 @@ def _check_line(*, award: Award, date: dt.date, category: str, amount: Decimal, 
         raise FundingError(_("This amount is too large for one expense."), code="amount")
     if award.state == AwardState.CLOSED:
         raise FundingError(_("The award is closed: no more spending can be recorded."), code="closed")
+    if award.state in (AwardState.DECLINED, AwardState.CANCELLED):
+        raise FundingError(_("The award was declined or cancelled: nothing is paid on it, so no spending is "
+                             "recorded."), code="closed")
     return description
 
 

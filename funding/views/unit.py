@@ -41,7 +41,8 @@ from ..models import Award, AwardState, SpendingLine, Tranche, TrancheState
 from ..rules import can_manage_spending
 
 AWARD_BADGES = {AwardState.ACTIVE: "badge-success", AwardState.SUSPENDED: "badge-warning",
-                AwardState.CLOSED: "badge-closed"}
+                AwardState.CLOSED: "badge-closed", AwardState.AWAITING: "badge-warning",
+                AwardState.DECLINED: "badge-rejected", AwardState.CANCELLED: "badge-closed"}
 TRANCHE_BADGES = {TrancheState.PLANNED: "badge-draft", TrancheState.RELEASED: "badge-info",
                   TrancheState.WITHHELD: "badge-warning"}
 

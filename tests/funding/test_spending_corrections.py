@@ -191,3 +191,18 @@ def test_nobody_else_reaches_the_correction_pages(client, ua, line):
         assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
     assert fresh(line).amount == Decimal("250.40")
     assert client.get(reverse("funding:spending_edit", args=[999999])).status_code == 302
+
+
+def test_no_spending_on_a_declined_award():
+    from funding.domain.acceptance import award_decline
+
+    from .factories import award_factory
+
+    award = award_factory(accepted=False, now=timezone.now() - dt.timedelta(days=120))
+    manager = make_unit_manager(award)
+    award_decline(award_id=award.pk, user=award.proposal.pi, reason="No.", now=timezone.now())
+    with pytest.raises(FundingError) as refused:
+        spending_record(award_id=award.pk, user=manager, date=award.start_date, category="other",
+                        amount=Decimal(10), description="Stamps", now=timezone.now())
+    assert refused.value.messages == [
+        "The award was declined or cancelled: nothing is paid on it, so no spending is recorded."]
