@@ -37,7 +37,7 @@ def counts_against_envelope(prefix: str = "") -> Q:
         **{f"{prefix}award__state__in": [state for state in AwardState.values if state != AwardState.CANCELLED]})
 
 
-def _lock_awaiting(award_id: int, user, now: dt.datetime) -> Award:
+def _lock_awaiting(award_id: int, user) -> Award:
     award = _lock_award(award_id)
     if not is_award_pi(user, award):
         raise FundingError(_("Only the PI of the award can accept or decline it."), code="forbidden")
@@ -58,7 +58,7 @@ def award_accept(*, award_id: int, user, now: dt.datetime) -> Award:
     from ..notifications import notify_award_answer
 
     with transaction.atomic():
-        award = _lock_awaiting(award_id, user, now)
+        award = _lock_awaiting(award_id, user)
         if award.accept_by is not None and now > award.accept_by:
             raise FundingError(
                 _("The time to accept this award ended on %(when)s; contact the directorate.")
@@ -81,7 +81,7 @@ def award_decline(*, award_id: int, user, reason: str, now: dt.datetime) -> Awar
     if len(reason) > REASON_MAX:
         raise FundingError(_("Keep the reason under %(max)s characters.") % {"max": REASON_MAX}, code="reason")
     with transaction.atomic():
-        award = _lock_awaiting(award_id, user, now)
+        award = _lock_awaiting(award_id, user)
         award.state, award.declined_at, award.decline_reason = AwardState.DECLINED, now, reason
         award.save(update_fields=["state", "declined_at", "decline_reason"])
         audit_record(actor=user, target=award, action="award.decline", now=now, from_state=AwardState.AWAITING,
