@@ -169,7 +169,7 @@ def test_only_staff_cancel(award):
 
 @pytest.mark.parametrize(("language", "accepted_text", "declined_text", "amount"), [
     ("en", "accepted the award for", "declined the award for", "€12,345.60"),
-    ("fr", "a accepté le financement de", "a refusé le financement de", "12\u202f345,60\u00a0€"),
+    ("fr", "a accepté le financement du projet", "a refusé le financement du projet", "12\u202f345,60\u00a0€"),
 ])
 def test_the_unit_is_told_of_the_answer_in_its_language(mailoutbox, django_capture_on_commit_callbacks, language,
                                                         accepted_text, declined_text, amount):
@@ -209,7 +209,7 @@ def test_one_reminder_a_week_before_the_deadline(mailoutbox):
         "-7d"]
     [message] = mailoutbox
     assert message.to == ["pi@cnrs.example.fr"]
-    assert message.subject.startswith(f"Acceptez le financement de {award.proposal.reference} avant le ")
+    assert message.subject.startswith(f"Acceptez le financement du projet {award.proposal.reference} avant le ")
 
 
 def test_no_reminder_once_answered():
