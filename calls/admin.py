@@ -189,8 +189,8 @@ class CallAdmin(IeaModelAdmin):
         (_("Texts"), {"fields": ("summary_fr", "summary_en", "rules_fr", "rules_en")}),
         (_("Window (Paris time)"), {"fields": ("opens_at", "closes_at", "grace_minutes")}),
         (_("Rules"), {"fields": (
-            "budget_min", "budget_max", "total_envelope", "duration_months", "max_active_proposals_per_pi",
-            "excluded_countries", "retention_years", "overall_threshold",
+            "budget_min", "budget_max", "total_envelope", "duration_months", "award_acceptance_days",
+            "max_active_proposals_per_pi", "excluded_countries", "retention_years", "overall_threshold",
         )}),
         (_("Reminders"), {
             "description": _("Days relative to the deadline, comma-separated, negative before it. The "

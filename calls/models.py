@@ -193,6 +193,12 @@ class Call(models.Model):
         help_text=_("The weighted total of the mean scores (on the criteria's scale) a proposal needs to be "
                     "funded; empty for none. Each criterion may also have its own threshold."),
     )
+    # The reserve list (domain.md, "After the decision"): a selected PI accepts the award within this time.
+    award_acceptance_days = models.PositiveSmallIntegerField(
+        _("days to accept an award"), default=30, validators=[MinValueValidator(1)],
+        help_text=_("From the decision mail; the PI is reminded 7 days before. An award not accepted in time "
+                    "can be cancelled and its amount given to the reserve list."),
+    )
     reviews_per_proposal = models.PositiveSmallIntegerField(
         _("reviews per proposal"), default=2, validators=[MinValueValidator(1)],
         help_text=_("Completed, non-conflicted reviews each proposal needs (usually 2)."),

@@ -20,6 +20,9 @@ from proposals.models import BudgetCategory, Proposal
 
 
 class AwardState(models.TextChoices):
+    AWAITING = "awaiting", _("Awaiting the PI's acceptance")
+    DECLINED = "declined", _("Declined by the PI")
+    CANCELLED = "cancelled", _("Cancelled")
     ACTIVE = "active", _("Active")
     SUSPENDED = "suspended", _("Suspended")
     CLOSED = "closed", _("Closed")
@@ -36,6 +39,13 @@ class Award(models.Model):
     state = models.CharField(_("state"), max_length=10, choices=AwardState.choices, default=AwardState.ACTIVE)
     created_at = models.DateTimeField(_("created at"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # The PI's acceptance (domain.md, "Reserve list"): accepted or declined before ``accept_by``.
+    accept_by = models.DateTimeField(_("to be accepted by"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    declined_at = models.DateTimeField(_("declined at"), null=True, blank=True)
+    decline_reason = models.TextField(_("reason for declining"), blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
 
     class Meta:
         ordering = ("-start_date", "id")

@@ -88,6 +88,19 @@ def pi_report_actions(user, now: dt.datetime):
                                                                         "name": _name(report.award)})
 
 
+@provides(PI)
+def pi_award_actions(user, now: dt.datetime):
+    """The awards waiting for the PI's acceptance (``funding.domain.acceptance``), by their deadline. One query."""
+    awards = (
+        Award.objects.filter(proposal__pi=user, state=AwardState.AWAITING).select_related("proposal")
+        .only("pk", "accept_by", "proposal__acronym", "proposal__title", "proposal__reference").order_by("accept_by", "pk")
+    )
+    for award in awards:
+        yield Action(kind="award_to_accept", role=PI, due=award.accept_by, urgency=urgency_of(award.accept_by, now=now),
+                     url=reverse("funding:award", kwargs={"pk": award.pk}) + "#acceptance",
+                     text=_("Accept or decline the award of “%(name)s”.") % {"name": _name(award)})
+
+
 @provides(UNIT_MANAGER)
 def unit_actions(user, now: dt.datetime):
     """Tranches released to the unit whose receipt is not confirmed, and the spending to record before an
@@ -147,8 +160,18 @@ def tranches_due():
 
 @provides(STAFF)
 def staff_funding_actions(user, now: dt.datetime):
-    """Co-signed reports to approve, and tranches planned by today whose gate is open. Two queries."""
+    """Co-signed reports to approve, tranches planned by today whose gate is open, and the awards to cancel
+    (declined, or not accepted in time: ``award_cancellable``) so their amount returns to the reserve list.
+    Three queries."""
     yield from _reports_to_approve(user, STAFF)
+    cancellable = Award.objects.filter(Q(state=AwardState.DECLINED) | Q(state=AwardState.AWAITING, accept_by__lt=now))
+    count = cancellable.count()
+    if count:
+        yield Action(kind="awards_to_cancel", role=STAFF, url=reverse("admin:funding_award_changelist"),
+                     text=ngettext("%(count)s award was declined or not accepted in time: cancel it to give its "
+                                   "amount to the reserve list.",
+                                   "%(count)s awards were declined or not accepted in time: cancel them to give "
+                                   "their amount to the reserve list.", count) % {"count": count})
     today = timezone.localdate(now)
     due = tranches_due().filter(planned_date__lte=today).aggregate(count=Count("pk"), first=Min("planned_date"))
     count = due["count"]

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from iea.notifications.domain import notify
 from iea.notifications.kinds import Kind, Recipient, register
 
-from .models import CosignInvitation, Report, Tranche
+from .models import Award, AwardState, CosignInvitation, Report, Tranche
 
 
 def _award_url(award_id: int) -> str:
@@ -45,6 +45,21 @@ register(Kind(name="report_cosign_declined", label=_("Co-signature declined by t
               template="report_cosign_declined", **_REPORT))
 register(Kind(name="report_reviewed", label=_("Report approved or returned"), template="report_reviewed",
               **_REPORT))
+
+
+register(Kind(
+    name="award_answer", label=_("Award accepted or declined by the PI, to the unit"), template="award_answer",
+    model=Award, select_related=("proposal__pi", "proposal__call", "unit"),
+    context=lambda a, n: {"award": a, "proposal": a.proposal, "accepted": n.params.get("answer") == "accepted",
+                          "url": reverse("funding:unit_award", kwargs={"pk": a.pk})},
+))
+
+
+def notify_award_answer(award: Award, *, now) -> None:
+    """The unit's managers learn that the PI accepted or declined the award (domain.md, "Reserve list")."""
+    answer = "accepted" if award.state == AwardState.ACTIVE else "declined"
+    notify(kind="award_answer", target=award, now=now, occurrence=answer, params={"answer": answer},
+           recipients=[Recipient.of(manager) for manager in award.unit.managers.all()])
 
 
 def notify_tranche(tranche: Tranche, *, now) -> None:

@@ -1,4 +1,4 @@
-"""The reminders of annual reports due (domain.md, notifications: "report due −30 d, −7 d, overdue → PI").
+"""The reminders of annual reports due, and of an award still to accept (domain.md, notifications: "report due −30 d, −7 d, overdue → PI").
 
 ``report_reminder`` goes to the award's PI at each step of the call's ``report_reminder_days`` relative to
 the report's due date (``report_due``: 12 months after the start for year 1, the end date for the final
@@ -29,7 +29,7 @@ from iea.notifications.kinds import (
 )
 
 from .domain.reports import EDITABLE, report_due, report_missing
-from .models import AwardState, Report, ReportState
+from .models import Award, AwardState, Report, ReportState
 
 # The reminders of a report due on a day go out from this time of the morning, Paris time.
 REMINDER_TIME = dt.time(9, 0)
@@ -78,4 +78,36 @@ def report_reminders(now: dt.datetime):
             continue
         offset, moment = step
         yield Due(kind="report_reminder", target=report, recipients=[Recipient.of(report.award.proposal.pi)],
+                  occurrence=step_label(offset), due_at=moment)
+
+
+# --- An award still to accept (funding.domain.acceptance) -----------------------------------------------------
+
+# One reminder, this many days before the time to accept an award ends.
+ACCEPTANCE_REMINDER_DAYS = 7
+
+
+def _acceptance_skip(award: Award, notification, now: dt.datetime) -> str:
+    return "" if award.state == AwardState.AWAITING else _("The PI answered.")
+
+
+register(Kind(
+    name="award_acceptance_reminder", label=_("Reminder: award to accept"), template="award_acceptance_reminder",
+    model=Award, select_related=("proposal__pi", "proposal__call", "unit"), skip=_acceptance_skip,
+    context=lambda award, n: {"award": award, "proposal": award.proposal,
+                              "url": reverse("funding:award", kwargs={"pk": award.pk})},
+))
+
+
+@schedule
+def award_acceptance_reminders(now: dt.datetime):
+    """Once, a week before the time to accept ends, to the PI of an award still awaiting the answer."""
+    window = dt.timedelta(days=ACCEPTANCE_REMINDER_DAYS)
+    awards = Award.objects.filter(state=AwardState.AWAITING, accept_by__gt=now, accept_by__lte=now + window)
+    for award in awards.select_related("proposal__pi"):
+        step = current_step([-ACCEPTANCE_REMINDER_DAYS], award.accept_by, now)
+        if step is None:
+            continue
+        offset, moment = step
+        yield Due(kind="award_acceptance_reminder", target=award, recipients=[Recipient.of(award.proposal.pi)],
                   occurrence=step_label(offset), due_at=moment)

@@ -13,7 +13,7 @@ from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin
 from iea.audit.domain import audit_record
 from proposals.admin import proposal_institute_filter
 
-from . import staff_views
+from . import staff_reserve, staff_views
 from .models import Assignment, Conflict, Decision, Panel, PanelRecommendation, Review, Reviewer, Score
 
 
@@ -160,6 +160,8 @@ class DecisionAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
             path("call/<int:call_id>/decisions/", wrap(staff_views.decisions), name="reviews_decisions"),
             path("call/<int:call_id>/decisions/notify/", wrap(staff_views.decisions_notify_confirm),
                  name="reviews_decisions_notify"),
+            path("call/<int:call_id>/decisions/<int:proposal_id>/promote/", wrap(staff_reserve.promote),
+                 name="reviews_promote"),
             path("proposal/<int:proposal_id>/evaluation-summary.pdf", wrap(staff_views.evaluation_summary),
                  name="reviews_evaluation_summary"),
         ]

@@ -12,6 +12,7 @@ register_actions({
     "proposal.decide": _("Decision taken"),
     "proposal.decision_mail": _("Decision letter sent"),
     "proposal.decision_clear": _("Decision cleared"),
+    "proposal.promote": _("Reserve promoted to selected"),
     "panel.create": _("Panel created"),
     "panel.update": _("Panel edited"),
     "panel.reviewer_add": _("Reviewer added to the pool"),

@@ -94,6 +94,24 @@ register(Kind(
 ))
 
 
+def _promoted_context(decision, notification):
+    award = getattr(decision.proposal, "award", None)
+    return {"proposal": decision.proposal, "decision": decision, "award": award,
+            "url": reverse("funding:award", kwargs={"pk": award.pk}) if award else ""}
+
+
+register(Kind(
+    name="reserve_promoted", label=_("Reserve promoted to selected, to the PI"), template="reserve_promoted",
+    model=Decision, select_related=("proposal__pi", "proposal__call", "proposal__award__unit"),
+    context=_promoted_context,
+))
+
+
+def notify_promoted(decision: Decision, *, now) -> None:
+    """The PI of a proposal taken from the reserve list: its own mail, not the decision mail again."""
+    notify(kind="reserve_promoted", target=decision, recipients=[Recipient.of(decision.proposal.pi)], now=now)
+
+
 def notify_assigned(assignment: Assignment, *, now) -> None:
     notify(kind="review_invitation", target=assignment, recipients=[Recipient.of(assignment.reviewer.user)], now=now)
 

@@ -14,6 +14,7 @@ from iea.admin_mixins import IeaModelAdmin
 from iea.http import private_download
 from proposals.admin import proposal_institute_filter
 
+from ..domain.acceptance import award_cancel
 from ..domain.awards import award_set_state, tranche_release, tranche_update, tranche_withhold
 from ..exports import XLSX_CONTENT_TYPE, awards_xlsx, with_totals
 from ..models import (
@@ -107,12 +108,14 @@ class AwardAdmin(ReasonPageMixin, IeaModelAdmin):
         "proposal__reference", "proposal__title", "proposal__acronym", "proposal__pi__email", "unit__acronym",
     )
     fields = (
-        "proposal", "unit", "amount", "start_date", "end_date", "state", "created_at", "closed_at",
+        "proposal", "unit", "amount", "start_date", "end_date", "state", "created_at", "accept_by", "accepted_at",
+        "declined_at", "decline_reason", "cancelled_at", "cancel_reason", "closed_at",
         "released_total_display", "received_total_display", "spent_total_display",
     )
     readonly_fields = fields
     inlines = (TrancheInline, ReportInline, SpendingLineInline)
-    actions = ("release_next_tranche", "withhold_next_tranche", "suspend_awards", "resume_awards", "export_xlsx")
+    actions = ("release_next_tranche", "withhold_next_tranche", "suspend_awards", "resume_awards", "cancel_awards",
+               "export_xlsx")
 
     def get_queryset(self, request):
         return with_totals(visible_awards(request.user, super().get_queryset(request)))
@@ -286,6 +289,30 @@ class AwardAdmin(ReasonPageMixin, IeaModelAdmin):
         return self._set_state(
             request, queryset, state=AwardState.ACTIVE, action="resume_awards", title=_("Resume awards"),
             intro=_("The awards become active again."), submit_label=_("Resume"), done=_("%(ref)s is active again."),
+        )
+
+    @admin.action(description=_("Cancel (declined, or not accepted in time)"), permissions=["change"])
+    def cancel_awards(self, request, queryset):
+        def run(award, reason):
+            try:
+                award_cancel(award_id=award.pk, user=request.user, reason=reason, now=timezone.now())
+            except ValidationError as error:
+                self._refused(request, award.proposal.reference, error)
+            else:
+                self.message_user(request, _("%(ref)s is cancelled; %(amount)s return to the call's envelope.") % {
+                    "ref": award.proposal.reference, "amount": _money(award.amount)}, messages.SUCCESS)
+
+        def describe(award):
+            if award.state == AwardState.DECLINED:
+                return _("%(award)s — declined: %(reason)s") % {"award": award, "reason": award.decline_reason}
+            return _("%(award)s — %(state)s") % {"award": award, "state": award.get_state_display()}
+
+        return self._with_reason(
+            request, queryset.select_related("proposal"), action="cancel_awards", title=_("Cancel awards"),
+            intro=_("A declined award, or one not accepted in time, is cancelled: nothing is released on it and its "
+                    "amount returns to the call's envelope, for a proposal of the reserve list."),
+            label=_("Reason (kept in the audit trail)"), submit_label=_("Cancel the awards"), run=run,
+            describe=describe,
         )
 
     @admin.action(description=_("Export to Excel (XLSX)"), permissions=["view"])

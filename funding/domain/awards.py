@@ -48,8 +48,15 @@ def split_amount(amount: Decimal, parts: int = TRANCHES) -> list[Decimal]:
     return [share] * (parts - 1) + [amount - share * (parts - 1)]
 
 
+def acceptance_deadline(now: dt.datetime, days: int) -> dt.datetime:
+    """The end of the ``days``-th day after ``now``, Paris time: the moment an award must be accepted by."""
+    day = timezone.localdate(now) + dt.timedelta(days=days)
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(23, 59)))
+
+
 def award_create(*, decision, user, now: dt.datetime) -> Award:
-    """Create the award of a selected, announced decision (idempotent: one award per proposal)."""
+    """Create the award of a selected, announced decision (idempotent: one award per proposal). It awaits
+    the PI's acceptance until the end of the call's ``award_acceptance_days`` (domain.md, "Reserve list")."""
     with transaction.atomic():
         proposal = Proposal.objects.select_for_update(of=("self",)).select_related("call", "unit").get(pk=decision.proposal_id)
         existing = Award.objects.filter(proposal=proposal).first()
@@ -64,6 +71,8 @@ def award_create(*, decision, user, now: dt.datetime) -> Award:
         award = Award.objects.create(
             proposal=proposal, unit=proposal.unit, amount=decision.amount, start_date=start,
             end_date=add_months(start, proposal.call.duration_months), created_at=now,
+            # The PI accepts or declines it first (funding.domain.acceptance); until then nothing is released.
+            state=AwardState.AWAITING, accept_by=acceptance_deadline(now, proposal.call.award_acceptance_days),
         )
         Tranche.objects.bulk_create(
             Tranche(award=award, number=number, planned_date=add_months(start, 12 * (number - 1)), amount=amount)
@@ -118,6 +127,8 @@ def tranche_update(*, tranche_id: int, user, amount: Decimal, planned_date: dt.d
 def tranche_gate(tranche: Tranche) -> str:
     """Why this tranche cannot be released now, or '' if it can."""
     award = tranche.award
+    if award.state == AwardState.AWAITING:
+        return _("The PI has not accepted the award yet; no tranche is released before.")
     if award.state != AwardState.ACTIVE:
         return _("The award is %(state)s.") % {"state": award.get_state_display().lower()}
     if tranche.state != TrancheState.PLANNED:

@@ -42,7 +42,14 @@ from ..domain.reports import (
 from ..domain.spending import award_consumption
 from ..forms import CosignDeclineForm, CosignForm, ReportForm
 from ..models import AwardState, CosignInvitation, Report, ReportPeriod, ReportState, TrancheState
-from ..rules import can_file_reports, can_manage_spending, can_review_reports, can_view_award, visible_awards
+from ..rules import (
+    can_file_reports,
+    can_manage_spending,
+    can_review_reports,
+    can_view_award,
+    is_award_pi,
+    visible_awards,
+)
 
 # The order in which reports fall due (the database orders "final" before "year1").
 PERIODS = [ReportPeriod.YEAR_1, ReportPeriod.FINAL]
@@ -116,6 +123,8 @@ def award_detail(request, pk):
         "can_file": can_file_reports(request.user, award),
         "can_review": can_review,
         "can_manage_spending": can_manage_spending(request.user, award),
+        "can_answer": is_award_pi(request.user, award),
+        "accept_late": award.accept_by is not None and timezone.now() > award.accept_by,
         "chart": mark_safe(consumption_svg(award_consumption(award))),  # noqa: S308 — rendered with autoescape
     })
 

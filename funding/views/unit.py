@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from iea import formats
 from iea.roles import user_roles
@@ -29,13 +29,20 @@ from proposals.models import BudgetCategory
 
 from ..charts import consumption_svg
 from ..domain.awards import FundingError, tranche_confirm_receipt
-from ..domain.spending import award_consumption, spending_record
+from ..domain.spending import (
+    award_consumption,
+    covering_report,
+    spending_delete,
+    spending_record,
+    spending_update,
+)
 from ..forms_unit import SpendingForm
 from ..models import Award, AwardState, SpendingLine, Tranche, TrancheState
 from ..rules import can_manage_spending
 
 AWARD_BADGES = {AwardState.ACTIVE: "badge-success", AwardState.SUSPENDED: "badge-warning",
-                AwardState.CLOSED: "badge-closed"}
+                AwardState.CLOSED: "badge-closed", AwardState.AWAITING: "badge-warning",
+                AwardState.DECLINED: "badge-rejected", AwardState.CANCELLED: "badge-closed"}
 TRANCHE_BADGES = {TrancheState.PLANNED: "badge-draft", TrancheState.RELEASED: "badge-info",
                   TrancheState.WITHHELD: "badge-warning"}
 
@@ -93,6 +100,11 @@ def _award_page(request, award: Award, form: SpendingForm, *, status: int = 200)
     tranches = list(award.tranches.select_related("received_by").order_by("number"))
     _decorate(award, tranches)
     lines = list(award.spending_lines.select_related("recorded_by").order_by("-date", "-id"))
+    reports = list(award.reports.all())
+    for line in lines:
+        # The one who recorded it may correct it until a submitted report covers it (spending_update).
+        line.correctable = (line.recorded_by_id == request.user.pk and award.state != AwardState.CLOSED
+                            and covering_report(award, reports, line.date) is None)
     consumption = award_consumption(award)
     categories = [
         {"label": row.label, "planned": row.planned, "spent": row.spent, "left": row.planned - row.spent,
@@ -168,3 +180,62 @@ def tranche_received(request, tranche_id):
             messages.success(request, _("Receipt of tranche %(number)s (%(amount)s) confirmed.") % {
                 "number": tranche.number, "amount": formats.money(tranche.amount)})
     return redirect(reverse("funding:unit_award", kwargs={"pk": tranche.award_id}) + "#tranches")
+
+
+def _line_for(request, line_id) -> SpendingLine:
+    """A spending line the user recorded on an award they manage; 404 otherwise (as for the award itself):
+    only who recorded an expense corrects it (``spending_update``)."""
+    line = get_object_or_404(
+        SpendingLine.objects.select_related("award__proposal__pi", "award__proposal__call", "award__unit",
+                                            "recorded_by"),
+        pk=line_id, award__in=managed_awards(request.user))
+    if not can_manage_spending(request.user, line.award) or line.recorded_by_id != request.user.pk:
+        raise Http404
+    return line
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def spending_edit(request, line_id):
+    """Correct an expense through ``spending_update``; a refusal is shown on its field, with the input kept."""
+    line = _line_for(request, line_id)
+    award = line.award
+    back = reverse("funding:unit_award", kwargs={"pk": award.pk}) + "#spending"
+    if request.method == "POST":
+        form = SpendingForm(request.POST, award=award)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                spending_update(line_id=line.pk, user=request.user, date=data["date"], category=data["category"],
+                                amount=data["amount"], description=data["description"], now=timezone.now())
+            except FundingError as error:
+                form.add_domain_error(error)
+            else:
+                messages.success(request, _("The expense of %(date)s was corrected.") % {
+                    "date": formats.date(data["date"])})
+                return redirect(back)
+        messages.error(request, _("The expense was not changed: correct the fields marked below."))
+        status = 400
+    else:
+        form = SpendingForm(award=award, initial={"date": line.date, "category": line.category,
+                                                  "amount": line.amount, "description": line.description})
+        status = 200
+    return TemplateResponse(request, "funding/unit/spending_edit.html",
+                            {"award": award, "proposal": award.proposal, "line": line, "form": form, "back": back},
+                            status=status)
+
+
+@login_required
+@require_POST
+def spending_delete_view(request, line_id):
+    """Delete an expense through ``spending_delete``; a refusal is said on the award's page."""
+    line = _line_for(request, line_id)
+    try:
+        spending_delete(line_id=line.pk, user=request.user, now=timezone.now())
+    except FundingError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("funding:spending_edit", line_id=line.pk)
+    messages.success(request, _("The expense of %(amount)s on %(date)s was deleted.") % {
+        "amount": formats.money(line.amount), "date": formats.date(line.date)})
+    return redirect(reverse("funding:unit_award", kwargs={"pk": line.award_id}) + "#spending")

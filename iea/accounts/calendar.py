@@ -1,4 +1,5 @@
-"""A person's own deadlines as an iCalendar feed (domain.md: closing, reviews due, reports due).
+"""A person's own deadlines as an iCalendar feed (domain.md: closing, reviews due, reports due, an award
+to accept).
 
 The feed is read by calendar applications, which cannot sign in: its address carries the person's
 ``calendar_key``, which they can reset. Times are exported in UTC; calendars show them in local time.
@@ -15,7 +16,7 @@ from icalendar import Calendar, Event
 
 from calls.domain import call_accepts_submissions, call_deadline
 from funding.domain.reports import report_due
-from funding.models import Award, ReportState
+from funding.models import Award, AwardState, ReportState
 from proposals.models import EDITABLE_STATES, Proposal
 from reviews.models import Assignment, AssignmentState, Panel, ReviewState
 
@@ -60,7 +61,14 @@ def deadlines_for(user, *, now: dt.datetime) -> list[Deadline]:
                 "institute": panel.institute.code, "call": panel.call.title},
             at=panel.review_due_at, url=reverse("panel:table", args=[panel.pk]),
         ))
-    for award in Award.objects.filter(proposal__pi=user).select_related("proposal").prefetch_related("reports"):
+    awards = Award.objects.filter(proposal__pi=user).exclude(state__in=[AwardState.DECLINED, AwardState.CANCELLED])
+    for award in awards.select_related("proposal").prefetch_related("reports"):
+        if award.state == AwardState.AWAITING and award.accept_by is not None:
+            deadlines.append(Deadline(
+                uid=f"award-{award.pk}-accept-by",
+                title=_("Accept or decline the award of %(proposal)s") % {"proposal": award.proposal.reference},
+                at=award.accept_by, url=reverse("funding:award", args=[award.pk]) + "#acceptance",
+            ))
         for report in award.reports.all():
             if report.state != ReportState.APPROVED:
                 deadlines.append(Deadline(

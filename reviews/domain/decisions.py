@@ -20,7 +20,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from calls.models import Call, Institute
+from funding.domain.acceptance import counts_against_envelope
 from funding.domain.awards import award_create
+from funding.models import AwardState
 from iea import formats
 from iea.audit.domain import audit_record
 from iea.pdf import render_pdf
@@ -186,7 +188,7 @@ def _check_amount(*, call: Call, proposal: Proposal, outcome: str, amount: Decim
         )
     if outcome == DecisionOutcome.SELECTED and call.total_envelope is not None:
         others = Decision.objects.filter(
-            proposal__call=call, outcome=DecisionOutcome.SELECTED
+            counts_against_envelope("proposal__"), proposal__call=call, outcome=DecisionOutcome.SELECTED
         ).exclude(proposal=proposal).aggregate(total=Sum("amount"))["total"] or Decimal(0)
         if others + amount > call.total_envelope:
             raise ValidationError(
@@ -288,8 +290,10 @@ class DecisionsOverview:
 
 
 def _selected_total(rows: list[DecisionRow]) -> Decimal:
+    """The selected amounts, but for a cancelled award's: that money went back to the envelope."""
     return sum(
-        (row.decision.amount for row in rows if row.decision and row.decision.outcome == DecisionOutcome.SELECTED),
+        (row.decision.amount for row in rows if row.decision and row.decision.outcome == DecisionOutcome.SELECTED
+         and getattr(getattr(row.proposal, "award", None), "state", None) != AwardState.CANCELLED),
         Decimal(0),
     )
 
@@ -315,7 +319,7 @@ def with_scores(proposals):
         counted_reviews().filter(proposal_id=OuterRef("pk")).values("proposal").annotate(n=Count("pk")).values("n")
     )
     return proposals.select_related(
-        "pi", "unit__main_institute", "evaluating_institute", "panel_recommendation", "decision"
+        "pi", "unit__main_institute", "evaluating_institute", "panel_recommendation", "decision", "award"
     ).annotate(mean_score=mean, review_count=count)
 
 

@@ -15,6 +15,7 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 
 from calls.models import Call, Institute
+from funding.domain.acceptance import counts_against_envelope
 from proposals.models import Proposal, ProposalState
 
 from ..models import DecisionOutcome, Panel
@@ -80,7 +81,8 @@ def decisions_page(*, call: Call, page_number=1, per_page: int = DECISIONS_PER_P
     """One page of the decisions of a call, with the call's budget and each institute's selected total.
     Five queries: the totals, the totals by institute, the institutes, the count and the page's rows."""
     proposals = decisions_proposals(call)
-    selected = Q(decision__outcome=DecisionOutcome.SELECTED)
+    # A cancelled award's amount went back to the envelope (funding.domain.acceptance).
+    selected = Q(decision__outcome=DecisionOutcome.SELECTED) & counts_against_envelope()
     totals = proposals.aggregate(
         selected_total=Coalesce(Sum("decision__amount", filter=selected), Decimal(0)),
         selected_count=Count("decision", filter=selected),

@@ -50,6 +50,23 @@ def test_pi_reviewer_and_awardee_deadlines(client):
     assert deadline["DTSTART"].dt == call.closes_at.astimezone(dt.UTC).replace(microsecond=0)
 
 
+def test_an_award_to_accept_is_a_deadline_and_a_declined_one_has_none(client):
+    from funding.domain.acceptance import award_decline
+
+    user = UserFactory(email="awardee@example.org")
+    waiting = award_factory(pi=user, accepted=False)
+    declined = award_factory(pi=user, accepted=False)
+    award_decline(award_id=declined.pk, user=user, reason="No.", now=timezone.now())
+    calendar = feed(client, user)
+    assert summaries(calendar) == sorted([
+        f"Accept or decline the award of {waiting.proposal.reference}",
+        f"Year 1 report of {waiting.proposal.reference} due",
+        f"Final report of {waiting.proposal.reference} due",
+    ])
+    accept = next(e for e in calendar.walk("VEVENT") if "Accept or decline" in str(e["SUMMARY"]))
+    assert accept["DTSTART"].dt == waiting.accept_by.astimezone(dt.UTC)
+
+
 def test_closed_calls_and_submitted_reviews_are_not_listed(client):
     user = UserFactory()
     call = CallFactory(opens_at=timezone.now() - dt.timedelta(days=9), closes_at=timezone.now() - dt.timedelta(days=1))

@@ -64,7 +64,8 @@ def test_the_trail_gives_the_reason_and_the_details(api_client, staff, award):
     proposal = award.proposal
     response = api_client(staff).get(AUDIT, {"target": f"funding.award:{award.pk}"})
     assert [(r["action"], r["actor"], r["to_state"], r["data"]) for r in response.json()["results"]] == [
-        ("award.create", staff.email, "active", {"amount": "12000", "proposal": proposal.reference}),
+        ("award.accept", proposal.pi.email, "active", {}),
+        ("award.create", staff.email, "awaiting", {"amount": "12000", "proposal": proposal.reference}),
     ]
     audit_record(actor=staff, target=proposal, action="proposal.extend", reason="Strike on the trains.",
                  now=timezone.now() + dt.timedelta(minutes=1))
@@ -166,5 +167,5 @@ def test_the_query_count_does_not_grow_with_the_trail(api_client, staff, award):
 
     small = count(1)
     large = count(6)
-    assert (small[1], large[1]) == (2, 8)
+    assert (small[1], large[1]) == (3, 9)  # created, accepted by the PI, then the notes
     assert large[0] == small[0]

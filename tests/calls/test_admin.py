@@ -166,7 +166,7 @@ def _add_data(**extra):
         "year": "2040", "title_fr": "IEA 2040", "title_en": "IEA 2040",
         "opens_at_0": "2040-06-01", "opens_at_1": "00:00", "closes_at_0": "2040-09-28", "closes_at_1": "13:00",
         "grace_minutes": "0", "budget_min": "10000", "budget_max": "14000", "duration_months": "24",
-        "max_active_proposals_per_pi": "1", "retention_years": "5", "draft_reminder_days": "-14,-7,-1", "letter_reminder_days": "-7",
+        "award_acceptance_days": "30", "max_active_proposals_per_pi": "1", "retention_years": "5", "draft_reminder_days": "-14,-7,-1", "letter_reminder_days": "-7",
         "review_reminder_days": "-7,-2,1", "review_escalation_days": "3", "report_reminder_days": "-30,-7,1",
         **_management("criteria"), **_management("priorities"), **_management("deadline_changes"),
         **extra,
@@ -384,7 +384,7 @@ def test_clone_page_proposes_the_next_year(client, staff, call):
 
 def test_clone_copies_criteria_and_priorities_as_a_draft(client, staff):
     source = CallFactory(year=2036, title_fr="IEA 2036", title_en="IEA 2036", state=CallState.CLOSED,
-                         draft_reminder_days="-10,-3", review_escalation_days=5)
+                         draft_reminder_days="-10,-3", review_escalation_days=5, award_acceptance_days=21)
     Criterion.objects.filter(call=source, position=1).update(weight=2)
     InstitutePriority.objects.create(call=source, institute=InstituteFactory(code="INSU"), themes_en="Oceans",
                                      priority_countries=["BR", "CL"])
@@ -400,6 +400,7 @@ def test_clone_copies_criteria_and_priorities_as_a_draft(client, staff):
     )
     assert new.criteria.count() == 6
     assert (new.draft_reminder_days, new.letter_reminder_days, new.review_escalation_days) == ("-10,-3", "-7", 5)
+    assert new.award_acceptance_days == 21
     priority = new.priorities.get()
     assert (priority.institute.code, priority.themes_en, [c.code for c in priority.priority_countries]) == (
         "INSU", "Oceans", ["BR", "CL"]

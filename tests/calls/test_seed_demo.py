@@ -403,6 +403,7 @@ def test_seed_demo_sends_the_mails_of_the_domain_once_committed(django_capture_o
         "reviewer@demo.iea.localhost",  # the one invitation still to answer
         *decided,  # IEA 2025's decisions: to the PI and the partner, and to CEFE's manager for ANTSEED
         "manager@demo.iea.localhost",
+        "manager@demo.iea.localhost",  # pi2 accepted the award of ANTSEED: CEFE's manager is told
         "pi2@demo.iea.localhost", "manager@demo.iea.localhost",  # tranche 1 of ANTSEED released
     ])
     assert len(receipts) == 2 * 14
@@ -572,6 +573,28 @@ def test_the_funding_demo_can_be_played_to_the_end(django_capture_on_commit_call
 
 
 @pytest.mark.django_db
+def test_the_reserve_of_the_funding_demo_can_be_selected_and_its_award_accepted(django_capture_on_commit_callbacks):
+    """What the "What to try" block says of the reserve list: staff select POSIDEC within the envelope, its
+    PI (researcher4@) is mailed and accepts the award."""
+    from funding.domain.acceptance import award_accept
+    from funding.models import Award, AwardState
+    from reviews.domain.reserve import reserve_promote
+
+    seed()
+    assert pi2_award().accepted_at is not None
+    posidec = Proposal.objects.get(call__year=FUNDED_YEAR, acronym="POSIDEC")
+    researcher4 = demo_user("researcher4")
+    assert (posidec.state, posidec.pi) == (ProposalState.RESERVE, researcher4)
+    mail.outbox = []
+    with django_capture_on_commit_callbacks(execute=True):
+        reserve_promote(proposal_id=posidec.pk, user=demo_user("staff"), amount=Decimal(11000), now=timezone.now())
+    assert [m.to for m in mail.outbox] == [[researcher4.email]]
+    award = Award.objects.get(proposal=posidec)
+    assert award.state == AwardState.AWAITING
+    assert award_accept(award_id=award.pk, user=researcher4, now=timezone.now()).state == AwardState.ACTIVE
+
+
+@pytest.mark.django_db
 def test_output_says_what_to_try_with_the_funded_award():
     output = seed()
     assert "Call IEA 2025: created, decided" in output
@@ -579,7 +602,7 @@ def test_output_says_what_to_try_with_the_funded_award():
 
     for text in ("pi2@", "My awards", "year-1 report", "co-signature link", "/dev/mails/", "officer@",
                  "Reports to review", "staff@", "Release the next tranche", "manager@", "Unit awards",
-                 "record spending", "confirm receipt", "final report"):
+                 "record spending", "confirm receipt", "final report", "POSIDEC", "researcher4@"):
         assert text in what
     assert "Call IEA 2025: already present" in seed()
 

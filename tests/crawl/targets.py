@@ -37,6 +37,8 @@ NOT_PAGES = {
     "panel:reviewer_deactivate": "POST only",
     "funding:spending_add": "POST only",
     "funding:tranche_received": "POST only",
+    "funding:award_accept": "POST only",
+    "funding:spending_delete": "POST only",
     "calendar_reset": "POST only",
     "api_token_revoke": "POST only",
     "set_language": "POST only (the language switch)",
@@ -76,7 +78,7 @@ FILLED = {
     "proposals:partner", "proposals:partner_letter", "reviewer:invitation", "reviewer:proposal", "reviewer:letter", "reviewer:review",
     "panel:table", "panel:export", "panel:assignments", "panel:pool", "panel:proposal", "funding:award",
     "funding:award_letter", "funding:unit_award", "funding:report", "funding:report_pdf", "funding:report_review",
-    "funding:cosign", "calls:detail", "calendar_feed", "announcements_unsubscribe",
+    "funding:cosign", "funding:award_decline", "funding:spending_edit", "calls:detail", "calendar_feed", "announcements_unsubscribe",
 }
 
 
@@ -158,16 +160,18 @@ def _review_urls() -> dict[str, list[str]]:
 
 
 def _funding_urls() -> dict[str, list[str]]:
-    from funding.models import Award, Report
+    from funding.models import Award, Report, SpendingLine
 
     urls: dict[str, list[str]] = {}
     for award in _by_state(Award.objects.order_by("pk")):
-        for name in ("award", "award_letter", "unit_award"):
+        for name in ("award", "award_letter", "unit_award", "award_decline"):
             urls.setdefault(f"funding:{name}", []).append(_url(f"funding:{name}", pk=award.pk))
     for report in _by_state(Report.objects.order_by("pk")):
         for name in ("report", "report_pdf"):
             urls.setdefault(f"funding:{name}", []).append(_url(f"funding:{name}", pk=report.award_id, period=report.period))
         urls.setdefault("funding:report_review", []).append(_url("funding:report_review", report_id=report.pk))
+    for line_id in SpendingLine.objects.order_by("pk").values_list("pk", flat=True)[:MAX_PER_ROUTE]:
+        urls.setdefault("funding:spending_edit", []).append(_url("funding:spending_edit", line_id=line_id))
     return urls
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.utils import timezone
 
+from funding.domain.acceptance import award_accept
 from funding.domain.awards import award_create
 from funding.models import Award, Report, ReportPeriod, ReportState, SpendingLine, Tranche
 from proposals.models import ProposalState
@@ -31,7 +32,8 @@ def make_award(*, amount: Decimal = Decimal(12000), user=None, now: dt.datetime 
     """An award created by ``award_create`` from a selected decision of ``amount`` euros."""
     user = user or StaffFactory()
     decision = selected_decision(amount=amount, decided_by=user, **proposal_kwargs)
-    return award_create(decision=decision, user=user, now=now or timezone.now())
+    award = award_create(decision=decision, user=user, now=now or timezone.now())
+    return award_accept(award_id=award.pk, user=award.proposal.pi, now=now or timezone.now())
 
 
 def tranche(award: Award, number: int) -> Tranche:

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from funding.domain.acceptance import award_accept
 from funding.domain.awards import award_create
 from funding.models import Award
 from proposals.models import Proposal, ProposalState
@@ -16,9 +17,10 @@ from reviews.models import Decision, DecisionOutcome, Panel
 from tests.factories import ProposalFactory, StaffFactory, UnitFactory, UserFactory, activate_totp
 
 
-def award_factory(*, amount: Decimal = Decimal(12000), staff=None, now: dt.datetime | None = None, **kw) -> Award:
-    """An award of ``amount`` for a complete proposal in state "selected"; ``kw`` goes to ``ProposalFactory``
-    (``pi=``, ``unit=``, ``call=``…)."""
+def award_factory(*, amount: Decimal = Decimal(12000), staff=None, now: dt.datetime | None = None,
+                  accepted: bool = True, **kw) -> Award:
+    """An award of ``amount`` for a complete proposal in state "selected", accepted by its PI (``accepted=False``:
+    still awaiting the answer); ``kw`` goes to ``ProposalFactory`` (``pi=``, ``unit=``, ``call=``…)."""
     now = now or timezone.now()
     staff = staff or StaffFactory()
     proposal = ProposalFactory(complete=True, **kw)
@@ -27,7 +29,10 @@ def award_factory(*, amount: Decimal = Decimal(12000), staff=None, now: dt.datet
         proposal=proposal, outcome=DecisionOutcome.SELECTED, amount=amount, decided_at=now, decided_by=staff,
         notified_at=now,
     )
-    return award_create(decision=decision, user=staff, now=now)
+    award = award_create(decision=decision, user=staff, now=now)
+    if not accepted:
+        return award
+    return award_accept(award_id=award.pk, user=award.proposal.pi, now=now)
 
 
 def make_unit_manager(award: Award, user=None):

@@ -105,6 +105,7 @@ ACTIONS = [
     ("award", "withhold_next_tranche", {"apply": "1", "reason": "No."}),
     ("award", "suspend_awards", {"apply": "1", "reason": "No."}),
     ("award", "resume_awards", {"apply": "1", "reason": "No."}),
+    ("award", "cancel_awards", {"apply": "1", "reason": "No."}),
     ("award", "export_xlsx", {}),
     ("report", "approve_reports", {}),
     ("report", "ask_for_changes", {"apply": "1", "reason": "No."}),
@@ -147,8 +148,8 @@ def test_staff_without_the_permissions_change_nothing(client, award):
         expected = 200 if "/funding/award/" in url else 403
         assert client.get(url).status_code == expected, url
     statuses = [response.status_code for response in post_every_action(client, award)]
-    # the four award actions are not offered (back to the list), the export is a view; the rest is refused
-    assert statuses == [302] * 4 + [200] + [403] * 3
+    # the five award actions are not offered (back to the list), the export is a view; the rest is refused
+    assert statuses == [302] * 5 + [200] + [403] * 3
     assert snapshot() == before
 
 
@@ -385,6 +386,27 @@ def test_withhold_asks_for_the_reason_first(signed_in, award):
     withheld = tranche(award, 1)
     assert (withheld.state, withheld.withheld_reason) == (TrancheState.WITHHELD, "The unit has no manager.")
     assert tranche(award, 2).state == TrancheState.PLANNED
+
+
+def test_cancel_a_declined_award_with_a_reason_and_refuse_an_active_one(signed_in, award, staff):
+    from funding.domain.acceptance import award_decline
+
+    declined = make_award(amount=Decimal(11000), user=staff)
+    Award.objects.filter(pk=declined.pk).update(state=AwardState.AWAITING, accepted_at=None)
+    award_decline(award_id=declined.pk, user=declined.proposal.pi, reason="A post abroad.", now=timezone.now())
+    page = act(signed_in, "award", "cancel_awards", [declined])
+    assert "declined: A post abroad." in page.content.decode()
+    assert Award.objects.get(pk=declined.pk).state == AwardState.DECLINED
+
+    response = act(signed_in, "award", "cancel_awards", [declined, award], apply="1", reason="Declined by the PI.")
+    assert sorted(messages_of(response)) == sorted([
+        f"{declined.proposal.reference} is cancelled; €11,000.00 return to the call's envelope.",
+        f"{award.proposal.reference}: {award.proposal.reference} is active; only a declined award, or one not "
+        "accepted in time, can be cancelled."])
+    assert (Award.objects.get(pk=declined.pk).state, Award.objects.get(pk=award.pk).state) == (
+        AwardState.CANCELLED, AwardState.ACTIVE)
+    change = signed_in.get(reverse("admin:funding_award_change", args=[declined.pk])).content.decode()
+    assert "A post abroad." in change and "Declined by the PI." in change
 
 
 def test_suspend_and_resume_with_a_reason(signed_in, award, staff):

@@ -78,7 +78,9 @@ def test_award_create_from_a_selected_decision(director):
 
     award = award_create(decision=decision, user=director, now=now)
 
-    assert (award.amount, award.unit, award.state) == (Decimal("12345.67"), unit, AwardState.ACTIVE)
+    assert (award.amount, award.unit, award.state) == (Decimal("12345.67"), unit, AwardState.AWAITING)
+    # The call's 30 days to accept, to the end of the day, Paris time.
+    assert award.accept_by == dt.datetime(2031, 4, 14, 23, 59, tzinfo=PARIS)
     assert (award.start_date, award.end_date, award.created_at) == (dt.date(2031, 4, 1), dt.date(2033, 4, 1), now)
     tranches = list(award.tranches.order_by("number").values_list("number", "amount", "planned_date", "state"))
     assert tranches == [
@@ -92,7 +94,7 @@ def test_award_create_from_a_selected_decision(director):
     entries = list(AuditEntry.objects.filter(action__in=["award.create", "proposal.funded"])
                    .order_by("action").values_list("action", "object_id", "actor_id", "from_state", "to_state"))
     assert entries == [
-        ("award.create", str(award.pk), director.pk, "", AwardState.ACTIVE),
+        ("award.create", str(award.pk), director.pk, "", AwardState.AWAITING),
         ("proposal.funded", str(decision.proposal_id), director.pk, ProposalState.SELECTED, ProposalState.FUNDED),
     ]
     assert AuditEntry.objects.get(action="award.create").data == {

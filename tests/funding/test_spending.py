@@ -15,6 +15,7 @@ from funding.charts import consumption_svg
 from funding.domain.awards import tranche_withhold
 from funding.domain.spending import CategoryConsumption, award_consumption, spending_record
 from funding.models import SpendingLine, TrancheState
+from iea import formats
 from iea.audit.models import AuditEntry
 
 from .unit_factories import unit_award
@@ -61,14 +62,25 @@ def test_a_valid_expense_is_recorded_with_its_audit_entry(client, ua):
     assert [str(m) for m in page.context["messages"]] == ["Expense of €250.40 recorded under Mobility."]
 
 
-def test_the_last_day_of_the_award_is_accepted(client, ua):
+def test_the_last_day_of_the_award_is_accepted_once_it_has_passed(client):
+    ua = unit_award(now=timezone.now() - dt.timedelta(days=800))
     assert post_spending(client, ua, date=ua.award.end_date.isoformat()).status_code == 302
     assert SpendingLine.objects.get().date == ua.award.end_date
 
 
+def test_a_day_after_the_award_ended_is_refused(client):
+    ua = unit_award(now=timezone.now() - dt.timedelta(days=800))
+    response = post_spending(client, ua, date=(ua.award.end_date + dt.timedelta(days=1)).isoformat())
+    assert response.status_code == 400
+    assert field_errors(response, "date") == [
+        f"The date must fall within the award, from {formats.date(ua.award.start_date)} to "
+        f"{formats.date(ua.award.end_date)}."]
+    assert SpendingLine.objects.count() == 0
+
+
 def _dates(ua):
     return {"before": (ua.award.start_date - dt.timedelta(days=1)).isoformat(),
-            "after": (ua.award.end_date + dt.timedelta(days=1)).isoformat()}
+            "tomorrow": (timezone.localdate() + dt.timedelta(days=1)).isoformat()}
 
 
 @pytest.mark.parametrize(("fields", "field", "message"), [
@@ -77,7 +89,7 @@ def _dates(ua):
     ({"amount": ""}, "amount", "The amount must be more than zero."),
     ({"amount": "douze"}, "amount", "Enter a number."),
     ({"date": "before"}, "date", "The date must fall within the award, from {start} to {end}."),
-    ({"date": "after"}, "date", "The date must fall within the award, from {start} to {end}."),
+    ({"date": "tomorrow"}, "date", "The date {tomorrow} is in the future: record an expense once it is paid."),
     ({"date": ""}, "date", "Give the date of the expense."),
     ({"date": "31/02/2027"}, "date", "Enter a date such as 2027-03-31."),
     ({"category": ""}, "category", "Choose a spending category."),
@@ -86,11 +98,12 @@ def _dates(ua):
     ({"description": "   "}, "description", "Describe the expense."),
 ])
 def test_each_spending_rule_refuses_with_its_message_and_keeps_the_input(client, ua, fields, field, message):
-    if fields.get("date") in ("before", "after"):
+    if fields.get("date") in ("before", "tomorrow"):
         fields = {"date": _dates(ua)[fields["date"]]}
     response = post_spending(client, ua, **fields)
     assert response.status_code == 400
-    expected = message.format(start=ua.award.start_date.isoformat(), end=ua.award.end_date.isoformat())
+    expected = message.format(start=formats.date(ua.award.start_date), end=formats.date(ua.award.end_date),
+                              tomorrow=formats.date(timezone.localdate() + dt.timedelta(days=1)))
     assert field_errors(response, field) == [expected]
     assert SpendingLine.objects.count() == 0
     assert not AuditEntry.objects.filter(action="spending.record").exists()

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from funding.domain.acceptance import award_accept
 from funding.domain.awards import award_create, tranche_release
 from funding.models import Award, Tranche
 from proposals.models import ProposalState
@@ -37,8 +38,10 @@ class UnitAward:
 
 def unit_award(*, manager=None, staff=None, amount: Decimal = Decimal(12000), now: dt.datetime | None = None,
                **proposal_fields) -> UnitAward:
-    """A funded award managed by the PI's unit, with ``manager`` (a new user by default) among its managers."""
-    now = now or timezone.now()
+    """A funded award, accepted by its PI, managed by the PI's unit, with ``manager`` (a new user by default)
+    among its managers. Decided 4 months ago by default, so that the award has started and spending can be
+    dated in it (an expense is recorded once paid, never in the future)."""
+    now = now or timezone.now() - dt.timedelta(days=120)
     staff = staff or StaffFactory()
     manager = manager or UserFactory()
     proposal = ProposalFactory(complete=True, state=ProposalState.SELECTED, **proposal_fields)
@@ -46,5 +49,6 @@ def unit_award(*, manager=None, staff=None, amount: Decimal = Decimal(12000), no
         proposal=proposal, outcome="selected", amount=amount, decided_by=staff, decided_at=now,
     )
     award = award_create(decision=decision, user=staff, now=now)
+    award = award_accept(award_id=award.pk, user=award.proposal.pi, now=now)
     award.unit.managers.add(manager)
     return UnitAward(award=award, manager=manager, staff=staff)

@@ -61,6 +61,7 @@ def world():
         type(assignment): assignment,
         Decision: Decision.objects.get(proposal=award.proposal),
         Tranche: Tranche.objects.filter(award=award).first(),
+        type(award): award,
         Report: report,
         CosignInvitation: CosignInvitation.objects.create(report=report, email="ana@usp.example.br", created_at=now,
                                                           expires_at=now + dt.timedelta(days=7)),

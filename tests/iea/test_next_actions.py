@@ -214,6 +214,25 @@ def test_unit_manager_tranche_receipt_and_spending(staff):
     assert actions[1].text == "Confirm that tranche 1 of “UNIT” was received."
 
 
+def test_an_award_to_accept_then_to_cancel_once_declined(pi, staff):
+    """The PI answers an award by its deadline; a declined award is the directorate's to cancel (its amount
+    returns to the reserve list), like one not accepted in time."""
+    from funding.domain.acceptance import award_decline
+
+    award = award_factory(staff=staff, pi=pi, accepted=False)
+    now = timezone.now()
+    [action] = [a for a in next_actions(pi, now=now) if a.kind == "award_to_accept"]
+    assert (action.due, action.url) == (award.accept_by, reverse("funding:award", kwargs={"pk": award.pk}) + "#acceptance")
+    assert "awards_to_cancel" not in kinds(next_actions(staff, now=now))
+    late = award.accept_by + dt.timedelta(minutes=1)
+    assert [a.urgency for a in next_actions(pi, now=late) if a.kind == "award_to_accept"] == [Urgency.OVERDUE]
+    assert [a.text for a in next_actions(staff, now=late) if a.kind == "awards_to_cancel"] == [
+        "1 award was declined or not accepted in time: cancel it to give its amount to the reserve list."]
+    award_decline(award_id=award.pk, user=pi, reason="I moved to another institution.", now=now)
+    assert "award_to_accept" not in kinds(next_actions(pi, now=now))
+    assert "awards_to_cancel" in kinds(next_actions(staff, now=now))
+
+
 def test_a_role_not_held_gives_nothing(pi):
     assert next_actions(pi, now=timezone.now(), role=STAFF) == []
 
@@ -232,6 +251,7 @@ def test_query_count_does_not_grow(role):
 
     def add_items():
         award = award_factory(staff=staff, pi=user)
+        award_factory(staff=staff, pi=user, accepted=False)
         if role == UNIT_MANAGER:
             make_unit_manager(award, user)
             Tranche.objects.filter(award=award, number=1).update(state=TrancheState.RELEASED, decided_at=now)

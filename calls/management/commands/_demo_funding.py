@@ -33,6 +33,7 @@ from calls.domain import (
     default_window,
 )
 from calls.models import Call, CallState, Institute, InstitutePriority
+from funding.domain.acceptance import award_accept
 from funding.domain.awards import tranche_confirm_receipt, tranche_release
 from funding.domain.reports import report_save
 from funding.domain.spending import spending_record
@@ -65,6 +66,7 @@ REVIEWS_FROM = at(2025, 10, 6, 9)
 RECOMMENDED_AT = at(2025, 10, 20, 15)
 DECIDED_AT = at(2025, 10, 22, 11)
 NOTIFIED_AT = at(2025, 10, 24, 10)  # → the award starts on 1 November 2025
+ACCEPTED_AT = at(2025, 10, 27, 11)  # pi2 accepts the award (funding.domain.acceptance)
 MARKED_DECIDED_AT = at(2025, 10, 24, 10, 30)
 RELEASED_AT = at(2025, 11, 3, 9, 30)
 RECEIVED_AT = at(2025, 11, 12, 14)
@@ -203,6 +205,8 @@ WHAT_TO_TRY_FUNDED = [
     "  staff@     Administration → Funding → Awards → ANTSEED → \"Release the next tranche\"",
     "  manager@   Unit awards → ANTSEED: record spending, confirm receipt of tranche 2",
     "  Then pi2@ files the final report; once approved, it closes the award.",
+    "  staff@     Screening and decisions → IEA {year} → Decisions: select POSIDEC from the reserve list (\"Select",
+    "             and mail the PI\"); researcher4@ (its PI) then accepts or declines the award under My awards",
 ]
 
 
@@ -308,6 +312,7 @@ class FundingDemo:
     def year_one(self, award: Award) -> Decimal:
         """Year 1 of the award: tranche 1 released and received, the spending recorded, the report drafted."""
         staff, manager, pi = self.users["staff"], self.users["manager"], self.users["pi2"]
+        award_accept(award_id=award.pk, user=pi, now=ACCEPTED_AT)
         first = award.tranches.get(number=1)
         tranche_release(tranche_id=first.pk, user=staff, now=RELEASED_AT)
         tranche_confirm_receipt(tranche_id=first.pk, user=manager, now=RECEIVED_AT)
