@@ -137,7 +137,14 @@ class AwardSerializer(serializers.ModelSerializer):
     class Meta:
         model = Award
         fields = ("id", "reference", "title", "acronym", "pi_name", "call", "unit", "amount", "state", "start_date",
-                  "end_date", "closed_at", "tranches", "reports")
+                  "end_date", "accept_by", "accepted_at", "declined_at", "decline_reason", "cancelled_at", "closed_at",
+                  "tranches", "reports")
+        extra_kwargs = {
+            "accept_by": {"help_text": "The PI accepts or declines the award by then (state awaiting)."},
+            "decline_reason": {"help_text": "The PI's reason, when they declined it."},
+            "cancelled_at": {"help_text": "The directorate cancelled it (declined, or not accepted in time): its "
+                                          "amount returned to the call's envelope."},
+        }
 
     @extend_schema_field(ReportSummarySerializer(many=True))
     def get_reports(self, award):

@@ -136,12 +136,14 @@ def test_an_award_with_its_tranches_and_reports(api_client, award, staff):
     year1, final = report_of(award, "year1"), report_of(award, "final")
 
     assert {key: body[key] for key in ("reference", "title", "acronym", "pi_name", "call", "unit", "amount", "state",
-                                       "start_date", "end_date", "closed_at")} == {
+                                       "start_date", "end_date", "declined_at", "decline_reason", "cancelled_at",
+                                       "closed_at")} == {
         "reference": proposal.reference, "title": proposal.title, "acronym": "COAST",
         "pi_name": "Paula Investigator", "call": proposal.call.year, "unit": award.unit.code, "amount": "12000.00",
         "state": "active", "start_date": award.start_date.isoformat(), "end_date": award.end_date.isoformat(),
-        "closed_at": None,
+        "declined_at": None, "decline_reason": "", "cancelled_at": None, "closed_at": None,
     }
+    assert body["accepted_at"] is not None and body["accept_by"] is not None
     assert [(t["id"], t["number"], t["amount"], t["state"], t["received_at"], t["gate"]) for t in body["tranches"]] == [
         (one.pk, 1, "6000.00", "released", None, None),
         (two.pk, 2, "6000.00", "planned", None,
