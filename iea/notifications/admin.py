@@ -118,7 +118,7 @@ class NotificationAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
     def text(self, obj):
         if not KINDS.get(obj.kind) or not KINDS[obj.kind].resendable:
             return _("Not kept: account messages carry one-time links.")
-        return format_html('<pre class="notification-text" lang="{}">{}</pre>', obj.language, obj.body) if obj.body else "—"
+        return format_html('<pre class="notification-text" lang="{}" tabindex="0">{}</pre>', obj.language, obj.body) if obj.body else "—"
 
     @admin.display(description=_("resent as"))
     def resent_as(self, obj):

@@ -349,7 +349,7 @@ def test_account_mail_is_never_shown(signed_in, pi, mailoutbox, django_capture_o
 def test_the_text_as_sent_is_shown_escaped(signed_in, draft):
     row = on_record("withdrawn", draft, body="Dear <b>Paula</b>,\nyour proposal was withdrawn.", subject="Withdrawn")
     page = signed_in.get(change_url(row)).content.decode()
-    assert '<pre class="notification-text" lang="en">Dear &lt;b&gt;Paula&lt;/b&gt;,\nyour proposal was withdrawn.</pre>' in page
+    assert '<pre class="notification-text" lang="en" tabindex="0">Dear &lt;b&gt;Paula&lt;/b&gt;,\nyour proposal was withdrawn.</pre>' in page
 
 
 def test_the_page_of_a_message_about_a_deleted_object_still_opens(signed_in, draft):
