@@ -13,6 +13,25 @@ def clean_person_name(value: str) -> str:
     return value
 
 
+class PersonNameForm(forms.Form):
+    """The first and last name, as sign-up and the account page ask them (``User.display_name`` joins them)."""
+
+    first_name = forms.CharField(
+        label=_("First name"), max_length=100, error_messages={"required": _("Enter your first name.")},
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        label=_("Last name"), max_length=100, error_messages={"required": _("Enter your last name.")},
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+
+    def clean_first_name(self):
+        return clean_person_name(self.cleaned_data["first_name"])
+
+    def clean_last_name(self):
+        return clean_person_name(self.cleaned_data["last_name"])
+
+
 class AnnouncementsForm(forms.Form):
     """The person's choice of call announcements (saved by ``domain.announcements_set``)."""
 
@@ -36,47 +55,19 @@ class ApiTokenForm(forms.Form):
         (30, _("30 days")), (90, _("90 days")), (365, _("1 year"))], initial=90)
 
 
-class SignupForm(allauth_forms.SignupForm):
+class SignupForm(PersonNameForm, allauth_forms.SignupForm):
     """allauth's sign-up (e-mail address, password twice) with the person's first and last name, asked first:
     pages, mails and PDFs greet and show people by name (``User.display_name``). allauth's adapter stores
     them on the user (``DefaultAccountAdapter.save_user``)."""
 
-    first_name = forms.CharField(
-        label=_("First name"), max_length=100, error_messages={"required": _("Enter your first name.")},
-        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
-    )
-    last_name = forms.CharField(
-        label=_("Last name"), max_length=100, error_messages={"required": _("Enter your last name.")},
-        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
-    )
     field_order = ["first_name", "last_name", "email", "password1", "password2"]
 
-    def clean_first_name(self):
-        return clean_person_name(self.cleaned_data["first_name"])
 
-    def clean_last_name(self):
-        return clean_person_name(self.cleaned_data["last_name"])
-
-
-class ProfileForm(forms.Form):
+class ProfileForm(PersonNameForm):
     """The person's name and language on their account page (saved by ``domain.profile_update``)."""
 
-    first_name = forms.CharField(
-        label=_("First name"), max_length=100, error_messages={"required": _("Enter your first name.")},
-        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
-    )
-    last_name = forms.CharField(
-        label=_("Last name"), max_length=100, error_messages={"required": _("Enter your last name.")},
-        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
-    )
     language = forms.ChoiceField(
         label=_("Language"), choices=settings.LANGUAGES,
         help_text=_("The language of the messages the platform sends you, and of these pages when you sign in."),
         error_messages={"invalid_choice": _("Choose one of the languages offered.")},
     )
-
-    def clean_first_name(self):
-        return clean_person_name(self.cleaned_data["first_name"])
-
-    def clean_last_name(self):
-        return clean_person_name(self.cleaned_data["last_name"])
