@@ -47,19 +47,13 @@
     });
   };
 
-  let pending = false;
-  const schedule = () => {
-    if (pending) return;
-    pending = true;
-    requestAnimationFrame(() => {
-      pending = false;
-      fix();
-    });
-  };
-
+  // The observer's callback runs right after the script that changed the page, before anything else
+  // (a screen reader, a test, an audit) reads it: named at once, not at the next frame. It watches the
+  // tree only, so naming (attributes) does not call it again; moving the cross does, once, and finds
+  // nothing left to move.
   document.addEventListener("DOMContentLoaded", () => {
     fix();
-    new MutationObserver(schedule).observe(document.body, {childList: true, subtree: true});
+    new MutationObserver(fix).observe(document.body, {childList: true, subtree: true});
   });
-  window.addEventListener("load", schedule);
+  window.addEventListener("load", fix);
 })();
