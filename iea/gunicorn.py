@@ -2,7 +2,8 @@
 (docker-compose.yml, Dockerfile). gunicorn's own lines and one line per request go through the project's
 logging (``LOGGING``, iea/logging.py), JSON in production: the request line has the request id (the
 response's ``X-Request-ID``) and the path without its secrets, never the query string or the referrer
-(either may hold a link's token)."""
+(either may hold a link's token). ``remote_addr`` is the connection's (nginx's, behind it); ``client_addr``
+the client's as the app counts it (iea.proxies: X-Forwarded-For only from a trusted proxy)."""
 
 import copy
 import os
@@ -11,6 +12,7 @@ from django.conf import settings as django_settings
 from gunicorn import glogging
 
 from iea.logging import ACCESS_LOG_ENVIRON_KEY, REQUEST_ID_HEADER, path_without_secrets
+from iea.proxies import client_address
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "iea.settings")
 
@@ -28,7 +30,7 @@ class Logger(glogging.Logger):
             "%s %s %s %s B %s ms", method, path, status, resp.sent, duration_ms,
             extra={"event": "http.access", "method": method, "path": path, "status": status, "bytes": resp.sent,
                    "duration_ms": duration_ms, "remote_addr": environ.get("REMOTE_ADDR"),
-                   "forwarded_for": environ.get("HTTP_X_FORWARDED_FOR"),
+                   "client_addr": client_address(environ),
                    "user_agent": environ.get("HTTP_USER_AGENT"), "request_id": request_id,
                    "user_id": noted.get("user_id")},
         )

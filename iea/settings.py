@@ -139,10 +139,21 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+# The client's address behind a proxy (iea.proxies): X-Forwarded-For is read only from these addresses or
+# networks (docker-compose.yml: nginx's address); empty, no forwarded header is believed.
+from iea.proxies import trusted_networks as _trusted_networks  # noqa: E402  (kept inside this block)
+
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+_trusted_networks(tuple(TRUSTED_PROXIES))  # a wrong entry stops the app here, not at the first sign-in
+# Every "ip" below is the client's address (AccountAdapter.get_client_ip). A failed sign-in's "key" is the
+# account and the address together (AccountAdapter._get_login_attempts_cache_key): wrong passwords typed
+# elsewhere never lock a person out of their account (README, "Sign-in limits").
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",
+    # Per address, and per e-mail address so that nobody floods a mailbox; a refused request locks no one
+    # out, since every mail that went out holds a working link.
     "reset_password": "20/m/ip,5/m/key",
     "confirm_email": "1/3m/key",
 }
@@ -383,8 +394,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "iea.api.pagination.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "iea.api.errors.api_exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle",
-                                 "rest_framework.throttling.AnonRateThrottle"],
+    # DRF's own throttles, counting an anonymous caller by iea.proxies.client_ip instead of DRF's reading of
+    # X-Forwarded-For (which believes any client's header).
+    "DEFAULT_THROTTLE_CLASSES": ["iea.api.throttling.UserRateThrottle", "iea.api.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": env.str("API_USER_RATE", default="600/minute"),
                                "anon": env.str("API_ANON_RATE", default="60/minute")},
 }

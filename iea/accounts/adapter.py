@@ -5,6 +5,9 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 from django.contrib.sites.requests import RequestSite
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from iea.proxies import client_ip
 
 from .notifications import notify_account_mail
 
@@ -30,7 +33,25 @@ def _links_on_the_site(request, context: dict) -> dict:
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    """Remembers the language a person signed up in, and sends account mail through the outbox."""
+    """Remembers the language a person signed up in, sends account mail through the outbox, and counts the
+    sign-in limits by the client's address (ACCOUNT_RATE_LIMITS)."""
+
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "too_many_login_attempts": _("Too many failed sign-in attempts from your network. Wait a few minutes "
+                                     "and try again, or reset your password."),
+    }
+
+    def get_client_ip(self, request):
+        """Every "ip" limit of allauth counts this address: the client's, even behind nginx (iea.proxies)."""
+        return client_ip(request) or super().get_client_ip(request)
+
+    def _get_login_attempts_cache_key(self, request, **credentials):
+        """The "key" of a failed sign-in: the account typed *and* the address it was typed from. Keyed by
+        the account alone (allauth's default), five wrong passwords from anywhere would lock its owner out
+        for five minutes, over and over, on the eve of a deadline; keyed by both, they only slow down whoever
+        types them. Also the key a password reset clears (allauth), for the address that reset it."""
+        return f"{super()._get_login_attempts_cache_key(request, **credentials)}:{self.get_client_ip(request)}"
 
     def get_login_redirect_url(self, request):
         """Each person lands on their own work (``iea.next_actions.landing_url``: staff on the back office,

@@ -46,10 +46,10 @@ def test_sign_in_is_rate_limited(client):
     UserFactory(email="target@example.org")
     for i in range(5):
         response = client.post(reverse("account_login"), {"login": "target@example.org", "password": f"wrong-{i}"})
-        assert "Too many failed login attempts" not in response.content.decode()
+        assert "Too many failed sign-in attempts" not in response.content.decode()
     # The sixth attempt, even with the right password, is refused while the limit holds.
     response = client.post(reverse("account_login"), {"login": "target@example.org", "password": PASSWORD})
-    assert "Too many failed login attempts" in response.content.decode()
+    assert "Too many failed sign-in attempts" in response.content.decode()
     assert client.get(reverse("dashboard")).status_code == 302
     cache.clear()
 

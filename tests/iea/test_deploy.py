@@ -198,6 +198,28 @@ def test_nginx_keeps_private_files_internal_and_sets_the_security_headers(tmp_pa
     assert "proxy_set_header X-Request-ID $request_id;" in site
 
 
+def test_the_app_believes_the_client_address_nginx_writes_and_no_one_else(tmp_path):
+    """nginx replaces X-Forwarded-For with the address it sees (a client's own header never reaches the app
+    as the client's address), from a fixed address in a fixed subnet, the only one in TRUSTED_PROXIES."""
+    import ipaddress
+
+    site = rendered_site(tmp_path)
+    assert re.findall(r"proxy_set_header X-Forwarded-For (\S+);", site) == ["$remote_addr"]
+    services = compose()
+    subnet = interpolate(services["networks"]["default"]["ipam"]["config"][0]["subnet"], DOT_ENV)
+    nginx = interpolate(services["services"]["nginx"]["networks"]["default"]["ipv4_address"], DOT_ENV)
+    assert ipaddress.ip_address(nginx) in ipaddress.ip_network(subnet)
+    for service in ("web", "worker", "beat", "migrate"):
+        assert service_environment(service)["TRUSTED_PROXIES"] == nginx
+    env = service_environment("web")
+    probe = ("from django.test import RequestFactory; from iea.proxies import client_ip; f = RequestFactory(); "
+             f"print(client_ip(f.get('/', REMOTE_ADDR='{nginx}', HTTP_X_FORWARDED_FOR='203.0.113.7')), "
+             "client_ip(f.get('/', REMOTE_ADDR='172.30.94.99', HTTP_X_FORWARDED_FOR='203.0.113.7')))")
+    result = run([sys.executable, "manage.py", "shell", "--verbosity", "0", "-c", probe], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["203.0.113.7", "172.30.94.99"]
+
+
 # What a build copies, what nginx reads, how mail leaves (#13) ---------------------------------------------
 
 SECRETS = [".env", ".env.production", "deploy/certs/privkey.pem", "deploy/certs/fullchain.pem",

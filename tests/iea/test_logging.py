@@ -290,9 +290,11 @@ def test_a_path_no_request_resolved_loses_its_secret_too():
     assert path_without_secrets("/nothing/here/abc123/") == "/nothing/here/abc123/"
 
 
-def test_gunicorns_line_for_an_answer_django_did_not_give_masks_the_path(caplog):
+def test_gunicorns_line_for_an_answer_django_did_not_give_masks_the_path(caplog, settings):
     """The middleware leaves the path and the user for the access line; without them (an answer from
-    outside Django) the line resolves the path itself."""
+    outside Django) the line resolves the path itself. The client is the forwarded address, since the
+    request comes from a trusted proxy."""
+    settings.TRUSTED_PROXIES = ["10.0.0.0/24"]
     logger = GunicornLogger.__new__(GunicornLogger)  # no gunicorn configuration: only the line's content
     logger.access_log = logging.getLogger("iea.test.access")
     response = SimpleNamespace(status="502 Bad Gateway", headers=[("X-Request-ID", "req-7")], sent=12)
@@ -306,9 +308,9 @@ def test_gunicorns_line_for_an_answer_django_did_not_give_masks_the_path(caplog)
     [record] = caplog.records
     assert record.getMessage() == "POST /proposals/partner/…/ 502 12 B 12.3 ms"
     assert {key: getattr(record, key) for key in (
-        "event", "method", "path", "status", "bytes", "duration_ms", "remote_addr", "forwarded_for", "user_agent",
+        "event", "method", "path", "status", "bytes", "duration_ms", "remote_addr", "client_addr", "user_agent",
         "request_id", "user_id")} == {
         "event": "http.access", "method": "POST", "path": "/proposals/partner/…/", "status": 502, "bytes": 12,
-        "duration_ms": 12.3, "remote_addr": "10.0.0.2", "forwarded_for": "192.0.2.4", "user_agent": "curl/8",
+        "duration_ms": 12.3, "remote_addr": "10.0.0.2", "client_addr": "192.0.2.4", "user_agent": "curl/8",
         "request_id": "req-7", "user_id": None}
     assert "abc123" not in str(record.__dict__)

@@ -27,7 +27,7 @@ from tests.redis_servers import app_on, free_port
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BOUND = 2.0  # seconds: the slowest answer allowed while Redis is down
-LIMITED = "Too many failed login attempts"
+LIMITED = "Too many failed sign-in attempts"
 
 
 @pytest.fixture

@@ -7,9 +7,10 @@ user whose group reads the private files, exactly as deploy/data-folders.sh arra
 PostgreSQL and Redis are private instances on free ports; the mail server is the test's own.
 
 What a container would see differently is translated by one table, :meth:`Stack.localize`: the service
-names (``postgres:5432``, ``redis:6379``, ``web:8000``) become 127.0.0.1 and a free port, the volumes'
-mount points (``/data/``, ``/tmp/``, nginx's ``/etc/nginx/…`` mounts) become folders of the run, and the
-ports nginx listens on inside its container become the ones compose publishes (HTTP_PORT, HTTPS_PORT).
+names (``postgres:5432``, ``redis:6379``, ``web:8000``) become 127.0.0.1 and a free port, nginx's address on
+the stack's network (the app's TRUSTED_PROXIES) 127.0.0.1, the volumes' mount points (``/data/``, ``/tmp/``,
+nginx's ``/etc/nginx/…`` mounts) become folders of the run, and the ports nginx listens on inside its
+container become the ones compose publishes (HTTP_PORT, HTTPS_PORT).
 """
 
 import contextlib
@@ -133,12 +134,17 @@ class Stack:
             ("/data/", f"{self.work}/data/"), ("/tmp/", f"{self.work}/tmp/"),
             ("/etc/nginx/certs/", f"{self.work}/deploy/certs/"),
             ("/etc/nginx/snippets/", f"{self.work}/app/deploy/nginx/"),
+            (self.nginx_address(), "127.0.0.1"),
         ]
         table = dict(pairs)
         # One pass, so that a local path (under /tmp/) is never translated again.
         text = re.sub("|".join(re.escape(container) for container in table), lambda m: table[m.group(0)], text)
         text = re.sub(r"\blisten 80\b", f"listen 127.0.0.1:{p['http']}", text)
         return re.sub(r"\blisten 443\b", f"listen 127.0.0.1:{p['https']}", text)
+
+    def nginx_address(self) -> str:
+        address = compose()["services"]["nginx"]["networks"]["default"]["ipv4_address"]
+        return interpolate(str(address), self.dotenv)
 
     def service_env(self, name: str) -> dict[str, str]:
         """The process environment of a compose service: the image's ENV, the env_file, then ``environment``."""
