@@ -13,7 +13,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone, translation
 
 from iea.audit.models import AuditEntry
-from proposals.domain import ProposalError, letter_attach
+from proposals.domain import ProposalError, letter_attach, proposal_submit
 from proposals.letters import check_pdf, clean_display_name
 from proposals.models import SupportLetter
 from tests.pdfs import HOSTILE, PLAIN, hostile_message, hostile_pdf, pdf_bytes, pdf_upload, plain_pdf
@@ -290,22 +290,42 @@ def test_letter_attach_stores_the_checked_pdf_under_a_server_chosen_name(draft, 
     )
 
 
-def test_two_uploads_with_the_same_name_get_two_stored_files(draft, pi, settings):
+def test_two_uploads_with_the_same_name_get_two_stored_files_and_the_replaced_one_goes(
+        draft, pi, settings, django_capture_on_commit_callbacks):
     now = timezone.now()
     first = letter_attach(
         proposal_id=draft.pk, pdf=check_pdf(pdf_upload("letter.pdf", pdf_bytes(1))), now=now, user=pi
     )
-    second = letter_attach(
-        proposal_id=draft.pk,
-        pdf=check_pdf(pdf_upload("letter.pdf", pdf_bytes(2))),
-        now=now + dt.timedelta(seconds=1),
-        user=pi,
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        second = letter_attach(
+            proposal_id=draft.pk,
+            pdf=check_pdf(pdf_upload("letter.pdf", pdf_bytes(2))),
+            now=now + dt.timedelta(seconds=1),
+            user=pi,
+        )
 
     assert first.file.name != second.file.name
-    assert stored_files(settings.MEDIA_ROOT) == sorted([first.file.name, second.file.name])
-    assert (settings.MEDIA_ROOT / first.file.name).read_bytes() == pdf_bytes(1)
-    assert list(draft.letters.values_list("pk", flat=True)) == [second.pk, first.pk]
+    # No submitted version froze the first letter: nothing refers to it any more, row nor file.
+    assert stored_files(settings.MEDIA_ROOT) == [second.file.name]
+    assert list(draft.letters.values_list("pk", flat=True)) == [second.pk]
+
+
+def test_a_replaced_letter_that_a_submitted_version_froze_stays(draft, pi, settings,
+                                                                 django_capture_on_commit_callbacks):
+    first = letter_attach(proposal_id=draft.pk, pdf=check_pdf(pdf_upload("v1.pdf")), now=timezone.now(), user=pi)
+    version = proposal_submit(proposal_id=draft.pk, user=pi, now=timezone.now()).version
+    with django_capture_on_commit_callbacks(execute=True):
+        second = letter_attach(proposal_id=draft.pk, pdf=check_pdf(pdf_upload("v2.pdf", pdf_bytes(2))),
+                               now=timezone.now() + dt.timedelta(seconds=1), user=pi)
+    with django_capture_on_commit_callbacks(execute=True):
+        third = letter_attach(proposal_id=draft.pk, pdf=check_pdf(pdf_upload("v3.pdf", pdf_bytes(3))),
+                              now=timezone.now() + dt.timedelta(seconds=2), user=pi)
+
+    assert version.letter_id == first.pk
+    # The submitted letter stays (its receipt points to it); the second, never submitted, went.
+    assert list(draft.letters.values_list("pk", flat=True)) == [third.pk, first.pk]
+    assert stored_files(settings.MEDIA_ROOT) == sorted([first.file.name, third.file.name])
+    assert second.file.name not in stored_files(settings.MEDIA_ROOT)
 
 
 def test_letter_attach_records_the_cofunding(draft, pi):
