@@ -188,7 +188,9 @@ class ReportUpdateSerializer(serializers.Serializer):
 
 class ReportUploadSerializer(ReportUpdateSerializer):
     scientific_pdf = serializers.FileField(
-        required=False, allow_null=True, help_text="The scientific review as a PDF (replaces the previous one).")
+        required=False, allow_null=True, help_text=(
+            "The scientific review as a PDF (replaces the previous one), checked like the support letter: "
+            "no password to open it, no JavaScript, automatic or launch actions, or embedded files."))
 
 
 class ReportReviewSerializer(serializers.Serializer):

@@ -3,10 +3,9 @@
 from decimal import Decimal
 
 from django import forms
-from django.conf import settings
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from proposals.letters import pdf_help_text
 from proposals.models import BudgetCategory
 
 SPENDING_MAX = Decimal("999999.99")
@@ -37,9 +36,7 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["scientific_pdf"].help_text = _("PDF only, at most %(limit)s, not password-protected.") % {
-            "limit": filesizeformat(settings.SUPPORT_LETTER_MAX_BYTES)
-        }
+        self.fields["scientific_pdf"].help_text = pdf_help_text()
         for category, label in BudgetCategory.choices:
             self.fields[spending_field_name(category)] = forms.DecimalField(
                 label=label, required=False, min_value=0, max_value=SPENDING_MAX, decimal_places=2,

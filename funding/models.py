@@ -110,8 +110,13 @@ class ReportState(models.TextChoices):
     APPROVED = "approved", _("Approved")
 
 
+def report_folder(award_id: int) -> str:
+    """The storage folder of an award's report files (the retention purge empties it)."""
+    return f"reports/{award_id}"
+
+
 def report_pdf_path(instance, filename):
-    return f"reports/{instance.award_id}/{uuid.uuid4().hex}.pdf"
+    return f"{report_folder(instance.award_id)}/{uuid.uuid4().hex}.pdf"
 
 
 class Report(models.Model):

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.utils.http import content_disposition_header
 
+from .files import safe_filename
+
 
 def _private(response: HttpResponse) -> HttpResponse:
     response["X-Content-Type-Options"] = "nosniff"
@@ -20,14 +22,20 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def _attachment_name(filename: str) -> str:
+    # Names are built from references and titles: no control or bidirectional character reaches the header.
+    return safe_filename(filename, default="download", extension=None)
+
+
 def private_download(content: bytes, *, filename: str, content_type: str) -> HttpResponse:
     response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=_attachment_name(filename))
     return _private(response)
 
 
 def stored_file_download(field_file, *, filename: str, content_type: str) -> HttpResponse:
     """``field_file``: a ``FieldFile`` of the default (private) storage, e.g. ``letter.file``."""
+    filename = _attachment_name(filename)
     disposition = content_disposition_header(as_attachment=True, filename=filename)
     storage = field_file.storage
     if getattr(storage, "bucket_name", None):

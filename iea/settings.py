@@ -375,7 +375,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # Celery's "Task … succeeded" line per task would drown the console (the outbox logs what matters).
     # gunicorn's loggers lose the handlers gunicorn gives them and use the one above (iea/gunicorn.py).
-    "loggers": {"weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"},
+    # pikepdf announces its logger bridge at INFO when first imported: not news.
+    "loggers": {"weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"}, "pikepdf": {"level": "WARNING"},
                 "celery.app.trace": {"level": "WARNING"},
                 "gunicorn.error": {"propagate": True}, "gunicorn.access": {"propagate": True}},
 }

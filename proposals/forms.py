@@ -3,7 +3,6 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 from django.db import models
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
@@ -11,6 +10,7 @@ from django_countries.fields import LazyTypedChoiceField
 from calls.models import Institute, Unit, parse_unit_code
 from iea.widgets import LongSelect
 
+from .letters import pdf_help_text
 from .models import BudgetCategory, Proposal, TeamMember
 
 BUDGET_MAX_CELL = Decimal("999999.99")
@@ -153,9 +153,7 @@ class LetterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["file"].help_text = _("PDF only, at most %(limit)s, not password-protected.") % {
-            "limit": filesizeformat(settings.SUPPORT_LETTER_MAX_BYTES)
-        }
+        self.fields["file"].help_text = pdf_help_text()
 
     def clean(self):
         cleaned = super().clean()

@@ -181,13 +181,19 @@ class BudgetLine(models.Model):
         return f"{self.year} {self.category} {self.amount}"
 
 
+def letter_folder(proposal_id: int) -> str:
+    """The storage folder of a proposal's support letters (the retention purge empties it)."""
+    return f"letters/{proposal_id}"
+
+
 def letter_path(instance, filename):
     # The stored name is chosen by the server; what the uploader called the file is kept only as text.
-    return f"letters/{instance.proposal_id}/{uuid.uuid4().hex}.pdf"
+    return f"{letter_folder(instance.proposal_id)}/{uuid.uuid4().hex}.pdf"
 
 
 class SupportLetter(models.Model):
-    """One uploaded support letter. Replacing the letter adds a row, so a frozen version keeps its file."""
+    """One uploaded support letter. Replacing the letter adds a row; the replaced one is deleted, row and file,
+    unless a submitted version points to it (``domain.letter_attach``), so a frozen version keeps its file."""
 
     proposal = models.ForeignKey(Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="letters")
     file = models.FileField(upload_to=letter_path, max_length=200)

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from iea.audit.domain import audit_record
+from iea.files import delete_on_commit
 from proposals.models import BudgetCategory
 
 from ..models import AwardState, CosignInvitation, Report, ReportPeriod, ReportSpending, ReportState
@@ -41,7 +42,9 @@ def report_save(
     cofunding_currency: str, now: dt.datetime, scientific_pdf=None,
 ) -> Report:
     """The PI saves the report while it is a draft or changes were requested. ``scientific_pdf`` is a
-    ``proposals.letters.CheckedPdf`` (checked by content like the support letter)."""
+    ``proposals.letters.CheckedPdf`` (checked by content like the support letter); the PDF it replaces is
+    deleted once the transaction commits (nothing else refers to it), and on a refusal the new one is not
+    kept either."""
     with transaction.atomic():
         report = _lock(report_id)
         if not is_award_pi(user, report.award):
@@ -51,22 +54,29 @@ def report_save(
                 "state": report.get_state_display().lower()}, code="locked")
         if report.award.state != AwardState.ACTIVE:
             raise FundingError(_("The award is not active."), code="inactive")
+        if any((amount or Decimal(0)) < 0 for amount in spending.values()):
+            raise FundingError(_("Spending cannot be negative."), code="negative")
         report.scientific_review = (scientific_review or "").strip()
         report.cofunding_received = cofunding_received
         report.cofunding_currency = (cofunding_currency or "").strip().upper()[:3]
         report.updated_at = now
         fields = ["scientific_review", "cofunding_received", "cofunding_currency", "updated_at"]
         if scientific_pdf is not None:
+            replaced = report.scientific_pdf.name
             report.scientific_pdf.save("review.pdf", ContentFile(scientific_pdf.content), save=False)
             report.scientific_pdf_sha256 = scientific_pdf.sha256
             fields += ["scientific_pdf", "scientific_pdf_sha256"]
-        report.save(update_fields=fields)
-        for category in BudgetCategory.values:
-            amount = spending.get(category) or Decimal(0)
-            if amount < 0:
-                raise FundingError(_("Spending cannot be negative."), code="negative")
-            ReportSpending.objects.update_or_create(report=report, category=category, defaults={"amount": amount})
-        audit_record(actor=user, target=report, action="report.save", now=now)
+            delete_on_commit([replaced])
+        try:
+            report.save(update_fields=fields)
+            for category in BudgetCategory.values:
+                amount = spending.get(category) or Decimal(0)
+                ReportSpending.objects.update_or_create(report=report, category=category, defaults={"amount": amount})
+            audit_record(actor=user, target=report, action="report.save", now=now)
+        except Exception:
+            if scientific_pdf is not None:
+                report.scientific_pdf.delete(save=False)
+            raise
     return report
 
 

@@ -77,7 +77,9 @@ class ProposalUpdateSerializer(serializers.Serializer):
 
 
 class LetterUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="The partner's support letter: a PDF, not password-protected.")
+    file = serializers.FileField(help_text=(
+        "The partner's support letter: a PDF that opens without a password, with no JavaScript, automatic or "
+        "launch actions, or embedded files (refused, not cleaned: the letter is kept as signed)."))
     cofunding = serializers.BooleanField(required=False, default=False)
     cofunding_amount = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
     cofunding_currency = serializers.CharField(required=False, allow_blank=True, help_text="e.g. EUR, USD, BRL.")

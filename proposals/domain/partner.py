@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from calls.domain import call_deadline
 from iea.audit.domain import audit_record
+from iea.files import delete_on_commit
 
 from ..letters import CheckedPdf
 from ..models import (
@@ -27,7 +28,8 @@ def letter_attach(
 ) -> SupportLetter:
     """Store a checked support letter (see ``letters.check_pdf``) for the PI or the invited partner.
 
-    The previous letter stays stored: a submitted version may point to it.
+    The letter it replaces is deleted, row and file (the file once the transaction commits), unless a
+    submitted version points to it: what was submitted stays as it was, every other replaced letter goes.
     """
     if cofunding and cofunding_amount is None:
         raise ProposalError(_("State the co-funding amount, or untick co-funding."), code="cofunding")
@@ -50,6 +52,7 @@ def letter_attach(
         except Exception:
             letter.file.delete(save=False)
             raise
+        _forget_replaced_letters(proposal, keep=letter)
         _touch(proposal, now=now)
         audit_record(
             actor=user, target=proposal, action="proposal.letter_upload", now=now,
@@ -61,6 +64,16 @@ def letter_attach(
 
             notify_letter_received(letter, now=now)
     return letter
+
+
+def _forget_replaced_letters(proposal: Proposal, *, keep: SupportLetter) -> None:
+    """Delete the proposal's letters that no longer count and that no submitted version points to."""
+    current = current_letter(proposal)
+    replaced = dict(proposal.letters.filter(versions__isnull=True).exclude(pk__in={keep.pk, current.pk})
+                    .values_list("pk", "file"))
+    if replaced:
+        SupportLetter.objects.filter(pk__in=replaced).delete()
+        delete_on_commit(replaced.values())
 
 
 def _partner_label(invitation: PartnerInvitation | None) -> str:

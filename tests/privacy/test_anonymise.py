@@ -7,6 +7,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
@@ -246,3 +247,32 @@ def test_only_directorate_staff_anonymise(old_call):
             proposals_anonymise(call_id=old_call.pk, user=user, now=timezone.now())
         assert error.value.code == "forbidden"
     assert Proposal.objects.get(pk=proposal.pk).partner_name == proposal.partner_name
+
+
+def test_the_purge_removes_every_file_of_the_proposal_even_those_no_row_names(settings,
+                                                                             django_capture_on_commit_callbacks):
+    """Files that a replaced upload left before replaced files were deleted, in the proposal's own letter and
+    report folders, go too; another proposal's files stay."""
+    call = past_call(closed=years_ago(9))
+    award = funded(call, closed_at=years_ago(6), n=5)
+    other = funded(call, closed_at=None, n=6)
+    close(call)
+    proposal = award.proposal
+    orphans = [f"letters/{proposal.pk}/replaced.pdf", f"reports/{award.pk}/replaced-1.pdf",
+               f"reports/{award.pk}/replaced-2.pdf"]
+    kept = [f"letters/{other.proposal.pk}/replaced.pdf", *SupportLetter.objects.filter(proposal=other.proposal)
+            .values_list("file", flat=True), Report.objects.get(award=other, period="year1").scientific_pdf.name]
+    for name in orphans + kept[:1]:
+        default_storage.save(name, ContentFile(b"%PDF-1.4 old"))
+    named = [*SupportLetter.objects.filter(proposal=proposal).exclude(file="").values_list("file", flat=True),
+             Report.objects.get(award=award, period="year1").scientific_pdf.name]
+    assert all(default_storage.exists(name) for name in orphans + named + kept)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = proposals_anonymise(call_id=call.pk, user=StaffFactory(), now=timezone.now())
+
+    assert result.anonymised == [proposal.reference]
+    root = settings.MEDIA_ROOT
+    assert [name for name in orphans + named if default_storage.exists(name)] == []
+    assert sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) == sorted(kept)
+    assert AuditEntry.objects.get(action="privacy.anonymise", object_id=str(proposal.pk)).data["files"] == len(orphans + named)

@@ -13,10 +13,10 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone, translation
 
 from iea.audit.models import AuditEntry
-from proposals.domain import ProposalError, letter_attach
+from proposals.domain import ProposalError, letter_attach, proposal_submit
 from proposals.letters import check_pdf, clean_display_name
 from proposals.models import SupportLetter
-from tests.pdfs import pdf_bytes, pdf_upload
+from tests.pdfs import HOSTILE, PLAIN, hostile_message, hostile_pdf, pdf_bytes, pdf_upload, plain_pdf
 
 
 @pytest.fixture(autouse=True)
@@ -166,12 +166,46 @@ def test_no_file_is_refused():
 
 
 def test_the_name_does_not_make_a_file_a_pdf_nor_stop_one_being_one():
-    # Content decides: an HTML page called .pdf is refused, a PDF called .exe is accepted (shown as named).
+    # Content decides: an HTML page called .pdf is refused, a PDF called .exe is accepted (shown as a .pdf).
     with pytest.raises(ValidationError) as refused:
         check_pdf(pdf_upload("letter.pdf", b"<html><body>hi</body></html>"))
     assert refused.value.code == "not_pdf"
 
-    assert check_pdf(pdf_upload("letter.exe", pdf_bytes())).pages == 1
+    checked = check_pdf(pdf_upload("letter.exe", pdf_bytes()))
+    assert (checked.pages, checked.display_name) == (1, "letter.pdf")
+
+
+# --- check_pdf: active content (refused, never cleaned: the letter is evidence) ----------------------------
+
+
+@pytest.mark.parametrize("kind", HOSTILE)
+def test_a_pdf_with_active_content_is_refused_naming_what_was_found(kind):
+    with pytest.raises(ValidationError) as refused:
+        check_pdf(pdf_upload("letter.pdf", hostile_pdf(kind)))
+
+    assert refused.value.code == "active_content"
+    assert refused.value.messages == [hostile_message(kind)]
+
+
+def test_the_refusal_of_active_content_is_in_french():
+    with translation.override("fr"), pytest.raises(ValidationError) as refused:
+        check_pdf(pdf_upload("letter.pdf", hostile_pdf("javascript-open-action")))
+
+    assert refused.value.messages == [
+        "Ce PDF contient du JavaScript et une action automatique (exécutée à l'ouverture, à la fermeture ou à "
+        "l'impression). Ces fichiers sont refusés par sécurité\u00a0: imprimez-le ou exportez-le en un PDF "
+        "simple (par exemple avec «\u00a0Imprimer en PDF\u00a0»), puis téléversez-le de nouveau."]
+
+
+@pytest.mark.parametrize("kind", PLAIN)
+def test_a_plain_pdf_passes_signed_with_a_first_page_opening_a_web_link_or_restricted(kind):
+    # A signature field (/AcroForm, /Sig) is not active content; nor is "open at page 1", a link to click,
+    # or an owner password that only restricts copying (it opens without one).
+    content = plain_pdf(kind)
+
+    checked = check_pdf(pdf_upload("letter.pdf", content))
+
+    assert (checked.content, checked.pages) == (content, 1)
 
 
 # --- File names --------------------------------------------------------------------------------------------
@@ -186,7 +220,21 @@ def test_the_name_does_not_make_a_file_a_pdf_nor_stop_one_being_one():
         ("/home/ana/letter.pdf", "letter.pdf"),
         ("a\x00b.pdf", "ab.pdf"),
         ("line\r\nbreak.pdf", "linebreak.pdf"),
-        ("evil\u202efdp.exe", "evilfdp.exe"),  # right-to-left override, used to disguise extensions
+        ("evil\u202efdp.exe", "evilfdp.pdf"),  # right-to-left override: it reads "evilexe.pdf"
+        ("lettre\u2067fdp.exe\u2069", "lettrefdp.pdf"),  # right-to-left isolate
+        ("zero\u200bwidth\u200d.pdf", "zerowidth.pdf"),
+        ("\ufeffbom.pdf", "bom.pdf"),
+        ("tab\there.pdf", "tabhere.pdf"),
+        ("two\u2028lines\u00a0here.pdf", "two lines here.pdf"),
+        ("Lettre de l'Université.PDF", "Lettre de l'Université.pdf"),
+        ("Lettre signe\u0301e.pdf", "Lettre signée.pdf"),  # decomposed accent, composed (NFC)
+        ("Письмо поддержки.pdf", "Письмо поддержки.pdf"),
+        ("letter", "letter.pdf"),
+        ("report v1.2", "report v1.2.pdf"),
+        ("letter.pdf.exe", "letter.pdf.pdf"),
+        ("letter.pdf. . ", "letter.pdf"),
+        (".exe", "exe.pdf"),
+        ("\u202e\u200b", "letter.pdf"),
         ("Lettre signée.pdf", "Lettre signée.pdf"),
         (".hidden.pdf", "hidden.pdf"),
         ("  spaced.pdf  ", "spaced.pdf"),
@@ -202,8 +250,9 @@ def test_clean_display_name(uploaded, shown):
     assert clean_display_name(uploaded) == shown
 
 
-def test_clean_display_name_keeps_at_most_200_characters():
-    assert clean_display_name("a" * 300 + ".pdf") == "a" * 200
+def test_clean_display_name_keeps_at_most_200_characters_and_the_extension():
+    assert clean_display_name("a" * 300 + ".pdf") == "a" * 196 + ".pdf"
+    assert clean_display_name("é" * 300) == "é" * 196 + ".pdf"
 
 
 def test_check_pdf_reports_the_cleaned_name():
@@ -241,22 +290,42 @@ def test_letter_attach_stores_the_checked_pdf_under_a_server_chosen_name(draft, 
     )
 
 
-def test_two_uploads_with_the_same_name_get_two_stored_files(draft, pi, settings):
+def test_two_uploads_with_the_same_name_get_two_stored_files_and_the_replaced_one_goes(
+        draft, pi, settings, django_capture_on_commit_callbacks):
     now = timezone.now()
     first = letter_attach(
         proposal_id=draft.pk, pdf=check_pdf(pdf_upload("letter.pdf", pdf_bytes(1))), now=now, user=pi
     )
-    second = letter_attach(
-        proposal_id=draft.pk,
-        pdf=check_pdf(pdf_upload("letter.pdf", pdf_bytes(2))),
-        now=now + dt.timedelta(seconds=1),
-        user=pi,
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        second = letter_attach(
+            proposal_id=draft.pk,
+            pdf=check_pdf(pdf_upload("letter.pdf", pdf_bytes(2))),
+            now=now + dt.timedelta(seconds=1),
+            user=pi,
+        )
 
     assert first.file.name != second.file.name
-    assert stored_files(settings.MEDIA_ROOT) == sorted([first.file.name, second.file.name])
-    assert (settings.MEDIA_ROOT / first.file.name).read_bytes() == pdf_bytes(1)
-    assert list(draft.letters.values_list("pk", flat=True)) == [second.pk, first.pk]
+    # No submitted version froze the first letter: nothing refers to it any more, row nor file.
+    assert stored_files(settings.MEDIA_ROOT) == [second.file.name]
+    assert list(draft.letters.values_list("pk", flat=True)) == [second.pk]
+
+
+def test_a_replaced_letter_that_a_submitted_version_froze_stays(draft, pi, settings,
+                                                                 django_capture_on_commit_callbacks):
+    first = letter_attach(proposal_id=draft.pk, pdf=check_pdf(pdf_upload("v1.pdf")), now=timezone.now(), user=pi)
+    version = proposal_submit(proposal_id=draft.pk, user=pi, now=timezone.now()).version
+    with django_capture_on_commit_callbacks(execute=True):
+        second = letter_attach(proposal_id=draft.pk, pdf=check_pdf(pdf_upload("v2.pdf", pdf_bytes(2))),
+                               now=timezone.now() + dt.timedelta(seconds=1), user=pi)
+    with django_capture_on_commit_callbacks(execute=True):
+        third = letter_attach(proposal_id=draft.pk, pdf=check_pdf(pdf_upload("v3.pdf", pdf_bytes(3))),
+                              now=timezone.now() + dt.timedelta(seconds=2), user=pi)
+
+    assert version.letter_id == first.pk
+    # The submitted letter stays (its receipt points to it); the second, never submitted, went.
+    assert list(draft.letters.values_list("pk", flat=True)) == [third.pk, first.pk]
+    assert stored_files(settings.MEDIA_ROOT) == sorted([first.file.name, third.file.name])
+    assert second.file.name not in stored_files(settings.MEDIA_ROOT)
 
 
 def test_letter_attach_records_the_cofunding(draft, pi):

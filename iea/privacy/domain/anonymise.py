@@ -4,7 +4,8 @@ What goes (``ERASED`` or blank): the foreign partner's name, e-mail and institut
 names, e-mails and institutions; the free texts that name people (planned missions, ethics statement,
 reviewers' comments, the consensus, the annual reports' texts, spending descriptions, declined-assignment
 and conflict details); the support letters' and reports' files (deleted from storage; their size, pages,
-SHA-256 and co-funding stay, their name becomes ``ERASED``); the invitation and co-signature addresses;
+SHA-256 and co-funding stay, their name becomes ``ERASED``), with every other file in the proposal's
+letter and report folders; the invitation and co-signature addresses;
 the same values in the submitted versions, the outbox and the audit trail.
 
 What stays, for the statistics: the call, the PI's unit and institute, the partner's country, the state
@@ -16,15 +17,24 @@ amounts. The link to the PI stays: the PI's account has its own erasure (``erasu
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from calls.models import Call
-from funding.models import Award, CosignInvitation, Report, SpendingLine
+from funding.models import Award, CosignInvitation, Report, SpendingLine, report_folder
 from iea.audit.domain import audit_record
 from iea.audit.models import AuditEntry
 from iea.errors import DomainError
-from proposals.models import PartnerInvitation, Proposal, ProposalVersion, SupportLetter, TeamMember
+from iea.files import delete_on_commit, stored_names
+from proposals.models import (
+    PartnerInvitation,
+    Proposal,
+    ProposalVersion,
+    SupportLetter,
+    TeamMember,
+    letter_folder,
+)
 from proposals.rules import is_directorate
 from reviews.models import Assignment, Conflict, PanelRecommendation, Review, Score
 
@@ -65,22 +75,20 @@ def scrub_snapshot(content: dict) -> dict:
 @dataclass
 class _Files:
     """Stored files to delete once the transaction that forgot them commits (never before: a rollback
-    would leave rows pointing to nothing)."""
+    would leave rows pointing to nothing): the files the rows name, and whatever else lies in the
+    proposal's folders (a file a row stopped naming before replaced files were deleted)."""
 
-    names: list = field(default_factory=list)
+    names: set = field(default_factory=set)
 
     def add(self, field_file) -> None:
         if field_file:
-            self.names.append((field_file.storage, field_file.name))
+            self.names.add(field_file.name)
+
+    def add_folder(self, folder: str) -> None:
+        self.names.update(stored_names(default_storage, folder))
 
     def delete_on_commit(self) -> None:
-        names = list(self.names)
-
-        def delete():
-            for storage, name in names:
-                storage.delete(name)
-
-        transaction.on_commit(delete)
+        delete_on_commit(sorted(self.names))
 
 
 def proposal_anonymise(*, proposal_id: int, user, now: dt.datetime, via: str = AnonymisationVia.ADMIN) -> bool:
@@ -130,6 +138,7 @@ def _anonymise(*, proposal_id: int, user, now: dt.datetime, via: str) -> bool:
     TeamMember.objects.filter(proposal=proposal).update(name="", email="", institution="")
     for letter in letters:
         files.add(letter.file)
+    files.add_folder(letter_folder(proposal.pk))
     SupportLetter.objects.filter(proposal=proposal).update(file="", original_name=ERASED)
     PartnerInvitation.objects.filter(proposal=proposal, revoked_at__isnull=True).update(revoked_at=now)
     PartnerInvitation.objects.filter(proposal=proposal).update(email="")
@@ -146,6 +155,7 @@ def _anonymise(*, proposal_id: int, user, now: dt.datetime, via: str) -> bool:
     if award is not None:
         for report in reports:
             files.add(report.scientific_pdf)
+        files.add_folder(report_folder(award.pk))
         Report.objects.filter(award=award).update(scientific_review="", scientific_pdf="", cosigned_by="",
                                                   review_comment="", cosign_declined_by="", cosign_decline_comment="")
         CosignInvitation.objects.filter(report__award=award, revoked_at__isnull=True).update(revoked_at=now)
