@@ -1,7 +1,9 @@
 """The foreign partner's page, reached through the invitation link, without an account (domain.md: the
 partner acts through links). It shows what the partner needs to decide to support the proposal: the
 summary, both teams, the budget, and the current support letter with its state, downloadable through the
-same link. An invalid, replaced or expired link says why (403)."""
+same link. A link that is not genuine is refused (403); a genuine one that no longer works (replaced, the
+partner changed, expired, the proposal withdrawn) says why and shows nothing of the proposal (410, as a
+reviewer's closed assignment)."""
 
 from django.contrib import messages
 from django.db.models import Prefetch
@@ -22,7 +24,7 @@ from .editor import _attach_letter
 
 def _invalid(request, invalid):
     return render(request, "proposals/partner_invalid.html", {"message": invalid.message, "token_page": True},
-                  status=403)
+                  status=410 if invalid.gone else 403)
 
 
 def _letter_state(proposal, letter) -> dict:
@@ -43,7 +45,14 @@ def partner(request, token):
     error = ""
     if request.method == "POST":
         error = _attach_letter(form, proposal=proposal, now=now, invitation=invitation)
-        if not error:
+        if error:
+            # The link may have closed while the file was on its way (the PI changed the partner, withdrew):
+            # then the page shows nothing of the proposal, as on the next visit.
+            try:
+                domain.invitation_resolve(token, now=now)
+            except domain.InvitationInvalid as invalid:
+                return _invalid(request, invalid)
+        else:
             messages.success(request, _("Thank you: the support letter was uploaded. The PI has been told."))
             return redirect("proposals:partner", token=token)
     proposal = (
