@@ -10,6 +10,7 @@ from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from calls.domain import call_accepts_submissions, call_deadline
@@ -33,6 +34,7 @@ def _letter_state(proposal, letter) -> dict:
     return {"version": version, "submitted": version is not None and letter is not None and version.letter_id == letter.pk}
 
 
+@never_cache  # anonymous, yet the proposal: the link is the secret (as the co-signature's)
 def partner(request, token):
     """The foreign partner, without an account, reads the proposal and uploads the support letter."""
     now = timezone.now()
@@ -77,6 +79,7 @@ def partner(request, token):
     return render(request, "proposals/partner.html", context, status=400 if error else 200)
 
 
+@never_cache
 @require_GET
 def partner_letter(request, token):
     """The current support letter, through the partner's link (checked as the page is), as an attachment."""
