@@ -17,10 +17,12 @@ from proposals.models import InvitationRevoked, PartnerInvitation, SupportLetter
 from tests.api.conftest import client_for
 from tests.pdfs import pdf_upload
 
-from .test_concurrency import _file_connection, _using, run_together, sqlite_file_copy  # noqa: F401 (a fixture)
+from . import test_concurrency as concurrency
 from .test_editor import form_data
 
 pytestmark = pytest.mark.django_db
+
+sqlite_file_copy = concurrency.sqlite_file_copy
 
 NEW_EMAIL = "lucia.prado@unicamp.example.br"
 # What the former partner must not see any more: the proposal, and above all the new partner's contact.
@@ -230,7 +232,7 @@ def _change_and_upload_together(draft):
 
 def _assert_one_winner(draft, results, errors, database):
     assert errors == []
-    with _using(_file_connection(database)) if database else contextlib.nullcontext():
+    with concurrency._using(concurrency._file_connection(database)) if database else contextlib.nullcontext():
         order = list(AuditEntry.objects.filter(object_id=str(draft.pk), action__in=[
             "proposal.partner_links_revoked", "proposal.letter_upload"]).order_by("pk").values_list("action", flat=True))
         letters = SupportLetter.objects.filter(proposal=draft).count()
@@ -244,11 +246,11 @@ def _assert_one_winner(draft, results, errors, database):
 
 @pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
-def test_a_change_of_partner_and_an_upload_at_once_on_sqlite(sqlite_file_copy, draft):  # noqa: F811 (the fixture)
+def test_a_change_of_partner_and_an_upload_at_once_on_sqlite(sqlite_file_copy, draft):
     path, copy = sqlite_file_copy
     roles = _change_and_upload_together(draft)
     copy()
-    results, errors = run_together(2, lambda: roles.pop()(), database=path)
+    results, errors = concurrency.run_together(2, lambda: roles.pop()(), database=path)
     _assert_one_winner(draft, results, errors, path)
 
 
@@ -256,5 +258,5 @@ def test_a_change_of_partner_and_an_upload_at_once_on_sqlite(sqlite_file_copy, d
 @pytest.mark.django_db(transaction=True)
 def test_a_change_of_partner_and_an_upload_at_once_on_postgresql(require_postgres, draft):
     roles = _change_and_upload_together(draft)
-    results, errors = run_together(2, lambda: roles.pop()())
+    results, errors = concurrency.run_together(2, lambda: roles.pop()())
     _assert_one_winner(draft, results, errors, None)
