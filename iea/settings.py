@@ -69,6 +69,9 @@ MIDDLEWARE = [
     "iea.logging.RequestIdMiddleware",  # first: every line of the request, and every answer, has its id
     "iea.health.HealthCheckMiddleware",  # /healthz, /readyz: before the host check and the HTTPS redirect
     "django.middleware.security.SecurityMiddleware",
+    # Every answer, static files included: the browser features below are off (iea.headers, issue #16).
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "iea.headers.PrivateAnswersNotStoredMiddleware",  # signed-in pages and the API: Cache-Control no-store
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -341,6 +344,15 @@ CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Browser features the platform never uses, denied to every page and anything it could embed (issue #16).
+# Left out on purpose: fullscreen (the browser's PDF viewer), clipboard, and the WebAuthn features that
+# allauth's security keys would need.
+PERMISSIONS_POLICY = {feature: [] for feature in (
+    "accelerometer", "ambient-light-sensor", "autoplay", "bluetooth", "browsing-topics", "camera",
+    "display-capture", "encrypted-media", "geolocation", "gyroscope", "hid", "idle-detection", "interest-cohort",
+    "local-fonts", "magnetometer", "microphone", "midi", "payment", "picture-in-picture", "screen-wake-lock",
+    "serial", "usb", "xr-spatial-tracking",
+)}
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

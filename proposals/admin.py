@@ -219,10 +219,11 @@ class ProposalAdmin(IeaModelAdmin):
 class PartnerInvitationAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
     """Read-only: invitations are sent and revoked by ``proposals.domain``; the nonce is never shown."""
 
-    list_display = ("proposal", "email", "created_at", "expires_at", "revoked_at")
+    list_display = ("proposal", "email", "created_at", "expires_at", "revoked_at", "revoked_reason")
     list_select_related = ("proposal",)
     search_fields = ("email", "proposal__reference")
-    fields = ("proposal", "email", "language", "created_at", "created_by", "expires_at", "revoked_at", "last_used_at")
+    fields = ("proposal", "email", "language", "created_at", "created_by", "expires_at", "revoked_at", "revoked_reason",
+              "last_used_at")
     readonly_fields = fields
 
 

@@ -11,4 +11,5 @@ register_actions({
     "proposal.withdraw": _("Proposal withdrawn"),
     "proposal.invite_partner": _("Partner invited"),
     "proposal.letter_upload": _("Partner's letter received"),
+    "proposal.partner_links_revoked": _("Partner changed: the former partner's links revoked"),
 })

@@ -212,6 +212,11 @@ class SupportLetter(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     uploaded_by_partner = models.BooleanField(_("uploaded by the partner"), default=False)
+    # Which partner link brought it: the PI's page names that partner, who may since have been replaced.
+    uploaded_via = models.ForeignKey(
+        "PartnerInvitation", verbose_name=_("uploaded through the invitation"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="letters",
+    )
 
     class Meta:
         ordering = ("-uploaded_at", "-id")
@@ -251,9 +256,17 @@ def new_invitation_nonce() -> str:
     return secrets.token_urlsafe(24)
 
 
+class InvitationRevoked(models.TextChoices):
+    """Why a partner's link stopped working before it expired (its page says so)."""
+
+    REPLACED = "replaced", _("A newer invitation was sent")
+    PARTNER_CHANGED = "partner_changed", _("The partner's e-mail changed")
+
+
 class PartnerInvitation(models.Model):
     """A signed, expiring link through which the foreign partner, who has no account, reads the
-    proposal and uploads the support letter. A new invitation revokes the earlier ones."""
+    proposal and uploads the support letter. A new invitation revokes the earlier ones, and so does a
+    change of the partner's e-mail: the link follows the partner, not the proposal."""
 
     proposal = models.ForeignKey(Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField(_("sent to"))
@@ -263,6 +276,7 @@ class PartnerInvitation(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("sent by"), on_delete=models.PROTECT, related_name="+")
     expires_at = models.DateTimeField(_("expires at"))
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_reason = models.CharField(_("revoked because"), max_length=16, choices=InvitationRevoked.choices, blank=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
 
     class Meta:

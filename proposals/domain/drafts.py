@@ -22,6 +22,7 @@ from ..models import (
     TeamMember,
 )
 from .common import ProposalError, _lock, _now_editable, _require_pi, _touch
+from .partner import partner_links_revoke
 
 DRAFT_FIELDS = [
     "title", "acronym", "abstract", "keywords", "unit", "evaluating_institute", "partner_name", "partner_email",
@@ -87,7 +88,10 @@ def proposal_save_draft(
 ) -> SaveResult:
     """Save the PI's form. ``lock_version`` is the version the form was loaded with: if another tab
     saved since, nothing is written and the caller is told which fields differ, so the user's text
-    stays in their form and nothing is silently overwritten."""
+    stays in their form and nothing is silently overwritten.
+
+    A new partner e-mail (not a change of case) revokes the links sent to anyone else, in this
+    transaction (``partner_links_revoke``): every path that changes the partner passes here."""
     with transaction.atomic():
         proposal = _lock(proposal_id)
         _require_pi(proposal, user)
@@ -99,6 +103,7 @@ def proposal_save_draft(
                 differing.append("budget")
             return SaveResult(saved=False, proposal=proposal, conflict_at=proposal.updated_at, conflicting_fields=differing)
         changed = [name for name, value in data.items() if _field_value(proposal, name) != _plain(value)]
+        partner_changed = "partner_email" in changed and (proposal.partner_email or "").lower() != (data["partner_email"] or "").lower()
         for name in changed:
             setattr(proposal, name, data[name])
         budget_changed = _save_budget(proposal, budget)
@@ -111,6 +116,8 @@ def proposal_save_draft(
             proposal.has_unsubmitted_changes = True
             fields.append("has_unsubmitted_changes")
         proposal.save(update_fields=fields)
+        if partner_changed:
+            partner_links_revoke(proposal=proposal, email=proposal.partner_email, user=user, now=now)
     return SaveResult(saved=True, proposal=proposal)
 
 

@@ -47,6 +47,8 @@ def _editor_context(request, proposal, form, *, now, conflict=None, letter_form=
         "letter_form": letter_form or LetterForm(),
         "invite_form": invite_form or InvitationForm(initial={"email": proposal.partner_email, "language": "en"}),
         "invitation": proposal.invitations.filter(revoked_at__isnull=True).first(),
+        "revoked_for_new_partner": domain.partner_needs_invitation(proposal),
+        "letter_from_former_partner": domain.letter_from_former_partner(proposal, letter),
         "checklist": domain.proposal_checklist(proposal, now=now, letter=letter),
         "editable": proposal.state in (ProposalState.DRAFT, ProposalState.SUBMITTED)
         and call_accepts_submissions(proposal.call, now=now),
@@ -125,6 +127,10 @@ def _conflict(result, form):
     return {"at": result.conflict_at, "fields": labels, "current_version": result.proposal.lock_version}
 
 
+_LETTER_SECTION = ("letter", "letter_form", "invite_form", "invitation", "revoked_for_new_partner",
+                   "letter_from_former_partner", "editable")
+
+
 @login_required
 @require_POST
 def autosave(request, pk):
@@ -133,7 +139,7 @@ def autosave(request, pk):
     proposal = _proposal_for(request, pk, edit=True)
     now = timezone.now()
     form = _bound_form(request, proposal)
-    unit_before = proposal.unit_id
+    unit_before, partner_before = proposal.unit_id, proposal.partner_email.lower()
     context = {"form": form, "proposal": proposal, "conflict": None, "error": None, "saved_at": None}
     status = 200
     if form.is_valid():
@@ -153,6 +159,11 @@ def autosave(request, pk):
     if proposal.unit_id != unit_before:
         # The unit decides which institutes may evaluate: refresh that one field.
         context["institute_field"] = _fresh_form(proposal)["evaluating_institute"]
+    if proposal.partner_email.lower() != partner_before:
+        # A new partner: the former one's links were revoked. The letter section says so and offers to
+        # invite the new address (the text being typed is in the main form, which is not replaced).
+        editor = _editor_context(request, proposal, form, now=now)
+        context.update({key: editor[key] for key in _LETTER_SECTION}, letter_oob=True)
     context.update(
         proposal=proposal,
         checklist=domain.proposal_checklist(proposal, now=now),

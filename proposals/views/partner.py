@@ -1,13 +1,16 @@
 """The foreign partner's page, reached through the invitation link, without an account (domain.md: the
 partner acts through links). It shows what the partner needs to decide to support the proposal: the
 summary, both teams, the budget, and the current support letter with its state, downloadable through the
-same link. An invalid, replaced or expired link says why (403)."""
+same link. A link that is not genuine is refused (403); a genuine one that no longer works (replaced, the
+partner changed, expired, the proposal withdrawn) says why and shows nothing of the proposal (410, as a
+reviewer's closed assignment)."""
 
 from django.contrib import messages
 from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from calls.domain import call_accepts_submissions, call_deadline
@@ -22,7 +25,7 @@ from .editor import _attach_letter
 
 def _invalid(request, invalid):
     return render(request, "proposals/partner_invalid.html", {"message": invalid.message, "token_page": True},
-                  status=403)
+                  status=410 if invalid.gone else 403)
 
 
 def _letter_state(proposal, letter) -> dict:
@@ -31,6 +34,7 @@ def _letter_state(proposal, letter) -> dict:
     return {"version": version, "submitted": version is not None and letter is not None and version.letter_id == letter.pk}
 
 
+@never_cache  # anonymous, yet the proposal: the link is the secret (as the co-signature's)
 def partner(request, token):
     """The foreign partner, without an account, reads the proposal and uploads the support letter."""
     now = timezone.now()
@@ -43,7 +47,14 @@ def partner(request, token):
     error = ""
     if request.method == "POST":
         error = _attach_letter(form, proposal=proposal, now=now, invitation=invitation)
-        if not error:
+        if error:
+            # The link may have closed while the file was on its way (the PI changed the partner, withdrew):
+            # then the page shows nothing of the proposal, as on the next visit.
+            try:
+                domain.invitation_resolve(token, now=now)
+            except domain.InvitationInvalid as invalid:
+                return _invalid(request, invalid)
+        else:
             messages.success(request, _("Thank you: the support letter was uploaded. The PI has been told."))
             return redirect("proposals:partner", token=token)
     proposal = (
@@ -68,6 +79,7 @@ def partner(request, token):
     return render(request, "proposals/partner.html", context, status=400 if error else 200)
 
 
+@never_cache
 @require_GET
 def partner_letter(request, token):
     """The current support letter, through the partner's link (checked as the page is), as an attachment."""

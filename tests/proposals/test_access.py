@@ -119,12 +119,12 @@ def test_revoked_and_expired_partner_links_are_refused(client, draft, pi):
     now = timezone.now()
     first = domain.invitation_create(proposal_id=draft.pk, user=pi, email="p@example.org", language="en", now=now)
     second = domain.invitation_create(proposal_id=draft.pk, user=pi, email="p@example.org", language="fr", now=now)
-    assert client.get(reverse("proposals:partner", args=[domain.invitation_token(first)])).status_code == 403
+    assert client.get(reverse("proposals:partner", args=[domain.invitation_token(first)])).status_code == 410
     assert client.get(reverse("proposals:partner", args=[domain.invitation_token(second)])).status_code == 200
     second.expires_at = now - timezone.timedelta(seconds=1)
     second.save()
     response = client.get(reverse("proposals:partner", args=[domain.invitation_token(second)]))
-    assert response.status_code == 403
+    assert response.status_code == 410
     assert b"expired" in response.content
 
 

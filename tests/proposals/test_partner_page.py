@@ -85,13 +85,13 @@ def test_a_replaced_or_expired_link_downloads_nothing(client, draft, pi):
     replaced = invite(draft, now=now)
     current = invite(draft, now=now)
     response = client.get(link(replaced, "proposals:partner_letter"), HTTP_ACCEPT_LANGUAGE="en")
-    assert response.status_code == 403
+    assert response.status_code == 410  # a genuine link that closed: explained, like a closed review
     assert "Content-Disposition" not in response
     assert b"replaced by a newer one" in response.content
     assert client.get(link(current, "proposals:partner_letter")).status_code == 200
     type(current).objects.filter(pk=current.pk).update(expires_at=now - timezone.timedelta(seconds=1))
     response = client.get(link(current, "proposals:partner_letter"), HTTP_ACCEPT_LANGUAGE="en")
-    assert (response.status_code, b"expired" in response.content) == (403, True)
+    assert (response.status_code, b"expired" in response.content) == (410, True)
     assert "Content-Disposition" not in response
 
 
