@@ -1,20 +1,48 @@
 """Two-factor authentication for the people who handle confidential material.
 
 Reviewers, institute officers and directorate staff must have a TOTP authenticator before they see any
-proposal (domain.md, "Sign-in"); allauth then asks for the code at every sign-in. The Django admin is
-behind the same rule.
+proposal (domain.md, "Sign-in"); allauth then asks for the code at every sign-in. The rule is enforced in
+one place that every request passes, ``TwoFactorMiddleware``, by role rather than by page: a page added
+tomorrow is covered without anyone remembering a decorator (``tests/iea/test_mfa_everywhere.py`` walks
+every URL of the project to prove it). PIs and unit managers are not asked for it.
+
+API requests signed with a token authenticate inside DRF, after the middleware: the permission class
+``iea.api.permissions.MfaForConfidential`` asks the same question there.
 """
 
 import time
-from functools import wraps
 
-from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_htmx.http import HttpResponseClientRedirect
+from rest_framework.exceptions import PermissionDenied
 
+from .api import errors as api_errors
 from .roles import user_roles
+
+# What the API answers, from the middleware (session) as from the permission class (token).
+API_REFUSAL = gettext_lazy(
+    "Set up two-factor authentication in your account first: reviewers, officers and staff handle "
+    "confidential proposals.")
+
+# The pages a person who must set up two-factor authentication may still reach, by URL name: setting it up
+# (allauth's overview, the TOTP activation, the recovery codes it shows next; the password, which allauth
+# asks again before the activation; the e-mail page and its confirmation link, since allauth refuses the
+# activation while an address is unverified), signing out, and the language switch with its JavaScript
+# catalogue. Health checks and static files are answered before this middleware runs
+# (``iea.health``, WhiteNoise).
+ALLOWED_WITHOUT_MFA = frozenset({
+    "mfa_index", "mfa_activate_totp",
+    "mfa_view_recovery_codes", "mfa_generate_recovery_codes", "mfa_download_recovery_codes",
+    "account_reauthenticate",
+    "account_email", "account_email_verification_sent", "account_confirm_email",
+    "account_logout",
+    "set_language", "javascript-catalog",
+})
 
 
 def needs_mfa(user) -> bool:
@@ -25,46 +53,42 @@ def needs_mfa(user) -> bool:
 
 
 def has_mfa(user) -> bool:
-    cached = getattr(user, "_iea_has_mfa", None)
-    if cached is None:
-        cached = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
-        user._iea_has_mfa = cached
-    return cached
+    """Asked in the same query as the roles (``iea.roles``), so the check on every request costs nothing
+    on a page that shows the menu."""
+    return user.is_authenticated and user_roles(user).two_factor
 
 
-def _to_setup(request):
-    messages.warning(request, _("Set up two-factor authentication first: reviewers, officers and staff handle confidential proposals."))
-    return redirect(f"{reverse('mfa_activate_totp')}?next={request.get_full_path()}")
+def setup_url(request) -> str:
+    return f"{reverse('mfa_activate_totp')}?{urlencode({'next': request.get_full_path()})}"
 
 
-def mfa_required(view):
-    """For views that show proposals to reviewers, officers or staff."""
+class TwoFactorMiddleware:
+    """Every request of a signed-in reviewer, officer or staff member without two-factor authentication
+    goes to its set-up, except the few pages of ``ALLOWED_WITHOUT_MFA``; the admin included.
 
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if needs_mfa(request.user) and not has_mfa(request.user):
-            return _to_setup(request)
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-class AdminRequiresMfaMiddleware:
-    """Staff reach the Django admin only with two-factor authentication set up."""
+    It decides in ``process_view``, once Django has resolved the URL, so the allow-list is a list of URL
+    names. An htmx request is sent there with ``HX-Redirect`` (a redirect followed inside a fragment would
+    put the set-up page in it); an API request gets the API's JSON 403, not a redirect.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if (
-            request.path.startswith("/admin/")
-            and not request.path.startswith("/admin/login/")
-            and request.user.is_authenticated
-            and request.user.is_staff
-            and not has_mfa(request.user)
-        ):
-            return _to_setup(request)
         return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = request.user
+        if not needs_mfa(user) or has_mfa(user):
+            return None
+        if request.resolver_match.view_name in ALLOWED_WITHOUT_MFA:
+            return None
+        if request.path_info.startswith(api_errors.API_PATH_PREFIX):
+            return api_errors.refused(PermissionDenied.default_code, str(API_REFUSAL))
+        messages.warning(request, _("Set up two-factor authentication first: reviewers, officers and staff handle confidential proposals."))
+        if request.htmx:
+            return HttpResponseClientRedirect(setup_url(request))
+        return redirect(setup_url(request))
 
 
 def current_totp_code(secret: str) -> str:

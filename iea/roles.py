@@ -1,6 +1,7 @@
 """What a signed-in person is, for navigation and for the permission predicates.
 
-One query answers all roles; the result is cached on the user object for the request.
+One query answers all roles, and whether the person has set up two-factor authentication (``iea.mfa``
+asks it on every request); the result is cached on the user object for the request.
 """
 
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ class Roles:
     reviewer: bool = False
     unit_manager: bool = False
     awardee: bool = False  # the PI of at least one award
+    two_factor: bool = False  # a TOTP authenticator is set up (iea.mfa)
 
     @property
     def pi(self) -> bool:
@@ -26,6 +28,7 @@ def user_roles(user) -> Roles:
     cached = getattr(user, "_iea_roles", None)
     if cached is not None:
         return cached
+    from allauth.mfa.models import Authenticator
     from django.contrib.auth import get_user_model
     from django.db.models import Exists, OuterRef
 
@@ -42,8 +45,9 @@ def user_roles(user) -> Roles:
             is_reviewer=Exists(Reviewer.objects.filter(user_id=OuterRef("pk"), active=True)),
             is_unit_manager=Exists(Unit.managers.through.objects.filter(user_id=OuterRef("pk"))),
             is_awardee=Exists(Award.objects.filter(proposal__pi_id=OuterRef("pk"))),
+            has_totp=Exists(Authenticator.objects.filter(user_id=OuterRef("pk"), type=Authenticator.Type.TOTP)),
         )
-        .values("is_officer", "is_reviewer", "is_unit_manager", "is_awardee")
+        .values("is_officer", "is_reviewer", "is_unit_manager", "is_awardee", "has_totp")
         .first()
         or {}
     )
@@ -53,6 +57,7 @@ def user_roles(user) -> Roles:
         reviewer=bool(row.get("is_reviewer")),
         unit_manager=bool(row.get("is_unit_manager")),
         awardee=bool(row.get("is_awardee")),
+        two_factor=bool(row.get("has_totp")),
     )
     user._iea_roles = roles
     return roles

@@ -10,8 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from iea.mfa import mfa_required
-
 from ..domain.awards import FundingError, tranche_gate
 from ..domain.reports import report_due
 from ..domain.reports import report_review as review_report
@@ -22,7 +20,6 @@ from .pi import report_page_context
 
 
 @login_required
-@mfa_required
 @require_GET
 def pending_reports(request):
     """Co-signed reports waiting for the user's review, oldest first; one query for the list."""
@@ -35,7 +32,6 @@ def pending_reports(request):
 
 
 @login_required
-@mfa_required
 @require_http_methods(["GET", "POST"])
 def report_review(request, report_id):
     report = get_object_or_404(

@@ -83,6 +83,12 @@ def _error(status: int, code: str, message: str) -> JsonResponse:
     return JsonResponse({"error": {"status": status, "code": code, "message": message}}, status=status)
 
 
+def refused(code: str, message: str) -> JsonResponse:
+    """A 403 in the API's format for a request refused before any API view runs (``iea.mfa``): the same body
+    a permission class's refusal gets from ``api_exception_handler``."""
+    return _error(403, code, message)
+
+
 def bad_request(request, exception):
     """``handler400`` (a host not allowed, a malformed request, refused before any view): the error format
     under /api/, Django's page elsewhere. So are ``handler403`` and ``handler404``: an unknown API URL is a

@@ -1,21 +1,19 @@
 """The permission classes the API's viewsets share. The rules themselves live in each app's ``rules.py``
 (the same predicates as the web pages); these classes only ask them."""
 
-from django.utils.translation import gettext_lazy
 from rest_framework import permissions
 
-from iea.mfa import has_mfa, needs_mfa
+from iea.mfa import API_REFUSAL, has_mfa, needs_mfa
 
 from .auth import TokenHasScope
 
 
 class MfaForConfidential(permissions.BasePermission):
     """Reviewers, officers and staff reach confidential material only with two-factor authentication set
-    up, through the API as on the web pages (``iea.mfa``)."""
+    up, through the API as on the web pages. A request signed in with the session is refused earlier, with
+    the same answer, by ``iea.mfa.TwoFactorMiddleware``; a token authenticates only here, inside DRF."""
 
-    message = gettext_lazy(
-        "Set up two-factor authentication in your account first: reviewers, officers and staff handle "
-        "confidential proposals.")
+    message = API_REFUSAL
 
     def has_permission(self, request, view):
         return not needs_mfa(request.user) or has_mfa(request.user)

@@ -12,7 +12,6 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -20,15 +19,14 @@ from drf_spectacular.utils import (
     extend_schema,
     inline_serializer,
 )
-from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from calls.models import Call, Institute
-from iea.api.auth import TokenHasScope
 from iea.api.errors import Conflict
-from iea.mfa import has_mfa
+from iea.api.permissions import CONFIDENTIAL
 
 from .. import domain
 from ..forms import LetterForm, ProposalForm, budget_field_name, budget_initial
@@ -110,21 +108,12 @@ class ProposalFilter(filters.FilterSet):
         return queryset.filter(announced_state_is(value))
 
 
-class StaffNeedTwoFactor(permissions.BasePermission):
-    """Staff read every proposal: like in the admin, only with two-factor authentication set up."""
-
-    message = gettext_lazy("Set up two-factor authentication in your account first: staff handle confidential proposals.")
-
-    def has_permission(self, request, view):
-        return not is_directorate(request.user) or has_mfa(request.user)
-
-
 @extend_schema(tags=["proposals"])
 class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                       mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Your proposals (staff: every proposal). Changes go through the rules of the web editor."""
 
-    permission_classes = [permissions.IsAuthenticated, TokenHasScope, StaffNeedTwoFactor]
+    permission_classes = CONFIDENTIAL
     lookup_field = "reference"
     lookup_value_regex = REFERENCE
     filterset_class = ProposalFilter

@@ -26,7 +26,6 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from iea.http import private_download
-from iea.mfa import mfa_required
 from iea.roles import user_roles
 from proposals.models import Proposal, evaluated_by
 
@@ -38,11 +37,6 @@ from ..exports import XLSX_CONTENT_TYPE, panel_table_xlsx
 from ..forms_officer import AssignForm, ConflictForm, RecommendationForm, TableFilterForm
 from ..models import Assignment, Conflict, Review, Reviewer, ReviewState, Score
 from ..rules import OPEN_ASSIGNMENT_STATES, can_manage_panel, not_conflicted, panel_proposals, panels_for
-
-
-def officer_view(view):
-    """Signed in, with two-factor authentication (officers handle confidential reviews)."""
-    return login_required(mfa_required(view))
 
 
 def panel_for_officer(request, panel_id):
@@ -80,7 +74,7 @@ def _count(queryset):
     )
 
 
-@officer_view
+@login_required
 @require_GET
 def panel_list(request):
     """The panels the user runs (staff: all), with the progress of their review. Four queries."""
@@ -170,7 +164,7 @@ def _page_urls(request, page) -> dict:
     return urls
 
 
-@officer_view
+@login_required
 @require_GET
 def panel_table(request, panel_id):
     panel = panel_for_officer(request, panel_id)
@@ -188,7 +182,7 @@ def panel_table(request, panel_id):
     })
 
 
-@officer_view
+@login_required
 @require_GET
 def panel_export(request, panel_id):
     """The panel table as shown (same filters and order), as an Excel workbook."""
@@ -199,7 +193,7 @@ def panel_export(request, panel_id):
                             filename=f"panel-{panel.call.year}-{code}.xlsx", content_type=XLSX_CONTENT_TYPE)
 
 
-@officer_view
+@login_required
 @require_POST
 def panel_rank(request, panel_id):
     """The numbers typed in the table give the order; ranks become 1..n in that order."""
@@ -250,7 +244,7 @@ def _proposal_for(request, panel, proposal_id):
     return proposal
 
 
-@officer_view
+@login_required
 @require_http_methods(["GET", "POST"])
 def panel_proposal(request, panel_id, proposal_id):
     panel = panel_for_officer(request, panel_id)

@@ -3,6 +3,7 @@ conflicts set by the officer, and the institute's reviewer pool. Same access rul
 ``reviews.views.officer``: the panel through ``panels_for``, the proposals through ``panel_proposals``."""
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
@@ -22,7 +23,6 @@ from .officer import (
     form_errors,
     labelled,
     officer_proposals,
-    officer_view,
     panel_for_officer,
     refuse,
     reviewer_pool,
@@ -43,7 +43,7 @@ def _assignable(panel, user):
     return panel_proposals(panel, user).filter(state__in=REVIEWABLE_STATES).order_by("reference")
 
 
-@officer_view
+@login_required
 @require_GET
 def panel_assignments(request, panel_id):
     panel = panel_for_officer(request, panel_id)
@@ -80,7 +80,7 @@ def _back(request, panel):
     return redirect("panel:assignments", panel_id=panel.pk)
 
 
-@officer_view
+@login_required
 @require_POST
 def panel_assign(request, panel_id):
     panel = panel_for_officer(request, panel_id)
@@ -100,7 +100,7 @@ def panel_assign(request, panel_id):
     return _back(request, panel)
 
 
-@officer_view
+@login_required
 @require_POST
 def panel_conflict(request, panel_id):
     panel = panel_for_officer(request, panel_id)
@@ -118,7 +118,7 @@ def panel_conflict(request, panel_id):
     return _back(request, panel)
 
 
-@officer_view
+@login_required
 @require_POST
 def panel_auto_assign(request, panel_id):
     """Runs the automatic assignment and shows what it did, and why some proposals stay uncovered."""
@@ -143,7 +143,7 @@ def panel_auto_assign(request, panel_id):
 # Reviewer pool
 # ---------------------------------------------------------------------------------------------------
 
-@officer_view
+@login_required
 @require_GET
 def panel_pool(request, panel_id):
     panel = panel_for_officer(request, panel_id)
@@ -157,7 +157,7 @@ def _pool_context(panel, form):
     return {"panel": panel, "tab": "pool", "reviewers": reviewers, "form": form}
 
 
-@officer_view
+@login_required
 @require_POST
 def panel_reviewer_add(request, panel_id):
     panel = panel_for_officer(request, panel_id)
@@ -181,7 +181,7 @@ def panel_reviewer_add(request, panel_id):
     return render(request, "reviews/officer/pool.html", _pool_context(panel, form), status=400)
 
 
-@officer_view
+@login_required
 @require_POST
 def panel_reviewer_deactivate(request, panel_id, reviewer_id):
     panel = panel_for_officer(request, panel_id)

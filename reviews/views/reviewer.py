@@ -23,7 +23,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from iea import formats
 from iea.http import stored_file_download
-from iea.mfa import mfa_required
 from proposals.models import ProposalVersion
 
 from ..domain import scoring
@@ -103,7 +102,6 @@ def _submitted(field: str):
 
 
 @login_required
-@mfa_required
 @require_GET
 def assignments(request):
     """My reviews: open assignments with the proposal as submitted, the due date and where each stands.
@@ -141,7 +139,6 @@ def _invitation_page(request, assignment, *, decline_form=None, conflict_form=No
 
 
 @login_required
-@mfa_required
 @require_GET
 @_explained
 def invitation(request, pk):
@@ -150,7 +147,6 @@ def invitation(request, pk):
 
 
 @login_required
-@mfa_required
 @require_POST
 @_explained
 def accept(request, pk):
@@ -166,7 +162,6 @@ def accept(request, pk):
 
 
 @login_required
-@mfa_required
 @require_POST
 @_explained
 def decline(request, pk):
@@ -187,7 +182,6 @@ def decline(request, pk):
 
 
 @login_required
-@mfa_required
 @require_POST
 @_explained
 def declare_conflict(request, pk):
@@ -224,7 +218,6 @@ def declare_conflict(request, pk):
 
 
 @login_required
-@mfa_required
 @require_GET
 @_explained
 def proposal(request, pk):
@@ -240,7 +233,6 @@ def _proposal_page(request, assignment, *, conflict_form=None, status=200):
 
 
 @login_required
-@mfa_required
 @require_GET
 @_explained
 def letter(request, pk):
@@ -331,7 +323,6 @@ def _conflict(result, form):
 
 
 @login_required
-@mfa_required
 @_explained
 def review(request, pk):
     """The review form. Works without JavaScript (Save and Submit post here); with htmx it also autosaves.
@@ -369,7 +360,6 @@ def review(request, pk):
 
 
 @login_required
-@mfa_required
 @require_POST
 def review_autosave(request, pk):
     """htmx endpoint: saves the form and answers with out-of-band fragments only (indicator, field errors,

@@ -15,7 +15,7 @@ from funding.domain.awards import tranche_confirm_receipt
 from funding.domain.spending import spending_record
 from funding.models import SpendingLine
 from iea.audit.models import AuditEntry
-from tests.factories import StaffFactory, UserFactory
+from tests.factories import StaffFactory, UserFactory, activate_totp
 from tests.reviews.factories import PanelFactory, ReviewerFactory
 
 from .unit_factories import unit_award
@@ -103,6 +103,7 @@ def test_everyone_else_gets_404_and_writes_nothing(client, ua, who):
         user = StaffFactory()
     elif who == "officer":
         user = UserFactory()
+        activate_totp(user)  # without it, any page is the two-factor set-up (iea.mfa)
         PanelFactory(call=ua.award.proposal.call, institute=ua.award.proposal.institute).officers.add(user)
     else:
         user = UserFactory()

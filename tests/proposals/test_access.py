@@ -7,7 +7,7 @@ from django.utils import timezone
 from proposals import domain
 from proposals.letters import check_pdf
 from reviews.models import Reviewer
-from tests.factories import CallFactory, InstituteFactory, ProposalFactory, UserFactory
+from tests.factories import CallFactory, InstituteFactory, ProposalFactory, UserFactory, activate_totp
 from tests.pdfs import pdf_upload
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +39,7 @@ def _urls(proposal, letter, version):
 @pytest.fixture
 def reviewer(db):
     user = UserFactory(email="reviewer@example.org")
+    activate_totp(user)  # as every reviewer must (iea.mfa): what is tested here is the proposal's rule
     Reviewer.objects.create(user=user, institute=InstituteFactory())
     return user
 

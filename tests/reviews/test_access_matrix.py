@@ -26,6 +26,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from iea.audit.models import AuditEntry
 from proposals import domain as proposals_domain
@@ -420,7 +421,7 @@ def test_a_reviewer_without_totp_is_sent_to_set_it_up_on_every_reviewer_page(wor
     method, path, data = request_for(world, "no_totp", key)
     before = state_of_the_database(world)
     response = send(client, method, path, data)
-    assert (response.status_code, response.get("Location")) == (302, f"{MFA_SETUP}?next={path}"), key
+    assert (response.status_code, response.get("Location")) == (302, f"{MFA_SETUP}?{urlencode({'next': path})}"), key
     assert state_of_the_database(world) == before
 
 
@@ -433,7 +434,7 @@ def test_an_officer_without_totp_is_sent_to_set_it_up_on_every_panel_page(world,
     method, path, data = request_for(world, "officer", key)
     before = state_of_the_database(world)
     response = send(client, method, path, data)
-    assert (response.status_code, response.get("Location")) == (302, f"{MFA_SETUP}?next={path}"), key
+    assert (response.status_code, response.get("Location")) == (302, f"{MFA_SETUP}?{urlencode({'next': path})}"), key
     assert state_of_the_database(world) == before
 
 

@@ -18,7 +18,7 @@ from calls.models import Criterion
 from proposals.models import Proposal, ProposalState
 from reviews.domain.decisions import decision_set, decisions_notify
 from reviews.models import Assignment, AssignmentState, Decision
-from tests.factories import StaffFactory, UserFactory
+from tests.factories import StaffFactory, UserFactory, activate_totp
 
 from .factories import AssignmentFactory
 from .staff_factories import closed_call, make_reviewer, panel_for, ranked_proposal, set_state
@@ -242,10 +242,13 @@ def test_only_deciding_staff_clear(client, staff, past_call, pi, who):
         client.force_login(pi)
     elif who == "officer":
         officer = UserFactory(email="officer@cnrs.example.fr")
+        activate_totp(officer)  # with two-factor, as officers and reviewers have: the admin still refuses them
         panel_for(past_call, proposal.institute).officers.add(officer)
         client.force_login(officer)
     elif who == "reviewer":
-        client.force_login(make_reviewer(proposal.institute, name="R", email="rev@example.org").user)
+        reviewer = make_reviewer(proposal.institute, name="R", email="rev@example.org").user
+        activate_totp(reviewer)
+        client.force_login(reviewer)
     elif who == "viewer":
         viewer = StaffFactory(is_superuser=False)
         viewer.user_permissions.add(Permission.objects.get(codename="view_decision"))

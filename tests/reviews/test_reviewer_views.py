@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from iea import formats
 from proposals.models import Proposal
@@ -81,7 +82,7 @@ def test_a_reviewer_without_two_factor_authentication_sets_it_up_first(client, n
     target = reverse("reviewer:assignments") if name == "assignments" else url(name, assignment)
     response = client.get(target)
     assert response.status_code == 302
-    assert response["Location"] == f"/accounts/2fa/totp/activate/?next={target}"
+    assert response["Location"] == f"/accounts/2fa/totp/activate/?{urlencode({'next': target})}"
 
 
 @pytest.mark.parametrize("name", ["invitation", "proposal", "review"])
