@@ -13,7 +13,15 @@ from reviews import api as reviews_api
 
 from .views import DocsView, SchemaView, not_found
 
-router = DefaultRouter()
+
+class Router(DefaultRouter):
+    """The API root view, without a ``.json`` copy of every route: the API speaks JSON only, and the copies
+    of the actions crashed on the ``format`` argument they passed."""
+
+    include_format_suffixes = False
+
+
+router = Router()
 for module in (calls_api, proposals_api, reviews_api, funding_api, audit_api):
     module.register(router)
 
