@@ -15,7 +15,7 @@ import time
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_htmx.http import HttpResponseClientRedirect
@@ -59,7 +59,17 @@ def has_mfa(user) -> bool:
 
 
 def setup_url(request) -> str:
-    return f"{reverse('mfa_activate_totp')}?{urlencode({'next': request.get_full_path()})}"
+    page = _page_asked_for(request)
+    return f"{reverse('mfa_activate_totp')}?{urlencode({'next': page})}" if page else reverse("mfa_activate_totp")
+
+
+def _page_asked_for(request) -> str | None:
+    """The page to come back to: a fragment's is the page the browser shows, a form's POST is none."""
+    if request.htmx:
+        path = request.htmx.current_url_abs_path
+    else:
+        path = request.get_full_path() if request.method == "GET" else None
+    return path if path and url_has_allowed_host_and_scheme(path, allowed_hosts=None) else None
 
 
 class TwoFactorMiddleware:
@@ -86,9 +96,28 @@ class TwoFactorMiddleware:
         if request.path_info.startswith(api_errors.API_PATH_PREFIX):
             return api_errors.refused(PermissionDenied.default_code, str(API_REFUSAL))
         messages.warning(request, _("Set up two-factor authentication first: reviewers, officers and staff handle confidential proposals."))
+        _remember_the_page_asked_for(request)
         if request.htmx:
             return HttpResponseClientRedirect(setup_url(request))
         return redirect(setup_url(request))
+
+
+CONTINUE_SESSION_KEY = "iea_mfa_continue"
+
+
+def _remember_the_page_asked_for(request) -> None:
+    """allauth's activation form drops ``?next=``: the page a person asked for is kept in their session, and
+    the page after the activation offers it (``continue_after_setup``)."""
+    page = _page_asked_for(request)
+    if page:
+        request.session[CONTINUE_SESSION_KEY] = page
+
+
+def continue_after_setup(request) -> str | None:
+    """The page to go back to, once two-factor authentication is set up; offered once."""
+    if not has_mfa(request.user):
+        return None
+    return request.session.pop(CONTINUE_SESSION_KEY, None)
 
 
 def current_totp_code(secret: str) -> str:

@@ -13,6 +13,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from django.contrib.messages import get_messages
 from django.urls import URLResolver, get_resolver, resolve, reverse
 from django.urls.exceptions import Resolver404
@@ -21,7 +22,7 @@ from django.utils import timezone
 from funding.domain.acceptance import award_accept
 from funding.domain.awards import award_create
 from funding.models import ReportSpending
-from iea.mfa import ALLOWED_WITHOUT_MFA, API_REFUSAL
+from iea.mfa import ALLOWED_WITHOUT_MFA, API_REFUSAL, CONTINUE_SESSION_KEY
 from proposals.domain import invitation_token
 from proposals.models import PartnerInvitation, Proposal, ProposalState
 from reviews.models import Decision, DecisionOutcome
@@ -211,7 +212,7 @@ def _refused(response, path) -> bool:
     if path.startswith("/api/"):
         return response.status_code == 403 and json.loads(response.content) == {"error": {
             "status": 403, "code": "permission_denied", "message": str(API_REFUSAL)}}
-    return response.status_code == 302 and response["Location"].startswith(f"{SETUP}?next=")
+    return response.status_code == 302 and (response["Location"] == SETUP or response["Location"].startswith(f"{SETUP}?next="))
 
 
 @pytest.mark.parametrize("role", ["staff", "officer", "reviewer"])
@@ -285,10 +286,48 @@ def test_the_redirect_says_why_and_where_it_returns(client, world):
 def test_an_htmx_request_is_sent_to_the_set_up_with_hx_redirect(client, world):
     client.force_login(world["reviewer"])
     url = reverse("reviewer:review_autosave", args=[world["assignment"].pk])
-    response = client.post(url, {}, headers={"HX-Request": "true"})
+    page = f"/review/{world['assignment'].pk}/review/"
+    response = client.post(url, {}, headers={"HX-Request": "true", "HX-Current-URL": f"http://testserver{page}"})
     assert response.status_code == 200
-    assert response["HX-Redirect"] == f"{SETUP}?next=%2Freview%2F{world['assignment'].pk}%2Freview%2Fautosave%2F"
+    # Back to the page the fragment was on, not to the fragment's address.
+    assert response["HX-Redirect"] == f"{SETUP}?next=%2Freview%2F{world['assignment'].pk}%2Freview%2F"
     assert response.content == b""
+
+
+def test_a_form_posted_without_two_factor_comes_back_to_no_page(client, world):
+    client.force_login(world["staff"])
+    response = client.post(reverse("proposals:detail", args=[world["proposal"].pk]))
+    assert response["Location"] == SETUP
+    assert CONTINUE_SESSION_KEY not in client.session
+
+
+def test_once_set_up_the_page_asked_for_is_offered_once(client, world):
+    staff, proposal_url = world["staff"], reverse("proposals:detail", args=[world["proposal"].pk])
+    client.force_login(staff)
+    # allauth shows the codes only after the password was typed again, as it is just before an activation.
+    assert client.post(reverse("account_reauthenticate"), {"password": PASSWORD}).status_code == 302
+    client.get("/admin/")
+    client.get(proposal_url + "?tab=letters")
+    activate_totp(staff)
+    RecoveryCodes.activate(staff)  # as allauth does at the first activation
+    response = client.get(reverse("mfa_view_recovery_codes"))
+    page = response.content.decode()
+    assert response.status_code == 200, response.get("Location")
+    assert f'href="{proposal_url}?tab=letters"' in page and "Continue to the page you asked for" in page
+    assert "Continue to the page you asked for" not in client.get(reverse("mfa_index")).content.decode()
+
+
+def test_the_way_back_is_offered_only_once_two_factor_is_set_up(client, world):
+    client.force_login(world["staff"])
+    client.get(reverse("proposals:detail", args=[world["proposal"].pk]))
+    assert "Continue to the page you asked for" not in client.get(reverse("mfa_index")).content.decode()
+    assert CONTINUE_SESSION_KEY in client.session
+
+
+def test_a_link_from_elsewhere_is_never_offered_as_the_way_back(client, world):
+    client.force_login(world["staff"])
+    client.get("/admin/", headers={"HX-Request": "true", "HX-Current-URL": "https://evil.example/phish"})
+    assert CONTINUE_SESSION_KEY not in client.session
 
 
 def test_the_api_refuses_a_session_as_it_refuses_a_token(client, world):
