@@ -221,7 +221,10 @@ class Crawler:
             await page.close()
 
     async def crawl_role(self, browser, role: str, index: list) -> None:
-        state = await self.sign_in(browser, role)
+        # One sign-in at a time: allauth counts sign-ins per address under a cache lock it waits for 1 s at
+        # most, then answers 429; the crawl's roles all sign in from one address while pages load.
+        async with self.signing_in:
+            state = await self.sign_in(browser, role)
         request_context = await self._context(browser, state, "fr", "desktop")
         pages = await self.discover(request_context.request, role)
         await request_context.close()
@@ -260,6 +263,7 @@ class Crawler:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=executable_path, args=args, headless=True)
             self.limit = asyncio.Semaphore(self.concurrency)
+            self.signing_in = asyncio.Lock()
             await asyncio.gather(*(self.crawl_role(browser, role, index) for role in roles))
             await browser.close()
         self.result.seconds = time.monotonic() - started
