@@ -99,13 +99,20 @@ def test_twenty_report_uploads_leave_one_file(pi, staff, settings, django_captur
     assert orphan_files(now=timezone.now(), min_age=dt.timedelta(0)) == []
 
 
-def test_a_refused_report_save_keeps_the_previous_pdf_and_leaves_no_new_file(pi, staff, settings,
-                                                                             django_capture_on_commit_callbacks):
+@pytest.fixture
+def report_with_a_pdf(pi, staff, django_capture_on_commit_callbacks):
+    """The first year's report of an award, saved once with a scientific PDF."""
     award = award_factory(pi=pi, staff=staff)
     report = Report.objects.get(award=award, period="year1")
     with django_capture_on_commit_callbacks(execute=True):
         _save(report, pdf_bytes(1))
     report.refresh_from_db()
+    return report
+
+
+def test_a_refused_report_save_keeps_the_previous_pdf_and_leaves_no_new_file(report_with_a_pdf, settings,
+                                                                             django_capture_on_commit_callbacks):
+    report = report_with_a_pdf
     before = stored_files(settings.MEDIA_ROOT)
 
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(FundingError):
@@ -115,15 +122,11 @@ def test_a_refused_report_save_keeps_the_previous_pdf_and_leaves_no_new_file(pi,
     assert stored_files(settings.MEDIA_ROOT) == before
 
 
-def test_the_replaced_file_stays_if_the_transaction_is_rolled_back(pi, staff, settings, monkeypatch,
+def test_the_replaced_file_stays_if_the_transaction_is_rolled_back(report_with_a_pdf, settings, monkeypatch,
                                                                      django_capture_on_commit_callbacks):
     import funding.domain.reports as reports
 
-    award = award_factory(pi=pi, staff=staff)
-    report = Report.objects.get(award=award, period="year1")
-    with django_capture_on_commit_callbacks(execute=True):
-        _save(report, pdf_bytes(1))
-    report.refresh_from_db()
+    report = report_with_a_pdf
     monkeypatch.setattr(reports, "audit_record", lambda **kw: (_ for _ in ()).throw(RuntimeError("disk full")))
 
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
