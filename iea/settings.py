@@ -58,7 +58,7 @@ INSTALLED_APPS = [
     "iea.accounts",
     "iea.audit",
     "iea.notifications",
-    "iea.privacy",
+    "iea.site.privacy",
     "calls",
     "proposals",
     "reviews",

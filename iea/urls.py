@@ -39,7 +39,7 @@ urlpatterns = [
     path("accounts/api-tokens/new/", accounts_views.api_token_create_view, name="api_token_create"),
     path("accounts/api-tokens/<int:pk>/revoke/", accounts_views.api_token_revoke_view, name="api_token_revoke"),
     path("accounts/notifications/", accounts_views.notifications_page, name="notifications"),
-    path("accounts/privacy/", include("iea.privacy.urls")),
+    path("accounts/privacy/", include("iea.site.privacy.urls")),
     path("notifications/unsubscribe/<str:token>/", accounts_views.announcements_unsubscribe,
          name="announcements_unsubscribe"),
     path("accounts/", include("allauth.urls")),
