@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "proposals",
     "reviews",
     "funding",
+    "iea.site.demo",  # the roof's demo seed: manage.py seed_demo, demo_totp
 ]
 
 MIDDLEWARE = [
