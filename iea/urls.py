@@ -30,7 +30,7 @@ urlpatterns = [
     path("admin/password_change/", RedirectView.as_view(pattern_name="account_change_password"),
          name="admin_password_change"),
     path("admin/", admin.site.urls),
-    path("api/", include("iea.api.urls")),
+    path("api/", include("iea.site.api_urls")),
     path("account/", accounts_views.account_page, name="account"),
     path("accounts/calendar/", accounts_views.calendar_page, name="calendar"),
     path("accounts/calendar/reset/", accounts_views.calendar_reset, name="calendar_reset"),
