@@ -676,7 +676,7 @@ class Builder:
 
         from iea.audit.models import AuditEntry
         from iea.notifications.models import Notification, NotificationState
-        from iea.privacy.models import ErasureRequest, ErasureState
+        from iea.site.privacy.models import ErasureRequest, ErasureState
         from proposals.models import Proposal
 
         rng, size = self.rng, self.size

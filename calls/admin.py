@@ -17,7 +17,7 @@ from django.utils.translation import ngettext
 
 from iea import formats
 from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin
-from iea.privacy.admin_actions import anonymise_past_retention
+from iea.site.privacy.admin_actions import anonymise_past_retention
 
 from .domain import (
     PARIS,

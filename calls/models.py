@@ -230,7 +230,7 @@ class Call(models.Model):
         _("reminders of annual reports due"), default="-30,-7,1",
         help_text=_("Days relative to the report's due date (1 = overdue)."),
     )
-    # Personal data (GDPR, iea.privacy): how long the proposals keep it once the call has closed (an
+    # Personal data (GDPR, iea.site.privacy): how long the proposals keep it once the call has closed (an
     # award's data: once it has closed). No rule of the call text; 5 years is the default (config).
     retention_years = models.PositiveSmallIntegerField(
         _("retention period (years)"), default=5, validators=[MinValueValidator(1)],

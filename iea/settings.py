@@ -58,11 +58,12 @@ INSTALLED_APPS = [
     "iea.accounts",
     "iea.audit",
     "iea.notifications",
-    "iea.privacy",
+    "iea.site.privacy",
     "calls",
     "proposals",
     "reviews",
     "funding",
+    "iea.site.demo",  # the roof's demo seed: manage.py seed_demo, demo_totp
 ]
 
 MIDDLEWARE = [

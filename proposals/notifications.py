@@ -1,15 +1,16 @@
-"""The PI's and the partner's messages about a proposal (domain.md, notifications).
+"""The PI's and the partner's messages about a proposal (domain.md, notifications): their kinds.
 
-Events (recorded by the domain functions, in their transaction): receipts of each submission, the
-withdrawal notice, the partner's invitation and the letter received. Reminders are in ``reminders``.
+Events (recorded by the domain functions, in their transaction, through ``domain/mail.py``): receipts of
+each submission, the withdrawal notice, the partner's invitation and the letter received. Reminders are in
+``reminders``.
 """
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from iea.notifications.domain import notify
-from iea.notifications.kinds import Kind, Recipient, register
+from iea.notifications.kinds import Kind, register
 
+from .domain import invitation_token
 from .models import PartnerInvitation, Proposal, ProposalVersion, SupportLetter
 from .receipts import receipt_filename, render_receipt
 
@@ -40,8 +41,6 @@ register(Kind(
 
 
 def _invitation_context(invitation, notification):
-    from .domain import invitation_token
-
     return {"invitation": invitation, "proposal": invitation.proposal,
             "url": reverse("proposals:partner", kwargs={"token": invitation_token(invitation)})}
 
@@ -66,26 +65,6 @@ register(Kind(
                                "url": reverse("proposals:edit", kwargs={"pk": letter.proposal_id})},
 ))
 
-
-def notify_submitted(version: ProposalVersion, *, now) -> None:
-    proposal = version.proposal
-    notify(kind="receipt", target=version, recipients=[Recipient.of(proposal.pi)], now=now)
-    if proposal.partner_email:
-        notify(kind="receipt_partner", target=version, now=now,
-               recipients=[Recipient(email=proposal.partner_email, language="en")])
-
-
-def notify_withdrawn(proposal: Proposal, *, now) -> None:
-    notify(kind="withdrawn", target=proposal, recipients=[Recipient.of(proposal.pi)], now=now)
-
-
-def notify_invited(invitation: PartnerInvitation, *, now) -> None:
-    notify(kind="partner_invitation", target=invitation, now=now,
-           recipients=[Recipient(email=invitation.email, language=invitation.language)])
-
-
-def notify_letter_received(letter: SupportLetter, *, now) -> None:
-    notify(kind="letter_received", target=letter, recipients=[Recipient.of(letter.proposal.pi)], now=now)
 
 # The reminders before and at closing (schedules read by the dispatcher).
 from . import reminders  # noqa: E402,F401

@@ -15,6 +15,7 @@ import datetime as dt
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from calls.domain import call_accepts_submissions, call_deadline
@@ -32,6 +33,7 @@ from iea.notifications.kinds import (
 )
 from iea.notifications.models import Notification
 
+from .domain import invitation_token, proposal_checklist
 from .models import PartnerInvitation, Proposal, ProposalState, SupportLetter
 
 # A call closed longer ago than this gets no closing notice (a newly installed dispatcher stays quiet
@@ -49,14 +51,10 @@ def _still_unsubmitted(proposal: Proposal) -> bool:
 
 
 def _blockers(proposal: Proposal, now: dt.datetime) -> list:
-    from .domain import proposal_checklist
-
     return [check for check in proposal_checklist(proposal, now=now) if not check.ok]
 
 
 def _draft_context(proposal: Proposal, notification) -> dict:
-    from django.utils import timezone
-
     return {"proposal": proposal, "call": proposal.call, "deadline": call_deadline(proposal.call),
             "blockers": _blockers(proposal, timezone.now()), "resubmit": proposal.state == ProposalState.SUBMITTED,
             "url": reverse("proposals:edit", kwargs={"pk": proposal.pk})}
@@ -77,8 +75,6 @@ def _letter_skip(proposal: Proposal, notification, now: dt.datetime) -> str:
 
 
 def _letter_context(proposal: Proposal, notification) -> dict:
-    from django.utils import timezone
-
     now = timezone.now()
     invitation = proposal.invitations.filter(revoked_at__isnull=True).order_by("-created_at").first()
     return {**_draft_context(proposal, notification),
@@ -87,8 +83,6 @@ def _letter_context(proposal: Proposal, notification) -> dict:
 
 
 def _partner_context(invitation: PartnerInvitation, notification) -> dict:
-    from .domain import invitation_token
-
     return {"invitation": invitation, "proposal": invitation.proposal,
             "deadline": call_deadline(invitation.proposal.call),
             "url": reverse("proposals:partner", kwargs={"token": invitation_token(invitation)})}

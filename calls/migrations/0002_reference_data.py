@@ -1,6 +1,6 @@
 """The 10 CNRS institutes and the 17 regional delegations (domain.md, fact).
 
-A migration must not import app code, so the lists are copied here from ``calls/reference_data.py``;
+A migration must not import app code, so the lists are copied here from ``iea/site/demo/reference_data.py``;
 a test checks that both copies are equal. Running it again updates the names to these values.
 """
 

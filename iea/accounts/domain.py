@@ -29,7 +29,7 @@ def profile_update(*, user, actor, first_name: str, last_name: str, language: st
     are how pages, mails and PDFs show the person); the language is one the platform speaks, the language of
     the mail it sends them. The row is locked, so two tabs saving at once leave one consistent name and one
     audit entry each. The trail says which fields changed, not the names themselves: an erasure
-    (iea.privacy) then has no past name to look for.
+    (iea.site.privacy) then has no past name to look for.
     """
     if actor is None or actor.pk != user.pk:
         raise DomainError(_("You may only change your own account."), code="not_yours")

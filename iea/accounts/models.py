@@ -7,7 +7,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-# Stored in place of the name of a person whose account was erased (iea.privacy); people read "erased person"
+# Stored in place of the name of a person whose account was erased (iea.site.privacy); people read "erased person"
 # in their language (``User.display_name``).
 ERASED_NAME = "Erased user"
 

@@ -16,3 +16,6 @@ class NotificationsConfig(AppConfig):
         from .timing import check_timing
 
         checks.register(check_timing, "notifications")
+        # Celery's autodiscovery runs only in a worker; a web process queues by name too (domain.SEND_TASK),
+        # so the tasks must be in its registry. Here, because they import the models.
+        from . import tasks  # noqa: F401, PLC0415 -- ready(): the models are loaded only now

@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import get_connection
@@ -182,13 +183,20 @@ def _ids_of(rows: list[Notification], *, now: dt.datetime) -> list[int]:
 BROKER_BACKOFF = 10.0  # seconds
 _broker_down_until: dict[str, float] = {}  # broker URL → monotonic time
 
+# The sending task, by the name ``tasks.py`` pins: the tasks call this module, so this module finds the task in
+# Celery's registry rather than importing it back (the app's ``ready()`` registers it in every process).
+SEND_TASK = "iea.notifications.tasks.send_notifications"
+
+
+def _send_task():
+    return current_app.tasks[SEND_TASK]
+
 
 def enqueue(ids: list[int], *, background: bool = False) -> None:
     """Hand the rows to the workers, in batches. A broker that is down loses nothing: the rows stay
     pending and the dispatcher queues them again (``pump``). ``background`` (the dispatcher's tick, no one
     waiting on it): try the broker even if it was down a moment ago."""
-    from .tasks import send_notifications
-
+    send_notifications = _send_task()
     broker = send_notifications.app.conf.broker_url
     if not ids or (not background and time.monotonic() < _broker_down_until.get(broker, 0.0)):
         return
@@ -257,9 +265,7 @@ def pump(*, now: dt.datetime) -> int:
 def queue_is_empty() -> bool:
     """Whether the workers' queue holds no message (a queue that does not exist holds none). False when the
     broker cannot say, and with eager tasks (no broker)."""
-    from .tasks import send_notifications
-
-    app = send_notifications.app
+    app = _send_task().app
     if app.conf.task_always_eager:
         return False
     try:

@@ -23,6 +23,7 @@ from ..models import (
     SupportLetter,
 )
 from .common import ProposalError, _lock, _now_editable, _require_pi, _touch
+from .mail import notify_invited, notify_letter_received
 
 
 def letter_attach(
@@ -70,9 +71,7 @@ def letter_attach(
             data={"sha256": pdf.sha256, "size": pdf.size, "name": pdf.display_name},
         )
         if invitation is not None:
-            from ..notifications import notify_letter_received
-
-            notify_letter_received(letter, now=now)
+            notify_letter_received(letter=letter, now=now)
     return letter
 
 
@@ -136,9 +135,7 @@ def invitation_create(*, proposal_id: int, user, email: str, language: str, now:
             expires_at=expires_at,
         )
         audit_record(actor=user, target=proposal, action="proposal.invite_partner", now=now, data={"email": email})
-        from ..notifications import notify_invited
-
-        notify_invited(invitation, now=now)
+        notify_invited(invitation=invitation, now=now)
     return invitation
 
 

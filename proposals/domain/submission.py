@@ -21,6 +21,7 @@ from ..models import (
 )
 from .common import ProposalError, _lock, _now_editable
 from .eligibility import proposal_budget_total, proposal_checklist
+from .mail import notify_submitted, notify_withdrawn
 from .partner import current_letter
 
 log = logging.getLogger("iea.proposals")
@@ -137,9 +138,7 @@ def proposal_submit(*, proposal_id: int, user, now: dt.datetime) -> SubmitResult
                 now=now, from_state=before, to_state=proposal.state,
                 data={"version": version.number, "content_sha256": version.content_sha256, "letter_sha256": letter.sha256},
             )
-            from ..notifications import notify_submitted
-
-            notify_submitted(version, now=now)
+            notify_submitted(version=version, now=now)
     except IntegrityError:
         # Another request froze the same content at the same moment; its version is this submission.
         version = ProposalVersion.objects.filter(proposal_id=proposal_id).order_by("-number").first()
@@ -167,7 +166,5 @@ def proposal_withdraw(*, proposal_id: int, user, now: dt.datetime, reason: str =
             to_state=proposal.state, reason=reason,
         )
         if before == ProposalState.SUBMITTED:
-            from ..notifications import notify_withdrawn
-
-            notify_withdrawn(proposal, now=now)
+            notify_withdrawn(proposal=proposal, now=now)
     return proposal

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from iea.privacy.models import AnonymisedProposal, ErasureRequest, ErasureState
+from iea.site.privacy.models import AnonymisedProposal, ErasureRequest, ErasureState
 from proposals.models import Proposal
 from tests.factories import PASSWORD, StaffFactory, UserFactory
 from tests.privacy.factories import close, filed, past_call, years_ago

@@ -33,8 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
-    from calls.management.commands._demo_data import DEMO_TOTP_SECRET
     from iea.mfa import current_totp_code
+    from iea.site.demo.management.commands._demo_data import DEMO_TOTP_SECRET
 
     from . import targets as targets_module
 

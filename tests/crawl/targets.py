@@ -244,7 +244,7 @@ def missing_routes(urls: dict[str, list[str]]) -> list[str]:
 
 def roles() -> dict[str, dict]:
     """Each demo role's sign-in (``None`` for the visitors without an account) and its seed URLs' filter."""
-    from calls.management.commands._demo_data import PASSWORD, TOTP_ROLES, USERS
+    from iea.site.demo.management.commands._demo_data import PASSWORD, TOTP_ROLES, USERS
 
     signed_in = {key: {"email": email, "password": PASSWORD, "two_factor": key in TOTP_ROLES}
                  for key, email, *_ in USERS}

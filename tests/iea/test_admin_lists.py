@@ -50,7 +50,7 @@ def test_admin_lists_refuse_non_staff(client, pi, url):
 def _entries_about_every_kind(staff, n: int) -> None:
     """Entries about each kind of object whose name reads linked records (a tranche: its award's proposal; a
     review: its reviewer and proposal), as the platform records them."""
-    from iea.privacy.domain import erasure_request
+    from iea.site.privacy.domain import erasure_request
     from tests.factories import UserFactory
     from tests.funding.admin_factories import make_award, report, tranche
     from tests.reviews.staff_factories import make_review, make_reviewer

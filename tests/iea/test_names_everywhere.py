@@ -21,7 +21,7 @@ from funding.models import Award, CosignInvitation, Report, Tranche
 from iea.notifications.domain import build
 from iea.notifications.kinds import KINDS
 from iea.notifications.models import Notification
-from iea.privacy.models import ErasureRequest
+from iea.site.privacy.models import ErasureRequest
 from proposals.models import PartnerInvitation, ProposalVersion, SupportLetter
 from reviews.domain.decisions import evaluation_summary_context
 from reviews.domain.scoring import review_open

@@ -15,7 +15,7 @@ from funding.models import CosignInvitation, Report
 from iea.notifications.domain import deliver, notify
 from iea.notifications.kinds import KINDS, Recipient
 from iea.notifications.models import Notification
-from iea.privacy.models import ErasureRequest
+from iea.site.privacy.models import ErasureRequest
 from proposals.domain.partner import invitation_create
 from proposals.models import Proposal, ProposalState
 from tests.api.world import build_world

@@ -9,7 +9,10 @@ the test's transaction never commits, so ``notify`` only records: the tests then
 """
 
 import datetime as dt
+import os
 import smtplib
+import subprocess
+import sys
 import uuid
 from urllib.parse import urlsplit
 
@@ -610,6 +613,19 @@ def test_the_dispatch_task_takes_an_iso_moment(test_schedule, mailoutbox):
 
     assert dispatch_due.delay(timezone.now().isoformat()).get() == {"recorded": 1, "queued": 1}
     assert len(mailoutbox) == 1
+
+
+def test_a_fresh_process_knows_the_tasks_by_their_pinned_names():
+    """Queued messages, the beat schedule and ``domain.enqueue`` call the tasks by name: a web process, where
+    Celery discovers nothing, has them from the app's start-up, under the names they always had."""
+    code = ("import django; django.setup(); from celery import current_app; "
+            "print(*sorted(name for name in current_app.tasks if name.startswith('iea.')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "DJANGO_SETTINGS_MODULE": "iea.settings"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "iea.notifications.tasks.dispatch_due", "iea.notifications.tasks.send_notifications"]
+    assert domain.SEND_TASK == "iea.notifications.tasks.send_notifications"
 
 
 # Resending ---------------------------------------------------------------------------------------------------

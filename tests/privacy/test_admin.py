@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from iea.audit.models import AuditEntry
-from iea.privacy.domain import erasure_request
-from iea.privacy.models import AnonymisedProposal, ErasureRequest, ErasureState
+from iea.site.privacy.domain import erasure_request
+from iea.site.privacy.models import AnonymisedProposal, ErasureRequest, ErasureState
 from tests.factories import CallFactory, StaffFactory, UserFactory, activate_totp
 
 from .factories import close, filed, past_call, years_ago

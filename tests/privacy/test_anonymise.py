@@ -16,15 +16,15 @@ from calls.models import CallState
 from funding.models import Award, CosignInvitation, Report, SpendingLine
 from iea.audit.models import AuditEntry
 from iea.notifications.models import Notification
-from iea.privacy.domain import (
+from iea.site.privacy.domain import (
     PrivacyError,
     past_retention,
     proposal_anonymise,
     proposals_anonymise,
     retained_until,
 )
-from iea.privacy.domain.retention import years_after
-from iea.privacy.models import AnonymisedProposal
+from iea.site.privacy.domain.retention import years_after
+from iea.site.privacy.models import AnonymisedProposal
 from proposals.models import (
     BudgetLine,
     PartnerInvitation,
@@ -201,7 +201,7 @@ def test_a_funded_proposal_loses_its_reports_personal_texts_and_files(django_cap
 
 def test_files_stay_when_the_transaction_fails(old_call, monkeypatch, django_capture_on_commit_callbacks):
     """The files are deleted once the erasure is committed, never before."""
-    import iea.privacy.domain.anonymise as anonymise
+    import iea.site.privacy.domain.anonymise as anonymise
 
     proposal = filed(old_call, state="withdrawn")
     close(old_call)

@@ -9,9 +9,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from iea.audit.models import AuditEntry
-from iea.privacy.domain import erasure_request
-from iea.privacy.domain.retention import years_after
-from iea.privacy.models import AnonymisedProposal, ErasureRequest
+from iea.site.privacy.domain import erasure_request
+from iea.site.privacy.domain.retention import years_after
+from iea.site.privacy.models import AnonymisedProposal, ErasureRequest
 from proposals.models import Proposal
 from tests.factories import UserFactory
 

@@ -15,7 +15,7 @@ from iea.accounts.domain import api_token_create
 from iea.accounts.models import ApiToken
 from iea.audit.models import AuditEntry
 from iea.notifications.models import Notification
-from iea.privacy.domain import erasure_request
+from iea.site.privacy.domain import erasure_request
 from proposals.models import PartnerInvitation
 from tests.factories import TOTP_SECRET, UserFactory, activate_totp
 

@@ -10,7 +10,7 @@ import pytest
 from django.utils import translation
 from pypdf import PdfReader
 
-from calls.management.commands._demo_data import POLLIDRY_FORM
+from iea.site.demo.management.commands._demo_data import POLLIDRY_FORM
 from proposals.domain import letter_attach, proposal_submit
 from proposals.letters import check_pdf
 from proposals.models import BudgetLine, TeamMember, TeamSide

@@ -25,7 +25,7 @@ import httpx
 import pytest
 from playwright.sync_api import sync_playwright
 
-from calls.management.commands._demo_data import PASSWORD as DEMO_PASSWORD
+from iea.site.demo.management.commands._demo_data import PASSWORD as DEMO_PASSWORD
 from tests.archives import rebuild
 from tests.browser.conftest import CHROMIUM_ARGS, chromium_path
 from tests.browser.test_api_walkthrough import readme_walkthrough

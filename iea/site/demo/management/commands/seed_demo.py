@@ -20,6 +20,7 @@ from contextlib import nullcontext
 from decimal import Decimal
 
 from django.conf import settings
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -37,9 +38,9 @@ from calls.domain import (
     default_window,
 )
 from calls.models import Call, CallState, Delegation, Institute, InstitutePriority, Unit
-from calls.reference_data import reference_data_ensure
 from iea.accounts.domain import announcements_set
 from iea.audit.domain import audit_trail
+from iea.site.demo.reference_data import reference_data_ensure
 from proposals.domain import (
     invitation_create,
     letter_attach,
@@ -106,8 +107,6 @@ class Command(BaseCommand):
         quiet = settings.EMAIL_BACKEND == CONSOLE_MAIL
         data_saved = False
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend") if quiet else nullcontext():
-            from django.core import mail
-
             sent_before = len(getattr(mail, "outbox", []))
             try:
                 with transaction.atomic():

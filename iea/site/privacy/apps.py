@@ -3,6 +3,6 @@ from django.utils.translation import gettext_lazy as _
 
 
 class PrivacyConfig(AppConfig):
-    name = "iea.privacy"
+    name = "iea.site.privacy"
     label = "privacy"
     verbose_name = _("Personal data")

@@ -3,7 +3,15 @@
 import io
 from decimal import Decimal
 
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
+from django.contrib.auth import get_user_model
 from django.utils import translation
+from pypdf import PdfWriter
+from pypdf.generic import DictionaryObject, NameObject, StreamObject
+
+from iea.accounts.models import split_full_name
 
 PASSWORD = "demo-password-2027"  # noqa: S105 - a demo login, printed on purpose
 # Reviewers, officers and staff must use two-factor authentication: the demo gives them this TOTP
@@ -184,9 +192,6 @@ def euros(amount: Decimal | int, *, cents: bool = False) -> str:
 
 def letter_pdf(lines: list[str]) -> bytes:
     """A one-page PDF letter with real text (Helvetica, so no font file is needed)."""
-    from pypdf import PdfWriter
-    from pypdf.generic import DictionaryObject, NameObject, StreamObject
-
     writer = PdfWriter()
     page = writer.add_blank_page(width=595, height=842)
     font = DictionaryObject({
@@ -209,13 +214,6 @@ def demo_user_ensure(email: str, full_name: str, language: str, *, staff: bool =
     who must use two-factor authentication, the demo TOTP secret; a first and a last name, as sign-up asks
     (``full_name`` is "First Last": every demo name's first word is the first name). An existing user is kept;
     only what signing in needs, and a name if it has none, is added. Returns ``(user, created)``."""
-    from allauth.account.models import EmailAddress
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.totp.internal.auth import TOTP
-    from django.contrib.auth import get_user_model
-
-    from iea.accounts.models import split_full_name
-
     User = get_user_model()
     first_name, last_name = split_full_name(full_name)
     user = User.objects.filter(email__iexact=email).first()

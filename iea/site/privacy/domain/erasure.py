@@ -29,6 +29,7 @@ from reviews.models import Panel, Reviewer
 
 from ..models import AnonymisationVia, ErasureRequest, ErasureState
 from .anonymise import PrivacyError, _require_staff, proposal_anonymise
+from .mail import notify_erasure_refused
 from .retention import Blocker, retention_blocker, with_retention_data
 from .scrub import audit_about, audit_mentioning, audit_redact, erased_address, notifications_forget
 
@@ -118,9 +119,7 @@ def _refuse(request: ErasureRequest, *, user, now: dt.datetime, action: str) -> 
                                 "retained_until"])
     audit_record(actor=user, target=request, action=action, now=now, from_state=before, to_state=request.state,
                  reason=request.refusal_reason, data={"blockers": request.blockers})
-    from ..notifications import notify_erasure_refused
-
-    notify_erasure_refused(request, now=now)
+    notify_erasure_refused(request=request, now=now)
 
 
 def account_anonymise(person, *, now: dt.datetime) -> dict:

@@ -1,9 +1,12 @@
 """CNRS reference data: the 10 institutes and the 17 regional delegations (domain.md, fact).
 
-The data migration ``calls/migrations/0002_reference_data.py`` carries its own copy of these lists,
-because a migration must not import app code; ``tests/calls/test_seed_demo.py`` checks that the two
-copies stay equal.
+The data migration ``calls/migrations/0002_reference_data.py`` loads them into every database; the demo
+seed ensures them again (only it calls ``reference_data_ensure``). The migration carries its own copy of
+these lists, because a migration must not import app code; ``tests/demo/test_seed_demo.py`` checks that
+the two copies stay equal.
 """
+
+from calls.models import Delegation, Institute
 
 # (code, legal name, usage name since 2024)
 INSTITUTES = [
@@ -46,8 +49,6 @@ def reference_data_ensure() -> tuple[int, int]:
 
     Returns how many institutes and delegations were created.
     """
-    from .models import Delegation, Institute
-
     institutes = 0
     for code, legal_name, usage_name in INSTITUTES:
         _obj, created = Institute.objects.get_or_create(

@@ -9,8 +9,8 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from django.core.management import call_command
 
-from calls.management.commands._demo_data import DEMO_TOTP_SECRET, demo_user_ensure
 from iea.mfa import current_totp_code
+from iea.site.demo.management.commands._demo_data import DEMO_TOTP_SECRET, demo_user_ensure
 
 pytestmark = pytest.mark.django_db
 

@@ -1,17 +1,18 @@
-"""The person is told when their request for erasure is refused (the reasons, in their language)."""
+"""The person is told when their request for erasure is refused (the reasons, in their language).
+
+This module declares the kind; ``domain/mail.py`` records the message.
+"""
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from iea.notifications.domain import notify
-from iea.notifications.kinds import Kind, Recipient, register
+from iea.notifications.kinds import Kind, register
 
+from .domain import Blocker
 from .models import ErasureRequest
 
 
 def _context(request, notification) -> dict:
-    from .domain import Blocker
-
     return {"request": request, "person": request.user,
             "reasons": [Blocker.from_data(data).describe() for data in request.blockers],
             "url": reverse("privacy:page")}
@@ -21,7 +22,3 @@ register(Kind(
     name="erasure_refused", label=_("Request for erasure refused"), template="erasure_refused",
     model=ErasureRequest, select_related=("user",), context=_context,
 ))
-
-
-def notify_erasure_refused(request: ErasureRequest, *, now) -> None:
-    notify(kind="erasure_refused", target=request, recipients=[Recipient.of(request.user)], now=now)

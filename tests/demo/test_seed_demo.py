@@ -13,13 +13,13 @@ from django.db.models import Q
 from django.test import Client
 from django.utils import timezone, translation
 
-from calls import reference_data
 from calls.domain import PARIS, call_accepts_submissions, call_deadline, default_window
-from calls.management.commands._demo_funding import FUNDED_YEAR
-from calls.management.commands.seed_demo import OPEN_YEAR, PASSWORD, PAST_YEAR
 from calls.models import Call, CallDeadlineChange, CallState, Delegation, Institute
 from iea.audit.domain import audit_trail
 from iea.roles import user_roles
+from iea.site.demo import reference_data
+from iea.site.demo.management.commands._demo_funding import FUNDED_YEAR
+from iea.site.demo.management.commands.seed_demo import OPEN_YEAR, PASSWORD, PAST_YEAR
 from proposals.domain import proposal_budget_total, proposal_checklist, proposal_is_eligible
 from proposals.models import Proposal, ProposalState
 from reviews.domain.panel import PANEL_STATES, panel_table

@@ -1,5 +1,5 @@
 """Staff process the requests for erasure here, and see which proposals were anonymised. Every change
-goes through ``iea.privacy.domain``; the records themselves are read-only."""
+goes through ``iea.site.privacy.domain``; the records themselves are read-only."""
 
 from django import forms
 from django.contrib import admin, messages

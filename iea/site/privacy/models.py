@@ -1,5 +1,5 @@
 """Personal data (GDPR): the requests for erasure, and the record of each proposal anonymised once its
-retention period had passed. Written only by ``iea.privacy.domain``."""
+retention period had passed. Written only by ``iea.site.privacy.domain``."""
 
 from django.conf import settings
 from django.db import models

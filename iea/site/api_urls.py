@@ -1,17 +1,18 @@
-"""The REST API: versioned under /api/v1/, its OpenAPI 3 schema at /api/schema/.
+"""The REST API's route table: versioned under /api/v1/, its OpenAPI 3 schema at /api/schema/.
 
-Each app declares its resources in its ``api.py`` and registers them here, in one router."""
+Each app declares its resources in its ``api.py`` and registers them here, in one router. This table imports
+every app, so it lives in the roof; the API's framework (authentication, errors, permissions, pagination,
+the schema and docs views) stays in the floor, ``iea.api``."""
 
 from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
 
 from calls import api as calls_api
 from funding import api as funding_api
+from iea.api.views import DocsView, SchemaView, not_found
 from iea.audit import api as audit_api
 from proposals import api as proposals_api
 from reviews import api as reviews_api
-
-from .views import DocsView, SchemaView, not_found
 
 
 class Router(DefaultRouter):

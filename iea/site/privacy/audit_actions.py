@@ -15,7 +15,7 @@ register_actions({
     "privacy.anonymise": _("Proposal anonymised"),
 })
 
-# The retention policy applied by ``manage.py privacy_purge`` (iea.privacy.domain.anonymise).
+# The retention policy applied by ``manage.py privacy_purge`` (iea.site.privacy.domain.anonymise).
 register_actors({"privacy_purge": _("automatic purge (retention periods)")})
 
 # What the name of an erasure request reads (iea/audit/actions.py: register_names).

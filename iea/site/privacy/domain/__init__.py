@@ -1,7 +1,7 @@
 """The personal-data rules (GDPR): export, erasure of an account, retention and anonymisation of proposals.
 
 Views, admin actions and the ``privacy_purge`` command call these functions; none re-implements a rule.
-One module per concept; this package exposes them all, so callers write ``iea.privacy.domain.X``.
+One module per concept; this package exposes them all, so callers write ``iea.site.privacy.domain.X``.
 """
 
 from .anonymise import AnonymiseResult, PrivacyError, proposal_anonymise, proposals_anonymise, scrub_snapshot
