@@ -4,7 +4,7 @@ same reminders delivered by a real Celery worker on Redis, with that worker's pe
     .venv/bin/python benchmarks/reminders_celery.py --out var/bench [--count 10000]
 
 Database: ``BENCH_DATABASE_URL`` (default ``postgres://postgres@127.0.0.1:5432/iea_surge``), created,
-migrated and dropped by the script. Data and the first two phases are reminders.py's own (its
+migrated and dropped by the script. Data and the first two phases are reminders.py's, taken from outbox_phases.py (its
 ``build_data``, its SMTP sink, its phase processes, unchanged):
 
 - **django**: the N mails built with the same templates and sent with Django's mail API, nothing recorded;
@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import (
     _bench,  # noqa: E402
-    reminders,  # noqa: E402
+    outbox_phases,  # noqa: E402
 )
 
 NAME = "reminders_celery"
@@ -53,7 +53,7 @@ def celery_phase(env: dict, options, count: int) -> dict:
         _bench.poll(lambda: len(_bench.children(worker.pid)) >= options.concurrency, timeout=60,
                     what="the Celery worker's pool")
         start = time.perf_counter()
-        queued = reminders.child("outbox", worker_env, options, tracemalloc=False)  # dispatch: records and queues
+        queued = outbox_phases.child("outbox", worker_env, options, tracemalloc=False)  # dispatch: records and queues
         dispatch_s = time.perf_counter() - start
         done = (NotificationState.SENT, NotificationState.FAILED, NotificationState.SKIPPED)
         _bench.poll(lambda: Notification.objects.filter(state__in=done).count() >= count,
@@ -87,12 +87,11 @@ def main() -> int:
     parser.add_argument("--time-limit", type=float, default=600, help="seconds the Celery delivery may last")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     options = parser.parse_args()
-    options.profile = None  # what reminders.child reads
+    options.profile = None  # what outbox_phases.child reads
 
     url = _bench.database_url()
-    sink = subprocess.Popen([sys.executable, reminders.__file__, "--sink"], stdout=subprocess.PIPE, text=True)  # noqa: S603
+    sink, port = outbox_phases.start_sink()
     try:
-        port = int(sink.stdout.readline())
         env = _bench.base_env(url, CELERY_TASK_ALWAYS_EAGER="1", EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
                               EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(port), EMAIL_USE_TLS="0",
                               NOTIFICATIONS_BATCH_SIZE=str(options.batch_size), SITE_URL="http://127.0.0.1")
@@ -102,18 +101,18 @@ def main() -> int:
             _bench.migrate(env)
             _bench.django_setup(env)
             start = time.perf_counter()
-            reminders.build_data(options.count)
+            outbox_phases.build_data(options.count)
             results = {"count": options.count, "batch_size": options.batch_size, "build_s": time.perf_counter() - start}
             for phase in ("django", "outbox"):  # the outbox phase records rows: it goes second
-                messages, sessions = reminders.sink_stats(port)
+                messages, sessions = outbox_phases.sink_stats(port)
                 sys.stderr.write(f"reminders: {phase}…\n")
-                results[phase] = reminders.child(phase, env, options, tracemalloc=False)
-                after_messages, after_sessions = reminders.sink_stats(port)
+                results[phase] = outbox_phases.child(phase, env, options, tracemalloc=False)
+                after_messages, after_sessions = outbox_phases.sink_stats(port)
                 results[phase].update(received=after_messages - messages, sessions=after_sessions - sessions - 1)
-            messages, _sessions = reminders.sink_stats(port)
+            messages, _sessions = outbox_phases.sink_stats(port)
             sys.stderr.write(f"reminders: celery worker (concurrency {options.concurrency})…\n")
             results["celery"] = celery_phase(env, options, options.count)
-            results["celery"]["received"] = reminders.sink_stats(port)[0] - messages
+            results["celery"]["received"] = outbox_phases.sink_stats(port)[0] - messages
         finally:
             from django.db import connections
 
@@ -142,7 +141,7 @@ def report(options, results: dict) -> int:
     lines = [
         f"## Reminders: {count:,} due draft reminders, outbox beside Django's mail API",
         "",
-        "To a local SMTP sink over Django's SMTP backend (`benchmarks/reminders.py`'s data, sink and phases). "
+        "To a local SMTP sink over Django's SMTP backend (`benchmarks/outbox_phases.py`: the data, sink and phases of `reminders.py`). "
         f"PostgreSQL, batches of {options.batch_size}.",
         "",
         "| path | mails received | wall (s) | mails/s | × Django alone | peak RSS (MB) |",

@@ -9,6 +9,7 @@ import pytest
 from iea.logging import JsonFormatter
 
 from .factories import CallFactory, ProposalFactory, StaffFactory, UserFactory
+from .query_counts import QueryCounter
 from .redis_servers import private_redis  # noqa: F401  (a fixture: a redis-server of the test's own)
 
 # SQLite's test database is a file in var/ (see settings), so that threads share it.
@@ -43,6 +44,12 @@ def rendered_mails(monkeypatch):
 
     monkeypatch.setattr(iea.mail, "build_message", spy)
     return built
+
+
+@pytest.fixture
+def queries():
+    """Exact query counts at two sizes: ``assert queries.at_sizes(grow, hit) == (7, 7)`` (tests/query_counts.py)."""
+    return QueryCounter()
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -130,20 +128,13 @@ def test_call_list_shows_paris_times_and_proposal_counts(client, staff):
     assert [row.proposal_count for row in response.context["cl"].result_list] == [3]
 
 
-def test_call_list_query_count_does_not_grow_with_calls(client, staff):
+def test_call_list_query_count_does_not_grow_with_calls(client, staff, queries):
     from tests.factories import ProposalFactory
 
     client.force_login(staff)
-    ProposalFactory(call=CallFactory())
-    client.get(changelist())  # warm caches (content types, session)
-    with CaptureQueriesContext(connection) as one:
-        assert client.get(changelist()).status_code == 200
-    for _ in range(4):
-        ProposalFactory(call=CallFactory())
-    with CaptureQueriesContext(connection) as five:
-        response = client.get(changelist())
-    assert len(response.context["cl"].result_list) == 5
-    assert len(five) == len(one)
+    assert queries.at_sizes(lambda n: [ProposalFactory(call=CallFactory()) for _ in range(n)],
+                            lambda: client.get(changelist()), sizes=(1, 5)) == (6, 6)
+    assert len(client.get(changelist()).context["cl"].result_list) == 5
 
 
 def test_add_form_proposes_next_years_default_window(client, staff):

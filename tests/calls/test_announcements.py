@@ -12,8 +12,6 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -250,23 +248,17 @@ def test_the_mail_is_in_the_recipients_language(monkeypatch, mailoutbox):
 # --- the schedule ----------------------------------------------------------------------------------------
 
 
-def test_the_schedule_reads_as_many_queries_for_3_and_30_subscribers():
+def test_the_schedule_reads_as_many_queries_for_3_and_30_subscribers(queries):
     now = timezone.now()
     draft_call(state=CallState.PUBLISHED)
     CallFactory()
 
-    def count() -> tuple[int, int]:
-        with CaptureQueriesContext(connection) as queries:
-            dues = list(call_announcements(now))
-        return len(queries.captured_queries), sum(len(due.recipients) for due in dues)
+    def recipients() -> int:
+        return sum(len(due.recipients) for due in call_announcements(now))
 
-    UserFactory.create_batch(3, call_announcements=True)
-    few, recipients = count()
-    assert recipients == 2 * 3
-    UserFactory.create_batch(27, call_announcements=True)
-    many, recipients = count()
-    assert recipients == 2 * 30
-    assert few == many
+    assert queries.at_sizes(lambda n: UserFactory.create_batch(n, call_announcements=True),
+                            lambda: recipients(), sizes=(3, 30)) == (3, 3)
+    assert recipients() == 2 * 30
 
 
 def test_the_schedule_leaves_out_who_already_has_the_announcement(subscriber, mailoutbox):

@@ -4,8 +4,6 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -49,47 +47,25 @@ def test_closed_call_offers_no_start_button(client, pi):
     assert f"/proposals/new/{call.year}/" not in body
 
 
-def test_call_list_query_count_does_not_grow(client):
-    def count():
-        with CaptureQueriesContext(connection) as ctx:
-            assert client.get(reverse("calls:list")).status_code == 200
-        return len(ctx.captured_queries)
-
-    CallFactory()
-    one = count()
-    for _ in range(9):
-        CallFactory()
-    assert count() == one
+def test_call_list_query_count_does_not_grow(client, queries):
+    assert queries.at_sizes(CallFactory.create_batch, lambda: client.get(reverse("calls:list")),
+                            sizes=(1, 10)) == (1, 1)
 
 
-def test_call_detail_query_count_does_not_grow_with_priorities(client):
+def test_call_detail_query_count_does_not_grow_with_priorities(client, queries):
     call = CallFactory()
 
-    def count():
-        with CaptureQueriesContext(connection) as ctx:
-            assert client.get(reverse("calls:detail", args=[call.year])).status_code == 200
-        return len(ctx.captured_queries)
+    def prioritise(n):
+        for _ in range(n):
+            InstitutePriority.objects.create(call=call, institute=InstituteFactory())
 
-    InstitutePriority.objects.create(call=call, institute=InstituteFactory())
-    one = count()
-    for _ in range(5):
-        InstitutePriority.objects.create(call=call, institute=InstituteFactory())
-    assert count() == one
+    assert queries.at_sizes(prioritise, lambda: client.get(reverse("calls:detail", args=[call.year])),
+                            sizes=(1, 6)) == (3, 3)
 
 
-def test_home_page_query_count_does_not_grow(client, pi):
+def test_home_page_query_count_does_not_grow(client, pi, queries):
     client.force_login(pi)
-
-    def count():
-        with CaptureQueriesContext(connection) as ctx:
-            assert client.get("/").status_code == 200
-        return len(ctx.captured_queries)
-
-    CallFactory()
-    one = count()
-    for _ in range(8):
-        CallFactory()
-    assert count() == one
+    assert queries.at_sizes(CallFactory.create_batch, lambda: client.get("/"), sizes=(1, 9)) == (4, 4)
 
 
 def test_the_open_call_comes_before_next_years_published_call(client):

@@ -6,8 +6,6 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -173,25 +171,22 @@ def test_a_manager_whose_unit_has_no_award_gets_an_empty_list(client):
     assert "Your unit manages no award yet." in response.content.decode()
 
 
-def _list_queries(client, size):
+def test_the_list_takes_the_same_number_of_queries_for_1_and_15_awards(client, queries):
     manager, staff = UserFactory(), StaffFactory()
-    for index in range(size):
-        ua = unit_award(manager=manager, staff=staff)
-        ua.release(1)
-        spend(ua, "100")
-        spend(ua, "50", "field")
-        if index % 2:
-            tranche_confirm_receipt(tranche_id=ua.tranche(1).pk, user=manager, now=timezone.now())
+
+    def award(n):
+        for index in range(n):
+            ua = unit_award(manager=manager, staff=staff)
+            ua.release(1)
+            spend(ua, "100")
+            spend(ua, "50", "field")
+            if index % 2:
+                tranche_confirm_receipt(tranche_id=ua.tranche(1).pk, user=manager, now=timezone.now())
+
     client.force_login(manager)
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(reverse("funding:unit_awards"))
-    assert response.status_code == 200
-    assert len(response.context["awards"]) == size
-    return len(queries)
-
-
-def test_the_list_takes_the_same_number_of_queries_for_1_and_15_awards(client):
-    assert _list_queries(client, 1) == _list_queries(client, 15)
+    hit = lambda: client.get(reverse("funding:unit_awards"))  # noqa: E731
+    assert queries.at_sizes(award, hit, sizes=(1, 15)) == (7, 7)
+    assert len(hit().context["awards"]) == 15
 
 
 # --- the award page ------------------------------------------------------------------------------------
@@ -237,22 +232,23 @@ def test_the_award_page_lists_the_spending_with_totals_per_category(client, ua):
     assert "over the plan" in table
 
 
-def _page_queries(client, size):
+def test_the_award_page_takes_the_same_number_of_queries_for_1_and_15_spending_lines(client, queries):
     ua = unit_award()
     ua.release(1)
     tranche_confirm_receipt(tranche_id=ua.tranche(1).pk, user=ua.manager, now=timezone.now())
     recorders = [ua.manager, UserFactory()]
-    for index in range(size):
-        ua.unit.managers.add(recorders[index % 2])
-        spending_record(award_id=ua.award.pk, user=recorders[index % 2], date=ua.award.start_date,
-                        category=["mobility", "field", "other"][index % 3], amount=Decimal(10 + index),
-                        description=f"Expense {index}", now=timezone.now())
+    for recorder in recorders:
+        ua.unit.managers.add(recorder)
+    lines = iter(range(100))
+
+    def spend_more(n):
+        for _ in range(n):
+            index = next(lines)
+            spending_record(award_id=ua.award.pk, user=recorders[index % 2], date=ua.award.start_date,
+                            category=["mobility", "field", "other"][index % 3], amount=Decimal(10 + index),
+                            description=f"Expense {index}", now=timezone.now())
+
     client.force_login(ua.manager)
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(reverse("funding:unit_award", args=[ua.award.pk]))
-    assert len(response.context["lines"]) == size
-    return len(queries)
-
-
-def test_the_award_page_takes_the_same_number_of_queries_for_1_and_15_spending_lines(client):
-    assert _page_queries(client, 1) == _page_queries(client, 15)
+    hit = lambda: client.get(reverse("funding:unit_award", args=[ua.award.pk]))  # noqa: E731
+    assert queries.at_sizes(spend_more, hit, sizes=(1, 15)) == (10, 10)
+    assert len(hit().context["lines"]) == 15

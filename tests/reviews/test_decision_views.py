@@ -8,8 +8,6 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -72,20 +70,14 @@ def test_the_filter_keeps_the_proposals_under_a_threshold(client, world):
     assert [row.proposal.reference for row in response.context["rows"]] == [world.p2.reference]
 
 
-def test_the_table_query_count_stays_the_same_with_thresholds(client, world):
+def test_the_table_query_count_stays_the_same_with_thresholds(client, world, queries):
     client.force_login(world.officer)
     url = reverse("panel:table", args=[world.panel.pk])
-    client.get(url)
 
-    def count():
-        with CaptureQueriesContext(connection) as ctx:
-            assert client.get(url).status_code == 200
-        return len(ctx.captured_queries)
+    def review_more(n):
+        world.reviews([(p, world.a, [3, 1]) for p in world.proposals(n)])
 
-    two = count()
-    more = world.proposals(12)
-    world.reviews([(p, world.a, [3, 1]) for p in more])
-    assert count() == two
+    assert queries.at_sizes(review_more, lambda: client.get(url), sizes=(0, 12)) == (10, 10)
 
 
 def test_the_export_works_with_flagged_rows(client, world):
@@ -283,7 +275,7 @@ def test_the_confirmation_lists_each_proposal_with_its_outcome_and_amount(englis
     assert "€12,500.00" in budget and "€100,000.00" in budget
 
 
-def test_the_confirmation_costs_the_same_queries_with_one_or_four_decisions(client, staff, past_call):
+def test_the_confirmation_costs_the_same_queries_with_one_or_four_decisions(client, staff, past_call, queries):
     client.force_login(staff)
     url = reverse("admin:reviews_decisions_notify", args=[past_call.pk])
 
@@ -292,16 +284,7 @@ def test_the_confirmation_costs_the_same_queries_with_one_or_four_decisions(clie
             proposal = ranked_proposal(past_call, rank=None)
             decision_set(proposal_id=proposal.pk, user=staff, outcome="rejected", amount=None, now=timezone.now())
 
-    def count():
-        client.get(url)
-        with CaptureQueriesContext(connection) as ctx:
-            assert client.get(url).status_code == 200
-        return len(ctx.captured_queries)
-
-    decide_more(1)
-    one = count()
-    decide_more(3)
-    assert count() == one
+    assert queries.at_sizes(decide_more, lambda: client.get(url), sizes=(1, 4)) == (7, 7)
 
 
 # The call's admin ------------------------------------------------------------------------------------------------

@@ -6,8 +6,6 @@ import re
 from types import SimpleNamespace
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -360,15 +358,6 @@ def test_deactivating_a_reviewer(client, world):
 # Query counts
 # ---------------------------------------------------------------------------------------------------
 
-def _count(client, user, url):
-    client.force_login(user)
-    client.get(url)  # warm the caches (content types, sessions)
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries)
-
-
 def _world(n):
     world = World()
     proposals = world.proposals(n, state=ProposalState.ELIGIBLE)
@@ -382,26 +371,31 @@ def _world(n):
     return world
 
 
+PANEL_PAGE_QUERIES = {"table": (10, 10), "export": (10, 10), "assignments": (13, 13), "pool": (6, 6), "proposal": (20, 20)}
+
+
 @pytest.mark.parametrize("page", ["table", "export", "assignments", "pool", "proposal"])
-def test_panel_pages_cost_the_same_queries_at_10_and_200_proposals(client, page):
-    small, large = _world(10), _world(200)
-    url = lambda w: {  # noqa: E731
-        "table": reverse("panel:table", args=[w.panel.pk]), "export": reverse("panel:export", args=[w.panel.pk]),
-        "assignments": reverse("panel:assignments", args=[w.panel.pk]), "pool": reverse("panel:pool", args=[w.panel.pk]),
-        "proposal": reverse("panel:proposal", args=[w.panel.pk, w.first.pk]),
-    }[page]
-    assert _count(client, small.officer, url(small)) == _count(client, large.officer, url(large))
+def test_panel_pages_cost_the_same_queries_at_10_and_200_proposals(client, page, queries):
+    def count(world):
+        client.force_login(world.officer)
+        url = {
+            "table": reverse("panel:table", args=[world.panel.pk]),
+            "export": reverse("panel:export", args=[world.panel.pk]),
+            "assignments": reverse("panel:assignments", args=[world.panel.pk]),
+            "pool": reverse("panel:pool", args=[world.panel.pk]),
+            "proposal": reverse("panel:proposal", args=[world.panel.pk, world.first.pk]),
+        }[page]
+        return queries(lambda: client.get(url))
+
+    assert (count(_world(10)), count(_world(200))) == PANEL_PAGE_QUERIES[page]
 
 
-def test_the_panel_list_costs_the_same_queries_with_one_or_four_panels(client):
-    staff = StaffFactory()
+def test_the_panel_list_costs_the_same_queries_with_one_or_four_panels(client, queries):
+    client.force_login(StaffFactory())
     first = _world(3)
-    one = _count(client, staff, reverse("panel:list"))
-    for _ in range(3):
-        _world(5)
-    four = _count(client, staff, reverse("panel:list"))
+    more_panels = lambda n: [_world(5) for _ in range(n)]  # noqa: E731
+    assert queries.at_sizes(more_panels, lambda: client.get(reverse("panel:list")), sizes=(0, 3)) == (4, 4)
     assert client.get(reverse("panel:list")).context["panels"][-1].proposal_count in (3, 5)
-    assert one == four
     assert first.panel in client.get(reverse("panel:list")).context["panels"]
 
 
@@ -445,20 +439,14 @@ def test_the_table_shows_a_page_at_a_time_and_a_ranked_page_keeps_the_others_ran
         world.p3.pk: 1, world.p2.pk: 2}
 
 
-def test_the_table_query_count_does_not_grow_with_the_panel(client, world):
+def test_the_table_query_count_does_not_grow_with_the_panel(client, world, queries):
     client.force_login(world.officer)
     url = reverse("panel:table", args=[world.panel.pk])
-    client.get(url)  # the first request after the sign-in may write the session
 
-    def count():
-        with CaptureQueriesContext(connection) as ctx:
-            assert client.get(url).status_code == 200
-        return len(ctx.captured_queries)
+    def review_more(n):
+        world.reviews([(p, world.a, [3, 4]) for p in world.proposals(n)])
 
-    three = count()
-    more = world.proposals(12)
-    world.reviews([(p, world.a, [3, 4]) for p in more])
-    assert count() == three
+    assert queries.at_sizes(review_more, lambda: client.get(url), sizes=(0, 12)) == (10, 10)
 
 
 def test_the_assignments_show_a_page_at_a_time_with_every_proposal_in_the_forms(client, world, monkeypatch):

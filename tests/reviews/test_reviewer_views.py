@@ -7,8 +7,6 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -450,21 +448,19 @@ def test_the_list_shows_each_open_assignment_with_its_state(reviewer_client, ass
     assert reviewer.institute.usage_name in html
 
 
-def _list_queries(client, size):
+def test_the_list_takes_the_same_number_of_queries_for_10_and_200_assignments(client, queries):
     reviewer = ReviewerFactory()
     call = CallFactory()
-    for index in range(size):
-        proposal = eligible_proposal(call=call, unit__main_institute=reviewer.institute)
-        assignment = AssignmentFactory(proposal=proposal, reviewer=reviewer,
-                                       state=AssignmentState.INVITED if index % 3 == 0 else AssignmentState.ACCEPTED)
-        if index % 3 == 1:
-            review_open(assignment_id=assignment.pk, user=reviewer.user, now=timezone.now())
+
+    def assign(n):
+        for index in range(n):
+            proposal = eligible_proposal(call=call, unit__main_institute=reviewer.institute)
+            state = AssignmentState.INVITED if index % 3 == 0 else AssignmentState.ACCEPTED
+            assignment = AssignmentFactory(proposal=proposal, reviewer=reviewer, state=state)
+            if index % 3 == 1:
+                review_open(assignment_id=assignment.pk, user=reviewer.user, now=timezone.now())
+
     client.force_login(reviewer.user)
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(reverse("reviewer:assignments"))
-    assert len(response.context["assignments"]) == size
-    return len(queries)
-
-
-def test_the_list_takes_the_same_number_of_queries_for_10_and_200_assignments(client):
-    assert _list_queries(client, 10) == _list_queries(client, 200)
+    hit = lambda: client.get(reverse("reviewer:assignments"))  # noqa: E731
+    assert queries.at_sizes(assign, hit, sizes=(10, 200)) == (5, 5)
+    assert len(hit().context["assignments"]) == 200
