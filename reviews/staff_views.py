@@ -33,10 +33,9 @@ from .domain.decisions import (
     decision_set,
     decisions_notify,
     decisions_pending,
-    evaluation_summary_filename,
-    evaluation_summary_pdf,
 )
 from .domain.decisions_page import decisions_page
+from .domain.evaluation import evaluation_summary_filename, evaluation_summary_pdf
 from .domain.screening import (
     proposal_screen,
     screening_confirm_eligible,

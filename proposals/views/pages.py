@@ -126,7 +126,7 @@ def _award_of(proposal):
 @require_GET
 def evaluation_summary(request, pk):
     """The decision's evaluation summary, once the decision mail went out (PI and staff)."""
-    from reviews.domain.decisions import evaluation_summary_filename, evaluation_summary_pdf
+    from reviews.domain.evaluation import evaluation_summary_filename, evaluation_summary_pdf
 
     proposal = _proposal_for(request, pk)
     if not Decision.objects.filter(proposal=proposal, notified_at__isnull=False).exists():

@@ -16,6 +16,7 @@ from proposals.models import Proposal, ProposalState
 from ..models import Assignment, AssignmentState, Conflict, ConflictSource, Decision, Panel, Reviewer
 from ..rules import panel_proposals
 from .conflicts import cause_label, conflicts_record_detected
+from .mail import notify_assigned
 
 # Proposals that can be given to reviewers: screened eligible, or already in review.
 REVIEWABLE_STATES = [ProposalState.ELIGIBLE, ProposalState.IN_REVIEW]
@@ -83,8 +84,6 @@ def assignment_create(
                          from_state=ProposalState.ELIGIBLE, to_state=ProposalState.IN_REVIEW)
         audit_record(actor=user, target=locked, action="review.assign", now=now,
                      data={"reviewer": reviewer.pk, "assignment": assignment.pk, "automatic": automatic})
-        from ..notifications import notify_assigned
-
         notify_assigned(assignment, now=now)
     return assignment
 

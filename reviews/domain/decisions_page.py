@@ -19,7 +19,8 @@ from funding.domain.acceptance import counts_against_envelope
 from proposals.models import Proposal, ProposalState
 
 from ..models import DecisionOutcome, Panel
-from .decisions import DECIDABLE_STATES, DecisionRow, InstituteGroup, decision_row, with_scores
+from .decisions import DECIDABLE_STATES, DecisionRow, InstituteGroup, decision_row
+from .evaluation import with_scores
 from .readiness import Readiness, criterion_means, reviews_needed, threshold_misses
 
 DECISIONS_PER_PAGE = 100

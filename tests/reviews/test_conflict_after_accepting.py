@@ -11,7 +11,7 @@ from django.urls import reverse
 from iea import formats
 from iea.audit.models import AuditEntry
 from reviews.domain.conflicts import conflict_declare
-from reviews.domain.decisions import counted_reviews
+from reviews.domain.evaluation import counted_reviews
 from reviews.domain.scoring import review_open
 from reviews.models import AssignmentState, Conflict, Decision, Review, ReviewState
 from tests.factories import UserFactory, activate_totp
