@@ -1,15 +1,15 @@
 """The funding's messages (domain.md, notifications): tranche released or withheld (PI and unit
-managers), the partner's co-signing link, the report co-signed and reviewed. Reminders of reports due
-are in ``reminders``.
+managers), the partner's co-signing link, the report co-signed and reviewed. The kinds are declared
+here; the domain queues them through ``domain.mail``. Reminders of reports due are in ``reminders``.
 """
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from iea.notifications.domain import notify
-from iea.notifications.kinds import Kind, Recipient, register
+from iea.notifications.kinds import Kind, register
 
-from .models import Award, AwardState, CosignInvitation, Report, Tranche
+from .domain.reports import cosign_token
+from .models import Award, CosignInvitation, Report, Tranche
 
 
 def _award_url(award_id: int) -> str:
@@ -25,8 +25,6 @@ register(Kind(
 
 
 def _cosign_context(invitation, notification):
-    from .domain.reports import cosign_token
-
     report = invitation.report
     return {"invitation": invitation, "report": report, "proposal": report.award.proposal,
             "url": reverse("funding:cosign", kwargs={"token": cosign_token(invitation)})}
@@ -53,29 +51,6 @@ register(Kind(
     context=lambda a, n: {"award": a, "proposal": a.proposal, "accepted": n.params.get("answer") == "accepted",
                           "url": reverse("funding:unit_award", kwargs={"pk": a.pk})},
 ))
-
-
-def notify_award_answer(award: Award, *, now) -> None:
-    """The unit's managers learn that the PI accepted or declined the award (domain.md, "Reserve list")."""
-    answer = "accepted" if award.state == AwardState.ACTIVE else "declined"
-    notify(kind="award_answer", target=award, now=now, occurrence=answer, params={"answer": answer},
-           recipients=[Recipient.of(manager) for manager in award.unit.managers.all()])
-
-
-def notify_tranche(tranche: Tranche, *, now) -> None:
-    award = tranche.award
-    recipients = [Recipient.of(award.proposal.pi), *(Recipient.of(m) for m in award.unit.managers.all())]
-    notify(kind="tranche_notice", target=tranche, recipients=recipients, now=now, occurrence=now.isoformat())
-
-
-def notify_cosign(invitation: CosignInvitation, *, now) -> None:
-    notify(kind="report_cosign", target=invitation, recipients=[Recipient(email=invitation.email, language="en")],
-           now=now)
-
-
-def notify_report(kind: str, report: Report, *, now) -> None:
-    notify(kind=kind, target=report, recipients=[Recipient.of(report.award.proposal.pi)], now=now,
-           occurrence=now.isoformat())
 
 
 # The reminders of annual reports due (a schedule read by the dispatcher).
