@@ -47,6 +47,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("calls.urls")),
     path("proposals/", include("proposals.urls")),
+    path("proposals/", include("reviews.urls_pi")),  # the evaluation summary, beside the proposal's page
     path("review/", include("reviews.urls_reviewer")),
     path("panels/", include("reviews.urls_officer")),
     path("awards/", include("funding.urls")),
