@@ -59,8 +59,8 @@ def build_receipts(count: int) -> list[int]:
 def build_summaries(count: int) -> list[int]:
     from django.utils import timezone
 
+    from funding.domain.decisions import decision_set
     from iea.accounts.models import User
-    from reviews.domain.decisions import decision_set
     from tests.factories import InstituteFactory
     from tests.reviews.staff_factories import closed_call, make_review, make_reviewer, ranked_proposal
 

@@ -1,12 +1,15 @@
-"""The funding's messages (domain.md, notifications): tranche released or withheld (PI and unit
-managers), the partner's co-signing link, the report co-signed and reviewed. The kinds are declared
-here; the domain queues them through ``domain.mail``. Reminders of reports due are in ``reminders``.
+"""The funding's messages (domain.md, notifications): the decisions to the PI, the partner and the unit's
+managers, a reserve promoted, tranche released or withheld (PI and unit managers), the partner's
+co-signing link, the report co-signed and reviewed. The kinds are declared here; the domain queues them
+through ``domain.mail``. Reminders of reports due are in ``reminders``.
 """
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from iea.notifications.kinds import Kind, register
+from reviews.domain import evaluation
+from reviews.models import Decision
 
 from .domain.reports import cosign_token
 from .models import Award, CosignInvitation, Report, Tranche
@@ -50,6 +53,49 @@ register(Kind(
     model=Award, select_related=("proposal__pi", "proposal__call", "unit"),
     context=lambda a, n: {"award": a, "proposal": a.proposal, "accepted": n.params.get("answer") == "accepted",
                           "url": reverse("funding:unit_award", kwargs={"pk": a.pk})},
+))
+
+
+# --- The decisions and a reserve promoted (domain.decisions, domain.reserve) ------------------------------
+# Reviews declared these kinds until the decisions moved here: the names are kept, so the messages on
+# record still resolve.
+
+
+def _summary(decision, notification):
+    # Called through the module, so a test can wrap ``evaluation_summary_pdf`` to see each language.
+    proposal = decision.proposal
+    pdf = evaluation.evaluation_summary_pdf(proposal=proposal, language=notification.language)
+    return [(evaluation.evaluation_summary_filename(proposal), pdf, "application/pdf")]
+
+
+_DECISION = {"model": Decision, "select_related": ("proposal__pi", "proposal__call", "proposal__unit"),
+             "attachments": _summary}
+register(Kind(
+    name="decision", label=_("Decision, to the PI"), template="decision",
+    context=lambda d, n: {"proposal": d.proposal, "decision": d,
+                          "url": reverse("proposals:detail", kwargs={"pk": d.proposal_id})},
+    **_DECISION,
+))
+register(Kind(
+    name="decision_partner", label=_("Decision, to the partner"), template="decision_partner",
+    context=lambda d, n: {"proposal": d.proposal, "decision": d}, **_DECISION,
+))
+register(Kind(
+    name="decision_unit", label=_("Decision, to the unit"), template="decision_unit",
+    context=lambda d, n: {"proposal": d.proposal, "decision": d}, **_DECISION,
+))
+
+
+def _promoted_context(decision, notification):
+    award = getattr(decision.proposal, "award", None)
+    return {"proposal": decision.proposal, "decision": decision, "award": award,
+            "url": reverse("funding:award", kwargs={"pk": award.pk}) if award else ""}
+
+
+register(Kind(
+    name="reserve_promoted", label=_("Reserve promoted to selected, to the PI"), template="reserve_promoted",
+    model=Decision, select_related=("proposal__pi", "proposal__call", "proposal__award__unit"),
+    context=_promoted_context,
 ))
 
 

@@ -1,7 +1,8 @@
 """The review in the Django admin. Staff set up reviewer pools and panels here and may look at every
-record of the review; conflicts, assignments, reviews, recommendations and decisions are written only by
-``reviews.domain``, so their admins are read-only. The directorate's screening and decision pages are
-custom views (``reviews.staff_views``) hung on the decision admin."""
+record of the review; conflicts, assignments, reviews and recommendations are written only by
+``reviews.domain``, decisions only by ``funding.domain.decisions``, so their admins are read-only. The
+directorate's screening pages are custom views (``reviews.staff_views``) hung on the decision admin;
+funding's admin extends it with the decision pages (``funding.admin.decisions``)."""
 
 from django.contrib import admin
 from django.contrib.auth import get_permission_codename
@@ -13,7 +14,7 @@ from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin
 from iea.audit.domain import audit_record
 from proposals.admin import proposal_institute_filter
 
-from . import staff_reserve, staff_views
+from . import staff_views
 from .models import Assignment, Conflict, Decision, Panel, PanelRecommendation, Review, Reviewer, Score
 
 
@@ -114,8 +115,8 @@ class PanelRecommendationAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
 
 @admin.register(Decision)
 class DecisionAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
-    """The decisions, read-only; they are taken on the "Decisions" page of each call (``staff_views``),
-    which also holds the screening page."""
+    """The decisions, read-only; they are taken on the "Decisions" page of each call, which funding's admin
+    adds to this one (``funding.admin.decisions``). The screening pages are hung here (``staff_views``)."""
 
     list_display = ("proposal", "call", "institute_code", "outcome", "amount", "decided_at", "decided_by", "notified_at")
     list_filter = ("proposal__call", proposal_institute_filter("proposal__"), "outcome",
@@ -134,12 +135,6 @@ class DecisionAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
         institute = obj.proposal.institute
         return institute.code if institute else "—"
 
-    def has_decide_permission(self, request) -> bool:
-        """Taking decisions is a change of decisions, as the model permission says: the list itself is
-        read-only, since only ``reviews.domain.decisions`` writes them."""
-        opts = self.opts
-        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
-
     def has_screen_permission(self, request) -> bool:
         """Screening changes the proposal's state: the proposal's change permission."""
         from proposals.models import Proposal
@@ -147,22 +142,19 @@ class DecisionAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
         opts = Proposal._meta
         return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
 
-    def get_urls(self):
-        def wrap(view):
-            def inner(request, *args, **kwargs):
-                return view(request, self, *args, **kwargs)
+    def staff_view(self, view):
+        """A staff page of this admin: ``view(request, model_admin, ...)`` behind ``admin_site.admin_view``."""
+        def inner(request, *args, **kwargs):
+            return view(request, self, *args, **kwargs)
 
-            return self.admin_site.admin_view(inner)
+        return self.admin_site.admin_view(inner)
 
-        own = [
-            path("calls/", wrap(staff_views.call_list), name="reviews_staff_calls"),
-            path("call/<int:call_id>/screening/", wrap(staff_views.screening), name="reviews_screening"),
-            path("call/<int:call_id>/decisions/", wrap(staff_views.decisions), name="reviews_decisions"),
-            path("call/<int:call_id>/decisions/notify/", wrap(staff_views.decisions_notify_confirm),
-                 name="reviews_decisions_notify"),
-            path("call/<int:call_id>/decisions/<int:proposal_id>/promote/", wrap(staff_reserve.promote),
-                 name="reviews_promote"),
-            path("proposal/<int:proposal_id>/evaluation-summary.pdf", wrap(staff_views.evaluation_summary),
-                 name="reviews_evaluation_summary"),
+    def staff_urls(self) -> list:
+        """The directorate's pages hung on this admin (a subclass adds its own after these)."""
+        return [
+            path("calls/", self.staff_view(staff_views.call_list), name="reviews_staff_calls"),
+            path("call/<int:call_id>/screening/", self.staff_view(staff_views.screening), name="reviews_screening"),
         ]
-        return own + super().get_urls()
+
+    def get_urls(self):
+        return self.staff_urls() + super().get_urls()

@@ -1,7 +1,7 @@
 """The reviews' messages (domain.md, notifications): the reviewer's invitation and a reopened review,
-ineligibility after screening, and the decisions to the PI, the partner and the unit's managers.
-The kinds are declared here; the domain queues them through ``domain.mail``. Reminders of reviews due
-are in ``reminders``.
+ineligibility after screening, a conflict declared. The kinds are declared here; the domain queues them
+through ``domain.mail``. Reminders of reviews due are in ``reminders``. The decisions' mails are funding's
+(``funding.notifications``).
 """
 
 from django.urls import reverse
@@ -10,9 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from iea.notifications.kinds import Kind, register
 from proposals.models import Proposal, ProposalState
 
-from .domain import evaluation
 from .domain.scoring import review_material
-from .models import Assignment, AssignmentState, Decision, Review, ReviewState
+from .models import Assignment, AssignmentState, Review, ReviewState
 
 
 def _invitation_context(assignment, notification):
@@ -63,44 +62,6 @@ register(Kind(
     name="review_conflict_declared", label=_("Conflict declared by a reviewer, to the panel's officers"),
     template="review_conflict_declared", model=Assignment,
     select_related=("reviewer__user", "proposal__call", "panel__institute"), context=_conflict_context,
-))
-
-
-def _summary(decision, notification):
-    # Called through the module, so a test can wrap ``evaluation.evaluation_summary_pdf`` to see each language.
-    proposal = decision.proposal
-    pdf = evaluation.evaluation_summary_pdf(proposal=proposal, language=notification.language)
-    return [(evaluation.evaluation_summary_filename(proposal), pdf, "application/pdf")]
-
-
-_DECISION = {"model": Decision, "select_related": ("proposal__pi", "proposal__call", "proposal__unit"),
-             "attachments": _summary}
-register(Kind(
-    name="decision", label=_("Decision, to the PI"), template="decision",
-    context=lambda d, n: {"proposal": d.proposal, "decision": d,
-                          "url": reverse("proposals:detail", kwargs={"pk": d.proposal_id})},
-    **_DECISION,
-))
-register(Kind(
-    name="decision_partner", label=_("Decision, to the partner"), template="decision_partner",
-    context=lambda d, n: {"proposal": d.proposal, "decision": d}, **_DECISION,
-))
-register(Kind(
-    name="decision_unit", label=_("Decision, to the unit"), template="decision_unit",
-    context=lambda d, n: {"proposal": d.proposal, "decision": d}, **_DECISION,
-))
-
-
-def _promoted_context(decision, notification):
-    award = getattr(decision.proposal, "award", None)
-    return {"proposal": decision.proposal, "decision": decision, "award": award,
-            "url": reverse("funding:award", kwargs={"pk": award.pk}) if award else ""}
-
-
-register(Kind(
-    name="reserve_promoted", label=_("Reserve promoted to selected, to the PI"), template="reserve_promoted",
-    model=Decision, select_related=("proposal__pi", "proposal__call", "proposal__award__unit"),
-    context=_promoted_context,
 ))
 
 

@@ -9,6 +9,7 @@ import datetime as dt
 
 from iea.notifications.domain import notify
 from iea.notifications.kinds import Recipient
+from reviews.models import Decision
 
 from ..models import Award, AwardState, CosignInvitation, Report, Tranche
 
@@ -34,3 +35,20 @@ def notify_cosign(invitation: CosignInvitation, *, now: dt.datetime) -> None:
 def notify_report(kind: str, report: Report, *, now: dt.datetime) -> None:
     notify(kind=kind, target=report, recipients=[Recipient.of(report.award.proposal.pi)], now=now,
            occurrence=now.isoformat())
+
+
+def notify_decision(decision: Decision, *, now: dt.datetime) -> None:
+    """domain.md: "decision → PI, partner, unit" — the partner in English, the others in their language."""
+    proposal = decision.proposal
+    notify(kind="decision", target=decision, recipients=[Recipient.of(proposal.pi)], now=now)
+    if proposal.partner_email:
+        notify(kind="decision_partner", target=decision, now=now,
+               recipients=[Recipient(email=proposal.partner_email, language="en")])
+    if proposal.unit_id:
+        notify(kind="decision_unit", target=decision, now=now,
+               recipients=[Recipient.of(manager) for manager in proposal.unit.managers.all()])
+
+
+def notify_promoted(decision: Decision, *, now: dt.datetime) -> None:
+    """The PI of a proposal taken from the reserve list: its own mail, not the decision mail again."""
+    notify(kind="reserve_promoted", target=decision, recipients=[Recipient.of(decision.proposal.pi)], now=now)

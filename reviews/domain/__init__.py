@@ -1,1 +1,1 @@
-"""The rules of peer review, one module per concept: conflicts, assignment, scoring, panel, screening, evaluation, decisions; ``mail`` queues their messages."""
+"""The rules of peer review, one module per concept: conflicts, assignment, scoring, panel, screening, evaluation; ``mail`` queues their messages."""

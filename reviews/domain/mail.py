@@ -11,12 +11,7 @@ from iea.notifications.domain import notify
 from iea.notifications.kinds import Recipient
 from proposals.models import Proposal
 
-from ..models import Assignment, Decision, Review
-
-
-def notify_promoted(decision: Decision, *, now: dt.datetime) -> None:
-    """The PI of a proposal taken from the reserve list: its own mail, not the decision mail again."""
-    notify(kind="reserve_promoted", target=decision, recipients=[Recipient.of(decision.proposal.pi)], now=now)
+from ..models import Assignment, Review
 
 
 def notify_assigned(assignment: Assignment, *, now: dt.datetime) -> None:
@@ -38,15 +33,3 @@ def notify_conflict_declared(assignment: Assignment, *, reason: str, was: str, n
 def notify_ineligible(proposal: Proposal, *, reason: str, now: dt.datetime) -> None:
     notify(kind="screening_ineligible", target=proposal, recipients=[Recipient.of(proposal.pi)], now=now,
            params={"reason": reason})
-
-
-def notify_decision(decision: Decision, *, now: dt.datetime) -> None:
-    """domain.md: "decision → PI, partner, unit" — the partner in English, the others in their language."""
-    proposal = decision.proposal
-    notify(kind="decision", target=decision, recipients=[Recipient.of(proposal.pi)], now=now)
-    if proposal.partner_email:
-        notify(kind="decision_partner", target=decision, now=now,
-               recipients=[Recipient(email=proposal.partner_email, language="en")])
-    if proposal.unit_id:
-        notify(kind="decision_unit", target=decision, now=now,
-               recipients=[Recipient.of(manager) for manager in proposal.unit.managers.all()])

@@ -246,7 +246,7 @@ def request_for(world, role, key):
         args = {"reviews_staff_calls": [], "reviews_evaluation_summary": [proposal.pk]}.get(short, [call.pk])
         data = {
             "reviews_screening": {"proposal": proposal.pk, "verdict": "ineligible", "reason": "Out of scope."},
-            # The world's proposal has no review yet: staff decide with a reason (reviews.domain.decisions).
+            # The world's proposal has no review yet: staff decide with a reason (funding.domain.decisions).
             "reviews_decisions": {"proposal": proposal.pk, "outcome": "rejected",
                                   "override_reason": "Out of the programme's scope."},
         }.get(short, {}) if method == "POST" else {}

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from funding.domain.decisions import decision_set
 from proposals.models import Proposal
-from reviews.domain.decisions import decision_set
 from reviews.domain.evaluation import evaluation_summary_context, evaluation_summary_pdf
 from reviews.models import Conflict, ReviewState
 from tests.factories import InstituteFactory

@@ -17,14 +17,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from calls.models import Call
-from funding.domain.awards import award_create
 from iea.audit.domain import audit_record
 from proposals.models import Proposal, ProposalState
+from reviews.domain.readiness import proposal_threshold_misses
+from reviews.models import Decision, DecisionOutcome
 
-from ..models import Decision, DecisionOutcome
+from .awards import award_create
 from .decisions import _check_amount, _require_staff, _str
 from .mail import notify_promoted
-from .readiness import proposal_threshold_misses
 
 
 def reserve_promotable(decision: Decision | None) -> bool:

@@ -1,4 +1,4 @@
-"""The staff's decisions page one page at a time (reviews.domain.decisions_page): the rows in the order of
+"""The staff's decisions page one page at a time (funding.selectors): the rows in the order of
 the overview, the budget and the institutes' totals over the whole call, and a constant number of queries."""
 
 from decimal import Decimal
@@ -9,11 +9,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from reviews.domain.decisions import decision_set, decisions_overview
-from reviews.domain.decisions_page import decisions_page
+from funding.domain.decisions import decision_set, decisions_overview
+from funding.selectors import decisions_page
 from tests.factories import InstituteFactory
-
-from .staff_factories import closed_call, ranked_proposal
+from tests.reviews.staff_factories import closed_call, ranked_proposal
 
 pytestmark = pytest.mark.django_db
 

@@ -13,17 +13,16 @@ from django.utils import timezone
 
 import iea.mail
 import reviews.domain.evaluation
+from funding.domain.decisions import decision_set, decisions_announce, decisions_overview
 from iea.audit.models import AuditEntry
 from iea.notifications import domain as notifications_domain
 from iea.notifications.models import Notification
 from proposals.models import Proposal, ProposalState
-from reviews.domain.decisions import decision_set, decisions_notify, decisions_overview
 from reviews.models import Decision
 from tests.factories import InstituteFactory, UserFactory
 from tests.pdfs import pdf_text
 from tests.proposals import test_concurrency as concurrency
-
-from .staff_factories import closed_call, ranked_proposal, set_state
+from tests.reviews.staff_factories import closed_call, ranked_proposal, set_state
 
 pytestmark = pytest.mark.django_db
 
@@ -128,7 +127,7 @@ def test_a_decision_can_change_until_its_mail_is_sent(ranked, staff, django_capt
     assert AuditEntry.objects.filter(action="proposal.decide").order_by("pk").last().data["previous"] == {
         "outcome": "selected", "amount": "12000.00"}
     with django_capture_on_commit_callbacks(execute=False):
-        decisions_notify(call_id=ranked.call_id, user=staff, now=timezone.now())
+        decisions_announce(call_id=ranked.call_id, user=staff, now=timezone.now())
     with pytest.raises(ValidationError) as refused:
         decide(ranked, staff, "selected", "12000")
     assert refused.value.code == "notified"
@@ -208,7 +207,7 @@ def test_the_overview_takes_a_constant_number_of_queries(past_call, staff):
     assert count() == three
 
 
-# decisions_notify -------------------------------------------------------------------------------------------------
+# decisions_announce -------------------------------------------------------------------------------------------------
 
 
 def test_the_mails_go_to_the_pi_and_the_partner_with_the_summary_once(
@@ -217,7 +216,7 @@ def test_the_mails_go_to_the_pi_and_the_partner_with_the_summary_once(
     decide(ranked, staff, "selected", "12500")
     now = timezone.now()
     with django_capture_on_commit_callbacks(execute=True):
-        assert decisions_notify(call_id=ranked.call_id, user=staff, now=now) == 1
+        assert decisions_announce(call_id=ranked.call_id, user=staff, now=now) == 1
         assert mailoutbox == []
     assert [m.to for m in mailoutbox] == [["pi@cnrs.example.fr"], ["ana@usp.example.br"]]
     pi_mail, partner_mail = mailoutbox
@@ -232,7 +231,7 @@ def test_the_mails_go_to_the_pi_and_the_partner_with_the_summary_once(
     assert AuditEntry.objects.filter(action="proposal.decision_mail").count() == 1
 
     with django_capture_on_commit_callbacks(execute=True) as second:
-        assert decisions_notify(call_id=ranked.call_id, user=staff, now=timezone.now()) == 0
+        assert decisions_announce(call_id=ranked.call_id, user=staff, now=timezone.now()) == 0
     assert (len(second), len(mailoutbox)) == (0, 2)
     assert Decision.objects.get().notified_at == now
 
@@ -243,7 +242,7 @@ def test_the_decision_mail_and_its_pdf_show_the_amount_in_the_reader_s_language(
     type(ranked.pi).objects.filter(pk=ranked.pi_id).update(language="fr")
     decide(ranked, staff, "selected", "12500.5")
     with django_capture_on_commit_callbacks(execute=True):
-        decisions_notify(call_id=ranked.call_id, user=staff, now=timezone.now())
+        decisions_announce(call_id=ranked.call_id, user=staff, now=timezone.now())
     pi_mail = next(message for message in mailoutbox if message.to == ["pi@cnrs.example.fr"])
     french = "12\N{NARROW NO-BREAK SPACE}500,50\N{NO-BREAK SPACE}€"
     assert f"{french} au total sur les deux ans." in pi_mail.body
@@ -259,7 +258,7 @@ def test_each_outcome_has_its_own_text(past_call, staff, mailoutbox, django_capt
     decide(reserve, staff, "reserve")
     decide(rejected, staff, "rejected")
     with django_capture_on_commit_callbacks(execute=True):
-        assert decisions_notify(call_id=past_call.pk, user=staff, now=timezone.now()) == 2
+        assert decisions_announce(call_id=past_call.pk, user=staff, now=timezone.now()) == 2
     bodies = {m.to[0]: m.body for m in mailoutbox}
     assert "is on the reserve list" in bodies[reserve.pi.email]
     assert "is not selected for funding" in bodies[rejected.pi.email]
@@ -272,7 +271,7 @@ def test_only_decided_proposals_of_the_call_are_mailed(past_call, staff, django_
     decide(decided, staff, "rejected")
     decide(elsewhere, staff, "rejected")
     with django_capture_on_commit_callbacks(execute=False) as queued:
-        assert decisions_notify(call_id=past_call.pk, user=staff, now=timezone.now()) == 1
+        assert decisions_announce(call_id=past_call.pk, user=staff, now=timezone.now()) == 1
     assert len(queued) == 2  # to the PI and to the partner
     assert set(Notification.objects.values_list("object_id", flat=True)) == {decided.decision.pk}
     assert list(Decision.objects.filter(notified_at__isnull=False).values_list("proposal", flat=True)) == [decided.pk]
@@ -282,7 +281,7 @@ def test_only_decided_proposals_of_the_call_are_mailed(past_call, staff, django_
 def test_only_staff_send_the_mails(ranked, staff, pi):
     decide(ranked, staff, "rejected")
     with pytest.raises(ValidationError):
-        decisions_notify(call_id=ranked.call_id, user=pi, now=timezone.now())
+        decisions_announce(call_id=ranked.call_id, user=pi, now=timezone.now())
     assert Decision.objects.get().notified_at is None
 
 
@@ -299,7 +298,7 @@ def test_the_pi_gets_the_mail_and_the_summary_in_their_language(
     monkeypatch.setattr(reviews.domain.evaluation, "evaluation_summary_pdf",
                         lambda **kw: pdfs.append(kw["language"]) or real_pdf(**kw))
     with django_capture_on_commit_callbacks(execute=True):
-        decisions_notify(call_id=past_call.pk, user=staff, now=timezone.now())
+        decisions_announce(call_id=past_call.pk, user=staff, now=timezone.now())
     assert mails == [("decision", "fr"), ("decision_partner", "en")]
     assert pdfs == ["fr", "en"]
 
@@ -326,7 +325,7 @@ def decision_mails(monkeypatch):
 
 def notify_together(call, staff, threads: int, database=None):
     now = timezone.now()
-    return concurrency.run_together(threads, lambda: decisions_notify(call_id=call.pk, user=staff, now=now), database=database)
+    return concurrency.run_together(threads, lambda: decisions_announce(call_id=call.pk, user=staff, now=now), database=database)
 
 
 def decided_call(staff):
@@ -371,7 +370,7 @@ def test_the_units_managers_are_told_too_in_their_language(ranked, staff, mailou
     ranked.unit.managers.add(manager)
     decide(ranked, staff, "selected", "12500")
     with django_capture_on_commit_callbacks(execute=True):
-        decisions_notify(call_id=ranked.call_id, user=staff, now=timezone.now())
+        decisions_announce(call_id=ranked.call_id, user=staff, now=timezone.now())
     unit_mails = [m for m in mailoutbox if m.to == ["gestion@unit.example.fr"]]
     assert [m.subject for m in unit_mails] == [f"Decision on proposal {ranked.reference} ({ranked.unit.code})"]
     assert "is selected for funding: €12,500.00 in total over the two years." in unit_mails[0].body

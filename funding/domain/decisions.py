@@ -1,8 +1,10 @@
-"""The directorate's final decisions across institutes, within the call's budget, and their mails.
+"""The directorate's final decisions across institutes, within the call's budget, and their announcement.
 
 Officers recommend (rank, fund / reserve / reject, amount); directorate staff decide (domain.md,
-"Actors"). A decision can be changed until its mail has gone out; after that it stands. The mail
-carries the evaluation summary (``evaluation``).
+"Actors"). A decision can be changed until its mail has gone out; after that it stands. Announcing the
+decisions mails them, with the evaluation summary (``reviews.domain.evaluation``), and creates the award
+of each selected proposal: the envelope, the amounts and the awards are money, so the decisions live in
+funding. The ``Decision`` rows stay in reviews (``reviews.models``), read here and written only here.
 """
 
 import datetime as dt
@@ -15,34 +17,28 @@ from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
 from calls.models import Call, Institute
-from funding.domain.acceptance import counts_against_envelope
-from funding.domain.awards import award_create
-from funding.models import AwardState
 from iea import formats
 from iea.audit.domain import audit_record
 from proposals.models import Proposal, ProposalState
 from proposals.rules import is_directorate
-
-from ..models import (
-    Assignment,
-    AssignmentState,
+from reviews.domain.assignment import assignments_close
+from reviews.domain.evaluation import with_scores
+from reviews.domain.readiness import Readiness, ThresholdMiss, proposal_readiness
+from reviews.models import (
+    DECIDED_STATES,
+    OUTCOME_STATES,
     Decision,
     DecisionOutcome,
     PanelRecommendation,
     Recommendation,
-    ReviewState,
 )
-from ..rules import OPEN_ASSIGNMENT_STATES, panel_of
-from .evaluation import with_scores
-from .mail import notify_decision
-from .readiness import Readiness, ThresholdMiss, proposal_readiness
+from reviews.rules import panel_of
 
-OUTCOME_STATES = {
-    DecisionOutcome.SELECTED: ProposalState.SELECTED,
-    DecisionOutcome.RESERVE: ProposalState.RESERVE,
-    DecisionOutcome.REJECTED: ProposalState.REJECTED,
-}
-DECIDED_STATES = list(OUTCOME_STATES.values())
+from ..models import AwardState
+from .acceptance import counts_against_envelope
+from .awards import award_create
+from .mail import notify_decision
+
 RECOMMENDED_OUTCOMES = {
     Recommendation.FUND: DecisionOutcome.SELECTED,
     Recommendation.RESERVE: DecisionOutcome.RESERVE,
@@ -306,7 +302,7 @@ def decisions_overview(*, call: Call) -> DecisionsOverview:
     """Every proposal of the call in review or recommended by its panel, grouped by evaluating institute
     and ordered by the panel's rank, with the recommendation, the mean score of the counted reviews and
     the decision. A constant number of queries, whatever the number of proposals. (The staff's page shows
-    it one page at a time: ``decisions_page``.)"""
+    it one page at a time: ``funding.selectors.decisions_page``.)"""
     proposals = with_scores(
         Proposal.objects.filter(call=call)
         .filter(Q(state__in=[*DECIDABLE_STATES, ProposalState.FUNDED]) | Q(panel_recommendation__isnull=False))
@@ -326,7 +322,7 @@ def decisions_overview(*, call: Call) -> DecisionsOverview:
     return DecisionsOverview(call=call, groups=ordered)
 
 
-# --- The decision mails ------------------------------------------------------------------------------------
+# --- The announcement: the decision mails ----------------------------------------------------------------
 
 
 def decisions_pending(*, call_id: int) -> list[Decision]:
@@ -339,8 +335,9 @@ def decisions_pending(*, call_id: int) -> list[Decision]:
     )
 
 
-def decisions_notify(*, call_id: int, user, now: dt.datetime) -> int:
-    """Queue the decision mail of every decided proposal of the call not yet told, and mark it sent.
+def decisions_announce(*, call_id: int, user, now: dt.datetime) -> int:
+    """Announce the decisions of the call not yet told: queue the decision mail of each, mark it sent, and
+    create the award of each selected proposal.
 
     The decisions are locked and marked in one transaction, so two clicks (or two staff members) never
     send a mail twice: the second finds nothing left. The assignments of those proposals still waiting
@@ -364,20 +361,5 @@ def decisions_notify(*, call_id: int, user, now: dt.datetime) -> int:
                 # Announced, the decision is final: the award exists from now on (funding.domain.awards).
                 award_create(decision=decision, user=user, now=now)
             notify_decision(decision, now=now)
-        _close_open_assignments(proposal_ids=[decision.proposal_id for decision in decisions], user=user, now=now)
+        assignments_close(proposal_ids=[decision.proposal_id for decision in decisions], user=user, now=now)
     return len(decisions)
-
-
-def _close_open_assignments(*, proposal_ids: list[int], user, now: dt.datetime) -> None:
-    """Close the assignments whose review is still awaited on these decided proposals, each audited."""
-    assignments = list(
-        Assignment.objects.select_for_update(of=("self",)).select_related("proposal")
-        .filter(proposal_id__in=proposal_ids, state__in=OPEN_ASSIGNMENT_STATES)
-        .exclude(review__state=ReviewState.SUBMITTED).order_by("pk")
-    )
-    for assignment in assignments:
-        before = assignment.state
-        assignment.state = AssignmentState.CLOSED
-        assignment.save(update_fields=["state"])
-        audit_record(actor=user, target=assignment, action="review.close", now=now, from_state=before,
-                     to_state=assignment.state, data={"proposal": assignment.proposal.reference})
