@@ -5,7 +5,7 @@ and the partner will receive it.
 The decisions are money (``funding.domain.decisions``), the ``Decision`` rows stay in reviews: these pages
 are hung on reviews' decision admin, extended here, so their addresses and URL names
 (``admin:reviews_decisions``, ``…_decisions_notify``, ``…_promote``, ``…_evaluation_summary``) stay those
-of the decision admin, beside the screening pages it keeps (``reviews.staff_views``). Behind
+of the decision admin, beside the screening pages it keeps (``reviews.admin.screening``). Behind
 ``admin_site.admin_view`` (staff, signed in, two-factor via ``iea.mfa``). Reading a page needs the admin's
 view permission, deciding the decision's change permission. Every change goes through the domain; these
 views only collect the input and report what the domain said.
@@ -33,7 +33,7 @@ from calls.models import Call
 from iea import formats
 from iea.http import private_download
 from proposals.models import Proposal, ProposalState
-from reviews.admin import DecisionAdmin as ReviewsDecisionAdmin
+from reviews.admin.records import DecisionAdmin as ReviewsDecisionAdmin
 from reviews.domain.evaluation import evaluation_summary_filename, evaluation_summary_pdf
 from reviews.models import Decision, DecisionOutcome
 

@@ -1,10 +1,10 @@
 """The directorate's pages in the admin: the calls with what is left to screen and to decide, and screening
 the submitted proposals of a call. (Deciding is funding's: ``funding.admin.decisions``.)
 
-Hung on ``DecisionAdmin.get_urls`` behind ``admin_site.admin_view`` (staff, signed in, two-factor via
-``iea.mfa``). Reading a page needs the admin's view permission; screening needs the proposal's change
-permission. Every change goes through ``reviews.domain``; these views only collect the input and report
-what the domain said.
+Hung on ``DecisionAdmin.get_urls`` (``records``) behind ``admin_site.admin_view`` (staff, signed in,
+two-factor via ``iea.mfa``). Reading a page needs the admin's view permission; screening needs the
+proposal's change permission. Every change goes through ``reviews.domain``; these views only collect the
+input and report what the domain said.
 """
 
 from django import forms
@@ -23,14 +23,14 @@ from calls.domain import call_deadline
 from calls.models import Call
 from proposals.models import Proposal, ProposalState
 
-from .domain.screening import (
+from ..domain.screening import (
     proposal_screen,
     screening_confirm_eligible,
     screening_counts,
     screening_history,
     screening_rows,
 )
-from .models import DECIDED_STATES
+from ..models import DECIDED_STATES
 
 
 def _error_text(error: ValidationError) -> str:
