@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin
 from proposals.admin import proposal_institute_filter
+from proposals.models import Proposal
 
 from ..models import Assignment, Conflict, Decision, PanelRecommendation, Review, Score
 from . import screening
@@ -93,8 +94,6 @@ class DecisionAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
 
     def has_screen_permission(self, request) -> bool:
         """Screening changes the proposal's state: the proposal's change permission."""
-        from proposals.models import Proposal
-
         opts = Proposal._meta
         return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
 
