@@ -59,8 +59,8 @@ def build_receipts(count: int) -> list[int]:
 def build_summaries(count: int) -> list[int]:
     from django.utils import timezone
 
+    from funding.domain.decisions import decision_set
     from iea.accounts.models import User
-    from reviews.domain.decisions import decision_set
     from tests.factories import InstituteFactory
     from tests.reviews.staff_factories import closed_call, make_review, make_reviewer, ranked_proposal
 
@@ -90,7 +90,7 @@ def measure(versions: list[int], proposals: list[int]) -> dict:
 
     from proposals.models import Proposal, ProposalVersion
     from proposals.receipts import render_receipt
-    from reviews.domain import decisions
+    from reviews.domain import evaluation
 
     def plain(html: str) -> bytes:
         return HTML(string=STYLESHEET.sub("", html)).write_pdf()
@@ -111,7 +111,7 @@ def measure(versions: list[int], proposals: list[int]) -> dict:
         jobs = {
             "receipt": [lambda pk=pk: render_receipt(ProposalVersion.objects.select_related("proposal__call", "proposal__pi").get(pk=pk))
                         for pk in versions],
-            "evaluation_summary": [lambda pk=pk: decisions.evaluation_summary_pdf(
+            "evaluation_summary": [lambda pk=pk: evaluation.evaluation_summary_pdf(
                 proposal=Proposal.objects.select_related("call").get(pk=pk), language="fr") for pk in proposals],
         }
         for kind, renders in jobs.items():

@@ -29,7 +29,7 @@ from proposals.models import BudgetCategory
 
 from .domain.awards import tranche_confirm_receipt, tranche_gate
 from .domain.reports import report_due, report_review, report_save, report_submit
-from .forms import SPENDING_MAX, ReportForm, spending_field_name
+from .forms.pi import SPENDING_MAX, ReportForm, spending_field_name
 from .models import Award, AwardState, Report, ReportPeriod, ReportState, Tranche, TrancheState
 from .rules import can_file_reports, can_manage_spending, can_review_reports, visible_awards
 

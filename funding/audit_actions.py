@@ -7,6 +7,10 @@ from iea.audit.actions import register_actions, register_names
 from .models import Award, Report, Tranche
 
 register_actions({
+    "proposal.decide": _("Decision taken"),
+    "proposal.decision_mail": _("Decision letter sent"),
+    "proposal.decision_clear": _("Decision cleared"),
+    "proposal.promote": _("Reserve promoted to selected"),
     "proposal.funded": _("Proposal funded"),
     "award.create": _("Award created"),
     "award.close": _("Award closed"),

@@ -5,6 +5,8 @@ A CHECK constraint cannot look at other rows, so this is a trigger, on PostgreSQ
 without migrations. The domain checks the same rule first, with a clear message, and locks the award.
 """
 
+from django.db import connections
+
 SQLITE = [
     """CREATE TRIGGER IF NOT EXISTS funding_tranche_sum_insert BEFORE INSERT ON funding_tranche
     WHEN (SELECT COALESCE(SUM(amount), 0) FROM funding_tranche WHERE award_id = NEW.award_id) + NEW.amount
@@ -54,8 +56,6 @@ POSTGRESQL = [
 
 
 def install_guards(using: str = "default", **kwargs) -> None:
-    from django.db import connections
-
     connection = connections[using]
     statements = {"sqlite": SQLITE, "postgresql": POSTGRESQL}.get(connection.vendor)
     if statements is None:

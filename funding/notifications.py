@@ -1,15 +1,18 @@
-"""The funding's messages (domain.md, notifications): tranche released or withheld (PI and unit
-managers), the partner's co-signing link, the report co-signed and reviewed. Reminders of reports due
-are in ``reminders``.
+"""The funding's messages (domain.md, notifications): the decisions to the PI, the partner and the unit's
+managers, a reserve promoted, tranche released or withheld (PI and unit managers), the partner's
+co-signing link, the report co-signed and reviewed. The kinds are declared here; the domain queues them
+through ``domain.mail``. Reminders of reports due are in ``reminders``.
 """
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from iea.notifications.domain import notify
-from iea.notifications.kinds import Kind, Recipient, register
+from iea.notifications.kinds import Kind, register
+from reviews.domain import evaluation
+from reviews.models import Decision
 
-from .models import Award, AwardState, CosignInvitation, Report, Tranche
+from .domain.reports import cosign_token
+from .models import Award, CosignInvitation, Report, Tranche
 
 
 def _award_url(award_id: int) -> str:
@@ -25,8 +28,6 @@ register(Kind(
 
 
 def _cosign_context(invitation, notification):
-    from .domain.reports import cosign_token
-
     report = invitation.report
     return {"invitation": invitation, "report": report, "proposal": report.award.proposal,
             "url": reverse("funding:cosign", kwargs={"token": cosign_token(invitation)})}
@@ -55,27 +56,47 @@ register(Kind(
 ))
 
 
-def notify_award_answer(award: Award, *, now) -> None:
-    """The unit's managers learn that the PI accepted or declined the award (domain.md, "Reserve list")."""
-    answer = "accepted" if award.state == AwardState.ACTIVE else "declined"
-    notify(kind="award_answer", target=award, now=now, occurrence=answer, params={"answer": answer},
-           recipients=[Recipient.of(manager) for manager in award.unit.managers.all()])
+# --- The decisions and a reserve promoted (domain.decisions, domain.reserve) ------------------------------
+# Reviews declared these kinds until the decisions moved here: the names are kept, so the messages on
+# record still resolve.
 
 
-def notify_tranche(tranche: Tranche, *, now) -> None:
-    award = tranche.award
-    recipients = [Recipient.of(award.proposal.pi), *(Recipient.of(m) for m in award.unit.managers.all())]
-    notify(kind="tranche_notice", target=tranche, recipients=recipients, now=now, occurrence=now.isoformat())
+def _summary(decision, notification):
+    # Called through the module, so a test can wrap ``evaluation_summary_pdf`` to see each language.
+    proposal = decision.proposal
+    pdf = evaluation.evaluation_summary_pdf(proposal=proposal, language=notification.language)
+    return [(evaluation.evaluation_summary_filename(proposal), pdf, "application/pdf")]
 
 
-def notify_cosign(invitation: CosignInvitation, *, now) -> None:
-    notify(kind="report_cosign", target=invitation, recipients=[Recipient(email=invitation.email, language="en")],
-           now=now)
+_DECISION = {"model": Decision, "select_related": ("proposal__pi", "proposal__call", "proposal__unit"),
+             "attachments": _summary}
+register(Kind(
+    name="decision", label=_("Decision, to the PI"), template="decision",
+    context=lambda d, n: {"proposal": d.proposal, "decision": d,
+                          "url": reverse("proposals:detail", kwargs={"pk": d.proposal_id})},
+    **_DECISION,
+))
+register(Kind(
+    name="decision_partner", label=_("Decision, to the partner"), template="decision_partner",
+    context=lambda d, n: {"proposal": d.proposal, "decision": d}, **_DECISION,
+))
+register(Kind(
+    name="decision_unit", label=_("Decision, to the unit"), template="decision_unit",
+    context=lambda d, n: {"proposal": d.proposal, "decision": d}, **_DECISION,
+))
 
 
-def notify_report(kind: str, report: Report, *, now) -> None:
-    notify(kind=kind, target=report, recipients=[Recipient.of(report.award.proposal.pi)], now=now,
-           occurrence=now.isoformat())
+def _promoted_context(decision, notification):
+    award = getattr(decision.proposal, "award", None)
+    return {"proposal": decision.proposal, "decision": decision, "award": award,
+            "url": reverse("funding:award", kwargs={"pk": award.pk}) if award else ""}
+
+
+register(Kind(
+    name="reserve_promoted", label=_("Reserve promoted to selected, to the PI"), template="reserve_promoted",
+    model=Decision, select_related=("proposal__pi", "proposal__call", "proposal__award__unit"),
+    context=_promoted_context,
+))
 
 
 # The reminders of annual reports due (a schedule read by the dispatcher).

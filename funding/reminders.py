@@ -14,6 +14,7 @@ record is not repeated.
 import datetime as dt
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from calls.domain import PARIS
@@ -50,8 +51,6 @@ def _skip(report: Report, notification, now: dt.datetime) -> str:
 
 def _context(report: Report, notification) -> dict:
     """What the report still lacks is read when the mail goes out, and whether it is already late."""
-    from django.utils import timezone
-
     due = report_due(report.award, report.period)
     return {"report": report, "award": report.award, "proposal": report.award.proposal, "due": due,
             "late": timezone.localdate() > due, "missing": report_missing(report),

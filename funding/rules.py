@@ -11,6 +11,10 @@ from django.db.models import Q
 
 from proposals.models import evaluated_by
 from proposals.rules import is_directorate
+from reviews.models import Panel
+from reviews.rules import panel_of
+
+from .models import Award
 
 
 @rules.predicate
@@ -28,8 +32,6 @@ def is_award_officer(user, award) -> bool:
     """An officer of the panel that evaluated the proposal (call × evaluating institute)."""
     if not user.is_authenticated or award is None:
         return False
-    from reviews.rules import panel_of
-
     panel = panel_of(award.proposal)
     return panel is not None and panel.officers.filter(pk=user.pk).exists()
 
@@ -48,8 +50,6 @@ rules.add_perm("funding.review_reports", can_review_reports)
 
 def _officer_scope(user) -> Q:
     """The awards of the proposals evaluated by the panels ``user`` runs."""
-    from reviews.models import Panel
-
     scope = Q(pk__in=[])
     for call_id, institute_id in Panel.objects.filter(officers=user).values_list("call_id", "institute_id"):
         scope |= Q(proposal__call_id=call_id) & evaluated_by(institute_id, "proposal__")
@@ -58,8 +58,6 @@ def _officer_scope(user) -> Q:
 
 def visible_awards(user, queryset=None):
     """The awards a user may list: the same rule as ``can_view_award``, as a queryset filter."""
-    from .models import Award
-
     queryset = queryset if queryset is not None else Award.objects.all()
     if not user.is_authenticated:
         return queryset.none()
@@ -70,8 +68,6 @@ def visible_awards(user, queryset=None):
 
 def reviewable_awards(user, queryset=None):
     """The awards whose reports ``user`` may review: the same rule as ``can_review_reports``."""
-    from .models import Award
-
     queryset = queryset if queryset is not None else Award.objects.all()
     if not user.is_authenticated:
         return queryset.none()

@@ -47,8 +47,9 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("calls.urls")),
     path("proposals/", include("proposals.urls")),
-    path("review/", include("reviews.urls_reviewer")),
-    path("panels/", include("reviews.urls_officer")),
+    path("proposals/", include("reviews.urls.pi")),  # the evaluation summary, beside the proposal's page
+    path("review/", include("reviews.urls.reviewer")),
+    path("panels/", include("reviews.urls.officer")),
     path("awards/", include("funding.urls")),
     # Answers 404 unless DEBUG is on (iea.notifications.dev_views).
     path("dev/mails/", notifications_dev_views.mail_viewer, name="dev_mails"),

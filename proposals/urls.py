@@ -16,7 +16,6 @@ urlpatterns = [
     path("<int:pk>/submit/", views.submit, name="submit"),
     path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
     path("<int:pk>/receipt/<int:number>/", views.receipt, name="receipt"),
-    path("<int:pk>/evaluation/", views.evaluation_summary, name="evaluation_summary"),
     path("partner/<str:token>/", views.partner, name="partner"),
     path("partner/<str:token>/letter/", views.partner_letter, name="partner_letter"),
 ]

@@ -9,10 +9,6 @@ from .models import Assignment, Panel, Review, Reviewer
 register_actions({
     "proposal.screen": _("Proposal screened"),
     "proposal.review_start": _("Proposal sent to review"),
-    "proposal.decide": _("Decision taken"),
-    "proposal.decision_mail": _("Decision letter sent"),
-    "proposal.decision_clear": _("Decision cleared"),
-    "proposal.promote": _("Reserve promoted to selected"),
     "panel.create": _("Panel created"),
     "panel.update": _("Panel edited"),
     "panel.reviewer_add": _("Reviewer added to the pool"),

@@ -9,7 +9,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from calls.models import Call, Criterion, Institute, Unit
-from proposals.models import Proposal
+from proposals.models import Proposal, ProposalState
 
 
 class Reviewer(models.Model):
@@ -230,6 +230,15 @@ class DecisionOutcome(models.TextChoices):
     SELECTED = "selected", _("Selected")
     RESERVE = "reserve", _("Reserve list")
     REJECTED = "rejected", _("Rejected")
+
+
+# The state a decision leaves its proposal in, by outcome; a proposal in one of these states is decided.
+OUTCOME_STATES = {
+    DecisionOutcome.SELECTED: ProposalState.SELECTED,
+    DecisionOutcome.RESERVE: ProposalState.RESERVE,
+    DecisionOutcome.REJECTED: ProposalState.REJECTED,
+}
+DECIDED_STATES = list(OUTCOME_STATES.values())
 
 
 class Decision(models.Model):

@@ -17,7 +17,7 @@ from iea.next_actions import OFFICER, REVIEWER, STAFF, Action, Urgency, landing,
 from proposals.models import Proposal, ProposalState
 
 from .domain.assignment import REVIEWABLE_STATES
-from .domain.decisions import counted_reviews
+from .domain.evaluation import counted_reviews
 from .domain.panel import RECOMMENDABLE_STATES
 from .models import Assignment, AssignmentState, Decision, Panel, ReviewState
 from .rules import OPEN_ASSIGNMENT_STATES, assignments_for, not_conflicted

@@ -1,21 +1,20 @@
 """The reviews' messages (domain.md, notifications): the reviewer's invitation and a reopened review,
-ineligibility after screening, and the decisions to the PI, the partner and the unit's managers.
-Reminders of reviews due are in ``reminders``.
+ineligibility after screening, a conflict declared. The kinds are declared here; the domain queues them
+through ``domain.mail``. Reminders of reviews due are in ``reminders``. The decisions' mails are funding's
+(``funding.notifications``).
 """
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from iea.notifications.domain import notify
-from iea.notifications.kinds import Kind, Recipient, register
+from iea.notifications.kinds import Kind, register
 from proposals.models import Proposal, ProposalState
 
-from .models import Assignment, AssignmentState, Decision, Review, ReviewState
+from .domain.scoring import review_material
+from .models import Assignment, AssignmentState, Review, ReviewState
 
 
 def _invitation_context(assignment, notification):
-    from .domain.scoring import review_material
-
     return {"assignment": assignment, "proposal": assignment.proposal, "reviewer": assignment.reviewer.user,
             "material": review_material(assignment.proposal),
             "url": reverse("reviewer:invitation", kwargs={"pk": assignment.pk})}
@@ -49,8 +48,6 @@ register(Kind(
 
 
 def _conflict_context(assignment, notification):
-    from .domain.scoring import review_material
-
     material = review_material(assignment.proposal)
     review = Review.objects.filter(assignment=assignment).only("state").first()
     return {"assignment": assignment, "proposal": assignment.proposal, "panel": assignment.panel,
@@ -66,83 +63,6 @@ register(Kind(
     template="review_conflict_declared", model=Assignment,
     select_related=("reviewer__user", "proposal__call", "panel__institute"), context=_conflict_context,
 ))
-
-
-def _summary(decision, notification):
-    from .domain.decisions import evaluation_summary_filename, evaluation_summary_pdf
-
-    proposal = decision.proposal
-    pdf = evaluation_summary_pdf(proposal=proposal, language=notification.language)
-    return [(evaluation_summary_filename(proposal), pdf, "application/pdf")]
-
-
-_DECISION = {"model": Decision, "select_related": ("proposal__pi", "proposal__call", "proposal__unit"),
-             "attachments": _summary}
-register(Kind(
-    name="decision", label=_("Decision, to the PI"), template="decision",
-    context=lambda d, n: {"proposal": d.proposal, "decision": d,
-                          "url": reverse("proposals:detail", kwargs={"pk": d.proposal_id})},
-    **_DECISION,
-))
-register(Kind(
-    name="decision_partner", label=_("Decision, to the partner"), template="decision_partner",
-    context=lambda d, n: {"proposal": d.proposal, "decision": d}, **_DECISION,
-))
-register(Kind(
-    name="decision_unit", label=_("Decision, to the unit"), template="decision_unit",
-    context=lambda d, n: {"proposal": d.proposal, "decision": d}, **_DECISION,
-))
-
-
-def _promoted_context(decision, notification):
-    award = getattr(decision.proposal, "award", None)
-    return {"proposal": decision.proposal, "decision": decision, "award": award,
-            "url": reverse("funding:award", kwargs={"pk": award.pk}) if award else ""}
-
-
-register(Kind(
-    name="reserve_promoted", label=_("Reserve promoted to selected, to the PI"), template="reserve_promoted",
-    model=Decision, select_related=("proposal__pi", "proposal__call", "proposal__award__unit"),
-    context=_promoted_context,
-))
-
-
-def notify_promoted(decision: Decision, *, now) -> None:
-    """The PI of a proposal taken from the reserve list: its own mail, not the decision mail again."""
-    notify(kind="reserve_promoted", target=decision, recipients=[Recipient.of(decision.proposal.pi)], now=now)
-
-
-def notify_assigned(assignment: Assignment, *, now) -> None:
-    notify(kind="review_invitation", target=assignment, recipients=[Recipient.of(assignment.reviewer.user)], now=now)
-
-
-def notify_reopened(review: Review, *, reason: str, now) -> None:
-    notify(kind="review_reopened", target=review, recipients=[Recipient.of(review.reviewer.user)], now=now,
-           occurrence=now.isoformat(), params={"reason": reason})
-
-
-def notify_conflict_declared(assignment: Assignment, *, reason: str, was: str, now) -> None:
-    """The panel's officers learn that a reviewer withdrew for a conflict, so they can ask someone else."""
-    officers = [Recipient.of(officer) for officer in assignment.panel.officers.all()]
-    notify(kind="review_conflict_declared", target=assignment, recipients=officers, now=now,
-           params={"reason": reason, "was": was})
-
-
-def notify_ineligible(proposal: Proposal, *, reason: str, now) -> None:
-    notify(kind="screening_ineligible", target=proposal, recipients=[Recipient.of(proposal.pi)], now=now,
-           params={"reason": reason})
-
-
-def notify_decision(decision: Decision, *, now) -> None:
-    """domain.md: "decision → PI, partner, unit" — the partner in English, the others in their language."""
-    proposal = decision.proposal
-    notify(kind="decision", target=decision, recipients=[Recipient.of(proposal.pi)], now=now)
-    if proposal.partner_email:
-        notify(kind="decision_partner", target=decision, now=now,
-               recipients=[Recipient(email=proposal.partner_email, language="en")])
-    if proposal.unit_id:
-        notify(kind="decision_unit", target=decision, now=now,
-               recipients=[Recipient.of(manager) for manager in proposal.unit.managers.all()])
 
 
 # The reminders of reviews due, and the officers' notice of a late review (schedules read by the dispatcher).

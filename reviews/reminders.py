@@ -17,6 +17,7 @@ import datetime as dt
 
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from iea.notifications.kinds import (
@@ -31,6 +32,7 @@ from iea.notifications.kinds import (
 )
 from proposals.models import ProposalState
 
+from .domain.scoring import review_material
 from .models import Assignment, AssignmentState, ReviewState
 from .rules import OPEN_ASSIGNMENT_STATES
 
@@ -64,10 +66,6 @@ def _still_waiting(assignment: Assignment) -> str:
 def _context(assignment: Assignment, notification) -> dict:
     """The proposal's title as submitted (what the invitation showed), and the due date: the templates
     say how long is left or how late it is at the time the mail goes out."""
-    from django.utils import timezone
-
-    from .domain.scoring import review_material
-
     material = review_material(assignment.proposal)
     return {"assignment": assignment, "proposal": assignment.proposal, "panel": assignment.panel,
             "reviewer": assignment.reviewer.user,

@@ -13,6 +13,7 @@ Reviewers, officers and staff must have two-factor authentication before they se
 import rules
 from django.db.models import Exists, OuterRef
 
+from proposals.models import Proposal, evaluated_by
 from proposals.rules import is_directorate
 
 from .models import Assignment, AssignmentState, Conflict, Panel, Review, ReviewState
@@ -140,8 +141,6 @@ def reviews_for(user, queryset=None):
 
 def panel_proposals(panel, user, queryset=None):
     """The proposals of a panel that this user may see as officer or staff (own conflicts excluded)."""
-    from proposals.models import Proposal, evaluated_by
-
     queryset = queryset if queryset is not None else Proposal.objects.all()
     queryset = queryset.filter(call_id=panel.call_id).filter(evaluated_by(panel.institute_id))
     if user is None:  # the system itself (automatic assignment): the whole panel

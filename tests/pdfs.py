@@ -1,11 +1,12 @@
 """Small PDFs made on the fly for tests: a valid one, the bad files of the upload corpus, and the PDFs
-with active content that ``check_pdf`` refuses (made with pikepdf, one per kind)."""
+with active content that ``check_pdf`` refuses (made with pikepdf, one per kind); and the text of a PDF
+the app rendered."""
 
 import io
 
 import pikepdf
 from django.core.files.uploadedfile import SimpleUploadedFile
-from pypdf import PdfWriter
+from pypdf import PdfReader, PdfWriter
 
 
 def pdf_bytes(pages: int = 1, *, password: str | None = None) -> bytes:
@@ -17,6 +18,11 @@ def pdf_bytes(pages: int = 1, *, password: str | None = None) -> bytes:
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+def pdf_text(content: bytes) -> str:
+    """The PDF's text with runs of whitespace (line breaks included) reduced to one space."""
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages).split())
 
 
 def pdf_upload(name: str = "letter.pdf", content: bytes | None = None) -> SimpleUploadedFile:

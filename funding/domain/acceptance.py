@@ -25,6 +25,7 @@ from iea.audit.domain import audit_record
 from ..models import Award, AwardState
 from ..rules import is_award_pi
 from .awards import FundingError, _lock_award, _require_staff
+from .mail import notify_award_answer
 
 REASON_MAX = 4000
 
@@ -55,8 +56,6 @@ def _lock_awaiting(award_id: int, user) -> Award:
 
 def award_accept(*, award_id: int, user, now: dt.datetime) -> Award:
     """The PI accepts the award before its deadline: it becomes active, and tranche 1 can be released."""
-    from ..notifications import notify_award_answer
-
     with transaction.atomic():
         award = _lock_awaiting(award_id, user)
         if award.accept_by is not None and now > award.accept_by:
@@ -73,8 +72,6 @@ def award_accept(*, award_id: int, user, now: dt.datetime) -> Award:
 
 def award_decline(*, award_id: int, user, reason: str, now: dt.datetime) -> Award:
     """The PI declines the award, with a reason the unit and the directorate read; staff then cancel it."""
-    from ..notifications import notify_award_answer
-
     reason = (reason or "").strip()
     if not reason:
         raise FundingError(_("Say why you decline the award."), code="reason")

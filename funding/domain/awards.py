@@ -25,6 +25,7 @@ from proposals.rules import is_directorate
 
 from ..models import Award, AwardState, Report, ReportPeriod, ReportState, Tranche, TrancheState
 from ..rules import is_award_unit_manager
+from .mail import notify_tranche
 
 TRANCHES = 2
 # Which report must be approved before a tranche is released: tranche 2 needs year 1's.
@@ -161,8 +162,6 @@ def tranche_release(*, tranche_id: int, user, now: dt.datetime) -> Tranche:
         tranche.save(update_fields=["state", "decided_at", "decided_by"])
         audit_record(actor=user, target=tranche, action="tranche.release", now=now,
                      from_state=TrancheState.PLANNED, to_state=tranche.state, data={"amount": str(tranche.amount)})
-        from ..notifications import notify_tranche
-
         notify_tranche(tranche, now=now)
     return tranche
 
@@ -182,8 +181,6 @@ def tranche_withhold(*, tranche_id: int, user, reason: str, now: dt.datetime) ->
         tranche.save(update_fields=["state", "decided_at", "decided_by", "withheld_reason"])
         audit_record(actor=user, target=tranche, action="tranche.withhold", now=now,
                      from_state=TrancheState.PLANNED, to_state=tranche.state, reason=reason)
-        from ..notifications import notify_tranche
-
         notify_tranche(tranche, now=now)
     return tranche
 

@@ -21,6 +21,7 @@ from proposals.models import BudgetCategory
 from ..models import AwardState, CosignInvitation, Report, ReportPeriod, ReportSpending, ReportState
 from ..rules import can_review_reports, is_award_pi
 from .awards import FundingError, add_months, award_close
+from .mail import notify_cosign, notify_report
 
 # What the PI may change and submit: a draft, a report returned by the reviewer or declined by the partner.
 EDITABLE = [ReportState.DRAFT, ReportState.CHANGES_REQUESTED, ReportState.COSIGN_DECLINED]
@@ -116,8 +117,6 @@ def report_submit(*, report_id: int, user, now: dt.datetime) -> Report:
             expires_at=now + dt.timedelta(days=settings.PARTNER_INVITATION_DAYS),
         )
         audit_record(actor=user, target=report, action="report.submit", now=now, from_state=before, to_state=report.state)
-        from ..notifications import notify_cosign
-
         notify_cosign(invitation, now=now)
     return report
 
@@ -159,8 +158,6 @@ def report_cosign(*, invitation: CosignInvitation, signer_name: str, now: dt.dat
         invitation.save(update_fields=["revoked_at"])
         audit_record(actor=None, actor_label=f"partner <{invitation.email}> via link #{invitation.pk}", target=report,
                      action="report.cosign", now=now, from_state=before, to_state=report.state)
-        from ..notifications import notify_report
-
         notify_report("report_cosigned", report, now=now)
     return report
 
@@ -188,8 +185,6 @@ def report_cosign_decline(*, invitation: CosignInvitation, signer_name: str, com
         invitation.save(update_fields=["revoked_at"])
         audit_record(actor=None, actor_label=f"partner <{invitation.email}> via link #{invitation.pk}", target=report,
                      action="report.cosign_decline", now=now, from_state=before, to_state=report.state, reason=comment)
-        from ..notifications import notify_report
-
         notify_report("report_cosign_declined", report, now=now)
     return report
 
@@ -213,8 +208,6 @@ def report_review(*, report_id: int, user, approve: bool, comment: str, now: dt.
         report.save(update_fields=["state", "reviewed_at", "reviewed_by", "review_comment"])
         audit_record(actor=user, target=report, action="report.approve" if approve else "report.changes", now=now,
                      from_state=before, to_state=report.state, reason=comment)
-        from ..notifications import notify_report
-
         notify_report("report_reviewed", report, now=now)
         if approve and report.period == ReportPeriod.FINAL:
             # In the same transaction: an approved final report and a closed award go together.

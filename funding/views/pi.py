@@ -40,7 +40,7 @@ from ..domain.reports import (
     report_submit,
 )
 from ..domain.spending import award_consumption
-from ..forms import CosignDeclineForm, CosignForm, ReportForm
+from ..forms.pi import CosignDeclineForm, CosignForm, ReportForm
 from ..models import AwardState, CosignInvitation, Report, ReportPeriod, ReportState, TrancheState
 from ..rules import (
     can_file_reports,

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from ..domain.awards import FundingError, tranche_gate
 from ..domain.reports import report_due
 from ..domain.reports import report_review as review_report
-from ..forms import ReviewForm
+from ..forms.reports import ReviewForm
 from ..models import Report, ReportState, TrancheState
 from ..rules import can_review_reports, reviewable_awards
 from .pi import report_page_context

@@ -36,7 +36,7 @@ from ..domain.spending import (
     spending_record,
     spending_update,
 )
-from ..forms_unit import SpendingForm
+from ..forms.unit import SpendingForm
 from ..models import Award, AwardState, SpendingLine, Tranche, TrancheState
 from ..rules import can_manage_spending
 

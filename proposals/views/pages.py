@@ -1,17 +1,16 @@
 """The PI's reading pages: the dashboard, a proposal, and its private downloads."""
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Exists, OuterRef
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone, translation
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from calls.domain import call_accepts_submissions, call_deadline
 from calls.models import Call, CallState
 from iea.http import private_download, stored_file_download
-from reviews.models import Decision
 
 from .. import domain
 from ..models import ProposalState, ProposalVersion, SupportLetter
@@ -86,8 +85,7 @@ def detail(request, pk):
     now = timezone.now()
     letter = domain.current_letter(proposal)
     versions = list(proposal.versions.select_related("letter").order_by("-number"))
-    # The PI learns the decision once its mail went out (reviews.domain.decisions.decisions_notify).
-    decision = Decision.objects.filter(proposal=proposal, notified_at__isnull=False).first()
+    decision = _decision_told(proposal)
     in_submission = domain.proposal_in_submission(proposal, now=now)
     return render(request, "proposals/detail.html", {
         "in_submission": in_submission,
@@ -108,11 +106,19 @@ def detail(request, pk):
     })
 
 
+def _decision_told(proposal):
+    """The decision on the proposal (reviews.Decision, through its reverse relation: proposals does not
+    import reviews) once its mail went out, else None: the PI learns the decision from that mail."""
+    try:
+        decision = proposal.decision
+    except ObjectDoesNotExist:
+        return None
+    return decision if decision.notified_at is not None else None
+
+
 def _award_of(proposal):
     """The proposal's award (funding.Award, through its reverse relation: proposals does not import
     funding) with its reports in the order they fall due, or None."""
-    from django.core.exceptions import ObjectDoesNotExist
-
     try:
         award = proposal.award
     except ObjectDoesNotExist:
@@ -120,21 +126,6 @@ def _award_of(proposal):
     order = {"year1": 0, "final": 1}
     award.report_list = sorted(award.reports.all(), key=lambda report: order.get(report.period, 2))
     return award
-
-
-@login_required
-@require_GET
-def evaluation_summary(request, pk):
-    """The decision's evaluation summary, once the decision mail went out (PI and staff)."""
-    from reviews.domain.decisions import evaluation_summary_filename, evaluation_summary_pdf
-
-    proposal = _proposal_for(request, pk)
-    if not Decision.objects.filter(proposal=proposal, notified_at__isnull=False).exists():
-        # An early or old link: the proposal's page, saying when the summary comes.
-        messages.info(request, _("The evaluation summary is available here once the decision is sent to you."))
-        return redirect("proposals:detail", pk=proposal.pk)
-    pdf = evaluation_summary_pdf(proposal=proposal, language=translation.get_language() or "fr")
-    return private_download(pdf, filename=evaluation_summary_filename(proposal), content_type="application/pdf")
 
 
 @login_required

@@ -1,1 +1,1 @@
-"""The rules of peer review, one module per concept: conflicts, assignment, scoring, panel, screening, decisions."""
+"""The rules of peer review, one module per concept: conflicts, assignment, scoring, panel, screening, evaluation; ``mail`` queues their messages."""

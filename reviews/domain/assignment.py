@@ -13,9 +13,19 @@ from django.utils.translation import gettext as _
 from iea.audit.domain import audit_record
 from proposals.models import Proposal, ProposalState
 
-from ..models import Assignment, AssignmentState, Conflict, ConflictSource, Decision, Panel, Reviewer
-from ..rules import panel_proposals
+from ..models import (
+    Assignment,
+    AssignmentState,
+    Conflict,
+    ConflictSource,
+    Decision,
+    Panel,
+    Reviewer,
+    ReviewState,
+)
+from ..rules import OPEN_ASSIGNMENT_STATES, panel_proposals
 from .conflicts import cause_label, conflicts_record_detected
+from .mail import notify_assigned
 
 # Proposals that can be given to reviewers: screened eligible, or already in review.
 REVIEWABLE_STATES = [ProposalState.ELIGIBLE, ProposalState.IN_REVIEW]
@@ -83,8 +93,6 @@ def assignment_create(
                          from_state=ProposalState.ELIGIBLE, to_state=ProposalState.IN_REVIEW)
         audit_record(actor=user, target=locked, action="review.assign", now=now,
                      data={"reviewer": reviewer.pk, "assignment": assignment.pk, "automatic": automatic})
-        from ..notifications import notify_assigned
-
         notify_assigned(assignment, now=now)
     return assignment
 
@@ -110,6 +118,24 @@ def assignment_respond(*, assignment_id: int, user, accept: bool, reason: str = 
         audit_record(actor=user, target=assignment, action="review.accept" if accept else "review.decline", now=now,
                      from_state=before, to_state=assignment.state, reason=assignment.decline_reason)
     return assignment
+
+
+def assignments_close(*, proposal_ids: list[int], user, now: dt.datetime) -> None:
+    """Close the assignments whose review is still awaited (invited or accepted, nothing submitted) on these
+    proposals, each audited: their decision is announced, so the reviewer is no longer asked. Runs inside
+    the announcement's transaction (``funding.domain.decisions.decisions_announce``), which the row locks
+    need."""
+    assignments = list(
+        Assignment.objects.select_for_update(of=("self",)).select_related("proposal")
+        .filter(proposal_id__in=proposal_ids, state__in=OPEN_ASSIGNMENT_STATES)
+        .exclude(review__state=ReviewState.SUBMITTED).order_by("pk")
+    )
+    for assignment in assignments:
+        before = assignment.state
+        assignment.state = AssignmentState.CLOSED
+        assignment.save(update_fields=["state"])
+        audit_record(actor=user, target=assignment, action="review.close", now=now, from_state=before,
+                     to_state=assignment.state, data={"proposal": assignment.proposal.reference})
 
 
 @dataclass(frozen=True)

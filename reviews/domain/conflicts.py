@@ -20,6 +20,7 @@ from iea.audit.domain import audit_record
 from proposals.models import Proposal, TeamSide
 
 from ..models import Assignment, AssignmentState, Conflict, ConflictSource, Decision, Reviewer
+from .mail import notify_conflict_declared
 
 CAUSES = {
     "same_unit_as_pi": gettext_lazy("The reviewer belongs to the PI's unit"),
@@ -170,8 +171,6 @@ def conflict_declare(*, proposal_id: int, reviewer: Reviewer, user, reason: str,
         was = assignment.state
         conflict = _record(proposal=assignment.proposal, reviewer=reviewer, source=ConflictSource.DECLARED,
                            cause="declared", detail=reason, user=user, now=now)
-        from ..notifications import notify_conflict_declared
-
         notify_conflict_declared(assignment, reason=reason, was=was, now=now)
     return conflict
 

@@ -21,6 +21,7 @@ from calls.models import Call, Criterion
 from iea import formats
 
 from ..models import Conflict, Panel, PanelRecommendation, ReviewState, Score
+from .evaluation import counted_reviews
 
 
 def weighted_total(scores: dict[int, Decimal], weights: dict[int, Decimal]) -> Decimal | None:
@@ -122,8 +123,6 @@ class Readiness:
 
 def proposal_readiness(proposal, *, panel: Panel | None) -> Readiness:
     """The readiness of one proposal, read from the database (for the domain's checks)."""
-    from .decisions import counted_reviews  # noqa: PLC0415 -- decisions imports this module
-
     return Readiness(
         reviews_done=counted_reviews().filter(proposal_id=proposal.pk).count(),
         reviews_needed=reviews_needed(call=proposal.call, panel=panel),

@@ -23,6 +23,7 @@ from proposals.rules import is_directorate
 
 from ..models import Assignment, AssignmentState, Conflict, Recommendation, Review, ReviewState, Score
 from ..rules import is_panel_officer, is_reviewing
+from .mail import notify_reopened
 
 # The fields of the review besides the scores, saved together under one lock version.
 REVIEW_FIELDS = ["comment_for_pi", "confidential_comment", "recommendation"]
@@ -295,7 +296,5 @@ def review_reopen(*, review_id: int, user, reason: str, now: dt.datetime) -> Rev
         review.save(update_fields=["state", "submitted_at", "lock_version"])
         audit_record(actor=user, target=review, action="review.reopen", now=now, from_state=ReviewState.SUBMITTED,
                      to_state=ReviewState.DRAFT, reason=reason, data={"proposal": review.proposal_id})
-        from ..notifications import notify_reopened
-
         notify_reopened(review, reason=reason, now=now)
     return review

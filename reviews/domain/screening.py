@@ -26,6 +26,8 @@ from proposals.domain import Check, proposal_checklist
 from proposals.models import ACTIVE_STATES, Proposal, ProposalState
 from proposals.rules import is_directorate
 
+from .mail import notify_ineligible
+
 SCREENED_STATES = [ProposalState.ELIGIBLE, ProposalState.INELIGIBLE]
 # A proposal found eligible goes on to review and decision: in any of these states it passed screening.
 PASSED_SCREENING_STATES = [
@@ -85,8 +87,6 @@ def proposal_screen(*, proposal_id: int, user, eligible: bool, reason: str, now:
         _require_screenable(proposal, now=now)
         _mark(proposal, user=user, eligible=eligible, reason=reason, now=now)
         if not eligible:
-            from ..notifications import notify_ineligible
-
             notify_ineligible(proposal, reason=reason, now=now)
     return proposal
 

@@ -34,7 +34,7 @@ from ..domain.assignment import REVIEWABLE_STATES
 from ..domain.conflicts import cause_label
 from ..domain.readiness import thresholds_in_words
 from ..exports import XLSX_CONTENT_TYPE, panel_table_xlsx
-from ..forms_officer import AssignForm, ConflictForm, RecommendationForm, TableFilterForm
+from ..forms.officer import AssignForm, ConflictForm, RecommendationForm, TableFilterForm
 from ..models import Assignment, Conflict, Review, Reviewer, ReviewState, Score
 from ..rules import OPEN_ASSIGNMENT_STATES, can_manage_panel, not_conflicted, panel_proposals, panels_for
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ..domain import pool as pool_domain
 from ..domain.assignment import REVIEWABLE_STATES, assignment_create
 from ..domain.conflicts import conflict_set_by_officer
-from ..forms_officer import AssignForm, ConflictForm, ReviewerAddForm
+from ..forms.officer import AssignForm, ConflictForm, ReviewerAddForm
 from ..models import Assignment, Conflict
 from ..rules import OPEN_ASSIGNMENT_STATES, panel_proposals
 from .officer import (

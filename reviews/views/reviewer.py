@@ -28,7 +28,7 @@ from proposals.models import ProposalVersion
 from ..domain import scoring
 from ..domain.assignment import assignment_closed_reason, assignment_respond
 from ..domain.conflicts import conflict_declare
-from ..forms_reviewer import ConflictForm, DeclineForm, ReviewForm
+from ..forms.reviewer import ConflictForm, DeclineForm, ReviewForm
 from ..models import AssignmentState, Conflict, Review, ReviewState, Score
 from ..rules import assignments_for, assignments_listed_for, can_read_other_reviews, is_reviewing
 

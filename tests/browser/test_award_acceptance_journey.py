@@ -70,7 +70,7 @@ def test_the_pi_declines_and_the_unit_manager_is_mailed(live_server, browser, se
 
 
 def test_staff_promote_a_reserve_from_the_decisions_page(live_server, browser, settings):
-    from tests.reviews.test_reserve import mailed_call
+    from tests.funding.test_reserve import mailed_call
 
     settings.LANGUAGE_CODE = "en"
     staff = StaffFactory(email="staff-reserve@example.org")

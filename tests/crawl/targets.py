@@ -74,7 +74,7 @@ NOT_PAGES = {
 MAX_PER_ROUTE = 3
 # The routes with arguments that the functions below fill from the demo's objects.
 FILLED = {
-    "proposals:detail", "proposals:edit", "proposals:evaluation_summary", "proposals:letter", "proposals:receipt",
+    "proposals:detail", "proposals:edit", "evaluation:summary", "proposals:letter", "proposals:receipt",
     "proposals:partner", "proposals:partner_letter", "reviewer:invitation", "reviewer:proposal", "reviewer:letter", "reviewer:review",
     "panel:table", "panel:export", "panel:assignments", "panel:pool", "panel:proposal", "funding:award",
     "funding:award_letter", "funding:unit_award", "funding:report", "funding:report_pdf", "funding:report_review",
@@ -117,7 +117,7 @@ def _proposal_urls() -> dict[str, list[str]]:
     for proposal in proposals:
         urls.setdefault("proposals:detail", []).append(_url("proposals:detail", pk=proposal.pk))
         urls.setdefault("proposals:edit", []).append(_url("proposals:edit", pk=proposal.pk))
-        urls.setdefault("proposals:evaluation_summary", []).append(_url("proposals:evaluation_summary", pk=proposal.pk))
+        urls.setdefault("evaluation:summary", []).append(_url("evaluation:summary", pk=proposal.pk))
         for letter in proposal.letters.all()[:1]:
             urls.setdefault("proposals:letter", []).append(_url("proposals:letter", pk=proposal.pk, letter_id=letter.pk))
         for version in proposal.versions.all()[:1]:

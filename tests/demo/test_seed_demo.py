@@ -577,8 +577,8 @@ def test_the_reserve_of_the_funding_demo_can_be_selected_and_its_award_accepted(
     """What the "What to try" block says of the reserve list: staff select POSIDEC within the envelope, its
     PI (researcher4@) is mailed and accepts the award."""
     from funding.domain.acceptance import award_accept
+    from funding.domain.reserve import reserve_promote
     from funding.models import Award, AwardState
-    from reviews.domain.reserve import reserve_promote
 
     seed()
     assert pi2_award().accepted_at is not None

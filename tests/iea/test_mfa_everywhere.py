@@ -236,14 +236,14 @@ def test_every_url_sends_a_confidential_role_without_two_factor_to_its_set_up(cl
 def test_the_walk_covers_the_pages_the_probe_read(world):
     urls, _unbuilt = _urls(_values(world))
     names = {name for name, _path in urls}
-    assert {"proposals:detail", "proposals:letter", "proposals:receipt", "proposals:evaluation_summary",
+    assert {"proposals:detail", "proposals:letter", "proposals:receipt", "evaluation:summary",
             "funding:award", "funding:award_letter", "funding:report", "funding:report_pdf",
             "admin:index", "api:proposal-list"} <= names
 
 
 @pytest.mark.parametrize(("role", "page"), [
     ("staff", lambda w: reverse("proposals:detail", args=[w["proposal"].pk])),
-    ("staff", lambda w: reverse("proposals:evaluation_summary", args=[w["proposal"].pk])),
+    ("staff", lambda w: reverse("evaluation:summary", args=[w["proposal"].pk])),
     ("officer", lambda w: reverse("funding:award", args=[w["award"].pk])),
     ("officer", lambda w: reverse("panel:proposal", args=[w["panel"].pk, w["proposal"].pk])),
     ("reviewer", lambda w: reverse("reviewer:assignments")),

@@ -23,7 +23,7 @@ from iea.notifications.kinds import KINDS
 from iea.notifications.models import Notification
 from iea.site.privacy.models import ErasureRequest
 from proposals.models import PartnerInvitation, ProposalVersion, SupportLetter
-from reviews.domain.decisions import evaluation_summary_context
+from reviews.domain.evaluation import evaluation_summary_context
 from reviews.domain.scoring import review_open
 from reviews.models import Decision
 from tests.factories import UserFactory

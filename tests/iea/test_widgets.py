@@ -28,7 +28,7 @@ def test_labels_and_values_are_escaped():
 
 
 def test_a_model_choice_field_renders_the_same():
-    from reviews.forms_officer import ProposalChoiceField
+    from reviews.forms.officer import ProposalChoiceField
 
     field = ProposalChoiceField(queryset=None)
     field.choices = [("", "---------"), (1, "IEA27-000001 COAST"), (2, "IEA27-000002 <b>")]

@@ -144,32 +144,6 @@ def test_anonymous_cannot_start_a_proposal(client, call):
     assert call.proposals.count() == 0
 
 
-def test_evaluation_summary_reaches_the_pi_only_after_the_decision_mail(client, submitted, pi, other_pi, staff):
-    from reviews.models import Decision
-
-    proposal = submitted[0]
-    url = reverse("proposals:evaluation_summary", args=[proposal.pk])
-    client.force_login(pi)
-    detail = reverse("proposals:detail", args=[proposal.pk])
-    assert client.get(url)["Location"] == detail  # no decision yet: the proposal's page says when it comes
-    type(proposal).objects.filter(pk=proposal.pk).update(state="selected")
-    decision = Decision.objects.create(proposal=proposal, outcome="selected", amount=12000, decided_at=timezone.now(),
-                                       decided_by=staff)
-    assert client.get(url)["Location"] == detail  # decided, but not announced
-    assert b"Download the evaluation summary" not in client.get(reverse("proposals:detail", args=[proposal.pk])).content
-    decision.notified_at = timezone.now()
-    decision.save()
-    response = client.get(url)
-    assert response.status_code == 200
-    assert response["Content-Disposition"] == f'attachment; filename="evaluation-{proposal.reference}.pdf"'
-    assert response.content.startswith(b"%PDF")
-    assert b"Download the evaluation summary" in client.get(reverse("proposals:detail", args=[proposal.pk])).content
-    client.force_login(other_pi)
-    assert client.get(url).status_code == 404
-    client.logout()
-    assert client.get(url).status_code == 302
-
-
 # --- Old links: a page that says why, not a dead end (#15) -------------------------------------------------
 
 
@@ -186,20 +160,3 @@ def test_another_pi_following_the_same_link_learns_nothing(client, submitted, ot
     proposal, _letter, _version = submitted
     client.force_login(other_pi)
     assert client.get(reverse("proposals:edit", args=[proposal.pk])).status_code == 404
-
-
-def test_the_evaluation_summary_link_before_the_decision_mail_says_when_it_comes(client, submitted, pi):
-    proposal, _letter, _version = submitted
-    client.force_login(pi)
-    response = client.get(reverse("proposals:evaluation_summary", args=[proposal.pk]), follow=True,
-                          HTTP_ACCEPT_LANGUAGE="en")
-    assert response.redirect_chain == [(reverse("proposals:detail", args=[proposal.pk]), 302)]
-    assert [str(m) for m in response.context["messages"]] == [
-        "The evaluation summary is available here once the decision is sent to you."]
-    assert "Content-Disposition" not in response
-
-
-def test_another_pi_gets_no_evaluation_summary_link(client, submitted, other_pi):
-    proposal, _letter, _version = submitted
-    client.force_login(other_pi)
-    assert client.get(reverse("proposals:evaluation_summary", args=[proposal.pk])).status_code == 404

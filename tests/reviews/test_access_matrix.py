@@ -246,7 +246,7 @@ def request_for(world, role, key):
         args = {"reviews_staff_calls": [], "reviews_evaluation_summary": [proposal.pk]}.get(short, [call.pk])
         data = {
             "reviews_screening": {"proposal": proposal.pk, "verdict": "ineligible", "reason": "Out of scope."},
-            # The world's proposal has no review yet: staff decide with a reason (reviews.domain.decisions).
+            # The world's proposal has no review yet: staff decide with a reason (funding.domain.decisions).
             "reviews_decisions": {"proposal": proposal.pk, "outcome": "rejected",
                                   "override_reason": "Out of the programme's scope."},
         }.get(short, {}) if method == "POST" else {}
@@ -349,7 +349,8 @@ def _check_list_content(world, role, key, response):
 
 def test_the_table_covers_every_review_url():
     """A URL added to the reviewer or panel pages, or to the directorate's admin pages, must get a row."""
-    from reviews import urls_officer, urls_reviewer
+    from reviews.urls import officer as urls_officer
+    from reviews.urls import reviewer as urls_reviewer
 
     names = {f"reviewer:{p.name}" for p in urls_reviewer.urlpatterns} | {f"panel:{p.name}" for p in urls_officer.urlpatterns}
     names |= {"admin:reviews_staff_calls", "admin:reviews_screening", "admin:reviews_decisions",

@@ -11,7 +11,7 @@ from django.urls import reverse
 from iea import formats
 from iea.audit.models import AuditEntry
 from reviews.domain.conflicts import conflict_declare
-from reviews.domain.decisions import counted_reviews
+from reviews.domain.evaluation import counted_reviews
 from reviews.domain.scoring import review_open
 from reviews.models import AssignmentState, Conflict, Decision, Review, ReviewState
 from tests.factories import UserFactory, activate_totp
@@ -222,7 +222,7 @@ def test_the_explained_page_in_french(client, assignment):
 
 
 def test_the_explained_page_after_the_decision_was_mailed(client, assignment):
-    """Sending the decisions closes the assignments still waiting (decisions_notify): the old link says so."""
+    """Sending the decisions closes the assignments still waiting (decisions_announce): the old link says so."""
     type(assignment).objects.filter(pk=assignment.pk).update(state=AssignmentState.CLOSED)
     Decision.objects.create(proposal=assignment.proposal, outcome="rejected", decided_at=NOW,
                             decided_by=UserFactory(is_staff=True), notified_at=NOW)

@@ -35,13 +35,13 @@ from calls.domain import (
 from calls.models import Call, CallState, Institute, InstitutePriority
 from funding.domain.acceptance import award_accept
 from funding.domain.awards import tranche_confirm_receipt, tranche_release
+from funding.domain.decisions import decision_set, decisions_announce
 from funding.domain.reports import report_save
 from funding.domain.spending import spending_record
 from funding.models import Award, ReportPeriod
 from iea.audit.domain import audit_record
 from proposals.models import Proposal
 from reviews.domain.assignment import assignment_create, assignment_respond, panel_get_or_create
-from reviews.domain.decisions import decision_set, decisions_notify
 from reviews.domain.panel import ranks_set, recommendation_set
 from reviews.domain.screening import screening_confirm_eligible
 from reviews.models import Reviewer
@@ -306,7 +306,7 @@ class FundingDemo:
             decision_set(proposal_id=proposals[spec["acronym"]].pk, user=staff, outcome=outcome,
                          amount=None if amount is None else Decimal(amount),
                          now=DECIDED_AT + dt.timedelta(minutes=5 * index))
-        decisions_notify(call_id=call.pk, user=staff, now=NOTIFIED_AT)
+        decisions_announce(call_id=call.pk, user=staff, now=NOTIFIED_AT)
         call_mark_decided(call_id=call.pk, user=staff, now=MARKED_DECIDED_AT)
 
     def year_one(self, award: Award) -> Decimal:

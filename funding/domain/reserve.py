@@ -17,13 +17,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from calls.models import Call
-from funding.domain.awards import award_create
 from iea.audit.domain import audit_record
 from proposals.models import Proposal, ProposalState
+from reviews.domain.readiness import proposal_threshold_misses
+from reviews.models import Decision, DecisionOutcome
 
-from ..models import Decision, DecisionOutcome
+from .awards import award_create
 from .decisions import _check_amount, _require_staff, _str
-from .readiness import proposal_threshold_misses
+from .mail import notify_promoted
 
 
 def reserve_promotable(decision: Decision | None) -> bool:
@@ -40,8 +41,6 @@ def reserve_promote(*, proposal_id: int, user, amount: Decimal | None, now: dt.d
     override_reason = (override_reason or "").strip()
     if amount is None:
         raise ValidationError(_("Give the amount awarded."), code="amount")
-    from ..notifications import notify_promoted
-
     with transaction.atomic():
         # The call first, then the proposal: the order of decision_set, so the two never deadlock.
         call = Call.objects.select_for_update().get(pk=Proposal.objects.values_list("call_id", flat=True).get(pk=proposal_id))

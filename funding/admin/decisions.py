@@ -1,54 +1,72 @@
-"""The directorate's pages in the admin: screening the submitted proposals of a call, and deciding.
+"""The directorate's decision pages in the admin: deciding on the proposals of a call, announcing the
+decisions (their mails), promoting a reserve once they are out, and the evaluation summary as the PI
+and the partner will receive it.
 
-Hung on ``DecisionAdmin.get_urls`` behind ``admin_site.admin_view`` (staff, signed in, two-factor via
-``iea.mfa``). Reading a page needs the admin's view permission; screening needs the proposal's change
-permission and deciding the decision's. Every change goes through ``reviews.domain``; these views only
-collect the input and report what the domain said.
+The decisions are money (``funding.domain.decisions``), the ``Decision`` rows stay in reviews: these pages
+are hung on reviews' decision admin, extended here, so their addresses and URL names
+(``admin:reviews_decisions``, ``…_decisions_notify``, ``…_promote``, ``…_evaluation_summary``) stay those
+of the decision admin, beside the screening pages it keeps (``reviews.admin.screening``). Behind
+``admin_site.admin_view`` (staff, signed in, two-factor via ``iea.mfa``). Reading a page needs the admin's
+view permission, deciding the decision's change permission. Every change goes through the domain; these
+views only collect the input and report what the domain said.
 """
 
 from collections import Counter
 from decimal import Decimal
 
 from django import forms
-from django.contrib import messages
+from django.contrib import admin, messages
+from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q, Sum
+from django.db.models import Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_POST
 
-from calls.domain import call_deadline
 from calls.models import Call
+from iea import formats
 from iea.http import private_download
 from proposals.models import Proposal, ProposalState
+from reviews.admin.records import DecisionAdmin as ReviewsDecisionAdmin
+from reviews.domain.evaluation import evaluation_summary_filename, evaluation_summary_pdf
+from reviews.models import Decision, DecisionOutcome
 
-from .domain.decisions import (
-    DECIDED_STATES,
-    decision_clear,
-    decision_set,
-    decisions_notify,
-    decisions_pending,
-    evaluation_summary_filename,
-    evaluation_summary_pdf,
-)
-from .domain.decisions_page import decisions_page
-from .domain.screening import (
-    proposal_screen,
-    screening_confirm_eligible,
-    screening_counts,
-    screening_history,
-    screening_rows,
-)
-from .models import Decision, DecisionOutcome
+from ..domain.decisions import decision_clear, decision_set, decisions_announce, decisions_pending
+from ..domain.reserve import reserve_promote
+from ..selectors import decisions_page
+from .common import _error_text
+
+# Reviews registers the decision admin with its screening pages; this one adds the decision pages to it.
+admin.site.unregister(Decision)
 
 
-def _error_text(error: ValidationError) -> str:
-    return " ".join(str(message) for message in error.messages)
+@admin.register(Decision)
+class DecisionAdmin(ReviewsDecisionAdmin):
+    """The decisions, read-only as in reviews; they are taken on the "Decisions" page of each call."""
+
+    def has_decide_permission(self, request) -> bool:
+        """Taking decisions is a change of decisions, as the model permission says: the list itself is
+        read-only, since only ``funding.domain.decisions`` writes them."""
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
+
+    def staff_urls(self) -> list:
+        return [
+            *super().staff_urls(),
+            path("call/<int:call_id>/decisions/", self.staff_view(decisions), name="reviews_decisions"),
+            path("call/<int:call_id>/decisions/notify/", self.staff_view(decisions_notify_confirm),
+                 name="reviews_decisions_notify"),
+            path("call/<int:call_id>/decisions/<int:proposal_id>/promote/", self.staff_view(promote),
+                 name="reviews_promote"),
+            path("proposal/<int:proposal_id>/evaluation-summary.pdf", self.staff_view(evaluation_summary),
+                 name="reviews_evaluation_summary"),
+        ]
 
 
 def _may_view(request, model_admin) -> None:
@@ -58,85 +76,6 @@ def _may_view(request, model_admin) -> None:
 
 def _context(request, model_admin, **extra) -> dict:
     return {**model_admin.admin_site.each_context(request), "opts": model_admin.opts, **extra}
-
-
-# --- The calls -----------------------------------------------------------------------------------------------
-
-
-def call_list(request, model_admin):
-    """Each call with what is left to screen and to decide, and the way to its two pages."""
-    _may_view(request, model_admin)
-    calls = Call.objects.annotate(
-        to_screen=Count("proposals", filter=Q(proposals__state=ProposalState.SUBMITTED)),
-        in_review=Count("proposals", filter=Q(proposals__state__in=[ProposalState.IN_REVIEW, ProposalState.RANKED])),
-        decided=Count("proposals", filter=Q(proposals__state__in=DECIDED_STATES)),
-    ).order_by("-year")
-    return TemplateResponse(request, "admin/reviews/call_list.html", _context(
-        request, model_admin, title=_("Screening and decisions"), calls=calls,
-    ))
-
-
-# --- Screening -------------------------------------------------------------------------------------------------
-
-
-class ScreenForm(forms.Form):
-    proposal = forms.IntegerField()
-    verdict = forms.ChoiceField(choices=[("eligible", "eligible"), ("ineligible", "ineligible")])
-    reason = forms.CharField(required=False, max_length=4000)
-
-
-def screening(request, model_admin, call_id: int):
-    _may_view(request, model_admin)
-    call = get_object_or_404(Call, pk=call_id)
-    url = reverse("admin:reviews_screening", args=[call.pk])
-    if request.method == "POST":
-        if not model_admin.has_screen_permission(request):
-            raise PermissionDenied
-        _screen(request, call)
-        return HttpResponseRedirect(url)
-    now = timezone.now()
-    rows = screening_rows(call=call)
-    return TemplateResponse(request, "admin/reviews/screening.html", _context(
-        request, model_admin,
-        title=_("Screening — %(call)s") % {"call": call},
-        call=call, rows=rows, counts=screening_counts(call=call), deadline=call_deadline(call),
-        history=screening_history(call=call),
-        open_for_screening=call_deadline(call) <= now,
-        automatically_eligible=sum(1 for row in rows if row.eligible),
-        can_screen=model_admin.has_screen_permission(request),
-    ))
-
-
-def _screen(request, call: Call) -> None:
-    now = timezone.now()
-    try:
-        if request.POST.get("action") == "confirm_all":
-            count = screening_confirm_eligible(call_id=call.pk, user=request.user, now=now)
-            messages.success(request, ngettext(
-                "%(count)s proposal confirmed eligible.", "%(count)s proposals confirmed eligible.", count,
-            ) % {"count": count})
-            return
-        form = ScreenForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, _("The form was incomplete; nothing was changed."))
-            return
-        proposal = Proposal.objects.filter(pk=form.cleaned_data["proposal"], call=call).first()
-        if proposal is None:
-            messages.error(request, _("This proposal is not in this call; nothing was changed."))
-            return
-        eligible = form.cleaned_data["verdict"] == "eligible"
-        proposal_screen(proposal_id=proposal.pk, user=request.user, eligible=eligible,
-                        reason=form.cleaned_data["reason"], now=now)
-    except ValidationError as error:
-        messages.error(request, _error_text(error))
-        return
-    if eligible:
-        messages.success(request, _("%(ref)s is eligible.") % {"ref": proposal.reference})
-    else:
-        messages.success(request, _("%(ref)s is ineligible; the PI is told why.") % {"ref": proposal.reference})
-
-
-# --- Decisions -------------------------------------------------------------------------------------------------
 
 
 class DecisionForm(forms.Form):
@@ -221,7 +160,7 @@ def decisions_notify_confirm(request, model_admin, call_id: int):
     back = reverse("admin:reviews_decisions", args=[call.pk])
     if request.method == "POST":
         try:
-            count = decisions_notify(call_id=call.pk, user=request.user, now=timezone.now())
+            count = decisions_announce(call_id=call.pk, user=request.user, now=timezone.now())
         except ValidationError as error:
             messages.error(request, _error_text(error))
         else:
@@ -254,3 +193,42 @@ def evaluation_summary(request, model_admin, proposal_id: int):
         language = (translation.get_language() or "fr")[:2]
     pdf = evaluation_summary_pdf(proposal=proposal, language=language)
     return private_download(pdf, filename=evaluation_summary_filename(proposal), content_type="application/pdf")
+
+
+# --- The reserve, once the decision mails are out (``funding.domain.reserve``) ------------------------------
+
+
+class PromoteForm(forms.Form):
+    amount = forms.DecimalField(
+        max_digits=9, decimal_places=2, min_value=0, localize=True,
+        error_messages={"required": gettext_lazy("Give the amount awarded."),
+                        "invalid": gettext_lazy("Enter the amount in euros, such as 12000.")},
+    )
+    override_reason = forms.CharField(required=False, max_length=2000)
+
+
+@require_POST
+def promote(request, model_admin, call_id: int, proposal_id: int):
+    if not model_admin.has_decide_permission(request):
+        raise PermissionDenied
+    call = get_object_or_404(Call, pk=call_id)
+    proposal = get_object_or_404(Proposal, pk=proposal_id, call=call)
+    back = reverse("admin:reviews_decisions", args=[call.pk])
+    page = request.GET.get("page", "")
+    back = f"{back}?page={int(page)}" if page.isdigit() else back
+    form = PromoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("%(ref)s was not promoted: %(reason)s") % {
+            "ref": proposal.reference, "reason": " ".join(str(e) for errors in form.errors.values() for e in errors)})
+        return HttpResponseRedirect(f"{back}#p{proposal.pk}")
+    try:
+        decision = reserve_promote(proposal_id=proposal.pk, user=request.user, amount=form.cleaned_data["amount"],
+                                   now=timezone.now(), override_reason=form.cleaned_data["override_reason"])
+    except ValidationError as error:
+        messages.error(request, _("%(ref)s was not promoted: %(reason)s") % {
+            "ref": proposal.reference, "reason": " ".join(str(m) for m in error.messages)})
+    else:
+        messages.success(request, _("%(ref)s is selected for %(amount)s; its PI is told by mail and the award awaits "
+                                    "their acceptance.") % {"ref": proposal.reference,
+                                                            "amount": formats.money(decision.amount)})
+    return HttpResponseRedirect(f"{back}#p{proposal.pk}")

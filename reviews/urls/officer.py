@@ -1,8 +1,8 @@
 # The institute officer's panel pages (reviews/views/officer.py and officer_pool.py).
 from django.urls import path
 
-from .views import officer as views
-from .views import officer_pool
+from ..views import officer as views
+from ..views import officer_pool
 
 app_name = "panel"
 urlpatterns = [

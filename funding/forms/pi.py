@@ -1,4 +1,5 @@
-"""Forms of the funding pages. They read and tidy what was typed; the rules live in ``funding.domain``."""
+"""Forms of the PI's and the partner's funding pages (``views.pi``): the annual report, its co-signature.
+They read and tidy what was typed; the rules live in ``funding.domain``."""
 
 from decimal import Decimal
 
@@ -92,18 +93,4 @@ class CosignDeclineForm(forms.Form):
     comment = forms.CharField(
         label=_("Why you do not co-sign"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("The PI receives it and can change the report and submit it again."),
-    )
-
-
-class ReviewForm(forms.Form):
-    """The officer's or staff member's review of a co-signed report."""
-
-    APPROVE, CHANGES = "approve", "changes"
-    decision = forms.ChoiceField(
-        label=_("Decision"), widget=forms.RadioSelect,
-        choices=[(APPROVE, _("Approve the report")), (CHANGES, _("Ask the PI for changes"))],
-    )
-    comment = forms.CharField(
-        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=_("Required when asking for changes: the PI reads it."),
     )

@@ -1,61 +1,19 @@
-"""The review in the Django admin. Staff set up reviewer pools and panels here and may look at every
-record of the review; conflicts, assignments, reviews, recommendations and decisions are written only by
-``reviews.domain``, so their admins are read-only. The directorate's screening and decision pages are
-custom views (``reviews.staff_views``) hung on the decision admin."""
+"""The records of the review in the admin, read-only: conflicts, assignments, reviews and recommendations
+are written only by ``reviews.domain``, decisions only by ``funding.domain.decisions``. The directorate's
+screening pages (``screening``) are hung on the decision admin; funding's admin extends it with the
+decision pages (``funding.admin.decisions``)."""
 
 from django.contrib import admin
 from django.contrib.auth import get_permission_codename
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin
-from iea.audit.domain import audit_record
 from proposals.admin import proposal_institute_filter
+from proposals.models import Proposal
 
-from . import staff_reserve, staff_views
-from .models import Assignment, Conflict, Decision, Panel, PanelRecommendation, Review, Reviewer, Score
-
-
-@admin.register(Reviewer)
-class ReviewerAdmin(IeaModelAdmin):
-    list_display = ("user", "institute", "institution", "external", "active")
-    list_filter = ("institute", "external", "active")
-    search_fields = ("user__email", "user__full_name", "keywords", "institution")
-    list_select_related = ("user", "institute")
-    autocomplete_fields = ("user",)
-
-
-@admin.register(Panel)
-class PanelAdmin(IeaModelAdmin):
-    """A call's review inside one institute: its officers, how many reviews each proposal needs, and
-    when reviews are due. The call and institute are fixed once the panel exists: its assignments and
-    recommendations belong to them."""
-
-    list_display = ("call", "institute", "officer_list", "reviews_per_proposal", "review_due_at")
-    list_filter = ("call", "institute")
-    list_select_related = ("call", "institute")
-    search_fields = ("institute__code", "institute__usage_name", "officers__email", "officers__full_name")
-    autocomplete_fields = ("officers",)
-    fields = ("call", "institute", "officers", "reviews_per_proposal", "review_due_at")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("officers")
-
-    def get_readonly_fields(self, request, obj=None):
-        return ("call", "institute") if obj is not None else ()
-
-    @admin.display(description=_("officers"))
-    def officer_list(self, obj):
-        return ", ".join(officer.display_name for officer in obj.officers.all()) or "—"
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        if not change or form.changed_data:
-            audit_record(
-                actor=request.user, target=form.instance, action="panel.update" if change else "panel.create",
-                now=timezone.now(), data={"changed": sorted(form.changed_data)},
-            )
+from ..models import Assignment, Conflict, Decision, PanelRecommendation, Review, Score
+from . import screening
 
 
 class ReadOnlyTabularInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -114,8 +72,8 @@ class PanelRecommendationAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
 
 @admin.register(Decision)
 class DecisionAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
-    """The decisions, read-only; they are taken on the "Decisions" page of each call (``staff_views``),
-    which also holds the screening page."""
+    """The decisions, read-only; they are taken on the "Decisions" page of each call, which funding's admin
+    adds to this one (``funding.admin.decisions``). The screening pages are hung here (``screening``)."""
 
     list_display = ("proposal", "call", "institute_code", "outcome", "amount", "decided_at", "decided_by", "notified_at")
     list_filter = ("proposal__call", proposal_institute_filter("proposal__"), "outcome",
@@ -134,35 +92,24 @@ class DecisionAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
         institute = obj.proposal.institute
         return institute.code if institute else "—"
 
-    def has_decide_permission(self, request) -> bool:
-        """Taking decisions is a change of decisions, as the model permission says: the list itself is
-        read-only, since only ``reviews.domain.decisions`` writes them."""
-        opts = self.opts
-        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
-
     def has_screen_permission(self, request) -> bool:
         """Screening changes the proposal's state: the proposal's change permission."""
-        from proposals.models import Proposal
-
         opts = Proposal._meta
         return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
 
-    def get_urls(self):
-        def wrap(view):
-            def inner(request, *args, **kwargs):
-                return view(request, self, *args, **kwargs)
+    def staff_view(self, view):
+        """A staff page of this admin: ``view(request, model_admin, ...)`` behind ``admin_site.admin_view``."""
+        def inner(request, *args, **kwargs):
+            return view(request, self, *args, **kwargs)
 
-            return self.admin_site.admin_view(inner)
+        return self.admin_site.admin_view(inner)
 
-        own = [
-            path("calls/", wrap(staff_views.call_list), name="reviews_staff_calls"),
-            path("call/<int:call_id>/screening/", wrap(staff_views.screening), name="reviews_screening"),
-            path("call/<int:call_id>/decisions/", wrap(staff_views.decisions), name="reviews_decisions"),
-            path("call/<int:call_id>/decisions/notify/", wrap(staff_views.decisions_notify_confirm),
-                 name="reviews_decisions_notify"),
-            path("call/<int:call_id>/decisions/<int:proposal_id>/promote/", wrap(staff_reserve.promote),
-                 name="reviews_promote"),
-            path("proposal/<int:proposal_id>/evaluation-summary.pdf", wrap(staff_views.evaluation_summary),
-                 name="reviews_evaluation_summary"),
+    def staff_urls(self) -> list:
+        """The directorate's pages hung on this admin (a subclass adds its own after these)."""
+        return [
+            path("calls/", self.staff_view(screening.call_list), name="reviews_staff_calls"),
+            path("call/<int:call_id>/screening/", self.staff_view(screening.screening), name="reviews_screening"),
         ]
-        return own + super().get_urls()
+
+    def get_urls(self):
+        return self.staff_urls() + super().get_urls()

@@ -1,6 +1,7 @@
 """What a decision needs (issue #15): the panel's counted reviews and its recommendation, the thresholds for a
 selection — or a reason, kept and audited; a decision cleared until its mail is sent, never twice at once; the
-mails closing the assignments still waiting for a review; the thresholds read by the officer's panel."""
+mails closing the assignments still waiting for a review. (The thresholds on the panel's side:
+tests/reviews/test_thresholds.py.)"""
 
 import itertools
 import threading
@@ -10,26 +11,20 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from calls.domain import call_clone
 from calls.models import Criterion
+from funding.domain.decisions import decision_clear, decision_set, decisions_announce
 from iea.audit.models import AuditEntry
 from proposals.models import Proposal, ProposalState
-from reviews.domain.decisions import decision_clear, decision_set, decisions_notify
-from reviews.domain.panel import panel_table, recommendation_set
 from reviews.models import (
     Assignment,
     AssignmentState,
     Conflict,
     Decision,
-    PanelRecommendation,
     ReviewState,
-    Score,
 )
 from reviews.reminders import _waiting
-from tests.factories import UserFactory
 from tests.proposals import test_concurrency as concurrency
-
-from .staff_factories import (
+from tests.reviews.staff_factories import (
     closed_call,
     make_review,
     make_reviewer,
@@ -169,42 +164,6 @@ def test_the_overall_threshold_reads_the_weighted_total(past_call, staff):
     assert decide(proposal, staff, "selected", "12000").outcome == "selected"
 
 
-def test_the_officer_cannot_recommend_funding_under_a_threshold(under_threshold, past_call):
-    officer = UserFactory(email="officer@cnrs.example.fr")
-    panel_for(past_call, under_threshold.institute).officers.add(officer)
-    with pytest.raises(ValidationError) as refused:
-        recommendation_set(proposal_id=under_threshold.pk, user=officer, consensus="", recommendation="fund",
-                           proposed_amount="12000", now=timezone.now())
-    assert refused.value.code == "threshold"
-    assert "cannot be recommended for funding" in refused.value.messages[0]
-    assert PanelRecommendation.objects.get(proposal=under_threshold).recommendation == "reserve"
-    record = recommendation_set(proposal_id=under_threshold.pk, user=officer, consensus="", recommendation="reject",
-                                proposed_amount="", now=timezone.now())
-    assert record.recommendation == "reject"
-
-
-def test_the_panel_table_flags_the_thresholds_missed(under_threshold, past_call, staff):
-    past_call.overall_threshold = Decimal("4")
-    past_call.save()
-    passing = ranked_proposal(past_call, institute=under_threshold.institute, rank=2)
-    Score.objects.filter(review__proposal=passing).update(score=Decimal(5))
-    panel = panel_for(past_call, under_threshold.institute)
-    rows = {row.proposal.pk: row for row in panel_table(panel=panel, user=staff)}
-    assert [str(miss) for miss in rows[under_threshold.pk].threshold_misses] == [
-        f"{Criterion.objects.get(call=past_call, position=4).label}: 3, under the threshold of 3.5",
-        "overall weighted total: 3.92, under the threshold of 4"]
-    assert rows[passing.pk].threshold_misses == []
-
-
-def test_cloning_a_call_copies_the_overall_threshold(past_call, staff):
-    past_call.overall_threshold = Decimal("3.5")
-    past_call.save()
-    Criterion.objects.filter(call=past_call, position=1).update(threshold=Decimal(3))
-    result = call_clone(source_id=past_call.pk, year=past_call.year + 1, user=staff, now=timezone.now())
-    assert result.call.overall_threshold == Decimal("3.5")
-    assert result.call.criteria.get(position=1).threshold == Decimal(3)
-
-
 # Clearing a decision ---------------------------------------------------------------------------------------------
 
 
@@ -227,7 +186,7 @@ def test_clearing_returns_an_unrecommended_proposal_to_review(unreviewed, staff)
 def test_a_mailed_decision_cannot_be_cleared(past_call, staff):
     proposal = ranked_proposal(past_call)
     decide(proposal, staff, "rejected")
-    decisions_notify(call_id=past_call.pk, user=staff, now=timezone.now())
+    decisions_announce(call_id=past_call.pk, user=staff, now=timezone.now())
     with pytest.raises(ValidationError) as refused:
         decision_clear(proposal_id=proposal.pk, user=staff, now=timezone.now())
     assert refused.value.code == "notified"
@@ -308,7 +267,7 @@ def test_sending_closes_the_assignments_still_waiting_and_the_reminders_skip_the
     waiting_elsewhere = Assignment.objects.create(panel=panel, proposal=other, reviewer=invited_reviewer,
                                                   due_at=now, created_at=now)
     decide(proposal, staff, "selected", "12000")
-    decisions_notify(call_id=past_call.pk, user=staff, now=now)
+    decisions_announce(call_id=past_call.pk, user=staff, now=now)
     states = dict(Assignment.objects.filter(proposal=proposal).values_list("pk", "state"))
     assert (states[invited.pk], states[drafting.pk]) == (AssignmentState.CLOSED, AssignmentState.CLOSED)
     assert sorted(set(states.values())) == [AssignmentState.ACCEPTED, AssignmentState.CLOSED]  # submitted ones kept
@@ -322,6 +281,6 @@ def test_sending_closes_the_assignments_still_waiting_and_the_reminders_skip_the
 def test_sending_twice_closes_nothing_more(past_call, staff):
     proposal = ranked_proposal(past_call)
     decide(proposal, staff, "rejected")
-    decisions_notify(call_id=past_call.pk, user=staff, now=timezone.now())
-    assert decisions_notify(call_id=past_call.pk, user=staff, now=timezone.now()) == 0
+    decisions_announce(call_id=past_call.pk, user=staff, now=timezone.now())
+    assert decisions_announce(call_id=past_call.pk, user=staff, now=timezone.now()) == 0
     assert AuditEntry.objects.filter(action="review.close").count() == 0  # both reviews were submitted

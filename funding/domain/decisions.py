@@ -1,55 +1,44 @@
-"""The directorate's final decisions across institutes, within the call's budget, and their mails.
+"""The directorate's final decisions across institutes, within the call's budget, and their announcement.
 
 Officers recommend (rank, fund / reserve / reject, amount); directorate staff decide (domain.md,
-"Actors"). A decision can be changed until its mail has gone out; after that it stands. The mail
-carries the evaluation summary: the consensus, the mean score per criterion and the reviewers'
-comments for the PI, anonymised — never a reviewer's name, e-mail or institution, never a confidential
-comment.
+"Actors"). A decision can be changed until its mail has gone out; after that it stands. Announcing the
+decisions mails them, with the evaluation summary (``reviews.domain.evaluation``), and creates the award
+of each selected proposal: the envelope, the amounts and the awards are money, so the decisions live in
+funding. The ``Decision`` rows stay in reviews (``reviews.models``), read here and written only here.
 """
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Avg, Count, Exists, OuterRef, Q, Subquery, Sum
-from django.utils import translation
+from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
 from calls.models import Call, Institute
-from funding.domain.acceptance import counts_against_envelope
-from funding.domain.awards import award_create
-from funding.models import AwardState
 from iea import formats
 from iea.audit.domain import audit_record
-from iea.pdf import render_pdf
 from proposals.models import Proposal, ProposalState
 from proposals.rules import is_directorate
-
-from ..models import (
-    Assignment,
-    AssignmentState,
-    Conflict,
+from reviews.domain.assignment import assignments_close
+from reviews.domain.evaluation import with_scores
+from reviews.domain.readiness import Readiness, ThresholdMiss, proposal_readiness
+from reviews.models import (
+    DECIDED_STATES,
+    OUTCOME_STATES,
     Decision,
     DecisionOutcome,
     PanelRecommendation,
     Recommendation,
-    Review,
-    ReviewState,
-    Score,
 )
-from ..rules import OPEN_ASSIGNMENT_STATES, panel_of
-from .readiness import Readiness, ThresholdMiss, proposal_readiness
+from reviews.rules import panel_of
 
-OUTCOME_STATES = {
-    DecisionOutcome.SELECTED: ProposalState.SELECTED,
-    DecisionOutcome.RESERVE: ProposalState.RESERVE,
-    DecisionOutcome.REJECTED: ProposalState.REJECTED,
-}
-DECIDED_STATES = list(OUTCOME_STATES.values())
+from ..models import AwardState
+from .acceptance import counts_against_envelope
+from .awards import award_create
+from .mail import notify_decision
+
 RECOMMENDED_OUTCOMES = {
     Recommendation.FUND: DecisionOutcome.SELECTED,
     Recommendation.RESERVE: DecisionOutcome.RESERVE,
@@ -298,31 +287,6 @@ def _selected_total(rows: list[DecisionRow]) -> Decimal:
     )
 
 
-def counted_reviews():
-    """The reviews that count: submitted, by a reviewer not in conflict with the proposal."""
-    return Review.objects.filter(state=ReviewState.SUBMITTED).exclude(
-        Exists(Conflict.objects.filter(proposal_id=OuterRef("proposal_id"), reviewer_id=OuterRef("reviewer_id")))
-    )
-
-
-def with_scores(proposals):
-    """The proposals with what a decision row shows: the PI, the institute, the recommendation, the
-    decision, and the mean score and number of the counted reviews (two subqueries)."""
-    mean = Subquery(
-        Score.objects.filter(review__proposal_id=OuterRef("pk"), review__state=ReviewState.SUBMITTED,
-                             score__isnull=False)
-        .exclude(Exists(Conflict.objects.filter(proposal_id=OuterRef("review__proposal_id"),
-                                                reviewer_id=OuterRef("review__reviewer_id"))))
-        .values("review__proposal").annotate(mean=Avg("score")).values("mean")
-    )
-    count = Subquery(
-        counted_reviews().filter(proposal_id=OuterRef("pk")).values("proposal").annotate(n=Count("pk")).values("n")
-    )
-    return proposals.select_related(
-        "pi", "unit__main_institute", "evaluating_institute", "panel_recommendation", "decision", "award"
-    ).annotate(mean_score=mean, review_count=count)
-
-
 def decision_row(proposal: Proposal) -> DecisionRow:
     """The row of a proposal read through ``with_scores``."""
     return DecisionRow(
@@ -338,7 +302,7 @@ def decisions_overview(*, call: Call) -> DecisionsOverview:
     """Every proposal of the call in review or recommended by its panel, grouped by evaluating institute
     and ordered by the panel's rank, with the recommendation, the mean score of the counted reviews and
     the decision. A constant number of queries, whatever the number of proposals. (The staff's page shows
-    it one page at a time: ``decisions_page``.)"""
+    it one page at a time: ``funding.selectors.decisions_page``.)"""
     proposals = with_scores(
         Proposal.objects.filter(call=call)
         .filter(Q(state__in=[*DECIDABLE_STATES, ProposalState.FUNDED]) | Q(panel_recommendation__isnull=False))
@@ -358,7 +322,7 @@ def decisions_overview(*, call: Call) -> DecisionsOverview:
     return DecisionsOverview(call=call, groups=ordered)
 
 
-# --- The decision mails ------------------------------------------------------------------------------------
+# --- The announcement: the decision mails ----------------------------------------------------------------
 
 
 def decisions_pending(*, call_id: int) -> list[Decision]:
@@ -371,8 +335,9 @@ def decisions_pending(*, call_id: int) -> list[Decision]:
     )
 
 
-def decisions_notify(*, call_id: int, user, now: dt.datetime) -> int:
-    """Queue the decision mail of every decided proposal of the call not yet told, and mark it sent.
+def decisions_announce(*, call_id: int, user, now: dt.datetime) -> int:
+    """Announce the decisions of the call not yet told: queue the decision mail of each, mark it sent, and
+    create the award of each selected proposal.
 
     The decisions are locked and marked in one transaction, so two clicks (or two staff members) never
     send a mail twice: the second finds nothing left. The assignments of those proposals still waiting
@@ -380,8 +345,6 @@ def decisions_notify(*, call_id: int, user, now: dt.datetime) -> int:
     Returns how many decisions were mailed.
     """
     _require_staff(user)
-    from ..notifications import notify_decision
-
     with transaction.atomic():
         decisions = list(
             Decision.objects.select_for_update(of=("self",)).select_related("proposal")
@@ -398,86 +361,5 @@ def decisions_notify(*, call_id: int, user, now: dt.datetime) -> int:
                 # Announced, the decision is final: the award exists from now on (funding.domain.awards).
                 award_create(decision=decision, user=user, now=now)
             notify_decision(decision, now=now)
-        _close_open_assignments(proposal_ids=[decision.proposal_id for decision in decisions], user=user, now=now)
+        assignments_close(proposal_ids=[decision.proposal_id for decision in decisions], user=user, now=now)
     return len(decisions)
-
-
-def _close_open_assignments(*, proposal_ids: list[int], user, now: dt.datetime) -> None:
-    """Close the assignments whose review is still awaited on these decided proposals, each audited."""
-    assignments = list(
-        Assignment.objects.select_for_update(of=("self",)).select_related("proposal")
-        .filter(proposal_id__in=proposal_ids, state__in=OPEN_ASSIGNMENT_STATES)
-        .exclude(review__state=ReviewState.SUBMITTED).order_by("pk")
-    )
-    for assignment in assignments:
-        before = assignment.state
-        assignment.state = AssignmentState.CLOSED
-        assignment.save(update_fields=["state"])
-        audit_record(actor=user, target=assignment, action="review.close", now=now, from_state=before,
-                     to_state=assignment.state, data={"proposal": assignment.proposal.reference})
-
-
-# --- The evaluation summary (PDF) ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CriterionMean:
-    label: str
-    mean: Decimal | None
-    scale_max: Decimal
-
-
-def evaluation_summary_context(*, proposal: Proposal) -> dict:
-    """What the PI and the partner learn of the evaluation, in the active language.
-
-    The reviewers appear as "Reviewer 1, 2…" in the order their reviews were created (by id), with
-    their comment for the PI only. Nothing else about them is put in the context, so the template
-    cannot show it.
-    """
-    reviews = list(counted_reviews().filter(proposal_id=proposal.pk).order_by("pk").prefetch_related("scores"))
-    scores = defaultdict(list)
-    for review in reviews:
-        for score in review.scores.all():
-            if score.score is not None:
-                scores[score.criterion_id].append(score.score)
-    criteria = [
-        CriterionMean(
-            label=criterion.label, scale_max=criterion.scale_max,
-            mean=(sum(scores[criterion.pk]) / len(scores[criterion.pk])).quantize(Decimal("0.1"))
-            if scores[criterion.pk] else None,
-        )
-        for criterion in proposal.call.criteria.order_by("position")
-    ]
-    comments = [
-        {"label": _("Reviewer %(n)s") % {"n": n}, "text": review.comment_for_pi.strip()}
-        for n, review in enumerate(reviews, start=1)
-        if review.comment_for_pi.strip()
-    ]
-    recommendation = PanelRecommendation.objects.filter(proposal_id=proposal.pk).only("consensus").first()
-    decision = Decision.objects.filter(proposal_id=proposal.pk).first()
-    return {
-        "reference": proposal.reference,
-        "title": proposal.title,
-        "acronym": proposal.acronym,
-        "call_title": proposal.call.title,
-        "pi_name": proposal.pi.display_name,
-        "outcome": decision.get_outcome_display() if decision else "",
-        "outcome_code": decision.outcome if decision else "",
-        "amount": decision.amount if decision and decision.outcome == DecisionOutcome.SELECTED else None,
-        "consensus": recommendation.consensus if recommendation else "",
-        "criteria": criteria,
-        "comments": comments,
-        "review_count": len(reviews),
-        "organisation": settings.ORGANISATION_NAME,
-    }
-
-
-def evaluation_summary_pdf(*, proposal: Proposal, language: str) -> bytes:
-    """The evaluation summary attached to the decision mail, in the recipient's language."""
-    with translation.override(language):
-        context = evaluation_summary_context(proposal=proposal)
-        return render_pdf("pdf/evaluation_summary.html", {**context, "language": language})
-
-
-def evaluation_summary_filename(proposal: Proposal) -> str:
-    return f"evaluation-{proposal.reference}.pdf"

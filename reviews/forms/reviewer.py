@@ -6,8 +6,8 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .domain.scoring import REVIEW_FIELDS, plain_decimal, score_choices, score_error, score_label
-from .models import Recommendation, Review, Score
+from ..domain.scoring import REVIEW_FIELDS, plain_decimal, score_choices, score_error, score_label
+from ..models import Recommendation, Review, Score
 
 
 def score_field_name(criterion_id: int) -> str:

@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from iea.widgets import LongSelect
 
-from .domain.panel import NO_RECOMMENDATION
-from .models import Recommendation
+from ..domain.panel import NO_RECOMMENDATION
+from ..models import Recommendation
 
 
 class ReviewerAddForm(forms.Form):

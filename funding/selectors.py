@@ -1,5 +1,5 @@
-"""The staff's decisions page for a call of any size: the budget and the institutes' totals from aggregates
-over the whole call, the rows one page at a time.
+"""Reads of funding's staff pages. The decisions page for a call of any size: the budget and the
+institutes' totals from aggregates over the whole call, the rows one page at a time.
 
 A call of 5,000 proposals made a 6 MB page that took seconds to render (docs/benchmarks.md). The rows are
 ordered as ``decisions_overview`` orders them — by evaluating institute, then the panel's rank (unranked
@@ -15,12 +15,13 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 
 from calls.models import Call, Institute
-from funding.domain.acceptance import counts_against_envelope
 from proposals.models import Proposal, ProposalState
+from reviews.domain.evaluation import with_scores
+from reviews.domain.readiness import Readiness, criterion_means, reviews_needed, threshold_misses
+from reviews.models import DecisionOutcome, Panel
 
-from ..models import DecisionOutcome, Panel
-from .decisions import DECIDABLE_STATES, DecisionRow, InstituteGroup, decision_row, with_scores
-from .readiness import Readiness, criterion_means, reviews_needed, threshold_misses
+from .domain.acceptance import counts_against_envelope
+from .domain.decisions import DECIDABLE_STATES, DecisionRow, InstituteGroup, decision_row
 
 DECISIONS_PER_PAGE = 100
 

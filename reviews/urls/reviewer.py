@@ -1,7 +1,7 @@
 # The reviewer's pages (reviews/views/reviewer.py). ``pk`` is the assignment's.
 from django.urls import path
 
-from .views import reviewer as views
+from ..views import reviewer as views
 
 app_name = "reviewer"
 urlpatterns = [
