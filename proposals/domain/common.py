@@ -49,6 +49,14 @@ def proposal_edit_refusal(proposal: Proposal, *, now: dt.datetime) -> str:
     return ""
 
 
+def proposal_editable(proposal: Proposal, *, now: dt.datetime) -> bool:
+    """Whether the proposal can be changed now: a draft or a submitted proposal, while its call accepts
+    submissions (the deadline, grace included, is the first instant refused). The same check every change
+    makes; pages, the API and the next actions ask it here. ``EDITABLE_STATES`` alone is only the SQL
+    pre-filter of a list: it knows nothing of the deadline."""
+    return not proposal_edit_refusal(proposal, now=now)
+
+
 def _lock(proposal_id: int, *, related: tuple[str, ...] = ()) -> Proposal:
     # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to the unit.
     return Proposal.objects.select_for_update(of=("self",)).select_related("call", "unit", *related).get(pk=proposal_id)

@@ -10,14 +10,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from calls.domain import call_accepts_submissions, call_deadline
+from calls.domain import call_deadline
 from calls.models import Call, Unit
 from iea import formats
 
 from .. import domain
 from ..forms import InvitationForm, LetterForm, ProposalForm, TeamMemberForm, WithdrawForm, budget_initial
 from ..letters import check_pdf
-from ..models import ProposalState
 from .common import _proposal_for, _refuse, _reloaded, _with_content
 
 
@@ -50,8 +49,7 @@ def _editor_context(request, proposal, form, *, now, conflict=None, letter_form=
         "revoked_for_new_partner": domain.partner_needs_invitation(proposal),
         "letter_from_former_partner": domain.letter_from_former_partner(proposal, letter),
         "checklist": domain.proposal_checklist(proposal, now=now, letter=letter),
-        "editable": proposal.state in (ProposalState.DRAFT, ProposalState.SUBMITTED)
-        and call_accepts_submissions(proposal.call, now=now),
+        "editable": domain.proposal_editable(proposal, now=now),
         "deadline": call_deadline(proposal.call),
         "units": Unit.objects.only("unit_type", "number", "acronym"),
         "conflict": conflict,
@@ -287,11 +285,13 @@ def invite(request, pk):
 @require_POST
 def submit(request, pk):
     proposal = _proposal_for(request, pk, edit=True)
+    now = timezone.now()
     try:
-        result = domain.proposal_submit(proposal_id=proposal.pk, user=request.user, now=timezone.now())
+        result = domain.proposal_submit(proposal_id=proposal.pk, user=request.user, now=now)
     except ValidationError as error:
         _refuse(request, error)
-        return redirect("proposals:edit" if proposal.state in (ProposalState.DRAFT, ProposalState.SUBMITTED) else "proposals:detail", pk=proposal.pk)
+        # Back to the editor to fix what the checklist names, unless the proposal can no longer be changed.
+        return redirect("proposals:edit" if domain.proposal_editable(proposal, now=now) else "proposals:detail", pk=proposal.pk)
     when = timezone.localtime(result.version.submitted_at)
     if result.created:
         messages.success(request, _("Submitted on %(date)s at %(time)s (version %(number)s). Your receipt is on its way by e-mail.")
