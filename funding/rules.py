@@ -40,6 +40,13 @@ can_manage_spending = is_award_unit_manager
 # Nobody reviews the reports of their own award, whatever their role.
 can_review_reports = (is_award_officer | is_directorate) & ~is_award_pi
 
+
+@rules.predicate
+def can_edit_report(user, report) -> bool:
+    """The award's PI, while the report may be changed (``Report.editable``)."""
+    return report is not None and can_file_reports(user, report.award) and report.editable
+
+
 rules.add_perm("funding.view_award", can_view_award)
 rules.add_perm("funding.file_reports", can_file_reports)
 rules.add_perm("funding.manage_spending", can_manage_spending)
