@@ -21,6 +21,7 @@ from iea.privacy.admin_actions import anonymise_past_retention
 
 from .domain import (
     PARIS,
+    call_allowed_actions,
     call_clone,
     call_close,
     call_extend,
@@ -204,10 +205,13 @@ class CallAdmin(IeaModelAdmin):
         return super().get_queryset(request).annotate(proposal_count=Count("proposals"))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        """The call's page warns, until they are fixed, of texts that still name the year of the call it was
-        cloned from (shown on the clone's page right after cloning, and each time it is opened)."""
+        """The call's page offers the actions its state allows (``call_allowed_actions``), and warns, until
+        they are fixed, of texts that still name the year of the call it was cloned from (shown on the
+        clone's page right after cloning, and each time it is opened)."""
+        call = self.get_object(request, unquote(object_id))
+        if call is not None:
+            extra_context = {**(extra_context or {}), "allowed_actions": call_allowed_actions(call)}
         if request.method == "GET":
-            call = self.get_object(request, unquote(object_id))
             year = call_source_year(call) if call is not None else None
             stale = call_stale_year_fields(call, year=year) if year is not None else []
             if stale:
