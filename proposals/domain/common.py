@@ -13,15 +13,18 @@ from ..models import (
     Proposal,
     ProposalState,
 )
+from ..rules import is_proposal_pi
 
 
 class ProposalError(DomainError):
     """A proposal rule refused the request."""
 
 
-def _require_pi(proposal: Proposal, user) -> None:
-    if user is None or proposal.pi_id != getattr(user, "pk", None):
-        raise ProposalError(_("Only the PI can change this proposal."), code="forbidden")
+def _require_pi(proposal: Proposal, user, *, refusal: str = "") -> None:
+    """Only the proposal's PI changes it (``proposals.rules.is_proposal_pi``, as the pages ask);
+    ``refusal`` says what was refused when it is more than a change."""
+    if user is None or not is_proposal_pi(user, proposal):
+        raise ProposalError(refusal or _("Only the PI can change this proposal."), code="forbidden")
 
 
 def _now_editable(proposal: Proposal, *, now: dt.datetime) -> None:
