@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from calls.domain import call_deadline
 from calls.models import Call, Unit
 from iea import formats
+from iea.autosave import conflict_context, requested_lock_version
 
 from .. import domain
 from ..forms import InvitationForm, LetterForm, ProposalForm, TeamMemberForm, WithdrawForm, budget_initial
@@ -70,15 +71,10 @@ def _fresh_form(proposal):
 
 def _save(request, proposal, form, *, now):
     """Run the domain save for a valid form. Returns (result, error)."""
-    lock_version = form.cleaned_data["lock_version"]
-    overwrite = request.POST.get("overwrite_version", "")
-    if overwrite.isdigit():
-        # The user saw the conflict and chose to replace the other window's version with theirs.
-        lock_version = int(overwrite)
     try:
         result = domain.proposal_save_draft(
             proposal_id=proposal.pk, user=request.user, data=form.draft_data(), budget=form.budget_data(),
-            lock_version=lock_version, now=now,
+            lock_version=requested_lock_version(request, form), now=now,
         )
     except ValidationError as error:
         return None, error
@@ -98,9 +94,9 @@ def edit(request, pk):
                 _refuse(request, error)
                 return redirect("proposals:detail", pk=proposal.pk)
             if result.saved:
-                messages.success(request, _("Saved at %(time)s.") % {"time": formats.time(result.proposal.updated_at)})
+                messages.success(request, _("Saved at %(time)s.") % {"time": formats.time(result.record.updated_at)})
                 return redirect("proposals:edit", pk=proposal.pk)
-            context = _editor_context(request, result.proposal, form, now=now, conflict=_conflict(result, form))
+            context = _editor_context(request, result.record, form, now=now, conflict=_conflict(result, form))
             return TemplateResponse(request, "proposals/edit.html", context, status=409)
         messages.error(request, _("Not saved: correct the fields marked below."))
         return TemplateResponse(request, "proposals/edit.html", _editor_context(request, proposal, form, now=now), status=400)
@@ -122,7 +118,7 @@ def _conflict(result, form):
             labels.append(str(form.fields["unit_code"].label))
         elif name in form.fields:
             labels.append(str(form.fields[name].label))
-    return {"at": result.conflict_at, "fields": labels, "current_version": result.proposal.lock_version}
+    return conflict_context(result, labels)
 
 
 _LETTER_SECTION = ("letter", "letter_form", "invite_form", "invitation", "revoked_for_new_partner",
@@ -146,7 +142,7 @@ def autosave(request, pk):
             context["error"] = " ".join(error.messages)
             status = 409
         elif result.saved:
-            proposal = result.proposal
+            proposal = result.record
             context["saved_at"] = proposal.updated_at
         else:
             context["conflict"] = _conflict(result, form)

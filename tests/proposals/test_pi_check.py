@@ -66,4 +66,4 @@ def test_no_user_at_all_is_refused(draft):
 def test_the_pi_gets_past_the_check(draft, pi):
     result = save(draft, pi)
 
-    assert (result.saved, result.proposal.title) == (True, "Changed")
+    assert (result.saved, result.record.title) == (True, "Changed")
