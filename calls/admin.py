@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from iea import formats
-from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin
+from iea.admin_mixins import IeaModelAdmin, ReadOnlyTabularInline
 from iea.privacy.admin_actions import anonymise_past_retention
 
 from .domain import (
@@ -114,14 +114,11 @@ class InstitutePriorityInline(admin.StackedInline):
     fields = ("institute", "themes_fr", "themes_en", "priority_countries")
 
 
-class CallDeadlineChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
+class CallDeadlineChangeInline(ReadOnlyTabularInline):
     """The logged history of the closing time; written only by ``call_extend`` and ``call_close``."""
 
     model = CallDeadlineChange
-    extra = 0
-    can_delete = False
     fields = ("changed_at_paris", "changed_by", "old_closes_at_paris", "new_closes_at_paris", "reason")
-    readonly_fields = fields
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("changed_by")

@@ -9,7 +9,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin
+from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin, ReadOnlyTabularInline
 from iea.audit.domain import audit_record
 from proposals.admin import proposal_institute_filter
 
@@ -56,15 +56,6 @@ class PanelAdmin(IeaModelAdmin):
                 actor=request.user, target=form.instance, action="panel.update" if change else "panel.create",
                 now=timezone.now(), data={"changed": sorted(form.changed_data)},
             )
-
-
-class ReadOnlyTabularInline(ReadOnlyAdminMixin, admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.fields
 
 
 @admin.register(Conflict)
