@@ -16,11 +16,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from iea import formats
-from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin
+from iea.admin_mixins import IeaModelAdmin, ReadOnlyTabularInline
 from iea.site.privacy.admin_actions import anonymise_past_retention
 
 from .domain import (
     PARIS,
+    call_allowed_actions,
     call_clone,
     call_close,
     call_extend,
@@ -113,14 +114,11 @@ class InstitutePriorityInline(admin.StackedInline):
     fields = ("institute", "themes_fr", "themes_en", "priority_countries")
 
 
-class CallDeadlineChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
+class CallDeadlineChangeInline(ReadOnlyTabularInline):
     """The logged history of the closing time; written only by ``call_extend`` and ``call_close``."""
 
     model = CallDeadlineChange
-    extra = 0
-    can_delete = False
     fields = ("changed_at_paris", "changed_by", "old_closes_at_paris", "new_closes_at_paris", "reason")
-    readonly_fields = fields
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("changed_by")
@@ -204,10 +202,13 @@ class CallAdmin(IeaModelAdmin):
         return super().get_queryset(request).annotate(proposal_count=Count("proposals"))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        """The call's page warns, until they are fixed, of texts that still name the year of the call it was
-        cloned from (shown on the clone's page right after cloning, and each time it is opened)."""
+        """The call's page offers the actions its state allows (``call_allowed_actions``), and warns, until
+        they are fixed, of texts that still name the year of the call it was cloned from (shown on the
+        clone's page right after cloning, and each time it is opened)."""
+        call = self.get_object(request, unquote(object_id))
+        if call is not None:
+            extra_context = {**(extra_context or {}), "allowed_actions": call_allowed_actions(call)}
         if request.method == "GET":
-            call = self.get_object(request, unquote(object_id))
             year = call_source_year(call) if call is not None else None
             stale = call_stale_year_fields(call, year=year) if year is not None else []
             if stale:

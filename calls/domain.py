@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from iea.audit.domain import audit_record
 from iea.audit.models import AuditEntry
 
-from .models import Call, CallDeadlineChange, CallState, Criterion, InstitutePriority
+from .models import PUBLIC_CALL_STATES, Call, CallDeadlineChange, CallState, Criterion, InstitutePriority
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -50,6 +50,8 @@ TRANSITIONS = {
     "start_review": ({CallState.CLOSED}, CallState.IN_REVIEW),
     "mark_decided": ({CallState.IN_REVIEW}, CallState.DECIDED),
 }
+# The states from which a call's closing time may move later (``call_extend``; a closed call reopens).
+EXTENDABLE = frozenset({CallState.PUBLISHED, CallState.OPEN, CallState.CLOSED})
 
 
 def default_window(year: int) -> tuple[dt.datetime, dt.datetime]:
@@ -166,7 +168,7 @@ def call_extend(*, call_id: int, user, now: dt.datetime, new_closes_at: dt.datet
         raise ValidationError(_("Give the reason for the extension; it is kept in the call's history."))
     with transaction.atomic():
         call = Call.objects.select_for_update().get(pk=call_id)
-        if call.state not in (CallState.PUBLISHED, CallState.OPEN, CallState.CLOSED):
+        if call.state not in EXTENDABLE:
             raise ValidationError(
                 _("A call that is %(state)s cannot be extended.") % {"state": call.get_state_display().lower()}
             )
@@ -186,6 +188,19 @@ def call_extend(*, call_id: int, user, now: dt.datetime, new_closes_at: dt.datet
             reason=reason, data={"old_closes_at": old.isoformat(), "new_closes_at": new_closes_at.isoformat()},
         )
     return call
+
+
+def call_allowed_actions(call: Call) -> frozenset[str]:
+    """What the directorate may do with a call in its state: the ``TRANSITIONS`` that start from it,
+    ``extend`` from an ``EXTENDABLE`` state, ``clone`` always, and, once the call is public, the review's
+    ``screening`` and ``decisions`` pages. The call's admin page offers exactly these; each action still
+    checks its own state when it runs."""
+    allowed = {action for action, (allowed_from, _target) in TRANSITIONS.items() if call.state in allowed_from}
+    if call.state in EXTENDABLE:
+        allowed.add("extend")
+    if call.state in PUBLIC_CALL_STATES:
+        allowed |= {"screening", "decisions"}
+    return frozenset({*allowed, "clone"})
 
 
 def call_record_edit(*, call: Call, user, now: dt.datetime, created: bool, changed: list[str]) -> None:

@@ -121,6 +121,17 @@ class Unit(models.Model):
     def code(self) -> str:
         return f"{self.unit_type} {self.number}"
 
+    def evaluating_institutes(self) -> models.QuerySet:
+        """The institutes that may evaluate a proposal of this unit: its main institute and its secondary
+        ones (call text §4). ``may_be_evaluated_by`` is the same rule for one institute."""
+        return Institute.objects.filter(Q(pk=self.main_institute_id) | Q(secondary_units=self)).distinct()
+
+    def may_be_evaluated_by(self, institute_id: int) -> bool:
+        """Whether ``institute_id`` is one of ``evaluating_institutes``. Reads the secondary institutes
+        through ``secondary_institutes.all()``, so a prefetch serves many units without a query each."""
+        return institute_id == self.main_institute_id or any(
+            institute.pk == institute_id for institute in self.secondary_institutes.all())
+
 
 class CallState(models.TextChoices):
     DRAFT = "draft", _("Draft")

@@ -110,6 +110,13 @@ class ReportState(models.TextChoices):
     APPROVED = "approved", _("Approved")
 
 
+# The states in which a report is in the PI's hands: written, returned for changes, or declined by the partner.
+# Whether the PI may change it now also needs an active award: ``Report.editable``.
+EDITABLE_REPORT_STATES = (ReportState.DRAFT, ReportState.CHANGES_REQUESTED, ReportState.COSIGN_DECLINED)
+# ``Report.editable`` as a queryset filter, for the lists that select the reports to write.
+EDITABLE_REPORTS = Q(state__in=EDITABLE_REPORT_STATES, award__state=AwardState.ACTIVE)
+
+
 def report_folder(award_id: int) -> str:
     """The storage folder of an award's report files (the retention purge empties it)."""
     return f"reports/{award_id}"
@@ -154,6 +161,13 @@ class Report(models.Model):
 
     def __str__(self):
         return f"{self.award.proposal.reference} — {self.get_period_display()}"
+
+    @property
+    def editable(self) -> bool:
+        """Whether the PI may change the report now: in the PI's hands (``EDITABLE_REPORT_STATES``) and its
+        award active. The one answer for the pages, the templates, the next actions and the reminders;
+        ``funding.domain.reports.report_edit_refusal`` says why not."""
+        return self.state in EDITABLE_REPORT_STATES and self.award.state == AwardState.ACTIVE
 
 
 class ReportSpending(models.Model):

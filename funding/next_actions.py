@@ -18,8 +18,17 @@ from iea.next_actions import OFFICER, PI, STAFF, UNIT_MANAGER, Action, Urgency, 
 from iea.notifications.kinds import parse_offsets
 
 from .domain.awards import GATING_REPORT
-from .domain.reports import EDITABLE, report_due
-from .models import Award, AwardState, Report, ReportState, Tranche, TrancheState
+from .domain.reports import report_due
+from .models import (
+    EDITABLE_REPORT_STATES,
+    EDITABLE_REPORTS,
+    Award,
+    AwardState,
+    Report,
+    ReportState,
+    Tranche,
+    TrancheState,
+)
 from .rules import reviewable_awards
 
 landing(UNIT_MANAGER, "funding:unit_awards")
@@ -58,7 +67,7 @@ def pi_report_actions(user, now: dt.datetime):
     co-signature. One query."""
     reports = (
         Report.objects.filter(award__proposal__pi=user, award__state=AwardState.ACTIVE,
-                              state__in=[*EDITABLE, ReportState.SUBMITTED])
+                              state__in=[*EDITABLE_REPORT_STATES, ReportState.SUBMITTED])
         .select_related("award__proposal__call")
         .defer("scientific_review", "award__proposal__abstract", "award__proposal__activities",
                "award__proposal__ethics_statement")
@@ -66,7 +75,7 @@ def pi_report_actions(user, now: dt.datetime):
     )
     editable, waiting = [], []
     for report in reports:
-        (waiting if report.state == ReportState.SUBMITTED else editable).append(report)
+        (editable if report.editable else waiting).append(report)
     for report, due in _due_reports(editable, now):
         urgency = urgency_of(due, now=now)
         url = reverse("funding:report", kwargs={"pk": report.award_id, "period": report.period})
@@ -116,7 +125,7 @@ def unit_actions(user, now: dt.datetime):
                      text=_("Confirm that tranche %(number)s of “%(name)s” was received.")
                      % {"number": tranche.number, "name": _name(tranche.award)})
     reports = (
-        Report.objects.filter(award__unit__managers=user, award__state=AwardState.ACTIVE, state__in=EDITABLE)
+        Report.objects.filter(EDITABLE_REPORTS, award__unit__managers=user)
         .select_related("award__proposal__call").order_by("pk")
         .defer("scientific_review", "award__proposal__abstract", "award__proposal__activities",
                "award__proposal__ethics_statement")

@@ -29,8 +29,8 @@ from iea.notifications.kinds import (
     step_label,
 )
 
-from .domain.reports import EDITABLE, report_due, report_missing
-from .models import Award, AwardState, Report, ReportState
+from .domain.reports import report_due, report_missing
+from .models import EDITABLE_REPORT_STATES, EDITABLE_REPORTS, Award, AwardState, Report, ReportState
 
 # The reminders of a report due on a day go out from this time of the morning, Paris time.
 REMINDER_TIME = dt.time(9, 0)
@@ -42,11 +42,11 @@ def report_due_moment(report: Report) -> dt.datetime:
 
 
 def _skip(report: Report, notification, now: dt.datetime) -> str:
-    if report.state not in EDITABLE:
+    if report.editable:
+        return ""
+    if report.state not in EDITABLE_REPORT_STATES:
         return _("The report was submitted.")
-    if report.award.state != AwardState.ACTIVE:
-        return _("The award is no longer active.")
-    return ""
+    return _("The award is no longer active.")
 
 
 def _context(report: Report, notification) -> dict:
@@ -65,7 +65,7 @@ register(Kind(name="report_reminder", label=_("Reminder: annual report due"), te
 @schedule
 def report_reminders(now: dt.datetime):
     """−30/−7 days before each report's due date, and the day after it, to the PI."""
-    reports = Report.objects.filter(state__in=EDITABLE, award__state=AwardState.ACTIVE).select_related(
+    reports = Report.objects.filter(EDITABLE_REPORTS).select_related(
         "award__proposal__pi", "award__proposal__call")
     offsets_of: dict[int, list[int]] = {}
     for report in reports:

@@ -42,10 +42,17 @@ can_manage_spending = is_award_unit_manager
 # Nobody reviews the reports of their own award, whatever their role.
 can_review_reports = (is_award_officer | is_directorate) & ~is_award_pi
 
+
+@rules.predicate
+def can_edit_report(user, report) -> bool:
+    """The award's PI, while the report may be changed (``Report.editable``)."""
+    return report is not None and can_file_reports(user, report.award) and report.editable
+
+
+# Read by the admin, not by the platform's code: Django's view permission of the Award model has this very
+# name, and ModelAdmin.has_view_permission asks it without an object, so any directorate member may look at
+# the awards in the admin (tests/funding/test_admin.py).
 rules.add_perm("funding.view_award", can_view_award)
-rules.add_perm("funding.file_reports", can_file_reports)
-rules.add_perm("funding.manage_spending", can_manage_spending)
-rules.add_perm("funding.review_reports", can_review_reports)
 
 
 def _officer_scope(user) -> Q:

@@ -20,6 +20,18 @@ class ReadOnlyAdminMixin:
         return False
 
 
+class ReadOnlyTabularInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """The rows of a record that only domain functions write, shown in its parent's page: every field of
+    ``fields`` read-only, no empty row to add, no box to delete."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+
 # --- Every control of an admin form has a name ------------------------------------------------------------------
 # Django's admin leaves two kinds of controls without a label: the cells of a tabular inline (the column header is
 # not a label) and the two halves of a split date-time (its "Date:" and "Time:" are bare text). Screen readers

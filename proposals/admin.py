@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from calls.models import Institute, parse_unit_code
 from iea import formats
-from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin
+from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin, ReadOnlyTabularInline
 from iea.audit.actions import acting_as_label, action_label, state_label
 from iea.audit.domain import audit_trail
 
@@ -53,29 +53,17 @@ def proposal_institute_filter(prefix: str = ""):
     return ProposalInstituteFilter
 
 
-class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.fields
-
-
-
-
-
-class TeamMemberInline(ReadOnlyInline):
+class TeamMemberInline(ReadOnlyTabularInline):
     model = TeamMember
     fields = ("side", "name", "email", "position", "institution", "early_career")
 
 
-class BudgetLineInline(ReadOnlyInline):
+class BudgetLineInline(ReadOnlyTabularInline):
     model = BudgetLine
     fields = ("year", "category", "amount")
 
 
-class SupportLetterInline(ReadOnlyInline):
+class SupportLetterInline(ReadOnlyTabularInline):
     model = SupportLetter
     fields = (
         "original_name", "download", "size", "pages", "sha256", "cofunding", "cofunding_amount",
@@ -87,7 +75,7 @@ class SupportLetterInline(ReadOnlyInline):
         return _link("proposals:letter", {"pk": letter.proposal_id, "letter_id": letter.pk}, _("Download"))
 
 
-class ProposalVersionInline(ReadOnlyInline):
+class ProposalVersionInline(ReadOnlyTabularInline):
     model = ProposalVersion
     fields = ("number", "submitted_at", "content_sha256", "letter_sha256", "receipt")
 

@@ -2,7 +2,6 @@ from decimal import Decimal
 
 from django import forms
 from django.conf import settings
-from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
@@ -56,9 +55,7 @@ class ProposalForm(forms.ModelForm):
         unit = self.instance.unit if self.instance.unit_id else None
         if unit is not None and not self.is_bound:
             # Offer the unit's own institutes; a bound form accepts any and ``clean`` checks the pair.
-            self.fields["evaluating_institute"].queryset = Institute.objects.filter(
-                models.Q(pk=unit.main_institute_id) | models.Q(secondary_units=unit)
-            ).distinct()
+            self.fields["evaluating_institute"].queryset = unit.evaluating_institutes()
         else:
             self.fields["evaluating_institute"].queryset = Institute.objects.all()
         self.fields["evaluating_institute"].empty_label = _("The unit's main institute")
@@ -97,9 +94,7 @@ class ProposalForm(forms.ModelForm):
         cleaned = super().clean()
         unit = cleaned.get("unit_code")
         institute = cleaned.get("evaluating_institute")
-        if unit and institute and institute != unit.main_institute and not unit.secondary_institutes.filter(
-            pk=institute.pk
-        ).exists():
+        if unit and institute and not unit.may_be_evaluated_by(institute.pk):
             if self.instance.unit_id != unit.pk:
                 # The unit just changed: its main institute evaluates unless the PI picks again.
                 cleaned["evaluating_institute"] = None

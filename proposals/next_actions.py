@@ -7,11 +7,12 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from calls.domain import call_accepts_submissions, call_deadline
+from calls.domain import call_deadline
 from calls.models import CallState
 from iea.next_actions import PI, Action, landing, provides, urgency_of
 
-from .models import PartnerInvitation, Proposal, ProposalState, SupportLetter
+from .domain import proposal_editable
+from .models import EDITABLE_STATES, PartnerInvitation, Proposal, ProposalState, SupportLetter
 
 landing(PI, "dashboard")
 
@@ -24,8 +25,7 @@ def proposal_name(proposal: Proposal) -> str:
 def proposal_actions(user, now: dt.datetime):
     """One query: the PI's drafts and submitted proposals in calls still open."""
     proposals = (
-        Proposal.objects.filter(pi=user, state__in=[ProposalState.DRAFT, ProposalState.SUBMITTED],
-                                call__state=CallState.OPEN)
+        Proposal.objects.filter(pi=user, state__in=EDITABLE_STATES, call__state=CallState.OPEN)
         .select_related("call")
         .annotate(
             has_letter=Exists(SupportLetter.objects.filter(proposal=OuterRef("pk"))),
@@ -36,7 +36,7 @@ def proposal_actions(user, now: dt.datetime):
         .order_by("pk")
     )
     for proposal in proposals:
-        if not call_accepts_submissions(proposal.call, now=now):
+        if not proposal_editable(proposal, now=now):
             continue
         deadline = call_deadline(proposal.call)
         urgency = urgency_of(deadline, now=now)

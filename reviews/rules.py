@@ -89,13 +89,6 @@ can_read_other_reviews = (is_reviewing & has_submitted_own_review) | is_panel_of
 can_manage_panel = is_officer_of_panel | is_directorate
 can_recommend = is_panel_officer | is_directorate
 
-rules.add_perm("reviews.see_invitation", can_see_invitation)
-rules.add_perm("reviews.read_proposal", can_read_for_review)
-rules.add_perm("reviews.review", can_review)
-rules.add_perm("reviews.read_other_reviews", can_read_other_reviews)
-rules.add_perm("reviews.manage_panel", can_manage_panel)
-rules.add_perm("reviews.recommend", can_recommend)
-
 
 def not_conflicted(queryset, user, proposal_field: str = "pk"):
     """Drop the proposals (or rows pointing to them) the user is in conflict with."""

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from iea.admin_mixins import IeaModelAdmin
+from iea.admin_mixins import IeaModelAdmin, ReadOnlyTabularInline
 from iea.http import private_download
 from proposals.admin import proposal_institute_filter
 
@@ -26,7 +26,7 @@ from ..models import (
     TrancheState,
 )
 from ..rules import visible_awards
-from .common import ReadOnlyTabularInline, ReasonPageMixin, _error_text, _money
+from .common import ReasonPageMixin, _error_text, _money
 
 
 class TrancheForm(forms.ModelForm):

@@ -1,13 +1,12 @@
 """Shared pieces of the funding admin: messages, the reason page, read-only inlines."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 
 from iea import formats
-from iea.admin_mixins import ReadOnlyAdminMixin
 
 
 def _error_text(error: ValidationError) -> str:
@@ -55,13 +54,6 @@ class ReasonPageMixin:
         self.message_user(request, f"{label}: {_error_text(error)}", messages.ERROR)
 
 
-class ReadOnlyTabularInline(ReadOnlyAdminMixin, admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.fields
 
 
 # --- Awards ----------------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin
+from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin, ReadOnlyTabularInline
 from proposals.admin import proposal_institute_filter
 
 from ..domain.reports import report_review
@@ -19,7 +19,7 @@ from ..models import (
     SpendingLine,
     Tranche,
 )
-from .common import ReadOnlyTabularInline, ReasonPageMixin
+from .common import ReasonPageMixin
 
 
 class ReportSpendingInline(ReadOnlyTabularInline):

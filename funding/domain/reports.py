@@ -18,13 +18,17 @@ from iea.audit.domain import audit_record
 from iea.files import delete_on_commit
 from proposals.models import BudgetCategory
 
-from ..models import AwardState, CosignInvitation, Report, ReportPeriod, ReportSpending, ReportState
+from ..models import (
+    EDITABLE_REPORT_STATES,
+    CosignInvitation,
+    Report,
+    ReportPeriod,
+    ReportSpending,
+    ReportState,
+)
 from ..rules import can_review_reports, is_award_pi
 from .awards import FundingError, add_months, award_close
 from .mail import notify_cosign, notify_report
-
-# What the PI may change and submit: a draft, a report returned by the reviewer or declined by the partner.
-EDITABLE = [ReportState.DRAFT, ReportState.CHANGES_REQUESTED, ReportState.COSIGN_DECLINED]
 
 
 def report_due(award, period: str) -> dt.date:
@@ -36,6 +40,23 @@ _SALT = "funding.report-cosign"
 
 def _lock(report_id: int) -> Report:
     return Report.objects.select_for_update(of=("self",)).select_related("award__proposal", "award__unit").get(pk=report_id)
+
+
+def _edit_refused(report: Report) -> FundingError | None:
+    """Why ``Report.editable`` says no, as the error a change raises; None when the PI may change it."""
+    if report.editable:
+        return None
+    if report.state not in EDITABLE_REPORT_STATES:
+        return FundingError(_("This report is %(state)s; it can no longer be changed.") % {
+            "state": report.get_state_display().lower()}, code="locked")
+    return FundingError(_("The award is not active."), code="inactive")
+
+
+def report_edit_refusal(report: Report) -> str:
+    """Why the PI cannot change the report now ("" when they can): the check ``report_save`` makes, for a
+    page that must say it. The rule is ``Report.editable``: a report in the PI's hands, of an active award."""
+    refused = _edit_refused(report)
+    return refused.messages[0] if refused is not None else ""
 
 
 def report_save(
@@ -50,11 +71,9 @@ def report_save(
         report = _lock(report_id)
         if not is_award_pi(user, report.award):
             raise FundingError(_("Only the PI files the reports."), code="forbidden")
-        if report.state not in EDITABLE:
-            raise FundingError(_("This report is %(state)s; it can no longer be changed.") % {
-                "state": report.get_state_display().lower()}, code="locked")
-        if report.award.state != AwardState.ACTIVE:
-            raise FundingError(_("The award is not active."), code="inactive")
+        refused = _edit_refused(report)
+        if refused is not None:
+            raise refused
         if any((amount or Decimal(0)) < 0 for amount in spending.values()):
             raise FundingError(_("Spending cannot be negative."), code="negative")
         report.scientific_review = (scientific_review or "").strip()
@@ -100,7 +119,9 @@ def report_submit(*, report_id: int, user, now: dt.datetime) -> Report:
         report = _lock(report_id)
         if not is_award_pi(user, report.award):
             raise FundingError(_("Only the PI files the reports."), code="forbidden")
-        if report.state not in EDITABLE:
+        # The report's state only, not ``Report.editable``: unlike saving, submitting does not ask that the
+        # award be active, so a report finished before its award was suspended can still go to the partner.
+        if report.state not in EDITABLE_REPORT_STATES:
             raise FundingError(_("This report was already submitted."), code="submitted")
         missing = report_missing(report)
         if missing:

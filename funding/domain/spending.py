@@ -13,10 +13,10 @@ from iea import formats
 from iea.audit.domain import audit_record
 from proposals.models import BudgetCategory
 
-from ..models import Award, AwardState, Report, ReportPeriod, SpendingLine
+from ..models import EDITABLE_REPORT_STATES, Award, AwardState, Report, ReportPeriod, SpendingLine
 from ..rules import is_award_unit_manager
 from .awards import FundingError
-from .reports import EDITABLE, report_due
+from .reports import report_due
 
 
 def _check_line(*, award: Award, date: dt.date, category: str, amount: Decimal, description: str,
@@ -75,7 +75,8 @@ def covering_report(award: Award, reports, day: dt.date) -> Report | None:
     year-1 report covers the first 12 months, the final report the whole award. The PI and the partner
     signed a financial report on those figures, so the unit's lines of that period no longer change."""
     for report in reports:
-        if report.state in EDITABLE:
+        # The report's state, not ``Report.editable``: a draft of a suspended award covers nothing either.
+        if report.state in EDITABLE_REPORT_STATES:
             continue
         if report.period == ReportPeriod.FINAL or day < report_due(award, ReportPeriod.YEAR_1):
             return report

@@ -29,20 +29,28 @@ from proposals.models import BudgetCategory
 from ..charts import consumption_svg
 from ..domain.awards import FundingError, tranche_gate
 from ..domain.reports import (
-    EDITABLE,
     CosignLinkInvalid,
     cosign_resolve,
     cosign_token,
     report_cosign,
     report_cosign_decline,
     report_due,
+    report_edit_refusal,
     report_save,
     report_submit,
 )
 from ..domain.spending import award_consumption
 from ..forms.pi import CosignDeclineForm, CosignForm, ReportForm
-from ..models import AwardState, CosignInvitation, Report, ReportPeriod, ReportState, TrancheState
+from ..models import (
+    EDITABLE_REPORT_STATES,
+    CosignInvitation,
+    Report,
+    ReportPeriod,
+    ReportState,
+    TrancheState,
+)
 from ..rules import (
+    can_edit_report,
     can_file_reports,
     can_manage_spending,
     can_review_reports,
@@ -163,14 +171,6 @@ def _report_for(request, pk, period):
     return report
 
 
-def _report_editable(user, report) -> bool:
-    return (
-        can_file_reports(user, report.award)
-        and report.state in EDITABLE
-        and report.award.state == AwardState.ACTIVE
-    )
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def report_edit(request, pk, period):
@@ -180,7 +180,7 @@ def report_edit(request, pk, period):
         if not can_file_reports(request.user, report.award):
             raise PermissionDenied
         return _report_post(request, report)
-    form = ReportForm(initial=ReportForm.initial_for(report)) if _report_editable(request.user, report) else None
+    form = ReportForm(initial=ReportForm.initial_for(report)) if can_edit_report(request.user, report) else None
     return _render_report(request, report, form)
 
 
@@ -199,9 +199,8 @@ def _render_report(request, report, form, *, status=200):
 
 
 def _report_post(request, report):
-    if not _report_editable(request.user, report):
-        messages.error(request, _("This report is %(state)s; it can no longer be changed.") % {
-            "state": report.get_state_display().lower()})
+    if not can_edit_report(request.user, report):
+        messages.error(request, report_edit_refusal(report))
         return redirect("funding:report", pk=report.award_id, period=report.period)
     form = ReportForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -282,7 +281,7 @@ def _cosign_closed(request, token: str, message: str):
             message = _("You declined to co-sign this report on %(when)s; the PI has your comment. "
                         "You will receive a new link when the PI submits it again.") % {
                 "when": formats.datetime(report.cosign_declined_at)}
-        elif report.state in EDITABLE:
+        elif report.state in EDITABLE_REPORT_STATES:
             message = _("You already co-signed this report; the PI was since asked for changes. "
                         "You will receive a new link when the PI submits it again.")
     return render(request, "funding/pi/cosign_invalid.html", {"message": message, "token_page": True}, status=403)

@@ -11,11 +11,10 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
-from calls.domain import call_accepts_submissions, call_deadline
+from calls.domain import call_deadline
 
 from .. import domain
 from ..models import (
-    EDITABLE_STATES,
     BudgetCategory,
     Proposal,
     ProposalState,
@@ -151,7 +150,7 @@ class ProposalSerializer(ProposalListSerializer):
 
     @extend_schema_field(serializers.BooleanField())
     def get_editable(self, proposal):
-        return proposal.state in EDITABLE_STATES and call_accepts_submissions(proposal.call, now=self.context["now"])
+        return domain.proposal_editable(proposal, now=self.context["now"])
 
     @extend_schema_field(serializers.DateTimeField())
     def get_deadline(self, proposal):

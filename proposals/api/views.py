@@ -176,7 +176,7 @@ class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         if not result.saved:
             raise Conflict(
                 _("The proposal was saved elsewhere since you read it (now version %(version)s): read it again, "
-                  "then send your changes.") % {"version": result.proposal.lock_version},
+                  "then send your changes.") % {"version": result.record.lock_version},
                 fields={_api_field(name): [_("Changed since you read it.")] for name in result.conflicting_fields},
             )
         return Response(self._fresh(proposal))

@@ -7,10 +7,9 @@ with ``delay_on_commit``. ``now`` is always an argument, so tests pin the clock.
 One module per concept; this package exposes them all, so callers write ``proposals.domain.X``.
 """
 
-from .common import ProposalError, proposal_edit_refusal, proposal_in_submission
+from .common import ProposalError, proposal_edit_refusal, proposal_editable, proposal_in_submission
 from .drafts import (
     DRAFT_FIELDS,
-    SaveResult,
     active_proposal_count,
     proposal_create,
     proposal_save_draft,
@@ -39,9 +38,9 @@ from .partner import (
 from .submission import SubmitResult, content_hash, proposal_snapshot, proposal_submit, proposal_withdraw
 
 __all__ = [
-    "DRAFT_FIELDS", "REQUIRED_FIELDS", "Check", "InvitationInvalid", "ProposalError", "SaveResult", "SubmitResult",
+    "DRAFT_FIELDS", "REQUIRED_FIELDS", "Check", "InvitationInvalid", "ProposalError", "SubmitResult",
     "active_proposal_count", "content_hash", "current_letter", "invitation_closed_reason", "invitation_create",
-    "invitation_resolve", "invitation_token", "letter_attach", "letter_from_former_partner", "partner_links_revoke", "partner_needs_invitation", "proposal_budget_total", "proposal_edit_refusal", "proposal_checklist",
+    "invitation_resolve", "invitation_token", "letter_attach", "letter_from_former_partner", "partner_links_revoke", "partner_needs_invitation", "proposal_budget_total", "proposal_edit_refusal", "proposal_editable", "proposal_checklist",
     "proposal_create", "proposal_in_submission", "proposal_is_eligible", "proposal_save_draft", "proposal_snapshot", "proposal_submit",
     "proposal_withdraw", "team_member_add", "team_member_remove",
 ]

@@ -13,15 +13,18 @@ from ..models import (
     Proposal,
     ProposalState,
 )
+from ..rules import is_proposal_pi
 
 
 class ProposalError(DomainError):
     """A proposal rule refused the request."""
 
 
-def _require_pi(proposal: Proposal, user) -> None:
-    if user is None or proposal.pi_id != getattr(user, "pk", None):
-        raise ProposalError(_("Only the PI can change this proposal."), code="forbidden")
+def _require_pi(proposal: Proposal, user, *, refusal: str = "") -> None:
+    """Only the proposal's PI changes it (``proposals.rules.is_proposal_pi``, as the pages ask);
+    ``refusal`` says what was refused when it is more than a change."""
+    if user is None or not is_proposal_pi(user, proposal):
+        raise ProposalError(refusal or _("Only the PI can change this proposal."), code="forbidden")
 
 
 def _now_editable(proposal: Proposal, *, now: dt.datetime) -> None:
@@ -47,6 +50,14 @@ def proposal_edit_refusal(proposal: Proposal, *, now: dt.datetime) -> str:
     except ProposalError as refused:
         return refused.messages[0]
     return ""
+
+
+def proposal_editable(proposal: Proposal, *, now: dt.datetime) -> bool:
+    """Whether the proposal can be changed now: a draft or a submitted proposal, while its call accepts
+    submissions (the deadline, grace included, is the first instant refused). The same check every change
+    makes; pages, the API and the next actions ask it here. ``EDITABLE_STATES`` alone is only the SQL
+    pre-filter of a list: it knows nothing of the deadline."""
+    return not proposal_edit_refusal(proposal, now=now)
 
 
 def _lock(proposal_id: int, *, related: tuple[str, ...] = ()) -> Proposal:

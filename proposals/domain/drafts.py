@@ -2,7 +2,6 @@
 
 import datetime as dt
 import secrets
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -12,6 +11,7 @@ from django.utils.translation import ngettext
 from calls.domain import call_accepts_submissions
 from calls.models import Call
 from iea.audit.domain import audit_record
+from iea.autosave import SaveResult, is_stale, stamp_saved
 
 from ..models import (
     ACTIVE_STATES,
@@ -73,19 +73,10 @@ def proposal_create(*, call_id: int, pi, now: dt.datetime) -> Proposal:
     return proposal
 
 
-@dataclass
-class SaveResult:
-    saved: bool
-    proposal: Proposal
-    # On a conflict: the moment of the other save and the fields whose stored value differs from this form.
-    conflict_at: dt.datetime | None = None
-    conflicting_fields: list[str] = field(default_factory=list)
-
-
 def proposal_save_draft(
     *, proposal_id: int, user, data: dict, budget: dict[tuple[int, str], Decimal], lock_version: int,
     now: dt.datetime,
-) -> SaveResult:
+) -> SaveResult[Proposal]:
     """Save the PI's form. ``lock_version`` is the version the form was loaded with: if another tab
     saved since, nothing is written and the caller is told which fields differ, so the user's text
     stays in their form and nothing is silently overwritten.
@@ -96,29 +87,27 @@ def proposal_save_draft(
         proposal = _lock(proposal_id)
         _require_pi(proposal, user)
         _now_editable(proposal, now=now)
-        if proposal.lock_version != lock_version:
+        if is_stale(proposal, lock_version=lock_version):
             differing = [name for name, value in data.items() if _field_value(proposal, name) != _plain(value)]
             stored = {(line.year, line.category): line.amount for line in proposal.budget_lines.all()}
             if any(stored.get(key) != value for key, value in budget.items()):
                 differing.append("budget")
-            return SaveResult(saved=False, proposal=proposal, conflict_at=proposal.updated_at, conflicting_fields=differing)
+            return SaveResult.conflict(proposal, conflicting_fields=differing)
         changed = [name for name, value in data.items() if _field_value(proposal, name) != _plain(value)]
         partner_changed = "partner_email" in changed and (proposal.partner_email or "").lower() != (data["partner_email"] or "").lower()
         for name in changed:
             setattr(proposal, name, data[name])
         budget_changed = _save_budget(proposal, budget)
         if not changed and not budget_changed:
-            return SaveResult(saved=True, proposal=proposal)
-        proposal.lock_version += 1
-        proposal.updated_at = now
-        fields = [*changed, "lock_version", "updated_at"]
+            return SaveResult(saved=True, record=proposal)
+        fields = [*changed, *stamp_saved(proposal, now=now)]
         if proposal.state == ProposalState.SUBMITTED:
             proposal.has_unsubmitted_changes = True
             fields.append("has_unsubmitted_changes")
         proposal.save(update_fields=fields)
         if partner_changed:
             partner_links_revoke(proposal=proposal, email=proposal.partner_email, user=user, now=now)
-    return SaveResult(saved=True, proposal=proposal)
+    return SaveResult(saved=True, record=proposal)
 
 
 def _plain(value):

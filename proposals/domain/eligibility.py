@@ -71,8 +71,7 @@ def proposal_checklist(
     ))
     institute_ok = True
     if proposal.unit_id and proposal.evaluating_institute_id:
-        allowed = {proposal.unit.main_institute_id, *(i.pk for i in proposal.unit.secondary_institutes.all())}
-        institute_ok = proposal.evaluating_institute_id in allowed
+        institute_ok = proposal.unit.may_be_evaluated_by(proposal.evaluating_institute_id)
     checks.append(Check(
         "institute", _("The evaluating institute is one of the unit's institutes"), institute_ok,
         "" if institute_ok else _("Choose the unit's main institute or one of its secondary institutes."),

@@ -125,8 +125,7 @@ def invitation_create(*, proposal_id: int, user, email: str, language: str, now:
     """
     with transaction.atomic():
         proposal = _lock(proposal_id)
-        if proposal.pi_id != user.pk:
-            raise ProposalError(_("Only the PI can invite the partner."), code="forbidden")
+        _require_pi(proposal, user, refusal=_("Only the PI can invite the partner."))
         _now_editable(proposal, now=now)
         proposal.invitations.filter(revoked_at__isnull=True).update(revoked_at=now, revoked_reason=InvitationRevoked.REPLACED)
         expires_at = min(now + dt.timedelta(days=settings.PARTNER_INVITATION_DAYS), call_deadline(proposal.call))

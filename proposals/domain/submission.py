@@ -19,7 +19,7 @@ from ..models import (
     ProposalVersion,
     SupportLetter,
 )
-from .common import ProposalError, _lock, _now_editable
+from .common import ProposalError, _lock, _now_editable, _require_pi
 from .eligibility import proposal_budget_total, proposal_checklist
 from .mail import notify_submitted, notify_withdrawn
 from .partner import current_letter
@@ -99,8 +99,7 @@ def proposal_submit(*, proposal_id: int, user, now: dt.datetime) -> SubmitResult
             proposal = _lock(proposal_id, related=("unit__main_institute", "evaluating_institute", "pi"))
             # The checklist and the snapshot both read the team and the budget: once each.
             prefetch_related_objects([proposal], "team", "budget_lines")
-            if proposal.pi_id != user.pk:
-                raise ProposalError(_("Only the PI can submit this proposal."), code="forbidden")
+            _require_pi(proposal, user, refusal=_("Only the PI can submit this proposal."))
             last = proposal.versions.order_by("-number").first()
             letter = current_letter(proposal)
             if last is not None and letter is not None and proposal.state == ProposalState.SUBMITTED:
@@ -153,8 +152,7 @@ def proposal_withdraw(*, proposal_id: int, user, now: dt.datetime, reason: str =
     counts against the PI's limit, and it can never be submitted again."""
     with transaction.atomic():
         proposal = _lock(proposal_id)
-        if proposal.pi_id != user.pk:
-            raise ProposalError(_("Only the PI can withdraw this proposal."), code="forbidden")
+        _require_pi(proposal, user, refusal=_("Only the PI can withdraw this proposal."))
         _now_editable(proposal, now=now)
         before = proposal.state
         proposal.state = ProposalState.WITHDRAWN

@@ -10,14 +10,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from calls.domain import call_accepts_submissions, call_deadline
+from calls.domain import call_deadline
 from calls.models import Call, Unit
 from iea import formats
+from iea.autosave import conflict_context, requested_lock_version
 
 from .. import domain
 from ..forms import InvitationForm, LetterForm, ProposalForm, TeamMemberForm, WithdrawForm, budget_initial
 from ..letters import check_pdf
-from ..models import ProposalState
 from .common import _proposal_for, _refuse, _reloaded, _with_content
 
 
@@ -50,8 +50,7 @@ def _editor_context(request, proposal, form, *, now, conflict=None, letter_form=
         "revoked_for_new_partner": domain.partner_needs_invitation(proposal),
         "letter_from_former_partner": domain.letter_from_former_partner(proposal, letter),
         "checklist": domain.proposal_checklist(proposal, now=now, letter=letter),
-        "editable": proposal.state in (ProposalState.DRAFT, ProposalState.SUBMITTED)
-        and call_accepts_submissions(proposal.call, now=now),
+        "editable": domain.proposal_editable(proposal, now=now),
         "deadline": call_deadline(proposal.call),
         "units": Unit.objects.only("unit_type", "number", "acronym"),
         "conflict": conflict,
@@ -72,15 +71,10 @@ def _fresh_form(proposal):
 
 def _save(request, proposal, form, *, now):
     """Run the domain save for a valid form. Returns (result, error)."""
-    lock_version = form.cleaned_data["lock_version"]
-    overwrite = request.POST.get("overwrite_version", "")
-    if overwrite.isdigit():
-        # The user saw the conflict and chose to replace the other window's version with theirs.
-        lock_version = int(overwrite)
     try:
         result = domain.proposal_save_draft(
             proposal_id=proposal.pk, user=request.user, data=form.draft_data(), budget=form.budget_data(),
-            lock_version=lock_version, now=now,
+            lock_version=requested_lock_version(request, form), now=now,
         )
     except ValidationError as error:
         return None, error
@@ -100,9 +94,9 @@ def edit(request, pk):
                 _refuse(request, error)
                 return redirect("proposals:detail", pk=proposal.pk)
             if result.saved:
-                messages.success(request, _("Saved at %(time)s.") % {"time": formats.time(result.proposal.updated_at)})
+                messages.success(request, _("Saved at %(time)s.") % {"time": formats.time(result.record.updated_at)})
                 return redirect("proposals:edit", pk=proposal.pk)
-            context = _editor_context(request, result.proposal, form, now=now, conflict=_conflict(result, form))
+            context = _editor_context(request, result.record, form, now=now, conflict=_conflict(result, form))
             return TemplateResponse(request, "proposals/edit.html", context, status=409)
         messages.error(request, _("Not saved: correct the fields marked below."))
         return TemplateResponse(request, "proposals/edit.html", _editor_context(request, proposal, form, now=now), status=400)
@@ -124,7 +118,7 @@ def _conflict(result, form):
             labels.append(str(form.fields["unit_code"].label))
         elif name in form.fields:
             labels.append(str(form.fields[name].label))
-    return {"at": result.conflict_at, "fields": labels, "current_version": result.proposal.lock_version}
+    return conflict_context(result, labels)
 
 
 _LETTER_SECTION = ("letter", "letter_form", "invite_form", "invitation", "revoked_for_new_partner",
@@ -148,7 +142,7 @@ def autosave(request, pk):
             context["error"] = " ".join(error.messages)
             status = 409
         elif result.saved:
-            proposal = result.proposal
+            proposal = result.record
             context["saved_at"] = proposal.updated_at
         else:
             context["conflict"] = _conflict(result, form)
@@ -287,11 +281,13 @@ def invite(request, pk):
 @require_POST
 def submit(request, pk):
     proposal = _proposal_for(request, pk, edit=True)
+    now = timezone.now()
     try:
-        result = domain.proposal_submit(proposal_id=proposal.pk, user=request.user, now=timezone.now())
+        result = domain.proposal_submit(proposal_id=proposal.pk, user=request.user, now=now)
     except ValidationError as error:
         _refuse(request, error)
-        return redirect("proposals:edit" if proposal.state in (ProposalState.DRAFT, ProposalState.SUBMITTED) else "proposals:detail", pk=proposal.pk)
+        # Back to the editor to fix what the checklist names, unless the proposal can no longer be changed.
+        return redirect("proposals:edit" if domain.proposal_editable(proposal, now=now) else "proposals:detail", pk=proposal.pk)
     when = timezone.localtime(result.version.submitted_at)
     if result.created:
         messages.success(request, _("Submitted on %(date)s at %(time)s (version %(number)s). Your receipt is on its way by e-mail.")

@@ -33,9 +33,7 @@ def dashboard(request):
     )
     for proposal in proposals:
         proposal.deadline = call_deadline(proposal.call)
-        proposal.editable = proposal.state in (ProposalState.DRAFT, ProposalState.SUBMITTED) and call_accepts_submissions(
-            proposal.call, now=now
-        )
+        proposal.editable = domain.proposal_editable(proposal, now=now)
         proposal.next_action = _next_action(proposal)
     applied = {p.call_id for p in proposals if p.state != ProposalState.WITHDRAWN}
     open_calls = [
@@ -99,8 +97,7 @@ def detail(request, pk):
         "versions": versions,
         "decision": decision,
         "checklist": domain.proposal_checklist(proposal, now=now, letter=letter) if in_submission else [],
-        "editable": proposal.state in (ProposalState.DRAFT, ProposalState.SUBMITTED)
-        and call_accepts_submissions(proposal.call, now=now) and can_edit_proposal(request.user, proposal),
+        "editable": can_edit_proposal(request.user, proposal) and domain.proposal_editable(proposal, now=now),
         "deadline": call_deadline(proposal.call),
         "now": now,
     })

@@ -13,12 +13,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from calls.domain import call_accepts_submissions, call_deadline
+from calls.domain import call_deadline
 from iea.http import stored_file_download
 
 from .. import domain
 from ..forms import LetterForm
-from ..models import BudgetLine, ProposalState, TeamMember
+from ..models import BudgetLine, TeamMember
 from ..receipts import budget_table
 from .editor import _attach_letter
 
@@ -73,7 +73,7 @@ def partner(request, token):
     context = {
         "invitation": invitation, "proposal": proposal, "team": list(proposal.team.all()), "budget": budget,
         "letter": letter, "letter_state": _letter_state(proposal, letter), "letter_form": form, "error": error,
-        "editable": proposal.state in (ProposalState.DRAFT, ProposalState.SUBMITTED) and call_accepts_submissions(proposal.call, now=now),
+        "editable": domain.proposal_editable(proposal, now=now),
         "deadline": call_deadline(proposal.call), "token": token, "token_page": True,
     }
     return render(request, "proposals/partner.html", context, status=400 if error else 200)

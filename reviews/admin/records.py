@@ -8,21 +8,12 @@ from django.contrib.auth import get_permission_codename
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin
+from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin, ReadOnlyTabularInline
 from proposals.admin import proposal_institute_filter
 from proposals.models import Proposal
 
 from ..models import Assignment, Conflict, Decision, PanelRecommendation, Review, Score
 from . import screening
-
-
-class ReadOnlyTabularInline(ReadOnlyAdminMixin, admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.fields
 
 
 @admin.register(Conflict)

@@ -328,7 +328,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 _("The review was saved elsewhere at %(time)s, since you read it (it is now version %(version)s): "
                   "read it again, then send your changes.")
                 % {"time": formats.datetime(result.conflict_at, seconds=True),
-                   "version": result.review.lock_version},
+                   "version": result.record.lock_version},
                 fields=fields,
             )
         return Response(review_detail(request, review.pk))

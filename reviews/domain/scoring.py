@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from calls.models import Criterion
 from iea import formats
 from iea.audit.domain import audit_record
+from iea.autosave import SaveResult, is_stale, stamp_saved
 from iea.errors import DomainError
 from proposals.models import Proposal, ProposalVersion, TeamSide
 from proposals.rules import is_directorate
@@ -170,19 +171,16 @@ def review_open(*, assignment_id: int, user, now: dt.datetime) -> Review:
 
 
 @dataclass
-class SaveResult:
-    saved: bool
-    review: Review
-    # On a conflict: the moment of the other save, and what differs from this form.
-    conflict_at: dt.datetime | None = None
-    conflicting_fields: list[str] = field(default_factory=list)
+class ReviewSaveResult(SaveResult[Review]):
+    """``iea.autosave.SaveResult``, plus on a conflict the criteria whose score or comment differs."""
+
     conflicting_criteria: list[int] = field(default_factory=list)
 
 
 def review_save_draft(
     *, review_id: int, user, data: dict, scores: dict[int, tuple[Decimal | None, str]], lock_version: int,
     now: dt.datetime,
-) -> SaveResult:
+) -> ReviewSaveResult:
     """Save the reviewer's form. ``lock_version`` is the version the form was loaded with: if another
     tab saved since, nothing is written and the caller learns what differs, so two tabs never overwrite
     each other silently (as ``proposals.domain.proposal_save_draft``).
@@ -215,11 +213,10 @@ def review_save_draft(
             cid for cid, (value, comment) in scores.items()
             if rows[cid].score != value or rows[cid].comment != comment
         ]
-        if review.lock_version != lock_version:
-            return SaveResult(saved=False, review=review, conflict_at=review.updated_at, conflicting_fields=changed,
-                              conflicting_criteria=changed_scores)
+        if is_stale(review, lock_version=lock_version):
+            return ReviewSaveResult.conflict(review, conflicting_fields=changed, conflicting_criteria=changed_scores)
         if not changed and not changed_scores:
-            return SaveResult(saved=True, review=review)
+            return ReviewSaveResult(saved=True, record=review)
         for name in changed:
             setattr(review, name, data[name])
         dirty = []
@@ -229,10 +226,8 @@ def review_save_draft(
             dirty.append(row)
         if dirty:
             Score.objects.bulk_update(dirty, ["score", "comment"])
-        review.lock_version += 1
-        review.updated_at = now
-        review.save(update_fields=[*changed, "lock_version", "updated_at"])
-    return SaveResult(saved=True, review=review)
+        review.save(update_fields=[*changed, *stamp_saved(review, now=now)])
+    return ReviewSaveResult(saved=True, record=review)
 
 
 def review_missing(review: Review) -> list[str]:

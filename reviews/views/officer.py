@@ -153,17 +153,6 @@ def _table(request, panel):
 TABLE_ROWS_PER_PAGE = 100
 
 
-def _page_urls(request, page) -> dict:
-    urls = {}
-    for name, number in (("previous", page.has_previous() and page.previous_page_number()),
-                         ("next", page.has_next() and page.next_page_number())):
-        if number:
-            params = request.GET.copy()
-            params["page"] = number
-            urls[name] = f"?{params.urlencode()}"
-    return urls
-
-
 @login_required
 @require_GET
 def panel_table(request, panel_id):
@@ -174,7 +163,7 @@ def panel_table(request, panel_id):
     params.pop("page", None)
     return render(request, "reviews/officer/table.html", {
         "panel": panel, "tab": "table", "form": form, "criteria": criteria, "rows": page.object_list, "sort": sort,
-        "page": page, "page_urls": _page_urls(request, page),
+        "page": page,
         "page_ids": ",".join(str(row.proposal.pk) for row in page.object_list),
         "columns": _sort_columns(request, criteria, sort), "threshold": domain.DISAGREEMENT_THRESHOLD,
         "thresholds": thresholds_in_words(call=panel.call, criteria=criteria),

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from iea import formats
+from iea.autosave import conflict_context, requested_lock_version
 from iea.http import stored_file_download
 from proposals.models import ProposalVersion
 
@@ -300,15 +301,10 @@ def _review_page(request, assignment, review, form, *, conflict=None, conflict_f
 
 def _save(request, review, form, *, now):
     """Run the domain save for a valid form. Returns (result, error)."""
-    lock_version = form.cleaned_data["lock_version"]
-    overwrite = request.POST.get("overwrite_version", "")
-    if overwrite.isdigit():
-        # The user saw the conflict and chose to replace the other window's version with theirs.
-        lock_version = int(overwrite)
     try:
         result = scoring.review_save_draft(
             review_id=review.pk, user=request.user, data=form.draft_data(), scores=form.score_data(),
-            lock_version=lock_version, now=now,
+            lock_version=requested_lock_version(request, form), now=now,
         )
     except ValidationError as error:
         return None, error
@@ -319,7 +315,7 @@ def _conflict(result, form):
     labels = [str(form.fields[name].label) for name in result.conflicting_fields]
     by_id = {score.criterion_id: score.criterion for score in form.scores}
     labels += [str(by_id[cid].label) for cid in result.conflicting_criteria if cid in by_id]
-    return {"at": result.conflict_at, "fields": labels, "current_version": result.review.lock_version}
+    return conflict_context(result, labels)
 
 
 @login_required
@@ -344,10 +340,10 @@ def review(request, pk):
         _refuse(request, error)
         return redirect("reviewer:review", pk=assignment.pk)
     if not result.saved:
-        return _review_page(request, assignment, result.review, form, conflict=_conflict(result, form), status=409)
+        return _review_page(request, assignment, result.record, form, conflict=_conflict(result, form), status=409)
     if request.POST.get("action") != "submit":
         messages.success(request, _("Saved at %(time)s.") % {
-            "time": formats.time(result.review.updated_at)})
+            "time": formats.time(result.record.updated_at)})
         return redirect("reviewer:review", pk=assignment.pk)
     try:
         scoring.review_submit(review_id=review.pk, user=request.user, now=now)
@@ -377,7 +373,7 @@ def review_autosave(request, pk):
             context["error"] = " ".join(error.messages)
             status = 409
         elif result.saved:
-            context["saved_at"] = result.review.updated_at
+            context["saved_at"] = result.record.updated_at
         else:
             context["conflict"] = _conflict(result, form)
             status = 409

@@ -225,6 +225,18 @@ def test_a_submitted_report_can_no_longer_be_changed(client, award):
         "This report is waiting for the partner's co-signature; it can no longer be changed.")
 
 
+def test_the_report_of_a_suspended_award_is_read_not_written_and_a_post_says_why(client, award):
+    Award.objects.filter(pk=award.pk).update(state="suspended")
+    client.force_login(award.proposal.pi)
+
+    page = client.get(url("award", award)).content.decode()
+    response = client.post(url("report", award), {**FILLED, "action": "save"}, follow=True)
+
+    assert (page.count("Write the report"), page.count("Read the report")) == (0, 2)
+    assert response.context["form"] is None
+    assert [str(m) for m in response.context["messages"]] == ["The award is not active."]
+
+
 def test_a_refused_pdf_keeps_what_was_typed_and_says_why(client, award):
     client.force_login(award.proposal.pi)
     png = b"\x89PNG\r\n\x1a\n" + b"0" * 100

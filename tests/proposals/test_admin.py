@@ -6,7 +6,14 @@ from django.utils import timezone
 
 from iea.audit.domain import audit_record
 from proposals.models import PartnerInvitation, Proposal, ProposalState, ProposalVersion, SupportLetter
-from tests.factories import CallFactory, InstituteFactory, ProposalFactory, UnitFactory, UserFactory
+from tests.factories import (
+    CallFactory,
+    InstituteFactory,
+    ProposalFactory,
+    StaffFactory,
+    UnitFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +73,15 @@ def test_non_staff_are_sent_to_the_admin_login_and_nothing_changes(client, pi, d
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
     assert fields_snapshot(draft) == before
+
+
+def test_any_directorate_member_may_read_the_proposals_without_a_model_permission(client, draft):
+    """``proposals.view_proposal`` is both the rule of ``proposals.rules`` and the admin's view permission."""
+    client.force_login(StaffFactory(is_superuser=False))
+
+    statuses = (client.get(reverse("admin:proposals_proposal_changelist")).status_code, client.get(change(draft)).status_code)
+
+    assert statuses == (200, 200)
 
 
 def test_staff_cannot_add_or_delete_proposals(client, staff, draft):

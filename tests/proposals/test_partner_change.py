@@ -46,7 +46,7 @@ def save(proposal, **changes):
     result = domain.proposal_save_draft(proposal_id=proposal.pk, user=proposal.pi, data=data, budget={},
                                         lock_version=proposal.lock_version, now=timezone.now())
     assert result.saved
-    return result.proposal
+    return result.record
 
 
 def upload(client, invitation):

@@ -477,7 +477,7 @@ def test_saving_with_the_current_lock_version_after_a_save_succeeds(draft, pi, n
         user=pi,
         data={"title": "Two"},
         budget={},
-        lock_version=first.proposal.lock_version,
+        lock_version=first.record.lock_version,
         now=now,
     )
 

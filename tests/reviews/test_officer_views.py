@@ -421,7 +421,7 @@ def test_the_table_shows_a_page_at_a_time_and_a_ranked_page_keeps_the_others_ran
     url = reverse("panel:table", args=[world.panel.pk])
     first = client.get(f"{url}?sort=reference")
     assert [row.proposal for row in first.context["rows"]] == [world.p1, world.p2]
-    assert first.context["page_urls"] == {"next": "?sort=reference&page=2"}
+    assert re.findall(r'href="([^"]*)" rel="(?:prev|next)"', first.content.decode()) == ["?sort=reference&amp;page=2"]
     second = client.get(f"{url}?sort=reference&page=2")
     assert [row.proposal for row in second.context["rows"]] == [world.p3]
     assert second.context["page_ids"] == str(world.p3.pk)

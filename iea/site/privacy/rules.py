@@ -13,5 +13,3 @@ def may_change_erasure_requests(user) -> bool:
 
 
 can_process_erasure = is_directorate & may_change_erasure_requests
-
-rules.add_perm("privacy.process_erasure", can_process_erasure)
