@@ -17,10 +17,10 @@ from django.utils.translation import ngettext
 
 from iea import formats
 from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin
+from iea.formats import PARIS
 from iea.site.privacy.admin_actions import anonymise_past_retention
 
 from .domain import (
-    PARIS,
     call_clone,
     call_close,
     call_extend,

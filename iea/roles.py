@@ -6,6 +6,8 @@ asks it on every request); the result is cached on the user object for the reque
 
 from dataclasses import dataclass
 
+import rules
+
 
 @dataclass(frozen=True)
 class Roles:
@@ -61,3 +63,9 @@ def user_roles(user) -> Roles:
     )
     user._iea_roles = roles
     return roles
+
+
+@rules.predicate
+def is_directorate(user) -> bool:
+    """The directorate is an active staff account: it sees and decides across all calls and apps."""
+    return user.is_authenticated and user.is_active and user.is_staff

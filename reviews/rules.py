@@ -13,8 +13,8 @@ Reviewers, officers and staff must have two-factor authentication before they se
 import rules
 from django.db.models import Exists, OuterRef
 
+from iea.roles import is_directorate
 from proposals.models import Proposal, evaluated_by
-from proposals.rules import is_directorate
 
 from .models import Assignment, AssignmentState, Conflict, Panel, Review, ReviewState
 

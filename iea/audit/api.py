@@ -17,7 +17,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import exceptions, mixins, permissions, serializers, viewsets
 
 from iea.api.permissions import CONFIDENTIAL
-from proposals.rules import is_directorate
+from iea.roles import is_directorate
 
 from .domain import audit_trail
 from .models import AuditEntry

@@ -18,8 +18,8 @@ from calls.models import Criterion
 from iea import formats
 from iea.audit.domain import audit_record
 from iea.errors import DomainError
+from iea.roles import is_directorate
 from proposals.models import Proposal, ProposalVersion, TeamSide
-from proposals.rules import is_directorate
 
 from ..models import Assignment, AssignmentState, Conflict, Recommendation, Review, ReviewState, Score
 from ..rules import is_panel_officer, is_reviewing
