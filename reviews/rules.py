@@ -7,7 +7,7 @@ The one rule behind every view, download, export and API endpoint of the review:
 - directorate staff see everything.
 A conflict is looked up on every request, so declaring one removes access on the next request.
 Reviewers, officers and staff must have two-factor authentication before they see any proposal:
-``iea.mfa.TwoFactorMiddleware`` asks it of every request.
+``iea.middleware.TwoFactorMiddleware`` asks it of every request.
 """
 
 import rules
