@@ -16,11 +16,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from iea import formats
-from iea.admin_mixins import IeaModelAdmin, ReadOnlyTabularInline
-from iea.site.privacy.admin_actions import anonymise_past_retention
+from iea.admin_mixins import IeaModelAdmin, ReadOnlyTabularInline, registered_actions
+from iea.formats import PARIS
 
 from .domain import (
-    PARIS,
     call_allowed_actions,
     call_clone,
     call_close,
@@ -180,8 +179,7 @@ class CallAdmin(IeaModelAdmin):
     list_filter = ("state",)
     search_fields = ("title_fr", "title_en")
     inlines = (CriterionInline, InstitutePriorityInline, CallDeadlineChangeInline)
-    actions = ("publish_calls", "open_calls", "close_call", "extend_call", "clone_call", "start_review", "mark_decided",
-               anonymise_past_retention)
+    actions = ("publish_calls", "open_calls", "close_call", "extend_call", "clone_call", "start_review", "mark_decided")
     fieldsets = (
         (None, {"fields": ("year", "state", "title_fr", "title_en")}),
         (_("Texts"), {"fields": ("summary_fr", "summary_en", "rules_fr", "rules_en")}),
@@ -197,6 +195,11 @@ class CallAdmin(IeaModelAdmin):
                        "review_escalation_days", "report_reminder_days"),
         }),
     )
+
+    def get_actions(self, request):
+        # After the calls' own, the actions apps above calls offer on them (privacy's anonymisation past
+        # retention), which calls cannot import: they register them by the model's label (iea.admin_mixins).
+        return {**super().get_actions(request), **registered_actions(self, request)}
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(proposal_count=Count("proposals"))

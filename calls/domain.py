@@ -9,7 +9,6 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -19,10 +18,9 @@ from django.utils.translation import gettext_lazy
 
 from iea.audit.domain import audit_record
 from iea.audit.models import AuditEntry
+from iea.formats import PARIS
 
 from .models import PUBLIC_CALL_STATES, Call, CallDeadlineChange, CallState, Criterion, InstitutePriority
-
-PARIS = ZoneInfo("Europe/Paris")
 
 # domain.md, "The six evaluation criteria" (seed, in this order).
 DEFAULT_CRITERIA = [

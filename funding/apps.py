@@ -8,6 +8,7 @@ class FundingConfig(AppConfig):
     verbose_name = _("Funding")
 
     def ready(self):
+        from . import roles  # noqa: F401, PLC0415 -- registers the role funding gives (iea.roles), once models are loaded
         from .db_guards import on_post_migrate
 
         post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="funding.db_guards")

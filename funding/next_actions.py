@@ -14,7 +14,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from iea.next_actions import OFFICER, PI, STAFF, UNIT_MANAGER, Action, Urgency, landing, provides, urgency_of
+from iea.next_actions import (
+    OFFICER,
+    PI,
+    STAFF,
+    UNIT_MANAGER,
+    Action,
+    Deadline,
+    Urgency,
+    landing,
+    provides,
+    provides_deadlines,
+    urgency_of,
+)
 from iea.notifications.kinds import parse_offsets
 
 from .domain.awards import GATING_REPORT
@@ -190,3 +202,25 @@ def staff_funding_actions(user, now: dt.datetime):
                      url=reverse("admin:funding_tranche_changelist") + "?state__exact=planned",
                      text=ngettext("%(count)s tranche may be released.", "%(count)s tranches may be released.",
                                    count) % {"count": count})
+
+
+@provides_deadlines
+def award_deadlines(user, now: dt.datetime):
+    """The calendar feed's deadlines of the PI's awards, declined and cancelled ones aside: the answer an award
+    awaits, then the due day of each report not yet approved. Two queries (the reports prefetched)."""
+    awards = Award.objects.filter(proposal__pi=user).exclude(state__in=[AwardState.DECLINED, AwardState.CANCELLED])
+    for award in awards.select_related("proposal").prefetch_related("reports"):
+        if award.state == AwardState.AWAITING and award.accept_by is not None:
+            yield Deadline(
+                uid=f"award-{award.pk}-accept-by",
+                title=_("Accept or decline the award of %(proposal)s") % {"proposal": award.proposal.reference},
+                at=award.accept_by, url=reverse("funding:award", args=[award.pk]) + "#acceptance",
+            )
+        for report in award.reports.all():
+            if report.state != ReportState.APPROVED:
+                yield Deadline(
+                    uid=f"report-{report.pk}-due",
+                    title=_("%(period)s report of %(proposal)s due") % {
+                        "period": report.get_period_display(), "proposal": award.proposal.reference},
+                    at=report_due(award, report.period), url=reverse("funding:award", args=[award.pk]),
+                )

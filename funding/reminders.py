@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from calls.domain import PARIS
+from iea.formats import PARIS
 from iea.notifications.kinds import (
     Due,
     Kind,

@@ -9,8 +9,8 @@
 import rules
 from django.db.models import Q
 
+from iea.roles import is_directorate
 from proposals.models import evaluated_by
-from proposals.rules import is_directorate
 from reviews.models import Panel
 from reviews.rules import panel_of
 

@@ -1,7 +1,11 @@
 """Shared admin pieces."""
 
+from collections.abc import Callable
+
 from django import forms
+from django.apps import apps
 from django.contrib import admin
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.forms.utils import pretty_name
 from django.utils.translation import gettext_lazy as _
 
@@ -96,3 +100,31 @@ class LabelledWidgetsMixin:
 
 class IeaModelAdmin(LabelledWidgetsMixin, admin.ModelAdmin):
     """The base of every ModelAdmin of the platform."""
+
+
+# --- Actions an app offers on another app's model ---------------------------------------------------------------
+# An app cannot import an action from above it (calls lies below the roof's privacy, which anonymises calls'
+# proposals): the upper app registers its action on the model by label from its ready(), and the model's admin
+# lists what is registered (``CallAdmin.get_actions``).
+
+ACTIONS: dict[str, list[Callable]] = {}
+
+
+def register_action(model_label: str, action: Callable) -> None:
+    """Offer the admin action ``action`` on the model ``model_label`` ("calls.Call"), after the admin's own. A label
+    that names no installed model raises ``LookupError`` at start-up rather than leave the action silently out."""
+    label = apps.get_model(model_label)._meta.label
+    registered = ACTIONS.setdefault(label, [])
+    if action not in registered:
+        registered.append(action)
+
+
+def registered_actions(modeladmin, request) -> dict[str, tuple[Callable, str, str]]:
+    """The actions registered on ``modeladmin``'s model, in the form of ``ModelAdmin.get_actions``, by the same rules:
+    none where the admin shows no actions (``actions = None``, a popup), and only those the person's permissions
+    allow (the action's ``permissions``)."""
+    if modeladmin.actions is None or IS_POPUP_VAR in request.GET:
+        return {}
+    found = [modeladmin.get_action(action) for action in ACTIONS.get(modeladmin.model._meta.label, [])]
+    allowed = modeladmin._filter_actions_by_permissions(request, found)
+    return {name: (function, name, description) for function, name, description in allowed}

@@ -9,7 +9,7 @@ Instants are shown on the Paris wall clock with the zone said in words ("heure d
 never as an offset or an ISO string: the call's deadlines are Paris time whatever the season (CET/CEST).
 Spreadsheets get real numbers and dates instead (``XLSX_MONEY``, ``XLSX_NUMBER``, ``XLSX_DATE``).
 
-The core package imports no app; the site-wide template library ``calls/templatetags/iea.py`` exposes
+The core package imports no app; the site-wide template library ``iea/templatetags/iea.py`` exposes
 these functions as filters.
 """
 

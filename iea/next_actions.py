@@ -6,6 +6,10 @@ roles of the person (``iea.roles``), calls the providers of those roles and orde
 A new kind of action (award acceptance, say) is one more provider in the app that owns it; nothing here
 changes.
 
+The same modules declare the person's dated deadlines for their calendar feed (``@provides_deadlines``,
+``deadlines_for``; ``iea.accounts.calendar`` renders them as iCalendar): a deadline is the person's own,
+whatever the role, so these providers are not asked by role.
+
 Each provider takes the person and ``now`` and reads its actions in a constant number of queries,
 whatever the number of proposals, reviews or awards (the dashboards' query-count tests pin it).
 """
@@ -168,6 +172,45 @@ def landing_url(user) -> str | None:
         if role in LANDINGS:
             return reverse(LANDINGS[role])
     return None
+
+
+# The calendar feed's deadlines -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """One dated event of a person's calendar feed: ``uid`` names it for good (a calendar application updates
+    the event it already has), ``at`` is an aware datetime or a day, ``url`` the page where it is done."""
+
+    uid: str
+    title: str
+    at: dt.datetime | dt.date
+    url: str
+
+    @property
+    def has_time(self) -> bool:
+        return isinstance(self.at, dt.datetime)
+
+
+DeadlineProvider = Callable[[object, dt.datetime], Iterable[Deadline]]
+DEADLINE_PROVIDERS: list[DeadlineProvider] = []
+
+
+def provides_deadlines(function: DeadlineProvider) -> DeadlineProvider:
+    """Register a function of (user, now) yielding the person's open deadlines that one app knows of."""
+    if function not in DEADLINE_PROVIDERS:
+        DEADLINE_PROVIDERS.append(function)
+    return function
+
+
+def deadlines_for(user, *, now: dt.datetime) -> list[Deadline]:
+    """Every open deadline of the person, by date (a day counts from its midnight UTC; equal dates keep the
+    apps' order), in a constant number of queries whatever their number: each provider reads in a constant
+    number."""
+    _discover()
+    deadlines = [deadline for provider in DEADLINE_PROVIDERS for deadline in provider(user, now)]
+    return sorted(deadlines, key=lambda d: (d.at if isinstance(d.at, dt.datetime) else dt.datetime.combine(
+        d.at, dt.time(), tzinfo=dt.UTC)))
 
 
 # Directorate staff work in the back office (the Django admin, part of the core).

@@ -85,7 +85,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "iea.middleware.ContentSecurityPolicyMiddleware",
-    "iea.mfa.TwoFactorMiddleware",  # after the user and htmx are known; last, so its answers get the headers above
+    "iea.middleware.TwoFactorMiddleware",  # after the user and htmx are known; last, so its answers get the headers above
 ]
 
 ROOT_URLCONF = "iea.urls"

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from calls.domain import call_deadline
 from calls.models import CallState
-from iea.next_actions import PI, Action, landing, provides, urgency_of
+from iea.next_actions import PI, Action, Deadline, landing, provides, provides_deadlines, urgency_of
 
 from .domain import proposal_editable
 from .models import EDITABLE_STATES, PartnerInvitation, Proposal, ProposalState, SupportLetter
@@ -57,3 +57,17 @@ def proposal_actions(user, now: dt.datetime):
             yield Action(kind="resubmit", role=PI, due=deadline, urgency=urgency, url=edit,
                          text=_("You changed “%(name)s” since submitting it: submit it again before the deadline "
                                 "so the changes count.") % {"name": name})
+
+
+@provides_deadlines
+def proposal_deadlines(user, now: dt.datetime):
+    """The calendar feed's closing time of each call in which the PI's proposal can still be edited and
+    submitted. One query."""
+    for proposal in Proposal.objects.filter(pi=user, state__in=EDITABLE_STATES).select_related("call"):
+        if proposal_editable(proposal, now=now):
+            yield Deadline(
+                uid=f"proposal-{proposal.pk}-deadline",
+                title=_("Deadline of %(call)s for %(proposal)s") % {
+                    "call": proposal.call.title, "proposal": proposal.acronym or proposal.reference},
+                at=call_deadline(proposal.call), url=reverse("proposals:detail", args=[proposal.pk]),
+            )

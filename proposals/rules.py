@@ -7,15 +7,12 @@ link, which is not a user: see ``proposals.domain.invitation_resolve``.
 
 import rules
 
+from iea.roles import is_directorate
+
 
 @rules.predicate
 def is_proposal_pi(user, proposal) -> bool:
     return proposal is not None and user.is_authenticated and proposal.pi_id == user.pk
-
-
-@rules.predicate
-def is_directorate(user) -> bool:
-    return user.is_authenticated and user.is_active and user.is_staff
 
 
 can_view_proposal = is_proposal_pi | is_directorate

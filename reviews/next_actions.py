@@ -13,7 +13,18 @@ from django.utils.translation import ngettext
 
 from calls.domain import call_deadline
 from calls.models import Call
-from iea.next_actions import OFFICER, REVIEWER, STAFF, Action, Urgency, landing, provides, urgency_of
+from iea.next_actions import (
+    OFFICER,
+    REVIEWER,
+    STAFF,
+    Action,
+    Deadline,
+    Urgency,
+    landing,
+    provides,
+    provides_deadlines,
+    urgency_of,
+)
 from proposals.models import Proposal, ProposalState
 
 from .domain.assignment import REVIEWABLE_STATES
@@ -153,3 +164,25 @@ def staff_review_actions(user, now: dt.datetime):
                                        "%(call)s: %(count)s recommended proposals wait for a decision.", count)
                          % {"call": call.title, "count": count})
 
+
+@provides_deadlines
+def review_deadlines(user, now: dt.datetime):
+    """The calendar feed's due dates of the person's reviews still to submit (invited or accepted), then of the
+    reviews of the panels they are an officer of. Two queries."""
+    assignments = (
+        Assignment.objects.filter(reviewer__user=user, state__in=[AssignmentState.INVITED, AssignmentState.ACCEPTED])
+        .exclude(review__state=ReviewState.SUBMITTED).select_related("proposal")
+    )
+    for assignment in assignments:
+        yield Deadline(
+            uid=f"assignment-{assignment.pk}-due",
+            title=_("Review of %(proposal)s due") % {"proposal": assignment.proposal.reference},
+            at=assignment.due_at, url=reverse("reviewer:assignments"),
+        )
+    for panel in Panel.objects.filter(officers=user, review_due_at__isnull=False).select_related("call", "institute"):
+        yield Deadline(
+            uid=f"panel-{panel.pk}-reviews-due",
+            title=_("Reviews due for the %(institute)s panel of %(call)s") % {
+                "institute": panel.institute.code, "call": panel.call.title},
+            at=panel.review_due_at, url=reverse("panel:table", args=[panel.pk]),
+        )

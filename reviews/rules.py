@@ -7,14 +7,14 @@ The one rule behind every view, download, export and API endpoint of the review:
 - directorate staff see everything.
 A conflict is looked up on every request, so declaring one removes access on the next request.
 Reviewers, officers and staff must have two-factor authentication before they see any proposal:
-``iea.mfa.TwoFactorMiddleware`` asks it of every request.
+``iea.middleware.TwoFactorMiddleware`` asks it of every request.
 """
 
 import rules
 from django.db.models import Exists, OuterRef
 
+from iea.roles import is_directorate
 from proposals.models import Proposal, evaluated_by
-from proposals.rules import is_directorate
 
 from .models import Assignment, AssignmentState, Conflict, Panel, Review, ReviewState
 

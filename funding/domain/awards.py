@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 from iea import formats
 from iea.audit.domain import audit_record
 from iea.errors import DomainError
+from iea.roles import is_directorate
 from proposals.models import Proposal, ProposalState
-from proposals.rules import is_directorate
 
 from ..models import Award, AwardState, Report, ReportPeriod, ReportState, Tranche, TrancheState
 from ..rules import is_award_unit_manager

@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 from calls.models import Call, Institute
 from iea import formats
 from iea.audit.domain import audit_record
+from iea.roles import is_directorate
 from proposals.models import Proposal, ProposalState
-from proposals.rules import is_directorate
 from reviews.domain.assignment import assignments_close
 from reviews.domain.evaluation import with_scores
 from reviews.domain.readiness import Readiness, ThresholdMiss, proposal_readiness

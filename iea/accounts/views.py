@@ -16,8 +16,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from iea.errors import DomainError
+from iea.next_actions import deadlines_for
 
-from .calendar import deadlines_for, render_ics
+from .calendar import render_ics
 from .domain import (
     announcements_set,
     announcements_user,

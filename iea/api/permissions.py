@@ -11,7 +11,7 @@ from .auth import TokenHasScope
 class MfaForConfidential(permissions.BasePermission):
     """Reviewers, officers and staff reach confidential material only with two-factor authentication set
     up, through the API as on the web pages. A request signed in with the session is refused earlier, with
-    the same answer, by ``iea.mfa.TwoFactorMiddleware``; a token authenticates only here, inside DRF."""
+    the same answer, by ``iea.middleware.TwoFactorMiddleware``; a token authenticates only here, inside DRF."""
 
     message = API_REFUSAL
 

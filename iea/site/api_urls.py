@@ -9,8 +9,8 @@ from rest_framework.routers import DefaultRouter
 
 from calls import api as calls_api
 from funding import api as funding_api
+from iea.api import audit as audit_api
 from iea.api.views import DocsView, SchemaView, not_found
-from iea.audit import api as audit_api
 from proposals import api as proposals_api
 from reviews import api as reviews_api
 

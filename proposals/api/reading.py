@@ -12,6 +12,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from calls.domain import call_deadline
+from iea.roles import is_directorate
 
 from .. import domain
 from ..models import (
@@ -22,7 +23,6 @@ from ..models import (
     SupportLetter,
     TeamMember,
 )
-from ..rules import is_directorate
 
 
 class BudgetLineSerializer(serializers.Serializer):

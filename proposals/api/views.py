@@ -27,12 +27,13 @@ from rest_framework.response import Response
 from calls.models import Call, Institute
 from iea.api.errors import Conflict
 from iea.api.permissions import CONFIDENTIAL
+from iea.roles import is_directorate
 
 from .. import domain
 from ..forms import LetterForm, ProposalForm, budget_field_name, budget_initial
 from ..letters import check_pdf
 from ..models import Proposal, ProposalState, SupportLetter, TeamMember, announced_state_is
-from ..rules import can_edit_proposal, is_directorate, visible_proposals
+from ..rules import can_edit_proposal, visible_proposals
 from .reading import (
     BudgetLineSerializer,
     LetterSerializer,

@@ -19,8 +19,8 @@ from iea import formats
 from iea.audit.domain import audit_record
 from iea.autosave import SaveResult, is_stale, stamp_saved
 from iea.errors import DomainError
+from iea.roles import is_directorate
 from proposals.models import Proposal, ProposalVersion, TeamSide
-from proposals.rules import is_directorate
 
 from ..models import Assignment, AssignmentState, Conflict, Recommendation, Review, ReviewState, Score
 from ..rules import is_panel_officer, is_reviewing

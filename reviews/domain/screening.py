@@ -22,9 +22,9 @@ from calls.models import Call
 from iea import formats
 from iea.audit.domain import audit_record
 from iea.audit.models import AuditEntry
+from iea.roles import is_directorate
 from proposals.domain import Check, proposal_checklist
 from proposals.models import ACTIVE_STATES, Proposal, ProposalState
-from proposals.rules import is_directorate
 
 from .mail import notify_ineligible
 

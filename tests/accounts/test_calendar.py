@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
+from funding.domain.reports import report_due
+from reviews.models import Panel
 from tests.factories import CallFactory, ProposalFactory, UserFactory
 from tests.funding.factories import award_factory
 from tests.reviews.factories import AssignmentFactory, ReviewerFactory, eligible_proposal
@@ -48,6 +50,22 @@ def test_pi_reviewer_and_awardee_deadlines(client):
     ])
     deadline = next(e for e in calendar.walk("VEVENT") if "Deadline of" in str(e["SUMMARY"]))
     assert deadline["DTSTART"].dt == call.closes_at.astimezone(dt.UTC).replace(microsecond=0)
+
+
+def test_the_events_are_in_date_order_and_equal_dates_keep_the_apps_order(client):
+    """Each app gives its own deadlines (``<app>/next_actions.py``); the feed orders them by date, and a
+    proposal's deadline comes before its panel's reviews due at the same moment."""
+    user = UserFactory()
+    call = CallFactory()
+    draft = ProposalFactory(call=call, pi=user, complete=True)
+    assignment = assign(user)
+    assignment.panel.officers.add(user)
+    Panel.objects.filter(pk=assignment.panel_id).update(review_due_at=call.closes_at)
+    award = award_factory(pi=user)
+    reports = sorted(award.reports.all(), key=lambda report: report_due(award, report.period))
+    assert [str(event["UID"]).split("@")[0] for event in feed(client, user).walk("VEVENT")] == [
+        f"assignment-{assignment.pk}-due", f"proposal-{draft.pk}-deadline", f"panel-{assignment.panel_id}-reviews-due",
+        *(f"report-{report.pk}-due" for report in reports)]
 
 
 def test_an_award_to_accept_is_a_deadline_and_a_declined_one_has_none(client):

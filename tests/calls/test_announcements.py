@@ -198,7 +198,7 @@ def test_the_mail_gives_the_call_its_dates_budget_and_links(subscriber, mailoutb
     unsubscribe = settings.SITE_URL + reverse("announcements_unsubscribe", args=[announcements_token(subscriber)])
     public_page = settings.SITE_URL + reverse("calls:detail", args=[call.year])
     with translation.override("en"):
-        from calls.templatetags.iea import paris_bare
+        from iea.templatetags.iea import paris_bare
 
         opens, deadline = paris_bare(call.opens_at), paris_bare(call.closes_at + dt.timedelta(minutes=30))
     for text in (message.body, html):
@@ -239,7 +239,7 @@ def test_the_mail_is_in_the_recipients_language(monkeypatch, mailoutbox):
     assert "Des actions courtes avec des partenaires à l'étranger." in french.body
     assert "Short actions" not in french.body
     with translation.override("fr"):
-        from calls.templatetags.iea import paris_bare
+        from iea.templatetags.iea import paris_bare
 
         assert paris_bare(call.opens_at) in french.body  # the month in French
     assert "IEA 2031 call" in english.subject and "Short actions with partners abroad." in english.body

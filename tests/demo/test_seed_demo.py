@@ -13,9 +13,10 @@ from django.db.models import Q
 from django.test import Client
 from django.utils import timezone, translation
 
-from calls.domain import PARIS, call_accepts_submissions, call_deadline, default_window
+from calls.domain import call_accepts_submissions, call_deadline, default_window
 from calls.models import Call, CallDeadlineChange, CallState, Delegation, Institute
 from iea.audit.domain import audit_trail
+from iea.formats import PARIS
 from iea.roles import user_roles
 from iea.site.demo import reference_data
 from iea.site.demo.management.commands._demo_funding import FUNDED_YEAR

@@ -15,11 +15,11 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from calls.domain import PARIS
 from funding.domain.awards import add_months
 from funding.models import Award, AwardState, Report, ReportPeriod, ReportState
 from funding.reminders import report_due_moment, report_reminders
 from iea import formats
+from iea.formats import PARIS
 from iea.notifications import domain as notifications_domain
 from iea.notifications.domain import dispatch
 from iea.notifications.models import Notification, NotificationState

@@ -22,7 +22,8 @@ from django.utils import timezone
 from funding.domain.acceptance import award_accept
 from funding.domain.awards import award_create
 from funding.models import ReportSpending
-from iea.mfa import ALLOWED_WITHOUT_MFA, API_REFUSAL, CONTINUE_SESSION_KEY
+from iea.mfa import API_REFUSAL, CONTINUE_SESSION_KEY
+from iea.middleware import ALLOWED_WITHOUT_MFA
 from proposals.domain import invitation_token
 from proposals.models import PartnerInvitation, Proposal, ProposalState
 from reviews.models import Decision, DecisionOutcome

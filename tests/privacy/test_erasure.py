@@ -13,13 +13,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from calls.models import Institute
-from calls.templatetags.iea import paris
 from iea.accounts.domain import api_token_create, api_token_user
 from iea.accounts.models import ApiToken, User
 from iea.audit.models import AuditEntry
 from iea.notifications.models import Notification, NotificationState
 from iea.site.privacy.domain import PrivacyError, erasure_process, erasure_refuse, erasure_request
 from iea.site.privacy.models import AnonymisedProposal, ErasureRequest, ErasureState
+from iea.templatetags.iea import paris
 from proposals.models import Proposal
 from tests.factories import PASSWORD, CallFactory, ProposalFactory, StaffFactory, UserFactory, activate_totp
 

@@ -1,5 +1,6 @@
-"""The action on calls that anonymises their proposals past retention (listed in ``calls.admin.CallAdmin``),
-and the confirmation page the privacy actions share."""
+"""The action on calls that anonymises their proposals past retention (registered on ``calls.Call`` by
+``PrivacyConfig.ready()``, listed by ``calls.admin.CallAdmin``), and the confirmation page the privacy actions
+share."""
 
 from django import forms
 from django.contrib import admin, messages

@@ -3,7 +3,7 @@
 
 import rules
 
-from proposals.rules import is_directorate
+from iea.roles import is_directorate
 
 
 @rules.predicate

@@ -27,6 +27,7 @@ from iea.audit.domain import audit_record
 from iea.audit.models import AuditEntry
 from iea.errors import DomainError
 from iea.files import delete_on_commit, stored_names
+from iea.roles import is_directorate
 from proposals.models import (
     PartnerInvitation,
     Proposal,
@@ -35,7 +36,6 @@ from proposals.models import (
     TeamMember,
     letter_folder,
 )
-from proposals.rules import is_directorate
 from reviews.models import Assignment, Conflict, PanelRecommendation, Review, Score
 
 from ..models import AnonymisationVia, AnonymisedProposal

@@ -23,7 +23,6 @@ from decimal import Decimal
 from django.core.management.base import CommandError
 
 from calls.domain import (
-    PARIS,
     call_close,
     call_mark_decided,
     call_open,
@@ -40,6 +39,7 @@ from funding.domain.reports import report_save
 from funding.domain.spending import spending_record
 from funding.models import Award, ReportPeriod
 from iea.audit.domain import audit_record
+from iea.formats import PARIS
 from proposals.models import Proposal
 from reviews.domain.assignment import assignment_create, assignment_respond, panel_get_or_create
 from reviews.domain.panel import ranks_set, recommendation_set

@@ -17,9 +17,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import CommandError
 
-from calls.domain import PARIS, call_close, call_open, call_publish, call_start_review
+from calls.domain import call_close, call_open, call_publish, call_start_review
 from calls.models import Call, Institute
 from iea.audit.domain import audit_record
+from iea.formats import PARIS
 from proposals.domain import (
     letter_attach,
     proposal_create,

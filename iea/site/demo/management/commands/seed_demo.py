@@ -28,7 +28,6 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from calls.domain import (
-    PARIS,
     call_accepts_submissions,
     call_deadline,
     call_extend,
@@ -40,6 +39,7 @@ from calls.domain import (
 from calls.models import Call, CallState, Delegation, Institute, InstitutePriority, Unit
 from iea.accounts.domain import announcements_set
 from iea.audit.domain import audit_trail
+from iea.formats import PARIS
 from iea.site.demo.reference_data import reference_data_ensure
 from proposals.domain import (
     invitation_create,

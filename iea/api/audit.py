@@ -16,11 +16,11 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, permissions, serializers, viewsets
 
-from iea.api.permissions import CONFIDENTIAL
-from proposals.rules import is_directorate
+from iea.audit.domain import audit_trail
+from iea.audit.models import AuditEntry
+from iea.roles import is_directorate
 
-from .domain import audit_trail
-from .models import AuditEntry
+from .permissions import CONFIDENTIAL
 
 TARGET = re.compile(r"^(?P<app_label>\w+)\.(?P<model>\w+):(?P<pk>[^\s:]{1,64})$")
 ACTION = re.compile(r"^[\w.:-]{1,64}$")

@@ -1,11 +1,13 @@
 """The site-wide template helpers: money, numbers and dates through ``iea.formats`` (one formatter for
-pages, mails and PDFs), the time left in words, badges."""
+pages, mails and PDFs), the time left in words, badges. It is the core's library and knows no app: a filter
+that needs an app's models lives in that app's own library (``proposals_extras``)."""
 
 import datetime as dt
 
 from django import template
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django_countries import countries
 
 from iea import formats
 
@@ -84,17 +86,5 @@ def get_bound(form, name: str):
 
 
 @register.filter
-def budget_category(value: str) -> str:
-    from proposals.models import BudgetCategory
-
-    try:
-        return BudgetCategory(value).label
-    except ValueError:
-        return value
-
-
-@register.filter
 def country_name(code: str) -> str:
-    from django_countries import countries
-
     return countries.name(code) or code
