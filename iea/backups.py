@@ -145,7 +145,7 @@ def _add_file(archive: tarfile.TarFile, path: Path, name: str, files: dict) -> N
 
 
 def _dump_postgresql(connection: BaseDatabaseWrapper, target: Path) -> DatabaseState:
-    import psycopg
+    import psycopg  # noqa: PLC0415 -- the driver, only where the database is PostgreSQL
 
     # A connection of its own, so the snapshot's transaction is the first thing it does.
     wrapper = type(connection)(connection.settings_dict, alias="backup")

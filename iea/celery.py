@@ -40,7 +40,7 @@ def _log_from_the_first_line(**kwargs):
 def _refuse_an_unsafe_outbox_timing(sender=None, **kwargs):
     """A worker whose claims could expire while it sends would let another send the same message: it does not
     start (iea/notifications/lease.py). SystemExit, because Celery logs and ignores a handler's exceptions."""
-    from iea.notifications.timing import timing_problems
+    from iea.notifications.timing import timing_problems  # noqa: PLC0415 -- settings are read in the worker, not at import
 
     problems = timing_problems()
     if problems:

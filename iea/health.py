@@ -14,6 +14,8 @@ from django.core.files.storage import default_storage
 from django.db import connections
 from django.http import JsonResponse
 
+from iea.celery import app
+
 logger = logging.getLogger("iea.health")
 
 
@@ -31,8 +33,6 @@ def _broker() -> None:
         if not os.access(folder, os.W_OK):
             raise OSError("broker folder not writable")
         return
-    from iea.celery import app
-
     with app.connection_for_write(url=url) as connection:
         connection.ensure_connection(max_retries=1, timeout=2)
 

@@ -5,6 +5,7 @@ import os
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.template.loader import render_to_string
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -44,8 +45,6 @@ class StaticOnlyURLFetcher(URLFetcher):
 def _collected(relative: str) -> str | None:
     """The file as ``collectstatic`` wrote it. With DEBUG off, ``{% static %}`` names the manifest's hashed
     copy (``css/pdf.e379ef8f3bd8.css``), which exists only in STATIC_ROOT, never in a static folder."""
-    from django.contrib.staticfiles.storage import staticfiles_storage
-
     try:
         path = staticfiles_storage.path(relative)
     except NotImplementedError:  # a remote storage: nothing on disk to read
@@ -57,7 +56,7 @@ static_only_url_fetcher = StaticOnlyURLFetcher(allowed_protocols=("data",))
 
 
 def render_pdf(template: str, context: dict) -> bytes:
-    from weasyprint import HTML
+    from weasyprint import HTML  # noqa: PLC0415 -- loads Pango and the fonts: paid only by a process that renders
 
     html = render_to_string(template, context)
     return HTML(

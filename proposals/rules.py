@@ -9,6 +9,8 @@ import rules
 
 from iea.roles import is_directorate
 
+from .models import Proposal
+
 
 @rules.predicate
 def is_proposal_pi(user, proposal) -> bool:
@@ -26,8 +28,6 @@ rules.add_perm("proposals.view_proposal", can_view_proposal)
 
 def visible_proposals(user, queryset=None):
     """The proposals a user may list: the same rule as ``can_view_proposal``, as a queryset filter."""
-    from .models import Proposal
-
     queryset = queryset if queryset is not None else Proposal.objects.all()
     if not user.is_authenticated:
         return queryset.none()

@@ -1,12 +1,14 @@
 from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 from django.contrib.sites.requests import RequestSite
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from iea.next_actions import landing_url
 from iea.proxies import client_ip
 
 from .notifications import notify_account_mail
@@ -57,8 +59,6 @@ class AccountAdapter(DefaultAccountAdapter):
         """Each person lands on their own work (``iea.next_actions.landing_url``: staff on the back office,
         then officer, reviewer, unit manager, PI — the most specific role first). A ``next`` parameter is
         read by allauth before this is asked, so it still wins."""
-        from iea.next_actions import landing_url
-
         return landing_url(request.user) or super().get_login_redirect_url(request)
 
     def save_user(self, request, user, form, commit=True):
@@ -67,8 +67,6 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def send_mail(self, template_prefix, email, context):
         # Rendered here, in the request and its language (links need the request); sent by a task.
-        from allauth.core import context as allauth_context
-
         request = allauth_context.request
         message = self.render_mail(template_prefix, email, {
             "request": request, "email": email, **_links_on_the_site(request, context),

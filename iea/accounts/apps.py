@@ -8,6 +8,6 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Users")
 
     def ready(self):
-        from iea import sessions  # noqa: F401 - stamps the sign-in as the session's first activity
+        from iea import sessions  # noqa: F401, PLC0415 -- ready(): stamps the sign-in as the session's first activity
 
-        from . import security_log  # noqa: F401 - connects the sign-in events to the logs
+        from . import security_log  # noqa: F401, PLC0415 -- ready(): connects the sign-in events to the logs

@@ -6,6 +6,7 @@ until it is sent, it is not shown in the admin and it cannot be resent (the pers
 
 import uuid
 
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -28,8 +29,6 @@ register(Kind(name="account", label=_("Account message"), template=None, model=N
 
 
 def notify_account_mail(*, subject: str, body: str, html: str | None, from_email: str, to: list[str], now):
-    from django.contrib.auth import get_user_model
-
     users = {u.email.lower(): u for u in get_user_model().objects.filter(email__in=[a.lower() for a in to])}
     recipients = []
     for address in to:

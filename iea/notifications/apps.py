@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 
@@ -11,9 +12,7 @@ class NotificationsConfig(AppConfig):
     def ready(self):
         # Each app declares its kinds of message and its reminder schedules in ``<app>/notifications.py``.
         autodiscover_modules("notifications")
-        from django.core import checks
-
-        from .timing import check_timing
+        from .timing import check_timing  # noqa: PLC0415 -- ready(): timing reads the settings the checks check
 
         checks.register(check_timing, "notifications")
         # Celery's autodiscovery runs only in a worker; a web process queues by name too (domain.SEND_TASK),

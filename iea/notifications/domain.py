@@ -23,9 +23,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from iea import mail
 from iea.audit.domain import audit_record
 from iea.errors import DomainError
 
@@ -437,15 +438,11 @@ def build(kind, target, row: Notification):
     if kind.build is not None:
         message = kind.build(target, row)
     else:
-        from django.utils import translation
-
-        from iea.mail import build_message
-
         with translation.override(language):
             context = {**kind.context(target, row), "notification": row, "recipient": row.recipient}
             attachments = kind.attachments(target, row) if kind.attachments else ()
             headers = kind.headers(target, row) if kind.headers else {}
-        message = build_message(name=kind.template, to=[row.email], language=language, context=context,
+        message = mail.build_message(name=kind.template, to=[row.email], language=language, context=context,
                                 attachments=attachments, headers=headers)
     host = urlsplit(settings.SITE_URL).hostname or "iea.localhost"
     # One Message-ID per row: a receiving system can tell a resend after a crash from a new message.

@@ -3,6 +3,7 @@ checks and the Celery worker's start (iea/celery.py). Settings only: no models, 
 Django is set up."""
 
 from django.conf import settings
+from django.core import checks
 
 
 def send_bound() -> float:
@@ -27,6 +28,4 @@ def timing_problems(values: dict | None = None, email_timeout: float | None = No
 
 def check_timing(app_configs=None, **kwargs):
     """Django's system check (registered by the app)."""
-    from django.core import checks
-
     return [checks.Error(problem, id="notifications.E001") for problem in timing_problems()]

@@ -9,6 +9,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from allauth.account.forms import ResetPasswordForm
+from allauth.account.models import EmailAddress
+from allauth.core import context
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -70,8 +73,6 @@ def reviewer_add(
             account = User.objects.filter(email__iexact=email).first()
             user_created = account is None
             if user_created:
-                from allauth.account.models import EmailAddress
-
                 account = User.objects.create_user(email=email, password=None, full_name=(full_name or "").strip())
                 EmailAddress.objects.create(user=account, email=email, verified=True, primary=True)
             reviewer, created = Reviewer.objects.get_or_create(
@@ -99,9 +100,6 @@ def reviewer_add(
 
 def _send_password_link(request, email: str) -> None:
     """allauth's password-reset mail (queued on commit by the account adapter), so they choose a password."""
-    from allauth.account.forms import ResetPasswordForm
-    from allauth.core import context
-
     request = request or context.request
     form = ResetPasswordForm(data={"email": email})
     if form.is_valid():

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from ..domain import matching
 from ..domain import pool as pool_domain
 from ..domain.assignment import REVIEWABLE_STATES, assignment_create
 from ..domain.conflicts import conflict_set_by_officer
@@ -122,11 +123,9 @@ def panel_conflict(request, panel_id):
 @require_POST
 def panel_auto_assign(request, panel_id):
     """Runs the automatic assignment and shows what it did, and why some proposals stay uncovered."""
-    from ..domain.matching import panel_auto_assign as auto_assign
-
     panel = panel_for_officer(request, panel_id)
     try:
-        result = auto_assign(panel_id=panel.pk, user=request.user, now=timezone.now())
+        result = matching.panel_auto_assign(panel_id=panel.pk, user=request.user, now=timezone.now())
     except ValidationError as error:
         refuse(request, error)
         return redirect("panel:assignments", panel_id=panel.pk)

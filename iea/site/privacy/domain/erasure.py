@@ -10,6 +10,7 @@ import datetime as dt
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from allauth.socialaccount.models import SocialAccount
 from django.apps import apps
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
@@ -168,6 +169,4 @@ def account_anonymise(person, *, now: dt.datetime) -> dict:
 def _social_accounts_delete(person) -> int:
     if not apps.is_installed("allauth.socialaccount"):
         return 0
-    from allauth.socialaccount.models import SocialAccount
-
     return SocialAccount.objects.filter(user=person).delete()[0]

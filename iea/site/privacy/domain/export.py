@@ -14,6 +14,7 @@ import json
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from allauth.socialaccount.models import SocialAccount
 from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch, Q
@@ -85,8 +86,6 @@ def _account(user) -> dict:
 def _social_accounts(user) -> list:
     if not apps.is_installed("allauth.socialaccount"):
         return []
-    from allauth.socialaccount.models import SocialAccount
-
     return [{"provider": s.provider, "uid": s.uid, "date_joined": s.date_joined, "last_login": s.last_login}
             for s in SocialAccount.objects.filter(user=user).order_by("pk")]
 
