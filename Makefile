@@ -42,6 +42,7 @@ run: install
 test: install
 	$(PY) manage.py makemigrations --check --dry-run --verbosity 0
 	$(VENV)/bin/ruff check --quiet .
+	$(VENV)/bin/lint-imports --no-cache --no-logo
 	$(PY) -m pytest -n $${PYTEST_WORKERS:-2} -p no:cacheprovider $(PYTEST_ARGS)
 
 # The production stack of docker-compose.yml, each service's own command run as a local process (no Docker
@@ -59,6 +60,7 @@ screens: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 messages: install
 	$(PY) manage.py makemessages -l fr --ignore=.venv --ignore=.tools --ignore=var --no-obsolete

@@ -32,16 +32,15 @@ from iea.roles import is_directorate
 from .. import domain
 from ..forms import LetterForm, ProposalForm, budget_field_name, budget_initial
 from ..letters import check_pdf
-from ..models import Proposal, ProposalState, SupportLetter, TeamMember, announced_state_is
+from ..models import Proposal, ProposalState, ProposalVersion, SupportLetter, TeamMember, announced_state_is
 from ..rules import can_edit_proposal, visible_proposals
-from .reading import (
+from .serializers import (
     BudgetLineSerializer,
     LetterSerializer,
     ProposalListSerializer,
     ProposalSerializer,
     SubmissionSerializer,
     TeamMemberSerializer,
-    proposal_versions,
 )
 
 REFERENCE = r"[A-Za-z0-9-]{1,20}"
@@ -128,7 +127,7 @@ class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         return proposals.select_related("unit__main_institute", "evaluating_institute").prefetch_related(
             "team", "budget_lines", "unit__secondary_institutes",
             Prefetch("letters", queryset=SupportLetter.objects.order_by("-uploaded_at", "-id")),
-            Prefetch("versions", queryset=proposal_versions()),
+            Prefetch("versions", queryset=ProposalVersion.objects.select_related("letter").order_by("number")),
         )
 
     def get_object(self):

@@ -1,8 +1,6 @@
 """What the API shows of a proposal: the PI's editor as data, with the live eligibility checklist, the team,
 the budget, the letter and the submitted versions."""
 
-
-
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django_countries.serializer_fields import CountryField
@@ -19,7 +17,6 @@ from ..models import (
     BudgetCategory,
     Proposal,
     ProposalState,
-    ProposalVersion,
     SupportLetter,
     TeamMember,
 )
@@ -165,7 +162,3 @@ class SubmissionSerializer(serializers.Serializer):
     content_sha256 = serializers.CharField()
     letter_sha256 = serializers.CharField()
     created = serializers.BooleanField(help_text="False: the same content was already submitted; nothing new.")
-
-
-def proposal_versions():
-    return ProposalVersion.objects.select_related("letter").order_by("number")
