@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from iea import formats
-from iea.admin_mixins import IeaModelAdmin, ReadOnlyTabularInline, registered_actions
+from iea.admin_mixins import IeaModelAdmin, ReadOnlyTabularInline, error_text, registered_actions
 from iea.formats import PARIS
 
 from .domain import (
@@ -49,10 +49,6 @@ from .models import (
 def paris_time(value: dt.datetime | None) -> str:
     """An instant as the directorate reads it: the Paris wall clock, the zone said in words."""
     return "—" if value is None else formats.datetime(value)
-
-
-def _error_text(error: ValidationError) -> str:
-    return " ".join(str(message) for message in error.messages)
 
 
 @admin.register(Institute)
@@ -267,7 +263,7 @@ class CallAdmin(IeaModelAdmin):
             try:
                 function(call_id=call.pk, user=request.user, now=timezone.now())
             except ValidationError as error:
-                self.message_user(request, _error_text(error), messages.ERROR)
+                self.message_user(request, error_text(error), messages.ERROR)
             else:
                 self.message_user(request, done_message % {"call": call}, messages.SUCCESS)
 
@@ -347,7 +343,7 @@ class CallAdmin(IeaModelAdmin):
             try:
                 call_close(call_id=call.pk, user=request.user, now=timezone.now(), reason=form.cleaned_data["reason"])
             except ValidationError as error:
-                self.message_user(request, _error_text(error), messages.ERROR)
+                self.message_user(request, error_text(error), messages.ERROR)
             else:
                 self.message_user(request, _("“%(call)s” is closed.") % {"call": call}, messages.SUCCESS)
                 return HttpResponseRedirect(self._change_url(call))
@@ -368,7 +364,7 @@ class CallAdmin(IeaModelAdmin):
                     new_closes_at=form.cleaned_data["new_closes_at"], reason=form.cleaned_data["reason"],
                 )
             except ValidationError as error:
-                self.message_user(request, _error_text(error), messages.ERROR)
+                self.message_user(request, error_text(error), messages.ERROR)
             else:
                 self.message_user(request, _("The deadline of “%(call)s” is extended.") % {"call": call}, messages.SUCCESS)
                 return HttpResponseRedirect(self._change_url(call))
@@ -385,7 +381,7 @@ class CallAdmin(IeaModelAdmin):
             try:
                 result = call_clone(source_id=call.pk, year=form.cleaned_data["year"], user=request.user, now=timezone.now())
             except ValidationError as error:
-                self.message_user(request, _error_text(error), messages.ERROR)
+                self.message_user(request, error_text(error), messages.ERROR)
             else:
                 self.message_user(
                     request,

@@ -6,8 +6,25 @@ from django import forms
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.options import IS_POPUP_VAR
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.utils import pretty_name
 from django.utils.translation import gettext_lazy as _
+
+
+def error_text(error: ValidationError) -> str:
+    """A domain refusal as one line for the admin's messages."""
+    return " ".join(str(message) for message in error.messages)
+
+
+def require_view_permission(request, model_admin) -> None:
+    """The admin's own pages (screening, decisions) open to those who may view the model they hang on."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+
+
+def admin_page_context(request, model_admin, **extra) -> dict:
+    """What an admin page of our own needs to look like the admin: the site's context and the model's opts."""
+    return {**model_admin.admin_site.each_context(request), "opts": model_admin.opts, **extra}
 
 
 class ReadOnlyAdminMixin:

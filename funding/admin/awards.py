@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from iea.admin_mixins import IeaModelAdmin, ReadOnlyTabularInline
+from iea.admin_mixins import IeaModelAdmin, ReadOnlyTabularInline, error_text
 from iea.http import private_download
 from proposals.admin import proposal_institute_filter
 
@@ -26,7 +26,7 @@ from ..models import (
     TrancheState,
 )
 from ..rules import visible_awards
-from .common import ReasonPageMixin, _error_text, _money
+from .common import ReasonPageMixin, _money
 
 
 class TrancheForm(forms.ModelForm):
@@ -194,7 +194,7 @@ class AwardAdmin(ReasonPageMixin, IeaModelAdmin):
                 )
             except (ValidationError, IntegrityError) as error:
                 request._funding_refused = True
-                reason = _error_text(error) if isinstance(error, ValidationError) else _(
+                reason = error_text(error) if isinstance(error, ValidationError) else _(
                     "The tranches would exceed the award.")
                 self.message_user(request, _("Tranche %(number)s was not changed: %(reason)s") % {
                     "number": tranche.number, "reason": reason}, messages.ERROR)

@@ -3,14 +3,10 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.admin import helpers
-from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 
 from iea import formats
-
-
-def _error_text(error: ValidationError) -> str:
-    return " ".join(str(message) for message in error.messages)
+from iea.admin_mixins import error_text
 
 
 def _money(value) -> str:
@@ -51,7 +47,7 @@ class ReasonPageMixin:
         return TemplateResponse(request, "admin/iea_action_confirm.html", context)
 
     def _refused(self, request, label, error) -> None:
-        self.message_user(request, f"{label}: {_error_text(error)}", messages.ERROR)
+        self.message_user(request, f"{label}: {error_text(error)}", messages.ERROR)
 
 
 

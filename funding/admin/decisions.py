@@ -31,6 +31,7 @@ from django.views.decorators.http import require_POST
 
 from calls.models import Call
 from iea import formats
+from iea.admin_mixins import admin_page_context, error_text, require_view_permission
 from iea.http import private_download
 from proposals.models import Proposal, ProposalState
 from reviews.admin.records import DecisionAdmin as ReviewsDecisionAdmin
@@ -40,7 +41,6 @@ from reviews.models import Decision, DecisionOutcome
 from ..domain.decisions import decision_clear, decision_set, decisions_announce, decisions_pending
 from ..domain.reserve import reserve_promote
 from ..selectors import decisions_page
-from .common import _error_text
 
 # Reviews registers the decision admin with its screening pages; this one adds the decision pages to it.
 admin.site.unregister(Decision)
@@ -69,15 +69,6 @@ class DecisionAdmin(ReviewsDecisionAdmin):
         ]
 
 
-def _may_view(request, model_admin) -> None:
-    if not model_admin.has_view_permission(request):
-        raise PermissionDenied
-
-
-def _context(request, model_admin, **extra) -> dict:
-    return {**model_admin.admin_site.each_context(request), "opts": model_admin.opts, **extra}
-
-
 class DecisionForm(forms.Form):
     proposal = forms.IntegerField()
     outcome = forms.ChoiceField(choices=DecisionOutcome.choices, error_messages={"required": gettext_lazy("Choose an outcome.")})
@@ -90,7 +81,7 @@ class ClearForm(forms.Form):
 
 
 def decisions(request, model_admin, call_id: int):
-    _may_view(request, model_admin)
+    require_view_permission(request, model_admin)
     call = get_object_or_404(Call, pk=call_id)
     url = reverse("admin:reviews_decisions", args=[call.pk])
     if request.method == "POST":
@@ -102,7 +93,7 @@ def decisions(request, model_admin, call_id: int):
         back = f"{url}?page={int(page)}" if page.isdigit() else url
         return HttpResponseRedirect(f"{back}#{anchor}" if anchor else back)
     overview = decisions_page(call=call, page_number=request.GET.get("page"))
-    return TemplateResponse(request, "admin/reviews/decisions.html", _context(
+    return TemplateResponse(request, "admin/reviews/decisions.html", admin_page_context(
         request, model_admin,
         title=_("Decisions — %(call)s") % {"call": call},
         call=call, overview=overview, outcomes=DecisionOutcome.choices,
@@ -128,7 +119,7 @@ def _decide(request, call: Call) -> str:
             override_reason=form.cleaned_data["override_reason"],
         )
     except ValidationError as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(request, _("%(ref)s: %(outcome)s.") % {
             "ref": proposal.reference, "outcome": decision.get_outcome_display().lower()})
@@ -144,7 +135,7 @@ def _clear(request, call: Call) -> str:
     try:
         decision_clear(proposal_id=proposal.pk, user=request.user, now=timezone.now())
     except ValidationError as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
     else:
         proposal.refresh_from_db(fields=["state"])
         messages.success(request, _("The decision on %(ref)s is cleared; the proposal is %(state)s again.") % {
@@ -162,7 +153,7 @@ def decisions_notify_confirm(request, model_admin, call_id: int):
         try:
             count = decisions_announce(call_id=call.pk, user=request.user, now=timezone.now())
         except ValidationError as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(request, ngettext(
                 "%(count)s decision mail is on its way.", "%(count)s decision mails are on their way.", count,
@@ -173,7 +164,7 @@ def decisions_notify_confirm(request, model_admin, call_id: int):
     by_outcome = [(label, counts[value]) for value, label in DecisionOutcome.choices if counts[value]]
     selected_total = Decision.objects.filter(proposal__call=call, outcome=DecisionOutcome.SELECTED).aggregate(
         total=Coalesce(Sum("amount"), Decimal(0)))["total"]
-    return TemplateResponse(request, "admin/reviews/decisions_notify.html", _context(
+    return TemplateResponse(request, "admin/reviews/decisions_notify.html", admin_page_context(
         request, model_admin,
         title=_("Send the decision mails — %(call)s") % {"call": call},
         call=call, by_outcome=by_outcome, pending=len(pending), decisions=pending, back=back,
@@ -186,7 +177,7 @@ def decisions_notify_confirm(request, model_admin, call_id: int):
 
 def evaluation_summary(request, model_admin, proposal_id: int):
     """The evaluation summary as the PI (``?lang=fr``) or the partner (``?lang=en``) will receive it."""
-    _may_view(request, model_admin)
+    require_view_permission(request, model_admin)
     proposal = get_object_or_404(Proposal.objects.select_related("call"), pk=proposal_id)
     language = request.GET.get("lang")
     if language not in ("fr", "en"):
@@ -226,7 +217,7 @@ def promote(request, model_admin, call_id: int, proposal_id: int):
                                    now=timezone.now(), override_reason=form.cleaned_data["override_reason"])
     except ValidationError as error:
         messages.error(request, _("%(ref)s was not promoted: %(reason)s") % {
-            "ref": proposal.reference, "reason": " ".join(str(m) for m in error.messages)})
+            "ref": proposal.reference, "reason": error_text(error)})
     else:
         messages.success(request, _("%(ref)s is selected for %(amount)s; its PI is told by mail and the award awaits "
                                     "their acceptance.") % {"ref": proposal.reference,

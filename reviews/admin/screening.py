@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 
 from calls.domain import call_deadline
 from calls.models import Call
+from iea.admin_mixins import admin_page_context, error_text, require_view_permission
 from proposals.models import Proposal, ProposalState
 
 from ..domain.screening import (
@@ -32,32 +33,18 @@ from ..domain.screening import (
 )
 from ..models import DECIDED_STATES
 
-
-def _error_text(error: ValidationError) -> str:
-    return " ".join(str(message) for message in error.messages)
-
-
-def _may_view(request, model_admin) -> None:
-    if not model_admin.has_view_permission(request):
-        raise PermissionDenied
-
-
-def _context(request, model_admin, **extra) -> dict:
-    return {**model_admin.admin_site.each_context(request), "opts": model_admin.opts, **extra}
-
-
 # --- The calls -----------------------------------------------------------------------------------------------
 
 
 def call_list(request, model_admin):
     """Each call with what is left to screen and to decide, and the way to its two pages."""
-    _may_view(request, model_admin)
+    require_view_permission(request, model_admin)
     calls = Call.objects.annotate(
         to_screen=Count("proposals", filter=Q(proposals__state=ProposalState.SUBMITTED)),
         in_review=Count("proposals", filter=Q(proposals__state__in=[ProposalState.IN_REVIEW, ProposalState.RANKED])),
         decided=Count("proposals", filter=Q(proposals__state__in=DECIDED_STATES)),
     ).order_by("-year")
-    return TemplateResponse(request, "admin/reviews/call_list.html", _context(
+    return TemplateResponse(request, "admin/reviews/call_list.html", admin_page_context(
         request, model_admin, title=_("Screening and decisions"), calls=calls,
     ))
 
@@ -72,7 +59,7 @@ class ScreenForm(forms.Form):
 
 
 def screening(request, model_admin, call_id: int):
-    _may_view(request, model_admin)
+    require_view_permission(request, model_admin)
     call = get_object_or_404(Call, pk=call_id)
     url = reverse("admin:reviews_screening", args=[call.pk])
     if request.method == "POST":
@@ -82,7 +69,7 @@ def screening(request, model_admin, call_id: int):
         return HttpResponseRedirect(url)
     now = timezone.now()
     rows = screening_rows(call=call)
-    return TemplateResponse(request, "admin/reviews/screening.html", _context(
+    return TemplateResponse(request, "admin/reviews/screening.html", admin_page_context(
         request, model_admin,
         title=_("Screening — %(call)s") % {"call": call},
         call=call, rows=rows, counts=screening_counts(call=call), deadline=call_deadline(call),
@@ -114,7 +101,7 @@ def _screen(request, call: Call) -> None:
         proposal_screen(proposal_id=proposal.pk, user=request.user, eligible=eligible,
                         reason=form.cleaned_data["reason"], now=now)
     except ValidationError as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
         return
     if eligible:
         messages.success(request, _("%(ref)s is eligible.") % {"ref": proposal.reference})

@@ -7,9 +7,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin
+from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin, error_text
 
-from .admin_actions import _error_text, confirmation_page
+from .admin_actions import confirmation_page
 from .domain import Blocker, erasure_blockers, erasure_process, erasure_refuse
 from .models import AnonymisedProposal, ErasureRequest, ErasureState
 from .rules import can_process_erasure
@@ -55,7 +55,7 @@ class ErasureRequestAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
                 try:
                     done = erasure_process(request_id=erasure.pk, user=request.user, now=timezone.now())
                 except ValidationError as error:
-                    self.message_user(request, f"{label}: {_error_text(error)}", messages.ERROR)
+                    self.message_user(request, f"{label}: {error_text(error)}", messages.ERROR)
                     continue
                 if done.state == ErasureState.DONE:
                     self.message_user(request, _("%(person)s: the account is erased.") % {"person": label},
@@ -92,7 +92,7 @@ class ErasureRequestAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
                     erasure_refuse(request_id=erasure.pk, user=request.user, reason=form.cleaned_data["reason"],
                                    now=timezone.now())
                 except ValidationError as error:
-                    self.message_user(request, f"{erasure.user.email}: {_error_text(error)}", messages.ERROR)
+                    self.message_user(request, f"{erasure.user.email}: {error_text(error)}", messages.ERROR)
                 else:
                     self.message_user(request, _("%(person)s: refused (the person is told).")
                                       % {"person": erasure.user.email}, messages.SUCCESS)

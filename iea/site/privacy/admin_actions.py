@@ -11,14 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from iea.admin_mixins import error_text
+
 from .domain import past_retention, proposals_anonymise
 from .models import AnonymisationVia
 
 PREVIEW = 20  # references listed per call on the confirmation page
-
-
-def _error_text(error: ValidationError) -> str:
-    return " ".join(str(message) for message in error.messages)
 
 
 def confirmation_page(modeladmin, request, queryset, *, action, title, intro, items, submit_label, form=None):
@@ -48,7 +46,7 @@ def anonymise_past_retention(modeladmin, request, queryset):
                 result = proposals_anonymise(call_id=call.pk, user=request.user, now=timezone.now(),
                                              via=AnonymisationVia.ADMIN)
             except ValidationError as error:
-                modeladmin.message_user(request, f"{call}: {_error_text(error)}", messages.ERROR)
+                modeladmin.message_user(request, f"{call}: {error_text(error)}", messages.ERROR)
                 continue
             modeladmin.message_user(request, ngettext(
                 "%(call)s: %(count)s proposal anonymised.", "%(call)s: %(count)s proposals anonymised.",
