@@ -82,9 +82,6 @@ def is_officer_of_panel(user, panel) -> bool:
     return user.is_authenticated and panel is not None and panel.officers.filter(pk=user.pk).exists()
 
 
-can_see_invitation = is_invited_reviewer | is_panel_officer | is_directorate
-can_read_for_review = is_reviewing | is_panel_officer | is_directorate
-can_review = is_reviewing
 can_read_other_reviews = (is_reviewing & has_submitted_own_review) | is_panel_officer | is_directorate
 can_manage_panel = is_officer_of_panel | is_directorate
 can_recommend = is_panel_officer | is_directorate
