@@ -45,7 +45,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import _bench  # noqa: E402
+from benchmarks import _bench, outbox_phases  # noqa: E402
 
 NAME = "surge"
 BASE_DIR = _bench.BASE_DIR
@@ -384,10 +384,8 @@ def deliver_receipts(env: dict, expected: int, timeout: float) -> dict:
 
     from iea.notifications.models import Notification, NotificationState
 
-    sink = subprocess.Popen([sys.executable, str(BASE_DIR / "benchmarks" / "reminders.py"), "--sink"],  # noqa: S603
-                            stdout=subprocess.PIPE, text=True)
+    sink, port = outbox_phases.start_sink()
     try:
-        port = int(sink.stdout.readline())
         worker_env = {**env, "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend", "EMAIL_HOST": "127.0.0.1",
                       "EMAIL_PORT": str(port), "EMAIL_USE_TLS": "0", "DJANGO_SETTINGS_MODULE": "iea.settings"}
         command = [str(Path(sys.executable).parent / "celery"), "-A", "iea", "worker", "--loglevel", "WARNING",
