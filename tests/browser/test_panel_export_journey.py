@@ -44,7 +44,8 @@ def test_the_officer_downloads_the_panel_table_with_a_recommendation(live_server
     with page.expect_download() as download:
         page.get_by_role("link", name=TEXT[language]["export"]).click()
     assert download.value.suggested_filename.endswith(".xlsx")
-    sheet = load_workbook(download.value.path()).active
+    with download.value.path().open("rb") as workbook:  # the download has no .xlsx name for openpyxl
+        sheet = load_workbook(workbook).active
     rows = list(sheet.iter_rows(values_only=True))
     header = rows[0]
     recommendation, amount = header.index(TEXT[language]["header"]), len(header) - 1
