@@ -42,7 +42,6 @@ from .models import (
     Institute,
     InstitutePriority,
     Unit,
-    parse_unit_code,
 )
 
 
@@ -83,15 +82,12 @@ class UnitAdmin(IeaModelAdmin):
         return obj.code
 
     def get_search_results(self, request, queryset, search_term):
-        """Also find a unit by its code however it is typed: ``umr5558``, ``UMR 5558``, ``umr-5558``."""
-        filtered = queryset
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        parsed = parse_unit_code(search_term)
-        if parsed is not None:
-            results |= filtered.filter(unit_type=parsed[0], number=parsed[1])
-        elif search_term.strip().isdigit() and len(search_term.strip()) <= 4:
-            results |= filtered.filter(number=search_term.strip().zfill(4))
-        return results, may_have_duplicates
+        """The unit search of the proposal editor (``UnitQuerySet.matching``): the code however it is typed
+        (``umr5558``, ``UMR 5558``, ``umr-5558``), the acronym, words of the name, the city, accents ignored. The
+        list's search box and the unit pickers of the other admin pages (autocomplete) use it."""
+        if not search_term.strip():
+            return queryset, False
+        return queryset.matching(search_term), False
 
 
 class CriterionInline(admin.StackedInline):

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from iea.i18n import Localized
+from iea.text import fold
 
 
 class Institute(models.Model):
@@ -78,6 +79,22 @@ class UnitQuerySet(models.QuerySet):
             return self.none()
         return self.filter(unit_type=parsed[0], number=parsed[1])
 
+    def matching(self, text: str):
+        """The units whose ``search_text`` holds every word of ``text``, folded: the code in any spelling
+        (``umr5558``, ``UMR 5558``, ``5558``), the acronym, words of the name, the city; case, accents and
+        punctuation ignored."""
+        matches = Q()
+        for word in fold(text).split():
+            matches &= Q(search_text__contains=word)
+        return self.filter(matches)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        # ``save`` is not called: the search text is written here instead (benchmarks/dataset.py).
+        objs = list(objs)
+        for unit in objs:
+            unit.search_text = unit.searchable_text()
+        return super().bulk_create(objs, *args, **kwargs)
+
 
 class Unit(models.Model):
     """A CNRS research unit, known by its type and 4-digit number (``UMR 5558``)."""
@@ -97,6 +114,10 @@ class Unit(models.Model):
     managers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("unit managers"), blank=True, related_name="managed_units"
     )
+    # What the unit search reads (calls.selectors.units_search): the code in both spellings, the acronym, the
+    # name and the city, folded (iea.text.fold), so the database finds "écologie" by "ECOLOGIE" on SQLite and
+    # PostgreSQL alike. Written by ``save`` and ``bulk_create``; never edited.
+    search_text = models.TextField(editable=False, default="")
 
     objects = UnitQuerySet.as_manager()
 
@@ -115,7 +136,15 @@ class Unit(models.Model):
     def save(self, *args, **kwargs):
         self.unit_type = self.unit_type.upper()
         self.number = (self.number or "").strip().zfill(4)
+        self.search_text = self.searchable_text()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
         super().save(*args, **kwargs)
+
+    def searchable_text(self) -> str:
+        """The unit's ``search_text``, from its current fields."""
+        number = (self.number or "").strip().zfill(4)
+        return fold(f"{self.unit_type} {number} {self.unit_type}{number} {self.acronym} {self.name} {self.city}")
 
     @property
     def code(self) -> str:

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django import forms
 from django.conf import settings
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
@@ -25,7 +26,9 @@ class ProposalForm(forms.ModelForm):
     unit_code = forms.CharField(
         label=_("Your CNRS unit"), max_length=20, required=False,
         help_text=_("Type and number, e.g. UMR 5558."),
-        widget=forms.TextInput(attrs={"list": "unit-codes", "autocomplete": "off"}),
+        # A search-as-you-type picker with JavaScript (templates/proposals/_unit_field.html).
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "data-combobox-input": True,
+                                      "data-combobox-url": reverse_lazy("calls:unit_search")}),
     )
     lock_version = forms.IntegerField(widget=forms.HiddenInput)
 

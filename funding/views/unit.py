@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import DecimalField, OuterRef, Prefetch, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -76,24 +77,33 @@ def _spent():
     return Coalesce(Subquery(total, output_field=money), Value(Decimal(0)), output_field=money)
 
 
+# A unit with a long record of awards: the list shows them a page at a time.
+AWARDS_PER_PAGE = 25
+
+
 @login_required
 @require_GET
 def unit_awards(request):
-    """The awards of the units the user manages, with their tranches and what has been spent."""
+    """The awards of the units the user manages, with their tranches and what has been spent, the newest
+    first, a page at a time. Nine queries, whatever the number of awards."""
     if not user_roles(request.user).unit_manager:
         raise Http404
-    awards = list(
-        managed_awards(request.user)
-        .select_related("proposal__pi", "unit")
+    managed = managed_awards(request.user)
+    page = Paginator(
+        managed.select_related("proposal__pi", "unit")
         .prefetch_related(Prefetch("tranches", queryset=Tranche.objects.order_by("number")))
         .annotate(spent=_spent())
-        .order_by("-start_date", "proposal__reference")
-    )
+        .order_by("-start_date", "proposal__reference", "pk"),
+        AWARDS_PER_PAGE,
+    ).get_page(request.GET.get("page"))
+    awards = list(page.object_list)
     for award in awards:
         _decorate(award, award.tranches.all())
         award.overspent = award.spent > award.amount
-    units = {award.unit_id for award in awards}
-    return TemplateResponse(request, "funding/unit/awards.html", {"awards": awards, "several_units": len(units) > 1})
+    # Every page has the unit column if the awards, on any page, come from more than one unit.
+    several_units = len(managed.order_by().values("unit_id").distinct()[:2]) > 1
+    return TemplateResponse(request, "funding/unit/awards.html",
+                            {"awards": awards, "page": page, "several_units": several_units})
 
 
 def _award_page(request, award: Award, form: SpendingForm, *, status: int = 200) -> TemplateResponse:

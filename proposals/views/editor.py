@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from calls.domain import call_deadline
-from calls.models import Call, Unit
+from calls.models import Call
 from iea import formats
 from iea.autosave import conflict_context, requested_lock_version
 
@@ -52,7 +52,6 @@ def _editor_context(request, proposal, form, *, now, conflict=None, letter_form=
         "checklist": domain.proposal_checklist(proposal, now=now, letter=letter),
         "editable": domain.proposal_editable(proposal, now=now),
         "deadline": call_deadline(proposal.call),
-        "units": Unit.objects.only("unit_type", "number", "acronym"),
         "conflict": conflict,
         "now": now,
     }
@@ -106,7 +105,18 @@ def edit(request, pk):
         messages.info(request, refusal)
         return redirect("proposals:detail", pk=proposal.pk)
     proposal = _with_content(proposal)
-    return TemplateResponse(request, "proposals/edit.html", _editor_context(request, proposal, _fresh_form(proposal), now=now))
+    form = _fresh_form(proposal)
+    _fill_chosen_unit(request, form)
+    return TemplateResponse(request, "proposals/edit.html", _editor_context(request, proposal, form, now=now))
+
+
+def _fill_chosen_unit(request, form):
+    """A unit chosen on the unit search page (``calls:unit_search``, the way without JavaScript) comes back as
+    ``?unit_code=``: the field shows it, and the PI's save checks and keeps it like a code typed in."""
+    code = request.GET.get("unit_code", "").strip()[:20]
+    if code:
+        form.initial["unit_code"] = code
+        messages.info(request, _("%(code)s is filled in as your unit: save to keep it.") % {"code": code})
 
 
 def _conflict(result, form):

@@ -16,7 +16,7 @@ class ReviewerAdmin(IeaModelAdmin):
     list_filter = ("institute", "external", "active")
     search_fields = ("user__email", "user__full_name", "keywords", "institution")
     list_select_related = ("user", "institute")
-    autocomplete_fields = ("user",)
+    autocomplete_fields = ("user", "unit")  # over a thousand units: searched (calls.admin.UnitAdmin), not listed
 
 
 @admin.register(Panel)

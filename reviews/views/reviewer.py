@@ -12,7 +12,8 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Prefetch, Subquery
+from django.core.paginator import Paginator
+from django.db.models import BooleanField, Case, Exists, F, OuterRef, Prefetch, Subquery, When
 from django.db.models.fields.json import KT
 from django.http import Http404
 from django.shortcuts import redirect
@@ -102,27 +103,43 @@ def _submitted(field: str):
 # --- The list ---------------------------------------------------------------------------------------------
 
 
+# A busy reviewer accumulates assignments call after call: the list shows them a page at a time.
+ASSIGNMENTS_PER_PAGE = 25
+
+
+def _settled():
+    """An assignment that asks nothing more of the reviewer: closed by the decision, or its review submitted."""
+    return Case(When(state=AssignmentState.CLOSED, then=True), When(review__state=ReviewState.SUBMITTED, then=True),
+                default=False, output_field=BooleanField())
+
+
 @login_required
 @require_GET
 def assignments(request):
-    """My reviews: open assignments with the proposal as submitted, the due date and where each stands.
-    One query for the list, whatever its length."""
+    """My reviews: open assignments with the proposal as submitted, the due date and where each stands. What is
+    due comes first, the earliest due date first; then what asks nothing more (submitted, closed), the latest
+    first, so the first page is the work to do however long the reviewer's history. Six queries, whatever the
+    length of the list."""
     now = timezone.now()
-    rows = list(
+    listed = (
         assignments_listed_for(request.user)
         .select_related("panel__institute", "proposal", "review")
-        .annotate(submitted_title=_submitted("title"), submitted_acronym=_submitted("acronym"))
+        .annotate(submitted_title=_submitted("title"), submitted_acronym=_submitted("acronym"), settled=_settled())
         # The list shows titles and states: the long texts stay in the database (hundreds of rows for a
         # busy reviewer; docs/benchmarks.md).
         .defer("proposal__abstract", "proposal__activities", "proposal__ethics_statement",
                "review__comment_for_pi", "review__confidential_comment", "decline_reason")
-        .order_by("due_at", "pk")
+        .order_by("settled", Case(When(settled=False, then=F("due_at"))).asc(nulls_last=True),
+                  F("due_at").desc(), "pk")
     )
+    page = Paginator(listed, ASSIGNMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
     for row in rows:
         row.own_review = getattr(row, "review", None)
         row.closed = row.state == AssignmentState.CLOSED
         row.overdue = row.due_at <= now and not row.closed
-    return TemplateResponse(request, "reviews/reviewer/assignments.html", {"assignments": rows, "now": now})
+    return TemplateResponse(request, "reviews/reviewer/assignments.html",
+                            {"assignments": rows, "page": page, "now": now})
 
 
 # --- The invitation ---------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -489,3 +490,29 @@ def test_staff_set_a_calls_reminders_and_bad_offsets_are_refused(english, staff)
     response = english.post(reverse("admin:calls_call_add"), _add_data(draft_reminder_days="-21, -7, -2"))
     assert response.status_code == 302
     assert parse_offsets(Call.objects.get(year=2040).draft_reminder_days) == [-21, -7, -2]
+
+
+def test_unit_search_ignores_case_and_accents_like_the_editors_picker(client, staff):
+    cefe = UnitFactory(acronym="CEFE", name="Centre d'Écologie Fonctionnelle et Évolutive", city="Montpellier")
+    UnitFactory(acronym="OTHER", name="Centre de calcul", city="Orléans")
+    client.force_login(staff)
+    url = reverse("admin:calls_unit_changelist")
+    assert list(client.get(url, {"q": "ecologie evolutive"}).context["cl"].result_list) == [cefe]
+    assert [u.acronym for u in client.get(url, {"q": "ORLEANS"}).context["cl"].result_list] == ["OTHER"]
+
+
+def test_a_reviewers_unit_is_searched_in_the_admin_not_listed(client, staff):
+    from tests.reviews.factories import ReviewerFactory
+
+    cefe = UnitFactory(acronym="CEFE", name="Centre d'Écologie Fonctionnelle et Évolutive")
+    units = UnitFactory.create_batch(5)
+    reviewer = ReviewerFactory(unit=units[0])
+    client.force_login(staff)
+    html = client.get(reverse("admin:reviews_reviewer_change", args=[reviewer.pk])).content.decode()
+    unit_select = re.search(r'<select name="unit".*?</select>', html, re.S).group()
+    assert "admin-autocomplete" in unit_select
+    # The empty choice and the reviewer's own unit only: the others come as staff type.
+    assert re.findall(r'<option value="(\d*)"', unit_select) == ["", str(units[0].pk)]
+    response = client.get(reverse("admin:autocomplete"), {
+        "app_label": "reviews", "model_name": "reviewer", "field_name": "unit", "term": "écologie"})
+    assert [result["id"] for result in response.json()["results"]] == [str(cefe.pk)]

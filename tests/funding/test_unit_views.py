@@ -2,6 +2,7 @@
 staff included: staff manage awards in the admin), what the list and the award page show, and that the
 list and the page take the same number of queries whatever their size."""
 
+import datetime as dt
 import re
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from django.utils import timezone
 from funding.domain.awards import tranche_confirm_receipt
 from funding.domain.spending import spending_record
 from funding.models import SpendingLine
+from funding.views import unit as unit_views
 from iea.audit.models import AuditEntry
 from tests.factories import StaffFactory, UserFactory, activate_totp
 from tests.reviews.factories import PanelFactory, ReviewerFactory
@@ -171,7 +173,48 @@ def test_a_manager_whose_unit_has_no_award_gets_an_empty_list(client):
     assert "Your unit manages no award yet." in response.content.decode()
 
 
-def test_the_list_takes_the_same_number_of_queries_for_1_and_15_awards(client, queries):
+@pytest.fixture
+def two_per_page(monkeypatch):
+    monkeypatch.setattr(unit_views, "AWARDS_PER_PAGE", 2)
+
+
+def test_the_list_pages_the_awards_newest_first_with_the_unit_column_on_every_page(client, two_per_page):
+    manager, staff = UserFactory(), StaffFactory()
+    now = timezone.now()
+    oldest = unit_award(manager=manager, staff=staff, now=now - dt.timedelta(days=700))
+    unit = oldest.unit
+    newest = unit_award(manager=manager, staff=staff, now=now - dt.timedelta(days=100), unit=unit)
+    middle = unit_award(manager=manager, staff=staff, now=now - dt.timedelta(days=400))  # another unit
+    client.force_login(manager)
+
+    def page(number):
+        response = client.get(reverse("funding:unit_awards"), {"page": number})
+        assert response.status_code == 200
+        return response, [award.pk for award in response.context["awards"]]
+
+    first, rows = page(1)
+    assert rows == [newest.award.pk, middle.award.pk]
+    html = first.content.decode()
+    assert '<nav class="cluster" aria-label="Pages of the awards">' in html
+    assert "Page 1 of 2" in html
+    assert 'href="?page=2" rel="next"' in html
+    second, rows = page(2)
+    assert rows == [oldest.award.pk]
+    # The last page shows one unit's award, yet the list spans two units: the column stays.
+    assert second.context["several_units"] is True
+    assert f"{unit.code} {unit.acronym}" in second.content.decode()
+    assert page(5)[1] == [oldest.award.pk]
+    assert page("last")[1] == [newest.award.pk, middle.award.pk]
+
+
+def test_the_unit_column_is_left_out_when_every_award_is_of_one_unit(client, ua):
+    unit_award(manager=ua.manager, staff=ua.staff, unit=ua.unit)
+    client.force_login(ua.manager)
+    response = client.get(reverse("funding:unit_awards"))
+    assert (len(response.context["awards"]), response.context["several_units"]) == (2, False)
+
+
+def test_the_list_takes_the_same_number_of_queries_for_one_and_for_two_pages(client, queries, two_per_page):
     manager, staff = UserFactory(), StaffFactory()
 
     def award(n):
@@ -185,8 +228,11 @@ def test_the_list_takes_the_same_number_of_queries_for_1_and_15_awards(client, q
 
     client.force_login(manager)
     hit = lambda: client.get(reverse("funding:unit_awards"))  # noqa: E731
-    assert queries.at_sizes(award, hit, sizes=(1, 15)) == (7, 7)
-    assert len(hit().context["awards"]) == 15
+    # The session, the user, their roles, the count, the page's awards, their tranches, the units of the
+    # list, and the next actions (two).
+    assert queries.at_sizes(award, hit, sizes=(1, 3)) == (9, 9)
+    assert len(hit().context["awards"]) == 2
+    assert queries(lambda: client.get(reverse("funding:unit_awards"), {"page": 2})) == 9
 
 
 # --- the award page ------------------------------------------------------------------------------------

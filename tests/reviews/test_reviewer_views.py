@@ -15,7 +15,8 @@ from iea import formats
 from proposals.models import Proposal
 from reviews.domain.assignment import assignment_create
 from reviews.domain.scoring import review_open, review_save_draft, review_submit
-from reviews.models import AssignmentState, Conflict, Review, ReviewState
+from reviews.models import Assignment, AssignmentState, Conflict, Review, ReviewState
+from reviews.views import reviewer as reviewer_views
 from tests.factories import CallFactory, UserFactory
 
 from .factories import AssignmentFactory, PanelFactory, ReviewerFactory, eligible_proposal
@@ -441,26 +442,75 @@ def test_the_list_shows_each_open_assignment_with_its_state(reviewer_client, ass
     response = reviewer_client.get(reverse("reviewer:assignments"))
     assert response.status_code == 200
     rows = [(a.pk, a.state, a.own_review.state if a.own_review else None) for a in response.context["assignments"]]
-    assert rows == [(assignment.pk, "accepted", "submitted"), (invited.pk, "invited", None)]
+    # The invitation still asks for an answer: it comes before the review already submitted.
+    assert rows == [(invited.pk, "invited", None), (assignment.pk, "accepted", "submitted")]
     html = response.content.decode()
     assert url("invitation", invited) in html
     assert assignment.proposal.reference in html
     assert reviewer.institute.usage_name in html
+    assert 'aria-label="Pages of my reviews"' not in html  # one page: no pager
 
 
-def test_the_list_takes_the_same_number_of_queries_for_10_and_200_assignments(client, queries):
+@pytest.fixture
+def two_per_page(monkeypatch):
+    monkeypatch.setattr(reviewer_views, "ASSIGNMENTS_PER_PAGE", 2)
+
+
+def test_the_list_pages_what_is_due_first_then_what_is_settled_latest_first(client, two_per_page):
+    reviewer = ReviewerFactory()
+    now = timezone.now()
+
+    def assigned(days, state=AssignmentState.ACCEPTED):
+        proposal = eligible_proposal(unit__main_institute=reviewer.institute)
+        return AssignmentFactory(reviewer=reviewer, proposal=proposal, state=state,
+                                 due_at=now + dt.timedelta(days=days))
+
+    submitted_long_ago = assigned(-400)
+    fill_and_submit(submitted_long_ago)
+    closed_recently = assigned(-30, AssignmentState.CLOSED)
+    due_later = assigned(20)
+    overdue = assigned(-2)
+    invited = assigned(5, AssignmentState.INVITED)
+    client.force_login(reviewer.user)
+
+    def page(number):
+        response = client.get(reverse("reviewer:assignments"), {"page": number})
+        assert response.status_code == 200
+        return response, [a.pk for a in response.context["assignments"]]
+
+    first, rows = page(1)
+    assert rows == [overdue.pk, invited.pk]
+    html = first.content.decode()
+    assert '<nav class="cluster" aria-label="Pages of my reviews">' in html
+    assert "Page 1 of 3" in html
+    assert 'href="?page=2" rel="next"' in html
+    assert page(2)[1] == [due_later.pk, closed_recently.pk]
+    last, rows = page(3)
+    assert rows == [submitted_long_ago.pk]
+    assert 'href="?page=2" rel="prev"' in last.content.decode()
+    # A page past the end shows the last one; a page that is not a number, the first.
+    assert page(9)[1] == [submitted_long_ago.pk]
+    assert page("x")[1] == [overdue.pk, invited.pk]
+
+
+def test_the_list_takes_the_same_number_of_queries_for_one_and_for_two_pages(client, queries, two_per_page):
     reviewer = ReviewerFactory()
     call = CallFactory()
 
     def assign(n):
-        for index in range(n):
+        for _index in range(n):
+            made = Assignment.objects.filter(reviewer=reviewer).count()
             proposal = eligible_proposal(call=call, unit__main_institute=reviewer.institute)
-            state = AssignmentState.INVITED if index % 3 == 0 else AssignmentState.ACCEPTED
+            state = AssignmentState.INVITED if made % 3 == 0 else AssignmentState.ACCEPTED
             assignment = AssignmentFactory(proposal=proposal, reviewer=reviewer, state=state)
-            if index % 3 == 1:
+            if made % 3 == 1:
                 review_open(assignment_id=assignment.pk, user=reviewer.user, now=timezone.now())
+            elif made % 3 == 2:
+                fill_and_submit(assignment)
 
     client.force_login(reviewer.user)
     hit = lambda: client.get(reverse("reviewer:assignments"))  # noqa: E731
-    assert queries.at_sizes(assign, hit, sizes=(10, 200)) == (5, 5)
-    assert len(hit().context["assignments"]) == 200
+    # The session, the user, their roles, the count, the page's rows and the next actions (To do now).
+    assert queries.at_sizes(assign, hit, sizes=(1, 3)) == (6, 6)
+    assert len(hit().context["assignments"]) == 2
+    assert queries(lambda: client.get(reverse("reviewer:assignments"), {"page": 2})) == 6
