@@ -30,13 +30,21 @@ from iea.roles import user_roles
 from proposals.models import Proposal, evaluated_by
 
 from ..domain import panel as domain
+from ..domain import panel_table as table_domain
 from ..domain.assignment import REVIEWABLE_STATES
 from ..domain.conflicts import cause_label
-from ..domain.readiness import thresholds_in_words
+from ..domain.readiness import proposal_threshold_misses, thresholds_in_words, weighted_total
 from ..exports import XLSX_CONTENT_TYPE, panel_table_xlsx
 from ..forms.officer import AssignForm, ConflictForm, RecommendationForm, TableFilterForm
 from ..models import Assignment, Conflict, Review, Reviewer, ReviewState, Score
-from ..rules import OPEN_ASSIGNMENT_STATES, can_manage_panel, not_conflicted, panel_proposals, panels_for
+from ..rules import (
+    OPEN_ASSIGNMENT_STATES,
+    can_manage_panel,
+    can_recommend,
+    not_conflicted,
+    panel_proposals,
+    panels_for,
+)
 
 
 def panel_for_officer(request, panel_id):
@@ -142,14 +150,13 @@ def _sort_columns(request, criteria, current: str):
 
 def _table(request, panel):
     form = TableFilterForm(request.GET or None)
-    criteria = list(panel.call.criteria.order_by("position"))
-    rows = domain.rows_filter(domain.panel_table(panel=panel, user=request.user), **form.filters())
-    rows, sort = domain.rows_sort(rows, request.GET.get("sort", ""), criteria)
-    return form, criteria, rows, sort
+    table = table_domain.panel_table(panel=panel, user=request.user, sort=request.GET.get("sort", ""),
+                                     **form.filters())
+    return form, table.criteria, table, table.sort
 
 
-# The table of the largest institute's panel has over a thousand rows: shown a page at a time (the sort,
-# the filters, the export and the calibration still cover the whole panel).
+# A panel may hold thousands of proposals: the table shows a page at a time, and reads only that page's rows
+# (the sort, the filters and the count are SQL over the whole panel; the export writes every row).
 TABLE_ROWS_PER_PAGE = 100
 
 
@@ -165,7 +172,7 @@ def panel_table(request, panel_id):
         "panel": panel, "tab": "table", "form": form, "criteria": criteria, "rows": page.object_list, "sort": sort,
         "page": page,
         "page_ids": ",".join(str(row.proposal.pk) for row in page.object_list),
-        "columns": _sort_columns(request, criteria, sort), "threshold": domain.DISAGREEMENT_THRESHOLD,
+        "columns": _sort_columns(request, criteria, sort), "threshold": table_domain.DISAGREEMENT_THRESHOLD,
         "thresholds": thresholds_in_words(call=panel.call, criteria=criteria),
         "export_query": params.urlencode(),
     })
@@ -228,7 +235,7 @@ def _proposal_for(request, panel, proposal_id):
     proposal = get_object_or_404(
         officer_proposals(panel, request.user).select_related("pi", "unit", "call", "panel_recommendation"), pk=proposal_id
     )
-    if not domain.can_recommend(request.user, proposal):
+    if not can_recommend(request.user, proposal):
         raise Http404
     return proposal
 
@@ -263,7 +270,7 @@ def panel_proposal(request, panel_id, proposal_id):
     )
     for review in reviews:
         review.in_conflict = review.reviewer_id in conflicted
-        review.total = domain.weighted_total(
+        review.total = weighted_total(
             {s.criterion_id: s.score for s in review.scores.all() if s.score is not None}, weights
         )
     pool = reviewer_pool(panel)
@@ -277,7 +284,7 @@ def panel_proposal(request, panel_id, proposal_id):
         "conflict_form": _fixed(ConflictForm(proposals=single, reviewers=pool, prefix="conflict"), proposal),
         "assignable": proposal.state in REVIEWABLE_STATES,
         "recommendable": proposal.state in domain.RECOMMENDABLE_STATES,
-        "threshold_misses": domain.proposal_threshold_misses(proposal),
+        "threshold_misses": proposal_threshold_misses(proposal),
     })
 
 

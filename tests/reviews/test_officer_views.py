@@ -371,7 +371,7 @@ def _world(n):
     return world
 
 
-PANEL_PAGE_QUERIES = {"table": (10, 10), "export": (10, 10), "assignments": (13, 13), "pool": (6, 6), "proposal": (20, 20)}
+PANEL_PAGE_QUERIES = {"table": (10, 10), "export": (9, 9), "assignments": (13, 13), "pool": (6, 6), "proposal": (20, 20)}
 
 
 @pytest.mark.parametrize("page", ["table", "export", "assignments", "pool", "proposal"])
