@@ -230,14 +230,19 @@ class PanelFigures(models.Model):
     """What the officer's panel table shows of one proposal's reviews, kept by the database so that the
     table sorts, filters and pages in SQL (``reviews.domain.panel_figures`` writes it, ``panel_table`` reads
     it). Derived data: recomputed for the whole panel whenever a review is submitted or reopened or a
-    conflict is recorded, and on reading when the panel's criteria or the proposal's panel changed.
+    conflict is recorded, and on reading when what it was computed from changed (the call's criteria, the
+    institute's priorities, the proposal's panel, keywords or partner country).
 
     Figures are rounded to 9 decimals (the table shows 2) so that equal values compare equal."""
 
     proposal = models.OneToOneField(Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="panel_figures")
     panel = models.ForeignKey(Panel, verbose_name=_("panel"), on_delete=models.CASCADE, related_name="+")
-    # The criteria and weights the figures were computed with; another key means the call's criteria changed.
-    criteria_key = models.CharField(max_length=64)
+    # The call's criteria and weights and the institute's priorities the figures were computed with.
+    inputs_key = models.CharField(max_length=64)
+    # The proposal's keywords and partner country the priority match was computed from.
+    keywords = models.TextField(blank=True)
+    partner_country = models.CharField(max_length=2, blank=True)
+    priority = models.BooleanField(default=False)
     reviews_done = models.PositiveIntegerField(default=0)
     # Reviews with a weighted total (a criterion of non-zero weight scored): what median and spread span.
     totals_counted = models.PositiveIntegerField(default=0)

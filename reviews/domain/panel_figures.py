@@ -16,9 +16,13 @@ proposal that reviewer saw. It runs
 
 - in the transaction of every change of what counts: a review submitted (``review_submit``) or reopened
   (``review_reopen``), a conflict recorded for a reviewer who had submitted (``conflicts._record``);
-- on reading (``panel_figures_ensure``), when a proposal of the panel has no figures, figures of another
-  panel (its institute changed), or figures computed with other criteria or weights (the call's admin
-  changed them): so data loaded in bulk, a new panel and an edited call heal on the next read.
+- on reading (``panel_table``, in the query that counts the rows), when a proposal of the panel has no
+  figures, or figures computed from something that changed since: another panel (the proposal's
+  institute changed), other criteria or weights, other priorities (the call's admin), other keywords
+  or partner country. So data loaded in bulk, a new panel and an edited call heal on the next read.
+
+The priority match is kept too (``reviews.domain.priorities``): SQL cannot ignore accents the same way on
+SQLite and PostgreSQL, and the table filters and sorts on it.
 
 Nothing else changes what counts: reviews, scores and conflicts are read-only in the admin, conflicts are
 never removed, and a reviewer's institute is fixed once they are in a pool (``ReviewerAdmin``).
@@ -27,16 +31,17 @@ equal floats and an "identical totals" reviewer is recognised exactly.
 """
 
 import hashlib
-from decimal import ROUND_HALF_EVEN, Decimal
-from fractions import Fraction
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 from django.db import connection, transaction
+from django.db.models import F, Q
 
 from calls.models import Criterion
 from proposals.models import Proposal, evaluated_by
 
 from ..models import Conflict, Panel, PanelFigures, Review, Reviewer, ReviewState, Score
 from .panel import PANEL_STATES
+from .priorities import Priorities
 
 PLACES = Decimal("1e-9")
 
@@ -45,17 +50,16 @@ def rounded(value) -> Decimal | None:
     """A figure as kept: 9 decimals, so that values equal in exact arithmetic compare equal."""
     if value is None:
         return None
-    if isinstance(value, Fraction):
-        value = Decimal(value.numerator) / Decimal(value.denominator)
-    elif not isinstance(value, Decimal):
-        value = Decimal(repr(float(value)))
+    if isinstance(value, float):
+        return Decimal(f"{value:.9f}")
     return value.quantize(PLACES, rounding=ROUND_HALF_EVEN)
 
 
-def criteria_key(criteria) -> str:
-    """What the figures depend on in the call's criteria: which ones, and their weights."""
+def inputs_key(criteria, priorities: Priorities) -> str:
+    """What the figures depend on besides the reviews and the proposal: the call's criteria with their
+    weights, and the institute's priorities."""
     text = ";".join(f"{criterion.pk}:{criterion.weight}" for criterion in sorted(criteria, key=lambda c: c.pk))
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    return hashlib.sha256(f"{text}|{priorities.key}".encode()).hexdigest()[:32]
 
 
 def mean_key(criterion_id: int) -> str:
@@ -119,37 +123,35 @@ def _figures_sql(count: int) -> str:
     """  # noqa: S608 (the models' table names; every value is a parameter)
 
 
-def _computed(panel: Panel, criteria: list[Criterion]) -> dict[int, PanelFigures]:
+def _computed(panel: Panel, criteria: list[Criterion]) -> dict[int, dict]:
     """The figures of every proposal the institute's reviewers reviewed in the call, from one query."""
     params = [ReviewState.SUBMITTED, panel.call_id, panel.institute_id] + [criterion.pk for criterion in criteria]
-    weights = [criterion.weight for criterion in criteria]
-    key = criteria_key(criteria)
+    weights = {criterion.pk: criterion.weight for criterion in criteria}
     figures = {}
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, localcontext() as exact:
+        # Sums of tenths over counts, with 40 digits: a mean or weighted total rounds to 9 decimals as the
+        # exact fraction would (a value on a rounding boundary is a short decimal, computed exactly).
+        exact.prec = 40
         cursor.execute(_figures_sql(len(criteria)), params)
         for proposal_id, done, counted, median, spread, calibrated, *sums in cursor.fetchall():
-            means = {
-                criterion.pk: Fraction(int(sums[2 * i]), 10 * sums[2 * i + 1])
-                for i, criterion in enumerate(criteria) if sums[2 * i + 1]
+            means = {criterion.pk: Decimal(int(sums[2 * i])) / (10 * sums[2 * i + 1])
+                     for i, criterion in enumerate(criteria) if sums[2 * i + 1]}
+            weight = sum((weights[cid] for cid in means), Decimal(0))
+            total = sum((weights[cid] * mean for cid, mean in means.items()), Decimal(0)) / weight if weight else None
+            figures[proposal_id] = {
+                "reviews_done": done, "totals_counted": counted or 0,
+                "criterion_means": {mean_key(cid): float(rounded(mean)) for cid, mean in means.items()},
+                "weighted_total": rounded(total), "median": rounded(median), "spread": rounded(spread),
+                "calibrated": rounded(calibrated),
             }
-            weight = sum((Fraction(w) for w, c in zip(weights, criteria, strict=True) if c.pk in means), Fraction(0))
-            total = (sum((Fraction(w) * means[c.pk] for w, c in zip(weights, criteria, strict=True) if c.pk in means),
-                         Fraction(0)) / weight) if means and weight else None
-            figures[proposal_id] = PanelFigures(
-                proposal_id=proposal_id, panel=panel, criteria_key=key, reviews_done=done, totals_counted=counted or 0,
-                criterion_means={mean_key(cid): float(rounded(mean)) for cid, mean in means.items()},
-                weighted_total=rounded(total), median=rounded(median), spread=rounded(spread),
-                calibrated=rounded(calibrated),
-            )
     return figures
 
 
-FIELDS = ["panel", "criteria_key", "reviews_done", "totals_counted", "criterion_means", "weighted_total", "median",
-          "spread", "calibrated"]
-
-
-def _values(figures: PanelFigures) -> tuple:
-    return tuple(getattr(figures, "panel_id" if name == "panel" else name) for name in FIELDS)
+FIELDS = ["panel", "inputs_key", "keywords", "partner_country", "priority", "reviews_done", "totals_counted",
+          "criterion_means", "weighted_total", "median", "spread", "calibrated"]
+_COLUMNS = ["panel_id" if name == "panel" else name for name in FIELDS]
+_EMPTY = {"reviews_done": 0, "totals_counted": 0, "criterion_means": {}, "weighted_total": None, "median": None,
+          "spread": None, "calibrated": None}
 
 
 def panel_proposal_ids(panel: Panel):
@@ -166,15 +168,19 @@ def panel_figures_refresh(*, panel: Panel) -> int:
     with transaction.atomic():
         Panel.objects.select_for_update().filter(pk=panel.pk).values_list("pk", flat=True).first()
         criteria = list(Criterion.objects.filter(call_id=panel.call_id).order_by("position"))
+        priorities = Priorities.of(call_id=panel.call_id, institute_id=panel.institute_id)
+        key = inputs_key(criteria, priorities)
         computed = _computed(panel, criteria)
-        key = criteria_key(criteria)
-        kept = {figures.proposal_id: _values(figures)
-                for figures in PanelFigures.objects.filter(proposal_id__in=panel_proposal_ids(panel))}
+        kept = {row[0]: row[1:] for row in PanelFigures.objects.filter(proposal_id__in=panel_proposal_ids(panel))
+                .values_list("proposal_id", *_COLUMNS)}
         changed = []
-        for proposal_id in Proposal.objects.filter(pk__in=panel_proposal_ids(panel)).values_list("pk", flat=True):
-            figures = computed.get(proposal_id) or PanelFigures(proposal_id=proposal_id, panel=panel, criteria_key=key)
-            if kept.get(proposal_id) != _values(figures):
-                changed.append(figures)
+        for proposal_id, keywords, country in (Proposal.objects.filter(pk__in=panel_proposal_ids(panel))
+                                               .values_list("pk", "keywords", "partner_country")):
+            values = {"panel_id": panel.pk, "inputs_key": key, "keywords": keywords, "partner_country": country,
+                      "priority": priorities.match(country=country, keywords=keywords).matched,
+                      **computed.get(proposal_id, _EMPTY)}
+            if kept.get(proposal_id) != tuple(values[column] for column in _COLUMNS):
+                changed.append(PanelFigures(proposal_id=proposal_id, **values))
         PanelFigures.objects.bulk_create(changed, update_conflicts=True, unique_fields=["proposal"],
                                          update_fields=FIELDS, batch_size=500)
     return len(changed)
@@ -186,14 +192,8 @@ def panel_figures_refresh_after(*, call_id: int, institute_id: int) -> int:
     return panel_figures_refresh(panel=panel) if panel is not None else 0
 
 
-def panel_figures_stale(*, panel: Panel, proposals, criteria) -> bool:
-    """Whether one of these proposals (a queryset of the panel's) has no figures for this panel and these
-    criteria: never computed, computed in another panel, or with other criteria or weights."""
-    return proposals.exclude(panel_figures__panel=panel, panel_figures__criteria_key=criteria_key(criteria)).exists()
-
-
-def panel_figures_ensure(*, panel: Panel, proposals, criteria) -> None:
-    """Recompute the panel's figures if those of these proposals are missing or out of date (one query when
-    they are not)."""
-    if panel_figures_stale(panel=panel, proposals=proposals, criteria=criteria):
-        panel_figures_refresh(panel=panel)
+def fresh_figures(*, panel: Panel, criteria, priorities: Priorities) -> Q:
+    """The proposals (a queryset's condition) whose kept figures are up to date: this panel's, computed with
+    these criteria and priorities, from the proposal's current keywords and partner country."""
+    return Q(panel_figures__panel=panel, panel_figures__inputs_key=inputs_key(criteria, priorities),
+             panel_figures__keywords=F("keywords"), panel_figures__partner_country=F("partner_country"))

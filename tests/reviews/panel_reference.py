@@ -12,7 +12,8 @@ from django.db.models import Exists, OuterRef
 
 from calls.models import InstitutePriority
 from reviews.domain.panel import PANEL_STATES
-from reviews.domain.panel_table import DISAGREEMENT_THRESHOLD, NO_RECOMMENDATION, Row, priority_match
+from reviews.domain.panel_table import DISAGREEMENT_THRESHOLD, NO_RECOMMENDATION, Row
+from reviews.domain.priorities import priority_match
 from reviews.domain.readiness import threshold_misses, weighted_total
 from reviews.models import Conflict, Panel, Recommendation, ReviewState, Score
 from reviews.rules import panel_proposals
