@@ -71,7 +71,7 @@ def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _figures_sql(count: int) -> str:
+def figures_sql(count: int) -> str:
     """One query for ``count`` criteria: per proposal reviewed by the institute's reviewers in the call, the
     counted reviews, each criterion's score sum (in tenths) and number of scores, and the median, spread and
     mean z-score of the reviews' weighted totals. Plain SQL that SQLite and PostgreSQL both run (Django
@@ -123,16 +123,21 @@ def _figures_sql(count: int) -> str:
     """  # noqa: S608 (the models' table names; every value is a parameter)
 
 
+def figures_params(panel: Panel, criteria: list[Criterion]) -> list:
+    """``figures_sql``'s parameters for this panel and these criteria."""
+    return [ReviewState.SUBMITTED, panel.call_id, panel.institute_id] + [criterion.pk for criterion in criteria]
+
+
 def _computed(panel: Panel, criteria: list[Criterion]) -> dict[int, dict]:
     """The figures of every proposal the institute's reviewers reviewed in the call, from one query."""
-    params = [ReviewState.SUBMITTED, panel.call_id, panel.institute_id] + [criterion.pk for criterion in criteria]
+    params = figures_params(panel, criteria)
     weights = {criterion.pk: criterion.weight for criterion in criteria}
     figures = {}
     with connection.cursor() as cursor, localcontext() as exact:
         # Sums of tenths over counts, with 40 digits: a mean or weighted total rounds to 9 decimals as the
         # exact fraction would (a value on a rounding boundary is a short decimal, computed exactly).
         exact.prec = 40
-        cursor.execute(_figures_sql(len(criteria)), params)
+        cursor.execute(figures_sql(len(criteria)), params)
         for proposal_id, done, counted, median, spread, calibrated, *sums in cursor.fetchall():
             means = {criterion.pk: Decimal(int(sums[2 * i])) / (10 * sums[2 * i + 1])
                      for i, criterion in enumerate(criteria) if sums[2 * i + 1]}
