@@ -1,4 +1,4 @@
-"""The app's URLs, plus the bare view under /bench/bare/ (benchmarks only: never in iea.urls)."""
+"""The app's URLs, plus the bare views under /bench/bare/ (benchmarks only: never in iea.urls)."""
 
 from django.urls import path
 
@@ -12,5 +12,7 @@ urlpatterns = [
     path("bench/bare/<int:pk>/save/", bare_views.save, name="bare_save"),
     path("bench/bare/<int:pk>/letter/", bare_views.letter, name="bare_letter"),
     path("bench/bare/<int:pk>/submit/", bare_views.submit, name="bare_submit"),
+    path("bench/bare/panel/<int:pk>/aggregate/", bare_views.panel_floor_aggregate, name="bare_panel_aggregate"),
+    path("bench/bare/panel/<int:pk>/kept/", bare_views.panel_floor_kept, name="bare_panel_kept"),
     *app_urlpatterns,
 ]

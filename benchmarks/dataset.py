@@ -16,6 +16,10 @@ What is in it (scale 1):
   (two tranches — the database's tranche-sum trigger is on —, reports, spending lines);
 - a small call (ten years ago, in review) with 10 proposals in one panel: the "10 items" side of every
   page that is per call or per panel;
+- the panel call (eleven years ago, in review): one panel of 5,000 proposals (the largest institute's), each
+  with 3 submitted reviews (15,000 reviews by the institute's pool), some conflicts, a third recommended and
+  ranked, the institute's priorities published: the officer's panel table at the size the issue names (#18),
+  run by its own officer (``officer-panel``);
 - named subjects for each role at both sizes (``subjects()``): a PI with 2 proposals (one funded) and one
   with a proposal in the current and each past call (all funded), reviewers with 10 and with 400
   assignments, the officers of the small panel (and one past panel) and of every panel of the largest
@@ -46,6 +50,9 @@ SEED = 20270601
 BATCH = 2000
 EMAIL_DOMAIN = "bench.iea.test"
 LARGEST_INSTITUTE = "INSHS"
+# How the two benchmark calls are told apart from the real ones (their titles end so).
+SMALL_CALL_MARK = "(benchmark: small call)"
+PANEL_CALL_MARK = "(benchmark: one large panel)"
 # Share of the proposals each institute evaluates (percent): the largest panel is a quarter of the call.
 INSTITUTE_WEIGHTS = {"INSHS": 25, "INSB": 14, "INEE": 11, "INP": 10, "INC": 9, "INSIS": 8, "INSU": 7,
                      "INS2I": 6, "INSMI": 5, "IN2P3": 5}
@@ -75,6 +82,8 @@ def sizes(scale: float) -> dict:
         "heavy_notifications": n(1000, 12),
         "audit_per_proposal": 2,
         "erasure_requests": n(200, 12),
+        "panel_proposals": n(5000, 20),
+        "panel_reviews_per_proposal": 3,
     }
 
 
@@ -204,6 +213,8 @@ class Builder:
             self.step("recommendations and decisions", self.make_decisions)
             self.step("awards, tranches, reports, spending", self.make_awards)
             self.step("notifications, audit, erasure requests", self.make_side_tables)
+            self.step("the panel call: one panel, its proposals and reviews", self.make_large_panel)
+            self.step("the panel tables' figures", self.make_panel_figures)
         self.step("analyze", self.analyze)
         self.timings["total"] = round(time.perf_counter() - started, 2)
         return {"scale": self.scale, "sizes": self.size, "counts": self.counts, "timings": self.timings}
@@ -246,7 +257,7 @@ class Builder:
         for call in calls:
             criteria_seed(call)
         self.current, self.past, self.small_call = calls[0], calls[1:-1], calls[-1]
-        self.small_call.title_en = self.small_call.title_fr = f"IEA {self.small_call.year} (benchmark: small call)"
+        self.small_call.title_en = self.small_call.title_fr = f"IEA {self.small_call.year} {SMALL_CALL_MARK}"
         self.small_call.save(update_fields=["title_en", "title_fr"])
         self.criteria = {c.pk: list(c.criteria.order_by("position")) for c in calls}
         self.count("calls", len(calls))
@@ -727,6 +738,111 @@ class Builder:
         bulk(ErasureRequest, requests)
         self.count("erasure requests", len(requests))
 
+    # -- the panel call: one panel of 5,000 proposals with 3 submitted reviews each
+    def make_large_panel(self):
+        """A call of its own, all in the largest institute's panel: every proposal reviewed three times by
+        the institute's pool (so each reviewer's calibration spans ~60 reviews), a few conflicts, a third
+        recommended and ranked, priorities published. Lighter proposals than the current call's (no team,
+        budget, letter or version): only the panel table reads this call."""
+        from calls.domain import criteria_seed
+        from calls.models import Call, CallState, InstitutePriority
+        from proposals.models import Proposal, ProposalState
+        from reviews.models import (
+            Assignment,
+            AssignmentState,
+            Conflict,
+            ConflictSource,
+            Panel,
+            PanelRecommendation,
+            Recommendation,
+            Review,
+            ReviewState,
+            Score,
+        )
+
+        rng, size = self.rng, self.size
+        largest = self.institutes[LARGEST_INSTITUTE]
+        year = self.small_call.year - 1
+        paris = dt.timezone(dt.timedelta(hours=2))
+        opens, closes = dt.datetime(year, 6, 1, tzinfo=paris), dt.datetime(year, 9, 28, 13, 0, tzinfo=paris)
+        call = Call.objects.create(
+            year=year, title_fr=f"IEA {year} {PANEL_CALL_MARK}", title_en=f"IEA {year} {PANEL_CALL_MARK}",
+            summary_fr=words(rng, 30), summary_en=words(rng, 30), rules_fr=words(rng, 60), rules_en=words(rng, 60),
+            state=CallState.IN_REVIEW, opens_at=opens, closes_at=closes, total_envelope=Decimal(2_000_000))
+        criteria_seed(call)
+        criteria = list(call.criteria.order_by("position"))
+        self.count("calls", 1)
+        panel = Panel.objects.create(call=call, institute=largest, reviews_per_proposal=size["panel_reviews_per_proposal"],
+                                     review_due_at=closes + dt.timedelta(days=75))
+        self.officer_panel = self.user(f"officer-panel@{EMAIL_DOMAIN}")
+        panel.officers.add(self.officer_panel)
+        self.count("panels", 1)
+        InstitutePriority.objects.create(call=call, institute=largest, priority_countries=["BR", "IN", "SN"],
+                                         themes_fr="Patrimoine, archives et migrations", themes_en="Heritage, archive, ocean")
+
+        units = self.units_by_institute[largest.pk]
+        proposals = []
+        for pi in self.pis[: size["panel_proposals"]]:
+            proposals.append(Proposal(
+                call=call, pi=pi, reference=self.new_reference(call),
+                state=ProposalState.RANKED if rng.random() < 0.3 else ProposalState.IN_REVIEW,
+                title=words(rng, 8).capitalize(), acronym=f"{rng.choice(WORDS)[:6].upper()}{self._ref % 1000}",
+                abstract=words(rng, 60), keywords=", ".join(rng.sample(WORDS, 4)), unit=rng.choice(units),
+                partner_name=f"Partner {self._ref}", partner_email=f"partner{self._ref}@partner.example.org",
+                partner_institution=f"University of {words(rng, 1).title()}", partner_country=rng.choice(COUNTRIES),
+                created_at=opens, updated_at=closes, submitted_at=closes - dt.timedelta(hours=rng.randint(1, 48)),
+            ))
+        proposals = bulk(Proposal, proposals)
+        self.count("proposals", len(proposals))
+
+        pool = self.pool[largest.pk]
+        assignments, conflicts = [], []
+        for proposal in proposals:
+            chosen = rng.sample(pool, min(len(pool), size["panel_reviews_per_proposal"] + 1))
+            for reviewer in chosen[: size["panel_reviews_per_proposal"]]:
+                assignments.append(Assignment(
+                    panel=panel, proposal=proposal, reviewer=reviewer, state=AssignmentState.ACCEPTED,
+                    due_at=panel.review_due_at, created_at=closes + dt.timedelta(days=20), created_by=self.staff,
+                    responded_at=closes + dt.timedelta(days=22), automatic=True))
+            if len(chosen) > size["panel_reviews_per_proposal"] and rng.random() < 0.02:
+                # A reviewer of the pool, not assigned, in conflict: hides nothing from this officer.
+                conflicts.append(Conflict(proposal=proposal, reviewer=chosen[-1], source=ConflictSource.DETECTED,
+                                          cause="same_unit", created_at=closes))
+        assignments = bulk(Assignment, assignments, 5000)
+        bulk(Conflict, conflicts)
+        self.count("assignments", len(assignments))
+        self.count("conflicts", len(conflicts))
+        reviews = bulk(Review, (
+            Review(assignment=a, proposal=a.proposal, reviewer=a.reviewer, state=ReviewState.SUBMITTED,
+                   comment_for_pi=words(rng, 20), recommendation=rng.choice(Recommendation.values),
+                   created_at=a.created_at, updated_at=a.due_at, submitted_at=a.due_at)
+            for a in assignments), 5000)
+        self.count("reviews", len(reviews))
+        steps = [Decimal(x) / 2 for x in range(11)]
+        scores = bulk(Score, (
+            Score(review=review, criterion=criterion, score=rng.choice(steps[2:]), max_score=criterion.scale_max)
+            for review in reviews for criterion in criteria), 10000)
+        self.count("scores", len(scores))
+        ranked = [p for p in proposals if p.state == ProposalState.RANKED]
+        recommendations = []
+        for rank, proposal in enumerate(ranked, start=1):
+            recommendation = rng.choice(Recommendation.values)
+            recommendations.append(PanelRecommendation(
+                proposal=proposal, panel=panel, consensus=words(rng, 20), rank=rank, recommendation=recommendation,
+                proposed_amount=Decimal(12000) if recommendation == Recommendation.FUND else None,
+                updated_at=closes + dt.timedelta(days=80), updated_by=self.officer_panel))
+        bulk(PanelRecommendation, recommendations)
+        self.count("panel recommendations", len(recommendations))
+
+    def make_panel_figures(self):
+        """What the domain keeps as reviews are submitted (``reviews.domain.panel_figures``), for every panel."""
+        from reviews.domain.panel_figures import panel_figures_refresh
+        from reviews.models import Panel, PanelFigures
+
+        for panel in Panel.objects.select_related("call"):
+            panel_figures_refresh(panel=panel)
+        self.count("panel table figures", PanelFigures.objects.count())
+
     def analyze(self):
         from django.db import connection
 
@@ -750,8 +866,9 @@ def subjects() -> dict:
     def user(name):
         return User.objects.get(email=f"{name}@{EMAIL_DOMAIN}")
 
-    calls = list(Call.objects.order_by("-year"))
+    calls = list(Call.objects.exclude(title_en__endswith=PANEL_CALL_MARK).order_by("-year"))
     current, small_call = calls[0], calls[-1]
+    panel_call = Call.objects.get(title_en__endswith=PANEL_CALL_MARK)
     largest = Institute.objects.get(code=LARGEST_INSTITUTE)
     return {
         "staff": user("staff"),
@@ -761,6 +878,9 @@ def subjects() -> dict:
         "pi": {"small": user("pi-small"), "large": user("pi-large")},
         "reviewer": {"small": user("reviewer-small"), "large": user("reviewer-large")},
         "officer": {"small": user("officer-small"), "large": user("officer-large")},
+        # The panel call's officer and panel: the panel table at 5,000 proposals (issue #18).
+        "panel_officer": user("officer-panel"),
+        "large_panel": Panel.objects.get(call=panel_call, institute=largest),
         "manager": {"small": user("manager-small"), "large": user("manager-large")},
         "audited_proposal": Proposal.objects.filter(pi=user("pi-large"), call=current).first(),
     }

@@ -10,8 +10,14 @@ heavy reviewer, the whole admin table…). For each: the number of SQL queries (
 and the median server time of ``--repeat`` requests. The officer's panel table of the largest institute
 and staff's decision page get ``--runs`` timed requests after a warm-up: median and p95.
 
+The panel table of the panel call (5,000 proposals, 15,000 reviews; issue #18) is measured against its
+floor, the bare views of ``bench_urls`` serving the same 100 rows from one query (``bare_views``): the
+figures computed from the scores by that query, or read as the app keeps them. Requests alternate between
+the pages, ``--runs`` rounds, so that the machine's load weighs on each alike.
+
 Writes ``<out>/pages.json`` and ``<out>/pages.md``. Exits 1 when a page's query count grows with the size,
-when a page does not answer 200, or when a latency target (300 ms p95) is missed.
+when a page does not answer 200, or when a latency target is missed (300 ms p95; for the panel table at
+5,000 proposals, 150 ms p95 and a median at most twice the aggregate floor's).
 """
 
 import argparse
@@ -30,6 +36,9 @@ if str(BASE_DIR) not in sys.path:
     sys.path.insert(0, str(BASE_DIR))
 
 P95_TARGET_MS = 300.0
+# The panel table at 5,000 proposals (issue #18): p95, and its median against the aggregate floor's.
+PANEL_P95_TARGET_MS = 150.0
+PANEL_FLOOR_RATIO_TARGET = 2.0
 
 
 @dataclass
@@ -92,6 +101,9 @@ def page_list(s: dict) -> list[Page]:
     officer = s["officer"]
     add("officer", "panels", officer, _both(reverse("panel:list")))
     add("officer", "panel table", officer, {k: reverse("panel:table", args=[p.pk]) for k, p in panels.items()})
+    add("officer", "panel table (the panel call's 5,000)", {"small": officer["small"], "large": s["panel_officer"]},
+        {"small": reverse("panel:table", args=[panels["small"].pk]),
+         "large": reverse("panel:table", args=[s["large_panel"].pk])})
     add("officer", "panel assignments", officer,
         {k: reverse("panel:assignments", args=[p.pk]) for k, p in panels.items()})
     add("officer", "reviewer pool", officer, {k: reverse("panel:pool", args=[p.pk]) for k, p in panels.items()})
@@ -213,6 +225,58 @@ def latency(user, url, *, runs: int) -> dict:
             "bytes": len(response.content), "load_average": os.getloadavg()[0]}
 
 
+def panel_against_floor(s: dict, *, runs: int) -> dict:
+    """The panel call's table — default order, sorted by priority, one filter, a far page — and its two
+    floors, each requested ``runs`` times in turn after a warm-up (see the module's docstring)."""
+    from django.urls import reverse
+
+    panel, user = s["large_panel"], s["panel_officer"]
+    table = reverse("panel:table", args=[panel.pk])
+    urls = {
+        "panel table (default order: weighted total)": table,
+        "panel table sorted by priority": f"{table}?sort=-priority",
+        "panel table, disagreements only": f"{table}?disagreement=on",
+        "panel table, page 50": f"{table}?page=50",
+        "floor: one aggregate query (figures from the scores)": f"/bench/bare/panel/{panel.pk}/aggregate/",
+        "floor: one query (figures as kept)": f"/bench/bare/panel/{panel.pk}/kept/",
+    }
+    runner = Runner()
+    statuses, sizes = {}, {}
+    for name, url in urls.items():
+        for _ in range(3):
+            response, _elapsed = runner.get(user, url)
+        statuses[name], sizes[name] = response.status_code, len(response.content)
+    times = {name: [] for name in urls}
+    cpu = {name: [] for name in urls}
+    for _ in range(runs):
+        for name, url in urls.items():
+            times[name].append(runner.get(user, url)[1])
+            cpu[name].append(runner.last_cpu_ms)
+    result = {name: {"url": url, "status": statuses[name], "bytes": sizes[name],
+                     "median_ms": round(statistics.median(times[name]), 1), "p95_ms": round(p95(times[name]), 1),
+                     "cpu_median_ms": round(statistics.median(cpu[name]), 1)} for name, url in urls.items()}
+    aggregate, kept = (result[name]["median_ms"] for name in list(urls)[-2:])
+    for name in list(urls)[:-2]:
+        result[name]["ratio_aggregate"] = round(result[name]["median_ms"] / aggregate, 2) if aggregate else 0
+        result[name]["ratio_kept"] = round(result[name]["median_ms"] / kept, 2) if kept else 0
+    return {"pages": result, "runs": runs, "proposals": item_counts(s)["proposals in the panel call's panel"],
+            "load_average": os.getloadavg()[0]}
+
+
+def panel_problems(measured: dict) -> list[str]:
+    """The default page of the panel call's table against its targets."""
+    if not measured:
+        return []
+    name = next(iter(measured["pages"]))
+    page = measured["pages"][name]
+    problems = [f"{n}: HTTP {p['status']}" for n, p in measured["pages"].items() if p["status"] != 200]
+    if page["p95_ms"] > PANEL_P95_TARGET_MS:
+        problems.append(f"{name}: p95 {page['p95_ms']} ms > {PANEL_P95_TARGET_MS:.0f} ms")
+    if page["ratio_aggregate"] > PANEL_FLOOR_RATIO_TARGET:
+        problems.append(f"{name}: {page['ratio_aggregate']}× the aggregate floor > {PANEL_FLOOR_RATIO_TARGET:g}×")
+    return problems
+
+
 def p95(values) -> float:
     """The 95th percentile, nearest rank."""
     ordered = sorted(values)
@@ -230,6 +294,8 @@ def item_counts(s: dict) -> dict:
     return {
         "proposals in the call": {k: Proposal.objects.filter(call=c).count() for k, c in s["calls"].items()},
         "proposals in the panel": {k: panel_size(p) for k, p in s["panels"].items()},
+        "proposals in the panel call's panel": {"small": panel_size(s["panels"]["small"]),
+                                                 "large": panel_size(s["large_panel"])},
         "PI's proposals": {k: Proposal.objects.filter(pi=u).count() for k, u in s["pi"].items()},
         "reviewer's assignments": {k: Assignment.objects.filter(reviewer__user=u).count()
                                    for k, u in s["reviewer"].items()},
@@ -242,7 +308,7 @@ def ensure_mfa(s: dict) -> None:
     from allauth.mfa.models import Authenticator
     from allauth.mfa.totp.internal.auth import TOTP
 
-    users = [s["staff"], *s["reviewer"].values(), *s["officer"].values()]
+    users = [s["staff"], *s["reviewer"].values(), *s["officer"].values(), s["panel_officer"]]
     for user in users:
         if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
             TOTP.activate(user, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
@@ -268,14 +334,21 @@ def run(*, runs: int = 30, repeat: int = 3, log=print, pages_filter: str = "") -
             s["staff"], reverse("admin:reviews_decisions", args=[s["calls"]["large"].pk]), runs=runs)
         for name, t in targets.items():
             log(f"  {name}: median {t['median_ms']} ms, p95 {t['p95_ms']} ms (HTTP {t['status']}, {t['bytes']:,} bytes)")
+    panel = {}
+    if not pages_filter or "floor" in pages_filter:
+        panel = panel_against_floor(s, runs=runs)
+        for name, t in panel["pages"].items():
+            log(f"  {name}: median {t['median_ms']} ms, p95 {t['p95_ms']} ms, CPU {t['cpu_median_ms']} ms"
+                + (f", ×{t['ratio_aggregate']} / ×{t['ratio_kept']} the floors" if "ratio_kept" in t else ""))
     problems = [f"{m.role} / {m.name}: {p}" for m in measures for p in m.problems]
+    problems += panel_problems(panel)
     problems += [f"{name}: p95 {t['p95_ms']} ms > {P95_TARGET_MS:.0f} ms" for name, t in targets.items()
                  if t["p95_ms"] > P95_TARGET_MS]
     problems += [f"{name}: HTTP {t['status']}" for name, t in targets.items() if t["status"] != 200]
     # The process served every page, like a web worker (one thread): its peak memory is indicative of one
     # (the surge benchmark measures real gunicorn workers).
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"pages": [asdict(m) for m in measures], "latency": targets, "items": item_counts(s),
+    return {"pages": [asdict(m) for m in measures], "latency": targets, "panel_floor": panel, "items": item_counts(s),
             "problems": problems, "ok": not problems, "runs": runs, "repeat": repeat,
             "peak_rss_mb": round(peak_rss_mb, 1)}
 
@@ -307,6 +380,26 @@ def markdown(result: dict) -> str:
             lines.append(f"| {name} | {t['median_ms']:.0f} | {t['p95_ms']:.0f} | {t['min_ms']:.0f} | {t['max_ms']:.0f} "
                          f"| {t['cpu_median_ms']:.0f} | {t['cpu_p95_ms']:.0f} | {t['bytes'] / 1024:,.0f} KiB "
                          f"| {t['load_average']:.1f} | {held} |")
+    if result.get("panel_floor"):
+        panel = result["panel_floor"]
+        lines += ["", f"### The panel table at {panel['proposals']['large']:,} proposals against its floors "
+                  f"({panel['runs']} rounds after warm-up, requests alternating; load average "
+                  f"{panel['load_average']:.1f})", "",
+                  "The panel call's officer (one panel, 3 submitted reviews per proposal). The floors are bare views "
+                  "(`benchmarks/bare_views.py`) serving the same 100 rows — the first page in the default order — "
+                  "from one query and a plain template, without the app's rules: the figures computed by that query "
+                  "from every score of the panel (the floor the issue names), or read as the app keeps them "
+                  f"(`reviews.PanelFigures`). Targets for the default page: p95 ≤ {PANEL_P95_TARGET_MS:.0f} ms and a "
+                  f"median ≤ {PANEL_FLOOR_RATIO_TARGET:g}× the aggregate floor's.", "",
+                  "| page | median ms | p95 ms | CPU median | response | × aggregate floor | × kept floor | target |",
+                  "|---|---:|---:|---:|---:|---:|---:|---|"]
+        for index, (name, t) in enumerate(panel["pages"].items()):
+            held = ""
+            if index == 0:
+                held = "held" if not panel_problems(panel) else "**missed**"
+            ratios = (f"×{t['ratio_aggregate']:.2f} | ×{t['ratio_kept']:.2f}" if "ratio_kept" in t else "— | —")
+            lines.append(f"| {name} | {t['median_ms']:.0f} | {t['p95_ms']:.0f} | {t['cpu_median_ms']:.0f} "
+                         f"| {t['bytes'] / 1024:,.0f} KiB | {ratios} | {held} |")
     lines += ["", f"Peak memory (RSS) of the process that served all these pages in one thread, as a web worker "
               f"would: **{result['peak_rss_mb']:.0f} MB** (target for a web worker: under 200 MB; the surge "
               "benchmark measures gunicorn's workers under load)."]
@@ -326,6 +419,8 @@ def setup() -> None:
     from django.conf import settings
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    # The app's URLs and the bare views the panel table is measured against.
+    settings.ROOT_URLCONF = "benchmarks.bench_urls"
     # No collectstatic for a benchmark: plain static storage (the manifest lookup is not what is measured).
     settings.STORAGES = {**settings.STORAGES,
                          "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
@@ -344,7 +439,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(BASE_DIR / "var" / "bench"))
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--only", default="", help="measure only the pages whose role and name contain this")
+    parser.add_argument("--only", default="", help="measure only the pages whose role and name contain this "
+                        "(\"latency\": the latency targets; \"floor\": the panel table against its floors)")
     args = parser.parse_args(argv)
     setup()
     result = run(runs=args.runs, repeat=args.repeat, pages_filter=args.only)

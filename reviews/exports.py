@@ -9,7 +9,7 @@ from openpyxl import Workbook
 from iea.formats import XLSX_MONEY
 from iea.spreadsheets import XLSX_CONTENT_TYPE, xlsx_cell
 
-from .domain.panel import Row
+from .domain.panel_table import Row
 from .models import Recommendation
 
 __all__ = ["XLSX_CONTENT_TYPE", "panel_table_headers", "panel_table_values", "panel_table_xlsx"]

@@ -226,6 +226,41 @@ class PanelRecommendation(models.Model):
         return f"{self.proposal.reference}: {self.recommendation}"
 
 
+class PanelFigures(models.Model):
+    """What the officer's panel table shows of one proposal's reviews, kept by the database so that the
+    table sorts, filters and pages in SQL (``reviews.domain.panel_figures`` writes it, ``panel_table`` reads
+    it). Derived data: recomputed for the whole panel whenever a review is submitted or reopened or a
+    conflict is recorded, and on reading when what it was computed from changed (the call's criteria, the
+    institute's priorities, the proposal's panel, keywords or partner country).
+
+    Figures are rounded to 9 decimals (the table shows 2) so that equal values compare equal."""
+
+    proposal = models.OneToOneField(Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="panel_figures")
+    panel = models.ForeignKey(Panel, verbose_name=_("panel"), on_delete=models.CASCADE, related_name="+")
+    # The call's criteria and weights and the institute's priorities the figures were computed with.
+    inputs_key = models.CharField(max_length=64)
+    # The proposal's keywords and partner country the priority match was computed from.
+    keywords = models.TextField(blank=True)
+    partner_country = models.CharField(max_length=2, blank=True)
+    priority = models.BooleanField(default=False)
+    reviews_done = models.PositiveIntegerField(default=0)
+    # Reviews with a weighted total (a criterion of non-zero weight scored): what median and spread span.
+    totals_counted = models.PositiveIntegerField(default=0)
+    # "c<criterion id>" → mean of the counted reviews' scores (no key: nobody scored it).
+    criterion_means = models.JSONField(default=dict)
+    weighted_total = models.DecimalField(max_digits=18, decimal_places=9, null=True)
+    median = models.DecimalField(max_digits=18, decimal_places=9, null=True)
+    spread = models.DecimalField(max_digits=18, decimal_places=9, null=True)
+    calibrated = models.DecimalField(max_digits=18, decimal_places=9, null=True)
+
+    class Meta:
+        verbose_name = _("panel table figures")
+        verbose_name_plural = _("panel table figures")
+
+    def __str__(self):
+        return f"{self.proposal_id}: {self.weighted_total}"
+
+
 class DecisionOutcome(models.TextChoices):
     SELECTED = "selected", _("Selected")
     RESERVE = "reserve", _("Reserve list")

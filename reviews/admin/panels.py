@@ -12,11 +12,17 @@ from ..models import Panel, Reviewer
 
 @admin.register(Reviewer)
 class ReviewerAdmin(IeaModelAdmin):
+    """A person in an institute's pool. The institute is fixed once they are in it: their assignments and
+    reviews belong to its panels, whose figures (``reviews.domain.panel_figures``) count them there."""
+
     list_display = ("user", "institute", "institution", "external", "active")
     list_filter = ("institute", "external", "active")
     search_fields = ("user__email", "user__full_name", "keywords", "institution")
     list_select_related = ("user", "institute")
     autocomplete_fields = ("user", "unit")  # over a thousand units: searched (calls.admin.UnitAdmin), not listed
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("institute",) if obj is not None else ()
 
 
 @admin.register(Panel)

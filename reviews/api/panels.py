@@ -10,7 +10,7 @@ from calls.api import InstituteSerializer
 from iea.api.permissions import CONFIDENTIAL
 from proposals.models import ProposalState
 
-from ..domain import panel as panel_domain
+from ..domain import panel_table as panel_domain
 from ..models import Panel, Recommendation
 from ..rules import can_manage_panel, panels_for
 
@@ -126,15 +126,13 @@ class PanelViewSet(viewsets.ReadOnlyModelViewSet):
         given = PanelResultsQuerySerializer(data=request.query_params)
         given.is_valid(raise_exception=True)
         query = given.validated_data
-        criteria = list(panel.call.criteria.order_by("position"))
-        if query["sort"].removeprefix("-") not in panel_domain.sort_keys(criteria):
-            raise serializers.ValidationError({"sort": [_("The table cannot be sorted by “%(sort)s”.") % {
-                "sort": query["sort"]}]})
-        rows = panel_domain.rows_filter(
-            panel_domain.panel_table(panel=panel, user=request.user),
+        rows = panel_domain.panel_table(
+            panel=panel, user=request.user, sort=query["sort"],
             **{name: query[name] for name in ("disagreement", "incomplete", "priority", "under_threshold",
                                               "recommendation")},
         )
-        rows, _sort = panel_domain.rows_sort(rows, query["sort"], criteria)
+        if query["sort"].removeprefix("-") not in panel_domain.sort_keys(rows.criteria):
+            raise serializers.ValidationError({"sort": [_("The table cannot be sorted by “%(sort)s”.") % {
+                "sort": query["sort"]}]})
         page = self.paginate_queryset(rows)
-        return self.get_paginated_response(PanelRowSerializer(page, many=True, context={"criteria": criteria}).data)
+        return self.get_paginated_response(PanelRowSerializer(page, many=True, context={"criteria": rows.criteria}).data)

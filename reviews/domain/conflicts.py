@@ -19,8 +19,18 @@ from calls.models import parse_unit_code
 from iea.audit.domain import audit_record
 from proposals.models import Proposal, TeamSide
 
-from ..models import Assignment, AssignmentState, Conflict, ConflictSource, Decision, Reviewer
+from ..models import (
+    Assignment,
+    AssignmentState,
+    Conflict,
+    ConflictSource,
+    Decision,
+    Review,
+    Reviewer,
+    ReviewState,
+)
 from .mail import notify_conflict_declared
+from .panel_figures import panel_figures_refresh_after
 
 CAUSES = {
     "same_unit_as_pi": gettext_lazy("The reviewer belongs to the PI's unit"),
@@ -133,6 +143,9 @@ def _record(*, proposal, reviewer, source, cause, detail, user, now) -> Conflict
             actor=user, target=proposal, action="review.conflict", now=now,
             data={"reviewer": reviewer.pk, "source": source, "cause": cause, "assignments_withdrawn": withdrawn},
         )
+        if Review.objects.filter(proposal=proposal, reviewer=reviewer, state=ReviewState.SUBMITTED).exists():
+            # The review stops counting: its proposal's figures and its reviewer's scale change.
+            panel_figures_refresh_after(call_id=proposal.call_id, institute_id=reviewer.institute_id)
     return conflict
 
 

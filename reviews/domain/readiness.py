@@ -51,16 +51,19 @@ class ThresholdMiss:
         }
 
 
-def threshold_misses(*, means: dict[int, Decimal], criteria: list[Criterion], call: Call) -> list[ThresholdMiss]:
+def threshold_misses(*, means: dict[int, Decimal], criteria: list[Criterion], call: Call,
+                     total: Decimal | None = None) -> list[ThresholdMiss]:
     """The thresholds that the criterion means (criterion id → mean) miss, criteria in their order, then
-    the overall one. A criterion nobody scored misses nothing: there is nothing to judge yet."""
+    the overall one. A criterion nobody scored misses nothing: there is nothing to judge yet. ``total``:
+    the weighted total of these means when the caller has it already (the panel table's kept figure)."""
     misses = [
         ThresholdMiss(criterion=criterion, mean=means[criterion.pk], threshold=criterion.threshold)
         for criterion in criteria
         if criterion.threshold is not None and criterion.pk in means and means[criterion.pk] < criterion.threshold
     ]
     if call.overall_threshold is not None:
-        total = weighted_total(means, {criterion.pk: criterion.weight for criterion in criteria})
+        if total is None:
+            total = weighted_total(means, {criterion.pk: criterion.weight for criterion in criteria})
         if total is not None and total < call.overall_threshold:
             misses.append(ThresholdMiss(criterion=None, mean=total, threshold=call.overall_threshold))
     return misses

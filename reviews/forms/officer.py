@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from iea.widgets import LongSelect
 
-from ..domain.panel import NO_RECOMMENDATION
+from ..domain.panel_table import NO_RECOMMENDATION
 from ..models import Recommendation
 
 

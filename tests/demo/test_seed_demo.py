@@ -23,7 +23,8 @@ from iea.site.demo.management.commands._demo_funding import FUNDED_YEAR
 from iea.site.demo.management.commands.seed_demo import OPEN_YEAR, PASSWORD, PAST_YEAR
 from proposals.domain import proposal_budget_total, proposal_checklist, proposal_is_eligible
 from proposals.models import Proposal, ProposalState
-from reviews.domain.panel import PANEL_STATES, panel_table
+from reviews.domain.panel import PANEL_STATES
+from reviews.domain.panel_table import panel_table
 from reviews.models import (
     Assignment,
     AssignmentState,

@@ -12,6 +12,7 @@ from proposals.models import Proposal, ProposalState
 from reviews.models import Conflict, Decision, Panel
 from tests.factories import CallFactory, InstituteFactory, StaffFactory
 
+from .factories import ReviewerFactory
 from .staff_factories import closed_call, ranked_proposal, submitted_proposal
 
 pytestmark = pytest.mark.django_db
@@ -211,6 +212,21 @@ def test_a_panel_is_set_up_in_the_admin(client, staff, past_call):
     change = reverse("admin:reviews_panel_change", args=[panel.pk])
     response = client.get(change)
     assert b'name="call"' not in response.content  # fixed once the panel exists
+
+
+def test_a_reviewers_institute_is_fixed_once_they_are_in_a_pool(client, staff):
+    """Their reviews count in that institute's panels (reviews.domain.panel_figures keeps their figures)."""
+    client.force_login(staff)
+    assert b'name="institute"' in client.get(reverse("admin:reviews_reviewer_add")).content
+    reviewer = ReviewerFactory()
+    institute = reviewer.institute
+    change = reverse("admin:reviews_reviewer_change", args=[reviewer.pk])
+    assert b'name="institute"' not in client.get(change).content
+    response = client.post(change, {"user": reviewer.user_id, "institute": InstituteFactory().pk,
+                                    "institution": "Elsewhere", "keywords": "", "sections": "", "active": "on"})
+    assert response.status_code == 302
+    reviewer.refresh_from_db()
+    assert (reviewer.institution, reviewer.institute) == ("Elsewhere", institute)
 
 
 # Screening counts and history on the page, and in the proposal's admin ---------------------------------------

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from calls.domain import call_clone
 from calls.models import Criterion
-from reviews.domain.panel import panel_table, recommendation_set
+from reviews.domain.panel import recommendation_set
+from reviews.domain.panel_table import panel_table
 from reviews.models import PanelRecommendation, Score
 from tests.factories import UserFactory
 
