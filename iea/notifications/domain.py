@@ -87,13 +87,18 @@ def notify(
 
     Recording the same (kind, object, recipient, occurrence) again records nothing.
     """
-    if kind not in KINDS:
-        raise ValueError(f"Unknown kind of notification {kind!r}.")
-    ids = _record(
-        [Due(kind=kind, target=target, recipients=recipients, occurrence=occurrence, due_at=due_at or now,
-             params=params or {})],
-        now=now, enqueued=True,
-    )
+    notify_all(dues=[Due(kind=kind, target=target, recipients=recipients, occurrence=occurrence, due_at=due_at or now,
+                         params=params or {})], now=now)
+
+
+def notify_all(*, dues: list[Due], now: dt.datetime) -> None:
+    """``notify`` for many messages at once (the invitations of a panel's automatic assignment): a few
+    queries for all of them, not a few per message. Same rules: recorded in the caller's transaction, queued
+    once it commits, a message already on record is not recorded again."""
+    unknown = {due.kind for due in dues} - KINDS.keys()
+    if unknown:
+        raise ValueError(f"Unknown kind of notification {sorted(unknown)[0]!r}.")
+    ids = _record(dues, now=now, enqueued=True)
     if ids:
         transaction.on_commit(lambda: enqueue(ids))
 
