@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from iea.audit.domain import audit_entry, audit_record, audit_record_all
+from iea.bulk import insert_all
 from proposals.models import Proposal, ProposalState
 
 from ..models import (
@@ -97,11 +98,12 @@ def assignments_record(
     (title, abstract and teams) once the transaction commits. A few queries for any number of pairs.
     ``reviewer.user`` must be loaded; the proposals' ``state`` is updated in place."""
     due_at = due_at or default_due_at(panel, now)
-    assignments = Assignment.objects.bulk_create([
-        Assignment(panel=panel, proposal=proposal, reviewer=reviewer, due_at=due_at, created_at=now, created_by=user,
-                   automatic=automatic)
+    by = user.pk if user is not None and user.is_authenticated else None
+    assignments = insert_all([  # ids rather than objects, but the reviewer: the invitations read its user
+        Assignment(panel_id=panel.pk, proposal_id=proposal.pk, reviewer=reviewer, due_at=due_at, created_at=now,
+                   created_by_id=by, automatic=automatic)
         for proposal, reviewer in pairs
-    ], batch_size=1000)
+    ])
     starting = list({proposal.pk: proposal for proposal, _ in pairs if proposal.state == ProposalState.ELIGIBLE}.values())
     Proposal.objects.filter(pk__in=[proposal.pk for proposal in starting]).update(state=ProposalState.IN_REVIEW)
     entries = []
@@ -110,9 +112,9 @@ def assignments_record(
         entries.append(audit_entry(actor=user, target=proposal, action="proposal.review_start", now=now,
                                    from_state=ProposalState.ELIGIBLE, to_state=ProposalState.IN_REVIEW))
     entries += [
-        audit_entry(actor=user, target=assignment.proposal, action="review.assign", now=now,
+        audit_entry(actor=user, target=proposal, action="review.assign", now=now,
                     data={"reviewer": assignment.reviewer_id, "assignment": assignment.pk, "automatic": automatic})
-        for assignment in assignments
+        for assignment, (proposal, _) in zip(assignments, pairs, strict=True)
     ]
     audit_record_all(entries)
     notify_assigned_all(assignments, now=now)

@@ -141,7 +141,8 @@ def assignment_job_run(*, job_id: int, clock: Callable[[], dt.datetime] = timezo
                     job = _locked(job_id, claim)
                     now = clock()
                     result = auto_assign_record(plan, now=now)
-                    job.state, job.phase, job.progress, job.finished_at, job.heartbeat_at = State.DONE, DONE, 100, now, now
+                    job.state, job.phase, job.progress = State.DONE, DONE, 100
+                    job.finished_at = job.heartbeat_at = clock()
                     job.result = result.summary()
                     job.save(update_fields=["state", "phase", "progress", "finished_at", "heartbeat_at", "result"])
                 return job

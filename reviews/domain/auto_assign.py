@@ -19,9 +19,10 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 
 from iea.audit.domain import audit_record
+from proposals.models import TeamMember
 
 from ..models import Assignment, Panel, Reviewer, ReviewState
 from ..rules import OPEN_ASSIGNMENT_STATES, panel_proposals
@@ -31,6 +32,11 @@ from .matching import ProposalNeed, ReviewerCapacity, Shortfall, Solution, affin
 
 # The phases, in order, as ``auto_assign_plan`` reports them (the job shows them with a percentage).
 READING, CONFLICTS, SOLVING = "reading", "conflicts", "solving"
+
+
+PROPOSAL_FIELDS = ("pk", "reference", "pi", "unit", "partner_email", "partner_name", "partner_institution",
+                   "keywords", "title")
+MEMBER_FIELDS = ("pk", "proposal", "side", "name", "email", "institution")
 
 
 class PanelChanged(Exception):
@@ -119,7 +125,11 @@ def auto_assign_plan(*, panel_id: int, user, now: dt.datetime, report: Callable[
     started = time.perf_counter()
     report(READING)
     panel = Panel.objects.select_related("call", "institute").get(pk=panel_id)
-    proposals = list(_proposals(panel, user).select_related("unit").prefetch_related("team").order_by("pk"))
+    # What the conflict rules, the keyword affinity and the summary read, and nothing else.
+    proposals = list(
+        _proposals(panel, user).select_related("unit").only(*PROPOSAL_FIELDS)
+        .prefetch_related(Prefetch("team", TeamMember.objects.only(*MEMBER_FIELDS))).order_by("pk")
+    )
     reviewers = list(Reviewer.objects.filter(institute_id=panel.institute_id, active=True)
                      .select_related("user", "unit").order_by("pk"))
     seconds["read"] = time.perf_counter() - started

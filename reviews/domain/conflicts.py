@@ -11,6 +11,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -19,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from calls.models import parse_unit_code
 from iea.audit.domain import audit_entry, audit_record_all
+from iea.bulk import insert_all
 from proposals.models import Proposal, TeamSide
 
 from ..models import Assignment, AssignmentState, Conflict, ConflictSource, Decision, Reviewer
@@ -46,6 +48,7 @@ def cause_label(cause: str) -> str:
     return str(CAUSES.get(cause, cause))
 
 
+@lru_cache(maxsize=65536)  # a panel's run compares the same names and institutions thousands of times
 def _norm(text: str) -> str:
     text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().casefold()
     return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
@@ -55,13 +58,14 @@ def _domain(email: str) -> str:
     return (email or "").rsplit("@", 1)[-1].lower() if "@" in (email or "") else ""
 
 
-def _unit_codes(text: str) -> set[tuple[str, str]]:
+@lru_cache(maxsize=65536)
+def _unit_codes(text: str) -> frozenset[tuple[str, str]]:
     codes = set()
     for match in _CODES_IN_TEXT.finditer(text or ""):
         parsed = parse_unit_code(f"{match.group(1)} {match.group(2)}")
         if parsed:
             codes.add(parsed)
-    return codes
+    return frozenset(codes)
 
 
 @dataclass(frozen=True)
@@ -170,18 +174,18 @@ def conflicts_record_detected_all(*, proposals: list[Proposal], reviewers: list[
     for proposal_id, reviewer_id in sorted(conflict_candidates(proposals, reviewers)):
         if detected := conflicts_detect(proposal=by_id[proposal_id], reviewer=reviewer_by_id[reviewer_id]):
             found[(proposal_id, reviewer_id)] = detected
-    fresh = _not_stored_yet(found, by_id, reviewer_by_id, now=now)
+    fresh = _not_stored_yet(found, now=now)
     if not fresh:
         return 0
     try:
         with transaction.atomic():
-            Conflict.objects.bulk_create(fresh, batch_size=1000)
+            insert_all(fresh)
             withdrawn = _withdraw_open_assignments({(c.proposal_id, c.reviewer_id) for c in fresh}, now=now)
             entries, counted = [], set()
             for conflict in fresh:
                 pair = (conflict.proposal_id, conflict.reviewer_id)
-                entries.append(_audit_entry(conflict, withdrawn=0 if pair in counted else withdrawn.get(pair, 0),
-                                            user=None, now=now))
+                entries.append(_audit_entry(by_id[conflict.proposal_id], conflict, user=None, now=now,
+                                            withdrawn=0 if pair in counted else withdrawn.get(pair, 0)))
                 counted.add(pair)
             audit_record_all(entries)
     except IntegrityError:
@@ -191,7 +195,7 @@ def conflicts_record_detected_all(*, proposals: list[Proposal], reviewers: list[
     return len(fresh)
 
 
-def _not_stored_yet(found: dict, by_id: dict, reviewer_by_id: dict, *, now: dt.datetime) -> list[Conflict]:
+def _not_stored_yet(found: dict, *, now: dt.datetime) -> list[Conflict]:
     """The conflicts found that are not stored yet, as unsaved rows."""
     if not found:
         return []
@@ -200,7 +204,7 @@ def _not_stored_yet(found: dict, by_id: dict, reviewer_by_id: dict, *, now: dt.d
         source=ConflictSource.DETECTED,
     ).values_list("proposal_id", "reviewer_id", "cause"))
     return [
-        Conflict(proposal=by_id[proposal_id], reviewer=reviewer_by_id[reviewer_id], source=ConflictSource.DETECTED,
+        Conflict(proposal_id=proposal_id, reviewer_id=reviewer_id, source=ConflictSource.DETECTED,
                  cause=conflict.cause, detail=conflict.detail, created_at=now)
         for (proposal_id, reviewer_id), detected in found.items() for conflict in detected
         if (proposal_id, reviewer_id, conflict.cause) not in stored
@@ -246,13 +250,13 @@ def _record(*, proposal, reviewer, source, cause, detail, user, now) -> Conflict
         withdrawn = Assignment.objects.filter(
             proposal=proposal, reviewer=reviewer, state__in=[AssignmentState.INVITED, AssignmentState.ACCEPTED]
         ).update(state=AssignmentState.WITHDRAWN, responded_at=now)
-        _audit_entry(conflict, withdrawn=withdrawn, user=user, now=now).save(force_insert=True)
+        _audit_entry(proposal, conflict, withdrawn=withdrawn, user=user, now=now).save(force_insert=True)
     return conflict
 
 
-def _audit_entry(conflict: Conflict, *, withdrawn: int, user, now: dt.datetime):
+def _audit_entry(proposal: Proposal, conflict: Conflict, *, withdrawn: int, user, now: dt.datetime):
     return audit_entry(
-        actor=user, target=conflict.proposal, action="review.conflict", now=now,
+        actor=user, target=proposal, action="review.conflict", now=now,
         data={"reviewer": conflict.reviewer_id, "source": conflict.source, "cause": conflict.cause,
               "assignments_withdrawn": withdrawn},
     )
