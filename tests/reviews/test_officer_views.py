@@ -349,7 +349,7 @@ def test_a_poll_swaps_the_status_and_stops_once_the_job_has_finished(client, wor
     assert done.status_code == 286  # htmx stops polling, and swaps this last answer in
     body = done.content.decode()
     assert "3 assignments created." in body
-    assert f'<a href="/panels/{world.panel.pk}/proposals/{world.p3.pk}/">{world.p3.reference}</a>: only 1 reviewer' in body
+    assert f'<a href="/panels/{world.panel.pk}/proposals/{world.p3.pk}/">{world.p3.reference}</a> — only 1 reviewer' in body
     assert "<progress" not in body
 
     # Without htmx (a link followed), the assignments page.
