@@ -13,7 +13,6 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from benchmarks import assignment
@@ -43,13 +42,8 @@ def test_the_job_assigns_a_small_panel_and_the_report_says_so():
 
 
 @pytest.fixture
-def own_database_url():
+def own_database_url(require_postgres):
     """A database name of the test's own on the test PostgreSQL server (the script creates and drops it)."""
-    if connection.vendor != "postgresql":
-        message = f"needs PostgreSQL, the database is {connection.vendor}"
-        if os.environ.get("REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"REQUIRE_POSTGRES=1 but {message}: set DATABASE_URL=postgres://…", pytrace=False)
-        pytest.skip(message)
     parts = urlsplit(os.environ["DATABASE_URL"])
     return urlunsplit((parts.scheme, parts.netloc, f"/bench_smoke_{uuid.uuid4().hex[:10]}", "", ""))
 

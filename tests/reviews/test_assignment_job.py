@@ -37,6 +37,7 @@ from reviews.models import (
 )
 from reviews.tasks import run_assignment_job
 from tests.factories import CallFactory, InstituteFactory, ProposalFactory, UnitFactory, UserFactory
+from tests.proposals.test_concurrency import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -432,3 +433,50 @@ def test_the_view_of_a_running_job():
     assert (view.active, view.percent, view.phase, view.error) == (True, 40, "Choosing the reviewers", "")
     with translation.override("fr"):
         assert assignment_job_view(panel=setting.panel, user=setting.officer, now=NOW).phase == "Choix des expert·es"
+
+
+# --- Races, on PostgreSQL (row locks) -------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_ten_officers_starting_at_once_start_one_job(require_postgres, monkeypatch):
+    monkeypatch.setattr(job_module, "_queue", lambda job_id, task_id: None)  # no worker here: only the starts race
+    setting = Setting()
+    officers = [UserFactory() for _ in range(10)]
+    for officer in officers:
+        setting.panel.officers.add(officer)
+    who = iter(officers)
+
+    def start():
+        try:
+            return assignment_job_start(panel_id=setting.panel.pk, user=next(who), now=NOW).pk
+        except ValidationError as error:
+            return error.code
+
+    results, errors = run_together(10, start)
+
+    assert errors == []
+    [job] = AssignmentJob.objects.all()
+    assert sorted(results, key=str) == sorted([job.pk] + ["running"] * 9, key=str)
+    assert AuditEntry.objects.filter(action="panel.auto_assign_start").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_task_delivered_twice_at_once_records_the_assignments_once(require_postgres, monkeypatch):
+    monkeypatch.setattr(job_module, "_queue", lambda job_id, task_id: None)
+    monkeypatch.setattr("iea.notifications.domain.enqueue", lambda ids, **kwargs: None)
+    setting = Setting()
+    for unit in setting.units:
+        setting.proposal(unit)
+    for name in ("Anna", "Boris", "Chen"):
+        setting.reviewer(name)
+    job = setting.start()
+
+    results, errors = run_together(2, lambda: run_assignment_job(job.pk))
+
+    assert errors == []
+    assert sorted(results) == ["done", "nothing to do"]
+    assert (Assignment.objects.count(), AssignmentJob.objects.get().attempts) == (6, 1)
+    assert AuditEntry.objects.filter(action="review.assign").count() == 6
