@@ -7,8 +7,8 @@ migrated, filled and dropped by the script (``--keep`` keeps it). The data is bu
 one institute's panel asking **3 reviews** of each of **5,000 eligible proposals** (scale 1), an active pool
 of **1,000 reviewers** (60 % in one of the institute's 250 units, the others at one of 400 foreign
 institutions), keywords from a vocabulary of 400 terms. Conflicts come from the data, as in a real panel
-— a reviewer in the PI's unit or in a CNRS team member's, at the partner's institution — about 20,000 pairs,
-detected and recorded by the job itself.
+— a reviewer in the PI's unit or in a CNRS team member's, at the partner's institution — 29,008 pairs at
+scale 1 (six per proposal), detected and recorded by the job itself.
 
 The run is what an officer's click starts: ``assignment_job_start`` (the view's domain function), then a
 real ``celery worker`` on kombu's filesystem broker (what ``make run`` uses: no Redis) takes the task, reads
