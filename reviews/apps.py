@@ -7,4 +7,10 @@ class ReviewsConfig(AppConfig):
     verbose_name = _("Peer review")
 
     def ready(self):
-        from . import roles  # noqa: F401, PLC0415 -- registers the roles the review gives (iea.roles), once models are loaded
+        # roles: registers the roles the review gives (iea.roles), once models are loaded. tasks: Celery's
+        # autodiscovery runs only in a worker; the web process queues the assignment job by name
+        # (reviews.domain.assignment_job.RUN_TASK), so the task must be in its registry too.
+        from . import (  # noqa: PLC0415 -- ready(): both import the models
+            roles,  # noqa: F401
+            tasks,  # noqa: F401
+        )

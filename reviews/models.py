@@ -1,5 +1,6 @@
 """Peer review inside the institutes: pools, panels, conflicts, assignments, reviews, recommendations, decisions."""
 
+import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
@@ -130,6 +131,64 @@ class Assignment(models.Model):
 
     def __str__(self):
         return f"{self.reviewer} → {self.proposal.reference}"
+
+
+class AssignmentJobState(models.TextChoices):
+    QUEUED = "queued", _("Waiting for a worker")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+ACTIVE_JOB_STATES = [AssignmentJobState.QUEUED, AssignmentJobState.RUNNING]
+# A job that has not reported for this long stopped (its worker died, or no worker took it): it no longer
+# blocks the panel, and the worker that ran it can record nothing any more (``reviews.domain.assignment_job``).
+JOB_STALLED_AFTER = dt.timedelta(minutes=10)
+
+
+class AssignmentJob(models.Model):
+    """One automatic assignment of a panel, run in the background by a Celery worker: its state, its
+    progress as the worker reports it, and what it did (``result``) or why it failed (``error``, a code
+    worded when shown). At most one queued or running per panel (a database constraint)."""
+
+    panel = models.ForeignKey(Panel, verbose_name=_("panel"), on_delete=models.CASCADE, related_name="assignment_jobs")
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("started by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    state = models.CharField(_("state"), max_length=10, choices=AssignmentJobState.choices,
+                             default=AssignmentJobState.QUEUED)
+    phase = models.CharField(_("phase"), max_length=16, blank=True)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    created_at = models.DateTimeField(_("created at"))
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last report at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # The run that may record the result: a worker taking over a stalled job gets a new one.
+    claim = models.CharField(max_length=32, blank=True, editable=False)
+    attempts = models.PositiveSmallIntegerField(_("runs started"), default=0)
+    celery_task_id = models.CharField(_("Celery task id"), max_length=64, blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    error = models.CharField(_("error"), max_length=16, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name = _("automatic assignment")
+        verbose_name_plural = _("automatic assignments")
+        constraints = [
+            models.UniqueConstraint(fields=["panel"], condition=Q(state__in=ACTIVE_JOB_STATES),
+                                    name="assignment_job_one_active_per_panel"),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="assignment_job_progress_in_range"),
+        ]
+
+    def __str__(self):
+        return f"{self.panel} — {self.get_state_display()}"
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE_JOB_STATES
+
+    def stalled(self, now) -> bool:
+        """Queued or running, and silent for ``JOB_STALLED_AFTER``."""
+        return self.active and (self.heartbeat_at or self.created_at) < now - JOB_STALLED_AFTER
 
 
 class Recommendation(models.TextChoices):

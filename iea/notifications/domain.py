@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from iea import mail
 from iea.audit.domain import audit_record
+from iea.bulk import insert_all
 from iea.errors import DomainError
 
 from .kinds import KINDS, SCHEDULES, Due, Recipient, parse_step
@@ -87,13 +88,18 @@ def notify(
 
     Recording the same (kind, object, recipient, occurrence) again records nothing.
     """
-    if kind not in KINDS:
-        raise ValueError(f"Unknown kind of notification {kind!r}.")
-    ids = _record(
-        [Due(kind=kind, target=target, recipients=recipients, occurrence=occurrence, due_at=due_at or now,
-             params=params or {})],
-        now=now, enqueued=True,
-    )
+    notify_all(dues=[Due(kind=kind, target=target, recipients=recipients, occurrence=occurrence, due_at=due_at or now,
+                         params=params or {})], now=now)
+
+
+def notify_all(*, dues: list[Due], now: dt.datetime) -> None:
+    """``notify`` for many messages at once (the invitations of a panel's automatic assignment): a few
+    queries for all of them, not a few per message. Same rules: recorded in the caller's transaction, queued
+    once it commits, a message already on record is not recorded again."""
+    unknown = {due.kind for due in dues} - KINDS.keys()
+    if unknown:
+        raise ValueError(f"Unknown kind of notification {sorted(unknown)[0]!r}.")
+    ids = _record(dues, now=now, enqueued=True)
     if ids:
         transaction.on_commit(lambda: enqueue(ids))
 
@@ -108,9 +114,10 @@ def _record(dues: list[Due], *, now: dt.datetime, enqueued: bool) -> list[int]:
                 continue
             key = (due.kind, content_type.pk if content_type else None,
                    due.target.pk if due.target is not None else None, recipient.email.lower(), due.occurrence[:64])
-            rows.setdefault(key, Notification(
-                kind=due.kind, content_type=content_type, object_id=key[2], occurrence=key[4],
-                recipient=recipient.user, email=key[3], language=recipient.language or settings.LANGUAGE_CODE,
+            rows.setdefault(key, Notification(  # ids rather than objects: thousands at a time for some changes
+                kind=due.kind, content_type_id=key[1], object_id=key[2], occurrence=key[4],
+                recipient_id=recipient.user.pk if recipient.user is not None else None, email=key[3],
+                language=recipient.language or settings.LANGUAGE_CODE,
                 params=due.params, due_at=due.due_at, created_at=now, enqueued_at=now if enqueued else None,
             ))
     if not rows:
@@ -120,7 +127,7 @@ def _record(dues: list[Due], *, now: dt.datetime, enqueued: bool) -> list[int]:
     fresh = [row for key, row in rows.items() if key not in existing and not _superseded(key, latest_step)]
     if not fresh:
         return []
-    Notification.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=500)
+    insert_all(fresh, ignore_conflicts=True)
     return _ids_of(fresh, now=now)
 
 

@@ -1,6 +1,6 @@
 """Who reviews what: manual assignment by the officer, the reviewer's answer, and the panel's setup.
 
-Automatic assignment (the min-cost flow) lives in ``reviews.domain.matching``.
+Automatic assignment lives in ``reviews.domain.auto_assign`` (the panel) and ``matching`` (the min-cost flow).
 """
 
 import datetime as dt
@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from iea.audit.domain import audit_record
+from iea.audit.domain import audit_entry, audit_record, audit_record_all
+from iea.bulk import insert_all
 from proposals.models import Proposal, ProposalState
 
 from ..models import (
@@ -25,7 +26,7 @@ from ..models import (
 )
 from ..rules import OPEN_ASSIGNMENT_STATES, panel_proposals
 from .conflicts import cause_label, conflicts_record_detected
-from .mail import notify_assigned
+from .mail import notify_assigned_all
 
 # Proposals that can be given to reviewers: screened eligible, or already in review.
 REVIEWABLE_STATES = [ProposalState.ELIGIBLE, ProposalState.IN_REVIEW]
@@ -80,21 +81,44 @@ def assignment_create(
             )
         try:
             with transaction.atomic():
-                assignment = Assignment.objects.create(
-                    panel=panel, proposal=locked, reviewer=reviewer, due_at=due_at or default_due_at(panel, now),
-                    created_at=now, created_by=user, automatic=automatic,
-                )
+                [assignment] = assignments_record(panel=panel, pairs=[(locked, reviewer)], user=user, now=now,
+                                                  due_at=due_at, automatic=automatic)
         except IntegrityError:
             raise ValidationError(_("This reviewer was already asked to review this proposal."), code="duplicate") from None
-        if locked.state == ProposalState.ELIGIBLE:
-            locked.state = ProposalState.IN_REVIEW
-            locked.save(update_fields=["state"])
-            audit_record(actor=user, target=locked, action="proposal.review_start", now=now,
-                         from_state=ProposalState.ELIGIBLE, to_state=ProposalState.IN_REVIEW)
-        audit_record(actor=user, target=locked, action="review.assign", now=now,
-                     data={"reviewer": reviewer.pk, "assignment": assignment.pk, "automatic": automatic})
-        notify_assigned(assignment, now=now)
     return assignment
+
+
+def assignments_record(
+    *, panel: Panel, pairs: list[tuple[Proposal, Reviewer]], user, now: dt.datetime, due_at: dt.datetime | None = None,
+    automatic: bool = False,
+) -> list[Assignment]:
+    """Record the assignments of (proposal, reviewer) pairs the caller has checked and holds the proposals'
+    row locks for (``assignment_create`` for one pair, ``reviews.domain.auto_assign`` for a panel): each
+    eligible proposal moves to in review, every change is audited, and each reviewer gets the invitation
+    (title, abstract and teams) once the transaction commits. A few queries for any number of pairs.
+    ``reviewer.user`` must be loaded; the proposals' ``state`` is updated in place."""
+    due_at = due_at or default_due_at(panel, now)
+    by = user.pk if user is not None and user.is_authenticated else None
+    assignments = insert_all([  # ids rather than objects, but the reviewer: the invitations read its user
+        Assignment(panel_id=panel.pk, proposal_id=proposal.pk, reviewer=reviewer, due_at=due_at, created_at=now,
+                   created_by_id=by, automatic=automatic)
+        for proposal, reviewer in pairs
+    ])
+    starting = list({proposal.pk: proposal for proposal, _ in pairs if proposal.state == ProposalState.ELIGIBLE}.values())
+    Proposal.objects.filter(pk__in=[proposal.pk for proposal in starting]).update(state=ProposalState.IN_REVIEW)
+    entries = []
+    for proposal in starting:
+        proposal.state = ProposalState.IN_REVIEW
+        entries.append(audit_entry(actor=user, target=proposal, action="proposal.review_start", now=now,
+                                   from_state=ProposalState.ELIGIBLE, to_state=ProposalState.IN_REVIEW))
+    entries += [
+        audit_entry(actor=user, target=proposal, action="review.assign", now=now,
+                    data={"reviewer": assignment.reviewer_id, "assignment": assignment.pk, "automatic": automatic})
+        for assignment, (proposal, _) in zip(assignments, pairs, strict=True)
+    ]
+    audit_record_all(entries)
+    notify_assigned_all(assignments, now=now)
+    return assignments
 
 
 def assignment_respond(*, assignment_id: int, user, accept: bool, reason: str = "", now: dt.datetime) -> Assignment:

@@ -8,7 +8,10 @@ check (``reviews.rules``) asks for conflicts on each request, so access ends at 
 import datetime as dt
 import re
 import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -16,7 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from calls.models import parse_unit_code
-from iea.audit.domain import audit_record
+from iea.audit.domain import audit_entry, audit_record_all
+from iea.bulk import insert_all
 from proposals.models import Proposal, TeamSide
 
 from ..models import (
@@ -54,6 +58,7 @@ def cause_label(cause: str) -> str:
     return str(CAUSES.get(cause, cause))
 
 
+@lru_cache(maxsize=65536)  # a panel's run compares the same names and institutions thousands of times
 def _norm(text: str) -> str:
     text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().casefold()
     return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
@@ -63,13 +68,14 @@ def _domain(email: str) -> str:
     return (email or "").rsplit("@", 1)[-1].lower() if "@" in (email or "") else ""
 
 
-def _unit_codes(text: str) -> set[tuple[str, str]]:
+@lru_cache(maxsize=65536)
+def _unit_codes(text: str) -> frozenset[tuple[str, str]]:
     codes = set()
     for match in _CODES_IN_TEXT.finditer(text or ""):
         parsed = parse_unit_code(f"{match.group(1)} {match.group(2)}")
         if parsed:
             codes.add(parsed)
-    return codes
+    return frozenset(codes)
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,133 @@ def conflicts_detect(*, proposal: Proposal, reviewer: Reviewer) -> list[Detected
     return list(unique.values())
 
 
+def conflict_candidates(proposals: Iterable[Proposal], reviewers: Iterable[Reviewer]) -> set[tuple[int, int]]:
+    """The (proposal id, reviewer id) pairs that share something ``conflicts_detect`` compares — a user, a
+    unit, an e-mail address or domain, a name, an institution — found through an index rather than by
+    trying every pair. Every pair ``conflicts_detect`` finds a conflict in is among them (a test checks it
+    on random panels), so a panel of 5,000 proposals × 1,000 reviewers runs the rules on a few thousand
+    pairs, not 5 million. Loaded as ``conflicts_detect`` wants them."""
+    holders: defaultdict[tuple, set[int]] = defaultdict(set)
+    for reviewer in reviewers:
+        for key in _reviewer_keys(reviewer):
+            holders[key].add(reviewer.pk)
+    pairs = set()
+    for proposal in proposals:
+        for key in _proposal_keys(proposal):
+            pairs.update((proposal.pk, reviewer_id) for reviewer_id in holders.get(key, ()))
+    return pairs
+
+
+def _reviewer_keys(reviewer: Reviewer):
+    email = reviewer.user.email.lower()
+    yield ("user", reviewer.user_id)
+    if email:
+        yield ("email", email)
+    if name := _norm(reviewer.user.full_name):
+        yield ("name", name)
+    if reviewer.unit_id:
+        yield ("unit", reviewer.unit_id)
+        yield ("code", (reviewer.unit.unit_type, reviewer.unit.number))
+    if reviewer.institution:
+        yield ("institution", _norm(reviewer.institution))
+    if (domain := _domain(email)) and domain not in _PUBLIC_DOMAINS:
+        yield ("domain", domain)
+
+
+def _proposal_keys(proposal: Proposal):
+    yield ("user", proposal.pi_id)
+    if proposal.unit_id:
+        yield ("unit", proposal.unit_id)
+    for member in proposal.team.all():
+        if member.email:
+            yield ("email", member.email.lower())
+        yield ("name", _norm(member.name))
+        if member.side == TeamSide.CNRS:
+            yield from (("code", code) for code in _unit_codes(member.institution))
+    if proposal.partner_email:
+        yield ("email", proposal.partner_email.lower())
+        yield ("domain", _domain(proposal.partner_email))
+    yield ("name", _norm(proposal.partner_name))
+    if proposal.partner_institution:
+        yield ("institution", _norm(proposal.partner_institution))
+
+
+def conflicts_record_detected_all(*, proposals: list[Proposal], reviewers: list[Reviewer], now: dt.datetime) -> int:
+    """``conflicts_record_detected`` for every pair of a panel at once: the rules run on the candidate pairs
+    only (``conflict_candidates``), and what is new is stored, withdraws the pairs' open assignments and is
+    audited in a few queries. Returns how many conflicts were stored. If a conflict of the lot was stored
+    meanwhile by someone else (the database's unique constraint says so), falls back to one pair at a
+    time, which skips what is already there."""
+    by_id = {proposal.pk: proposal for proposal in proposals}
+    reviewer_by_id = {reviewer.pk: reviewer for reviewer in reviewers}
+    found = {}
+    for proposal_id, reviewer_id in sorted(conflict_candidates(proposals, reviewers)):
+        if detected := conflicts_detect(proposal=by_id[proposal_id], reviewer=reviewer_by_id[reviewer_id]):
+            found[(proposal_id, reviewer_id)] = detected
+    fresh = _not_stored_yet(found, now=now)
+    if not fresh:
+        return 0
+    try:
+        with transaction.atomic():
+            insert_all(fresh)
+            withdrawn = _withdraw_open_assignments({(c.proposal_id, c.reviewer_id) for c in fresh}, now=now)
+            entries, counted = [], set()
+            for conflict in fresh:
+                pair = (conflict.proposal_id, conflict.reviewer_id)
+                entries.append(_audit_entry(by_id[conflict.proposal_id], conflict, user=None, now=now,
+                                            withdrawn=0 if pair in counted else withdrawn.get(pair, 0)))
+                counted.add(pair)
+            audit_record_all(entries)
+            _refresh_figures_of_counted_reviews({(c.proposal_id, c.reviewer_id) for c in fresh}, by_id,
+                                                reviewer_by_id)
+    except IntegrityError:
+        pairs = {(c.proposal_id, c.reviewer_id) for c in fresh}
+        return sum(len(conflicts_record_detected(proposal=by_id[p], reviewer=reviewer_by_id[r], now=now))
+                   for p, r in sorted(pairs))
+    return len(fresh)
+
+
+def _refresh_figures_of_counted_reviews(pairs: set[tuple[int, int]], proposals: dict, reviewers: dict) -> None:
+    """Submitted reviews of newly conflicted pairs stop counting: refresh the panels they counted in."""
+    counted = set(Review.objects.filter(
+        proposal_id__in={p for p, _ in pairs}, reviewer_id__in={r for _, r in pairs}, state=ReviewState.SUBMITTED,
+    ).values_list("proposal_id", "reviewer_id"))
+    panels = {(proposals[p].call_id, reviewers[r].institute_id) for p, r in counted & pairs}
+    for call_id, institute_id in sorted(panels):
+        panel_figures_refresh_after(call_id=call_id, institute_id=institute_id)
+
+
+def _not_stored_yet(found: dict, *, now: dt.datetime) -> list[Conflict]:
+    """The conflicts found that are not stored yet, as unsaved rows."""
+    if not found:
+        return []
+    stored = set(Conflict.objects.filter(
+        proposal_id__in={pair[0] for pair in found}, reviewer_id__in={pair[1] for pair in found},
+        source=ConflictSource.DETECTED,
+    ).values_list("proposal_id", "reviewer_id", "cause"))
+    return [
+        Conflict(proposal_id=proposal_id, reviewer_id=reviewer_id, source=ConflictSource.DETECTED,
+                 cause=conflict.cause, detail=conflict.detail, created_at=now)
+        for (proposal_id, reviewer_id), detected in found.items() for conflict in detected
+        if (proposal_id, reviewer_id, conflict.cause) not in stored
+    ]
+
+
+def _withdraw_open_assignments(pairs: set[tuple[int, int]], *, now: dt.datetime) -> dict[tuple[int, int], int]:
+    """Withdraw the invited or accepted assignments of these pairs; how many per pair."""
+    open_ones = [
+        (pk, (proposal_id, reviewer_id)) for pk, proposal_id, reviewer_id in Assignment.objects.filter(
+            proposal_id__in={p for p, _ in pairs}, state__in=[AssignmentState.INVITED, AssignmentState.ACCEPTED],
+        ).values_list("pk", "proposal_id", "reviewer_id")
+        if (proposal_id, reviewer_id) in pairs
+    ]
+    Assignment.objects.filter(pk__in=[pk for pk, _ in open_ones]).update(state=AssignmentState.WITHDRAWN, responded_at=now)
+    withdrawn: defaultdict[tuple[int, int], int] = defaultdict(int)
+    for _pk, pair in open_ones:
+        withdrawn[pair] += 1
+    return withdrawn
+
+
 def conflicts_record_detected(*, proposal: Proposal, reviewer: Reviewer, now: dt.datetime) -> list[Conflict]:
     """Store what ``conflicts_detect`` finds for the pair (idempotent), withdrawing an open assignment."""
     created = []
@@ -139,14 +272,19 @@ def _record(*, proposal, reviewer, source, cause, detail, user, now) -> Conflict
         withdrawn = Assignment.objects.filter(
             proposal=proposal, reviewer=reviewer, state__in=[AssignmentState.INVITED, AssignmentState.ACCEPTED]
         ).update(state=AssignmentState.WITHDRAWN, responded_at=now)
-        audit_record(
-            actor=user, target=proposal, action="review.conflict", now=now,
-            data={"reviewer": reviewer.pk, "source": source, "cause": cause, "assignments_withdrawn": withdrawn},
-        )
+        _audit_entry(proposal, conflict, withdrawn=withdrawn, user=user, now=now).save(force_insert=True)
         if Review.objects.filter(proposal=proposal, reviewer=reviewer, state=ReviewState.SUBMITTED).exists():
             # The review stops counting: its proposal's figures and its reviewer's scale change.
             panel_figures_refresh_after(call_id=proposal.call_id, institute_id=reviewer.institute_id)
     return conflict
+
+
+def _audit_entry(proposal: Proposal, conflict: Conflict, *, withdrawn: int, user, now: dt.datetime):
+    return audit_entry(
+        actor=user, target=proposal, action="review.conflict", now=now,
+        data={"reviewer": conflict.reviewer_id, "source": conflict.source, "cause": conflict.cause,
+              "assignments_withdrawn": withdrawn},
+    )
 
 
 def conflict_declare(*, proposal_id: int, reviewer: Reviewer, user, reason: str, now: dt.datetime) -> Conflict:

@@ -7,15 +7,21 @@ domain; the domain calls these functions, so neither side needs the other inside
 
 import datetime as dt
 
-from iea.notifications.domain import notify
-from iea.notifications.kinds import Recipient
+from iea.notifications.domain import notify, notify_all
+from iea.notifications.kinds import Due, Recipient
 from proposals.models import Proposal
 
 from ..models import Assignment, Review
 
 
 def notify_assigned(assignment: Assignment, *, now: dt.datetime) -> None:
-    notify(kind="review_invitation", target=assignment, recipients=[Recipient.of(assignment.reviewer.user)], now=now)
+    notify_assigned_all([assignment], now=now)
+
+
+def notify_assigned_all(assignments: list[Assignment], *, now: dt.datetime) -> None:
+    """Each reviewer gets the invitation of their assignment (``reviewer.user`` loaded)."""
+    notify_all(dues=[Due(kind="review_invitation", target=assignment, recipients=[Recipient.of(assignment.reviewer.user)],
+                         occurrence="", due_at=now) for assignment in assignments], now=now)
 
 
 def notify_reopened(review: Review, *, reason: str, now: dt.datetime) -> None:

@@ -1,13 +1,13 @@
-"""Automatic assignment: give each proposal of a panel the reviewers it still needs.
+"""Automatic assignment: which reviewers a panel's proposals still need, chosen by a min-cost flow.
 
 The rule (domain.md, "Review"): a proposal needs ``Panel.reviews_per_proposal`` non-conflicted reviews.
 Automatic assignment asks for the missing ones, never pairs a proposal with a reviewer in conflict with
 it or already asked (a reviewer who declined is not asked again), and spreads the work: no reviewer ends
 above ``ceil(mean) + 1``, where ``mean = (current loads + reviews still needed) / active reviewers``.
 
-Algorithm: a minimum-cost maximum flow, solved exactly by ``networkx.max_flow_min_cost``, which finds
-the value of a maximum flow (preflow-push), then the cheapest flow of that value with the primal network
-simplex (integer costs, so the optimum is exact). The network is
+Algorithm: a minimum-cost maximum flow, solved exactly by OR-tools (``SimpleMinCostFlow.
+solve_max_flow_with_min_cost``, C++): the value of a maximum flow, then the cheapest flow of that value
+(integer costs, so the optimum is exact). The network is
 
     source → proposal        capacity = reviews still needed,               cost 0
     proposal → reviewer      capacity 1, only for allowed pairs,            cost = −keyword affinity
@@ -33,32 +33,24 @@ every unit of flow is one. Why it gives what the rule asks:
 Loads below ``L`` are not equalised beyond that: a reviewer whose keywords match nothing may get less
 than the mean; the cap is what the rule asks for.
 
-Size: a panel of 600 proposals needing 2 reviews each, over 120 reviewers, is a network of ~72,000
-arcs; ``solve`` takes about 3 s on one core (networkx is pure Python; the network simplex is most of it),
-1,000 × 150 about 7 s. No arc is pruned: pruning could lose coverage, which the rule puts first.
+Size: no arc is pruned (pruning could lose coverage, which the rule puts first), so a panel of 5,000
+proposals and 1,000 reviewers is a network of ~5 million arcs; it is built with numpy and solved in a few
+seconds (``benchmarks/assignment.py`` measures it). The panel-wide run — reading, conflicts, recording —
+is ``reviews.domain.auto_assign``, started as a background job by ``reviews.domain.assignment_job``.
 """
 
-import datetime as dt
 import math
 import re
+import time
 import unicodedata
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import networkx as nx
-from django.db import transaction
-from django.db.models import Count, Q
+import numpy as np
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-
-from iea.audit.domain import audit_record
-from proposals.models import Proposal
-
-from ..models import Assignment, Conflict, ConflictSource, Panel, Reviewer, ReviewState
-from ..rules import OPEN_ASSIGNMENT_STATES, panel_proposals
-from .assignment import REVIEWABLE_STATES, assignment_create
-from .conflicts import conflicted_pairs, conflicts_detect, conflicts_record_detected
+from ortools.graph.python import min_cost_flow
 
 # Why a proposal was left short.
 SHORT_OF_REVIEWERS = "reviewers"  # fewer allowed reviewers (no conflict, not asked before) than it needs
@@ -126,13 +118,12 @@ class Solution:
     uncovered: list[Shortfall]
     target_load: int  # L = ceil(mean)
     max_load: int  # L + 1: nobody ends above it unless they already were
+    cost: int = 0  # the flow's total cost: BIG per +1 slot used, minus the keyword matches
+    seconds: dict[str, float] = field(default_factory=dict)  # "network" (building it), "solve"
 
     @property
     def missing(self) -> int:
         return sum(short.missing for short in self.uncovered)
-
-
-_SOURCE, _SINK = "source", "sink"
 
 
 def solve(
@@ -141,7 +132,7 @@ def solve(
     reviewers: list[ReviewerCapacity],
     conflicts: set[tuple[int, int]],
     existing: set[tuple[int, int]],
-    affinity: dict[tuple[int, int], int],
+    affinity: Mapping[tuple[int, int], int],
 ) -> Solution:
     """Choose (proposal, reviewer) pairs: as many as possible, balanced, then best keyword match.
 
@@ -150,53 +141,90 @@ def solve(
     """
     if len({p.id for p in proposals}) != len(proposals) or len({r.id for r in reviewers}) != len(reviewers):
         raise ValueError("proposal and reviewer ids must be unique")
+    started = time.perf_counter()
     wanted = [p for p in proposals if p.need > 0]
     total_need = sum(p.need for p in wanted)
     target = math.ceil((sum(r.load for r in reviewers) + total_need) / len(reviewers)) if reviewers else 0
     max_load = target + 1
     room = {r.id: max(0, max_load - r.load) for r in reviewers}  # 0 for a reviewer above L
-    forbidden = conflicts | existing
-
-    graph = nx.DiGraph()
-    graph.add_node(_SOURCE)
-    graph.add_node(_SINK)
     big = max(affinity.values(), default=0) * total_need + 1
-    for reviewer in reviewers:
-        if not room[reviewer.id]:
-            continue
-        node = ("r", reviewer.id)
-        base = max(0, target - reviewer.load)
-        if base:
-            graph.add_edge(node, _SINK, capacity=base, weight=0)
-        overflow = ("o", reviewer.id)
-        graph.add_edge(node, overflow, capacity=1, weight=big)
-        graph.add_edge(overflow, _SINK, capacity=1, weight=0)
-    open_reviewers = [r.id for r in reviewers if room[r.id]]
-    for proposal in wanted:
-        node = ("p", proposal.id)
-        graph.add_edge(_SOURCE, node, capacity=proposal.need, weight=0)
-        for reviewer_id in open_reviewers:
-            pair = (proposal.id, reviewer_id)
-            if pair not in forbidden:
-                graph.add_edge(node, ("r", reviewer_id), capacity=1, weight=-affinity.get(pair, 0))
 
-    flow = nx.max_flow_min_cost(graph, _SOURCE, _SINK) if wanted and open_reviewers else {}
+    # Rows: the proposals wanting reviewers; columns: the reviewers. ``allowed`` is the arcs to build.
+    row = {p.id: i for i, p in enumerate(wanted)}
+    column = {r.id: j for j, r in enumerate(reviewers)}
+    allowed = np.zeros((len(wanted), len(reviewers)), dtype=bool)
+    allowed[:, [column[r.id] for r in reviewers if room[r.id]]] = True
+    _mark(allowed, conflicts | existing, row, column, False)
+    gain = np.zeros(allowed.shape, dtype=np.int64)
+    _mark(gain, {pair: score for pair, score in affinity.items() if score}, row, column)
+    rows, columns = np.nonzero(allowed)  # row-major: in proposal then reviewer order
 
-    pairs: list[tuple[int, int]] = []
+    chosen = np.zeros(0, dtype=bool)
+    cost = 0
+    network_s = time.perf_counter() - started
+    solve_s = 0.0
+    if rows.size:
+        flow, arcs = _network(wanted, reviewers, target, room, big, rows, columns, gain[rows, columns])
+        network_s = time.perf_counter() - started
+        status = flow.solve_max_flow_with_min_cost()
+        solve_s = time.perf_counter() - started - network_s
+        if status != flow.OPTIMAL:
+            raise RuntimeError(f"the min-cost flow was not solved: {status!r}")
+        chosen = flow.flows(arcs) > 0
+        cost = flow.optimal_cost()
+
+    given = Counter(rows[chosen].tolist())
+    pairs = [(wanted[i].id, reviewers[j].id) for i, j in zip(rows[chosen].tolist(), columns[chosen].tolist(), strict=True)]
+    conflicted = Counter(proposal_id for proposal_id, reviewer_id in conflicts if reviewer_id in column)
+    asked = Counter(proposal_id for proposal_id, reviewer_id in existing - conflicts if reviewer_id in column)
     uncovered: list[Shortfall] = []
-    for proposal in wanted:
-        out = flow.get(("p", proposal.id), {})
-        chosen = [r.id for r in reviewers if out.get(("r", r.id), 0) > 0]
-        pairs.extend((proposal.id, reviewer_id) for reviewer_id in chosen)
-        if len(chosen) < proposal.need:
-            conflict_free = [r.id for r in reviewers if (proposal.id, r.id) not in conflicts]
-            allowed = sum(1 for reviewer_id in conflict_free if (proposal.id, reviewer_id) not in existing)
+    for i, proposal in enumerate(wanted):
+        if given[i] < proposal.need:
+            conflict_free = len(reviewers) - conflicted[proposal.id]
+            allowed_count = conflict_free - asked[proposal.id]
             uncovered.append(Shortfall(
-                proposal_id=proposal.id, need=proposal.need, missing=proposal.need - len(chosen),
-                cause=SHORT_OF_REVIEWERS if allowed < proposal.need else SHORT_OF_CAPACITY,
-                allowed=allowed, asked_before=len(conflict_free) - allowed, max_load=max_load,
+                proposal_id=proposal.id, need=proposal.need, missing=proposal.need - given[i],
+                cause=SHORT_OF_REVIEWERS if allowed_count < proposal.need else SHORT_OF_CAPACITY,
+                allowed=allowed_count, asked_before=conflict_free - allowed_count, max_load=max_load,
             ))
-    return Solution(pairs=pairs, uncovered=uncovered, target_load=target, max_load=max_load)
+    return Solution(pairs=pairs, uncovered=uncovered, target_load=target, max_load=max_load, cost=cost,
+                    seconds={"network": network_s, "solve": solve_s})
+
+
+def _mark(matrix: np.ndarray, pairs, row: dict, column: dict, value=None) -> None:
+    """Set ``matrix[row, column]`` for each (proposal id, reviewer id) pair of the matrix: to ``value``, or
+    to ``pairs[pair]`` when ``pairs`` is a mapping. Pairs outside it are left out."""
+    known = [pair for pair in pairs if pair[0] in row and pair[1] in column]
+    if not known:
+        return
+    rows = [row[proposal_id] for proposal_id, _ in known]
+    columns = [column[reviewer_id] for _, reviewer_id in known]
+    matrix[rows, columns] = value if value is not None else [pairs[pair] for pair in known]
+
+
+def _network(wanted, reviewers, target, room, big, rows, columns, gain):
+    """The network of the module docstring, as OR-tools arrays. Nodes: 0 the source, 1 the sink, then the
+    proposals, the reviewers and their overflow nodes; the proposal→reviewer arcs come first, so their
+    indices are ``arcs``."""
+    n_p, n_r = len(wanted), len(reviewers)
+    proposal_node = 2 + np.arange(n_p)
+    reviewer_node = 2 + n_p + np.arange(n_r)
+    overflow_node = 2 + n_p + n_r + np.arange(n_r)
+    base = np.array([max(0, target - r.load) if room[r.id] else 0 for r in reviewers], dtype=np.int64)
+    overflow = np.array([1 if room[r.id] else 0 for r in reviewers], dtype=np.int64)
+    need = np.array([p.need for p in wanted], dtype=np.int64)
+    ones, zeros_r = np.ones(rows.size, dtype=np.int64), np.zeros(n_r, dtype=np.int64)
+    tails = np.concatenate([proposal_node[rows], np.zeros(n_p, dtype=np.int64), reviewer_node, reviewer_node,
+                            overflow_node])
+    heads = np.concatenate([reviewer_node[columns], proposal_node, np.ones(n_r, dtype=np.int64), overflow_node,
+                            np.ones(n_r, dtype=np.int64)])
+    capacities = np.concatenate([ones, need, base, overflow, overflow])
+    costs = np.concatenate([-gain, np.zeros(n_p, dtype=np.int64), zeros_r, np.full(n_r, big, dtype=np.int64), zeros_r])
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
+    flow.set_node_supply(0, int(need.sum()))
+    flow.set_node_supply(1, -int(need.sum()))
+    return flow, np.arange(rows.size)
 
 
 # --- Keyword affinity ------------------------------------------------------------------------------------
@@ -217,120 +245,36 @@ def keywords_normalise(text: str) -> frozenset[str]:
     return frozenset(filter(None, (_normalise(item) for item in _KEYWORD_SEPARATORS.split(text or ""))))
 
 
-@dataclass(frozen=True)
-class _ProposalTerms:
-    keywords: frozenset[str]
-    title: str  # normalised, padded with spaces so " keyword " finds whole words only
-
-    @classmethod
-    def of(cls, keywords: str, title: str) -> "_ProposalTerms":
-        return cls(keywords_normalise(keywords), f" {_normalise(title)} ")
-
-    def matches(self, reviewer_keywords: Iterable[str]) -> int:
-        return sum(1 for keyword in reviewer_keywords if keyword in self.keywords or f" {keyword} " in self.title)
-
-
 def affinity(proposal_keywords: str, proposal_title: str, reviewer_keywords: str) -> int:
     """How many of the reviewer's keywords the proposal has among its keywords or, as whole words, in its
     title. Keywords are compared casefolded, without accents, punctuation as spaces."""
-    return _ProposalTerms.of(proposal_keywords, proposal_title).matches(keywords_normalise(reviewer_keywords))
+    return affinities(proposals={0: (proposal_keywords, proposal_title)}, reviewers={0: reviewer_keywords}).get((0, 0), 0)
 
 
-# --- The panel ----------------------------------------------------------------------------------------------
+def affinities(*, proposals: Mapping[int, tuple[str, str]], reviewers: Mapping[int, str]) -> dict[tuple[int, int], int]:
+    """``affinity`` of every (proposal id, reviewer id) pair that has one (pairs with none are left out).
 
-
-@dataclass
-class AutoAssignResult:
-    created: list[Assignment] = field(default_factory=list)
-    uncovered: list[tuple[Proposal, str]] = field(default_factory=list)
-    conflicts_recorded: int = 0
-
-
-def panel_auto_assign(*, panel_id: int, user, now: dt.datetime) -> AutoAssignResult:
-    """Give every reviewable proposal of the panel the reviewers it still needs, from the institute's
-    active pool (see the module docstring for how they are chosen), and say which proposals stay short
-    and why.
-
-    Detected conflicts of every (proposal, reviewer) pair of the panel are recorded first, so the officer
-    sees them. A pair is never proposed when a conflict is stored for it or the reviewer was already
-    asked (in any state: who declined is not asked again). Load = the reviewer's assignments in this panel
-    that are invited or accepted (a submitted review still counts). Each assignment goes through
-    ``assignment_create`` (which re-checks conflicts and mails the reviewer on commit). All of it runs in
-    one transaction holding the panel row, so two officers starting it at once do not double-assign; the
-    second run then finds nothing left to do.
+    ``proposals`` maps an id to (keywords, title), ``reviewers`` an id to keywords. A keyword is "in the
+    title as whole words" when its words follow each other in the title's, so each proposal is indexed
+    by its keywords and the runs of its title's words; the work grows with the matches found, not with
+    proposals × reviewers (a 5,000 × 1,000 panel is 5 million pairs).
     """
-    with transaction.atomic():
-        panel = Panel.objects.select_for_update(of=("self",)).select_related("call", "institute").get(pk=panel_id)
-        proposals = list(
-            panel_proposals(panel, None).filter(state__in=REVIEWABLE_STATES)
-            .select_related("unit").prefetch_related("team").order_by("pk")
-        )
-        reviewers = list(
-            Reviewer.objects.filter(institute_id=panel.institute_id, active=True)
-            .select_related("user", "unit").order_by("pk")
-        )
-        proposal_ids = [p.pk for p in proposals]
-        reviewer_ids = [r.pk for r in reviewers]
-
-        recorded = _record_detected_conflicts(proposals, reviewers, now)
-        conflicts = conflicted_pairs(proposal_ids=proposal_ids, reviewer_ids=reviewer_ids)
-        assignments = Assignment.objects.filter(proposal_id__in=proposal_ids)
-        existing = set(assignments.values_list("proposal_id", "reviewer_id"))
-        # What still counts towards the N reviews: open or done, by an active reviewer or already submitted.
-        counting = assignments.filter(state__in=OPEN_ASSIGNMENT_STATES).filter(
-            Q(reviewer__active=True) | Q(review__state=ReviewState.SUBMITTED)
-        )
-        counted = dict(counting.values_list("proposal_id").annotate(n=Count("id")).order_by())
-        loads = dict(
-            Assignment.objects.filter(panel=panel, reviewer_id__in=reviewer_ids, state__in=OPEN_ASSIGNMENT_STATES)
-            .values_list("reviewer_id").annotate(n=Count("id")).order_by()
-        )
-
-        terms = {p.pk: _ProposalTerms.of(p.keywords, p.title) for p in proposals}
-        reviewer_keywords = {r.pk: keywords_normalise(r.keywords) for r in reviewers}
-        scores = {}
-        for proposal_id, proposal_terms in terms.items():
-            for reviewer_id, keywords in reviewer_keywords.items():
-                if keywords and (score := proposal_terms.matches(keywords)):
-                    scores[(proposal_id, reviewer_id)] = score
-
-        solution = solve(
-            proposals=[ProposalNeed(p.pk, panel.reviews_per_proposal - counted.get(p.pk, 0)) for p in proposals],
-            reviewers=[ReviewerCapacity(r.pk, loads.get(r.pk, 0)) for r in reviewers],
-            conflicts=conflicts, existing=existing, affinity=scores,
-        )
-
-        by_id = {p.pk: p for p in proposals}
-        reviewer_by_id = {r.pk: r for r in reviewers}
-        result = AutoAssignResult(conflicts_recorded=recorded)
-        for proposal_id, reviewer_id in solution.pairs:
-            result.created.append(assignment_create(
-                panel=panel, proposal=by_id[proposal_id], reviewer=reviewer_by_id[reviewer_id], user=user, now=now,
-                automatic=True,
-            ))
-        result.uncovered = [(by_id[short.proposal_id], short.reason) for short in solution.uncovered]
-        audit_record(
-            actor=user, target=panel, action="panel.auto_assign", now=now,
-            data={
-                "proposals": len(proposals), "reviewers": len(reviewers), "created": len(result.created),
-                "uncovered": len(solution.uncovered), "missing": solution.missing,
-                "conflicts_recorded": recorded, "max_load": solution.max_load,
-            },
-        )
-    return result
-
-
-def _record_detected_conflicts(proposals: list[Proposal], reviewers: list[Reviewer], now: dt.datetime) -> int:
-    """Detect conflicts for every pair in memory; store those not stored yet. Returns how many were stored."""
-    stored: defaultdict[tuple[int, int], set[str]] = defaultdict(set)
-    for proposal_id, reviewer_id, cause in Conflict.objects.filter(
-        proposal__in=proposals, reviewer__in=reviewers, source=ConflictSource.DETECTED
-    ).values_list("proposal_id", "reviewer_id", "cause"):
-        stored[(proposal_id, reviewer_id)].add(cause)
-    created = 0
-    for proposal in proposals:
-        for reviewer in reviewers:
-            found = conflicts_detect(proposal=proposal, reviewer=reviewer)
-            if any(conflict.cause not in stored.get((proposal.pk, reviewer.pk), ()) for conflict in found):
-                created += len(conflicts_record_detected(proposal=proposal, reviewer=reviewer, now=now))
-    return created
+    wanted = {reviewer_id: keywords_normalise(keywords) for reviewer_id, keywords in reviewers.items()}
+    terms = frozenset().union(*wanted.values())
+    if not terms:
+        return {}
+    longest = max(term.count(" ") + 1 for term in terms)
+    holders: defaultdict[str, list[int]] = defaultdict(list)  # term → the proposals that have it
+    for proposal_id, (keywords, title) in proposals.items():
+        words = _normalise(title).split()
+        found = set(keywords_normalise(keywords))
+        found.update(" ".join(words[start:start + size]) for size in range(1, longest + 1)
+                     for start in range(len(words) - size + 1))
+        for term in found & terms:
+            holders[term].append(proposal_id)
+    scores: Counter[tuple[int, int]] = Counter()
+    for reviewer_id, keywords in wanted.items():
+        for term in keywords:
+            for proposal_id in holders.get(term, ()):
+                scores[(proposal_id, reviewer_id)] += 1
+    return dict(scores)

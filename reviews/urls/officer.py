@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:panel_id>/assignments/", officer_pool.panel_assignments, name="assignments"),
     path("<int:panel_id>/assignments/add/", officer_pool.panel_assign, name="assign"),
     path("<int:panel_id>/assignments/automatic/", officer_pool.panel_auto_assign, name="auto_assign"),
+    path("<int:panel_id>/assignments/automatic/progress/", officer_pool.panel_auto_assign_state, name="auto_assign_state"),
     path("<int:panel_id>/conflicts/add/", officer_pool.panel_conflict, name="conflict"),
     path("<int:panel_id>/reviewers/", officer_pool.panel_pool, name="pool"),
     path("<int:panel_id>/reviewers/add/", officer_pool.panel_reviewer_add, name="reviewer_add"),

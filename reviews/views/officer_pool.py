@@ -8,14 +8,14 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from ..domain import matching
 from ..domain import pool as pool_domain
 from ..domain.assignment import REVIEWABLE_STATES, assignment_create
+from ..domain.assignment_job import assignment_job_start, assignment_job_view
 from ..domain.conflicts import conflict_set_by_officer
 from ..forms.officer import AssignForm, ConflictForm, ReviewerAddForm
 from ..models import Assignment, Conflict
@@ -29,11 +29,11 @@ from .officer import (
     reviewer_pool,
 )
 
-AUTO_RESULT_KEY = "panel_auto_assign_result"
 # The largest institute's panel has over a thousand proposals: the list shows them a page at a time.
 ASSIGNMENTS_PER_PAGE = 100
 LONG_TEXTS = ("abstract", "activities", "ethics_statement")
 CHOICE_FIELDS = ("pk", "reference", "acronym", "title")
+HTMX_STOP_POLLING = 286  # https://htmx.org/docs/#polling: the answer is swapped, and the polling stops
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -70,7 +70,7 @@ def panel_assignments(request, panel_id):
         "assign_form": AssignForm(proposals=assignable, reviewers=pool.filter(active=True), initial=initial),
         "conflict_form": ConflictForm(proposals=officer_proposals(panel, request.user).only(*CHOICE_FIELDS)
                                       .order_by("reference"), reviewers=pool, prefix="conflict", initial=initial),
-        "auto_result": request.session.pop(AUTO_RESULT_KEY, None),
+        "auto": assignment_job_view(panel=panel, user=request.user, now=timezone.now()),
     })
 
 
@@ -122,20 +122,30 @@ def panel_conflict(request, panel_id):
 @login_required
 @require_POST
 def panel_auto_assign(request, panel_id):
-    """Runs the automatic assignment and shows what it did, and why some proposals stay uncovered."""
+    """Starts the automatic assignment in the background; the assignments page follows its progress."""
     panel = panel_for_officer(request, panel_id)
     try:
-        result = matching.panel_auto_assign(panel_id=panel.pk, user=request.user, now=timezone.now())
+        assignment_job_start(panel_id=panel.pk, user=request.user, now=timezone.now())
     except ValidationError as error:
         refuse(request, error)
-        return redirect("panel:assignments", panel_id=panel.pk)
-    request.session[AUTO_RESULT_KEY] = {
-        "created": len(result.created),
-        "uncovered": [{"reference": p.reference, "id": p.pk, "reason": str(reason)} for p, reason in result.uncovered],
-    }
-    messages.success(request, ngettext("%(n)d assignment created.", "%(n)d assignments created.",
-                                       len(result.created)) % {"n": len(result.created)})
-    return redirect("panel:assignments", panel_id=panel.pk)
+    else:
+        messages.success(request, _("The automatic assignment has started. You may leave this page: it goes on, "
+                                    "and this page shows its result when you come back."))
+    return redirect(f"{reverse('panel:assignments', args=[panel.pk])}#auto-assign")
+
+
+@login_required
+@require_GET
+def panel_auto_assign_state(request, panel_id):
+    """The automatic assignment's progress, polled by the assignments page (htmx) every two seconds: the
+    status line and the progress bar or the result, swapped in place; once the job has finished, 286 tells
+    htmx to stop polling. Without htmx (a link followed), the assignments page shows the same."""
+    panel = panel_for_officer(request, panel_id)
+    if not request.headers.get("HX-Request"):
+        return redirect(f"{reverse('panel:assignments', args=[panel.pk])}#auto-assign")
+    context = {"panel": panel, "auto": assignment_job_view(panel=panel, user=request.user, now=timezone.now())}
+    return render(request, "reviews/officer/_auto_assign_swap.html", context,
+                  status=200 if context["auto"].active else HTMX_STOP_POLLING)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ NOT_PAGES = {
     "panel:rank": "POST only",
     "panel:assign": "POST only",
     "panel:auto_assign": "POST only",
+    "panel:auto_assign_state": "an htmx fragment (the automatic assignment's progress); without htmx, a redirect",
     "panel:conflict": "POST only",
     "panel:reviewer_add": "POST only",
     "panel:reviewer_deactivate": "POST only",

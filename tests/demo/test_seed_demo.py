@@ -300,15 +300,15 @@ def test_officer_panel_table_has_scores_a_disagreement_and_work_left():
 
 @pytest.mark.django_db
 def test_assign_automatically_has_work_in_the_demo_panel():
-    from reviews.domain.matching import panel_auto_assign
+    from reviews.domain.assignment_job import assignment_job_run, assignment_job_start
 
     seed()
     panel = inee_panel()
 
-    result = panel_auto_assign(panel_id=panel.pk, user=demo_user("officer"), now=timezone.now())
+    job = assignment_job_start(panel_id=panel.pk, user=demo_user("officer"), now=timezone.now())
+    job = assignment_job_run(job_id=job.pk)
 
-    assert len(result.created) == 3
-    assert not result.uncovered
+    assert (job.state, job.result["created"], job.result["uncovered"]) == ("done", 3, [])
 
 
 @pytest.mark.django_db

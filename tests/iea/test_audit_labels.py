@@ -34,7 +34,8 @@ def _codes_in(expression: ast.expr, where: str) -> set[str]:
 
 
 def recorded_codes() -> set[str]:
-    """Every ``action=`` of the code base that names an audit action ("<thing>.<verb>")."""
+    """Every ``action=`` of the code base that names an audit action ("<thing>.<verb>"): ``audit_record``, or
+    ``audit_entry`` for the entries written many at once."""
     codes = set()
     for name in APPS:
         for path in sorted((ROOT / name).rglob("*.py")):
@@ -48,7 +49,7 @@ def recorded_codes() -> set[str]:
                 for keyword in node.keywords:
                     if keyword.arg != "action":
                         continue
-                    if callee.endswith("audit_record") or callee == "_refuse":
+                    if callee.endswith(("audit_record", "audit_entry")) or callee == "_refuse":
                         codes |= _codes_in(keyword.value, f"{path.relative_to(ROOT)}:{node.lineno}")
     return codes
 

@@ -34,6 +34,7 @@ from proposals.models import PartnerInvitation, Proposal, ProposalState, Support
 from reviews.domain.scoring import review_open, review_save_draft, review_submit
 from reviews.models import (
     Assignment,
+    AssignmentJob,
     AssignmentState,
     Conflict,
     Decision,
@@ -100,6 +101,7 @@ TABLE = {
     "GET panel:assignments":                (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, OK,     DENIED, OK),
     "POST panel:assign":                    (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, OK,     DENIED, OK),
     "POST panel:auto_assign":               (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, OK,     DENIED, OK),
+    "GET panel:auto_assign_state":          (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, OK,     DENIED, OK),
     "POST panel:conflict":                  (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, OK,     DENIED, OK),
     "GET panel:pool":                       (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, OK,     DENIED, OK),
     "POST panel:reviewer_add":              (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, OK,     DENIED, OK),
@@ -129,6 +131,7 @@ EFFECTS = {
     "POST reviewer:review_autosave": "reviews", "POST panel:rank": "recommendations",
     "POST panel:proposal": "recommendations", "POST panel:assign": "assignments", "POST panel:conflict": "conflicts",
     "POST panel:reviewer_add": "reviewers", "POST panel:reviewer_deactivate": "reviewers",
+    "POST panel:auto_assign": "jobs",
     "POST admin:reviews_decisions": "decisions",
 }
 # The assigned reviewer already accepted: accepting or declining again is answered, and changes nothing.
@@ -296,6 +299,7 @@ def state_of_the_database(world):
         "decisions": list(Decision.objects.order_by("pk").values_list("pk", "outcome", "notified_at")),
         "proposals": list(Proposal.objects.order_by("pk").values_list("pk", "state")),
         "users": list(get_user_model().objects.order_by("pk").values_list("pk", flat=True)),
+        "jobs": list(AssignmentJob.objects.order_by("pk").values_list("pk", "state")),
         "audit": AuditEntry.objects.count(),
         "mails": len(mail.outbox),
     }

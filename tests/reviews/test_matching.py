@@ -1,4 +1,5 @@
-"""Automatic assignment: the min-cost flow (properties), keyword affinity, and the panel-wide run."""
+"""Automatic assignment's choice: the min-cost flow (its properties, and its cost against networkx's on the
+same network) and keyword affinity. The panel-wide run, as a background job, is tested in test_assignment_job.py."""
 
 import itertools
 import math
@@ -7,31 +8,27 @@ from collections import Counter
 
 import networkx as nx
 import pytest
-from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from iea.audit.models import AuditEntry
-from proposals.models import Proposal
 from reviews.domain.matching import (
     SHORT_OF_CAPACITY,
     SHORT_OF_REVIEWERS,
     ProposalNeed,
     ReviewerCapacity,
     Shortfall,
+    _normalise,
+    affinities,
     affinity,
     keywords_normalise,
-    panel_auto_assign,
     solve,
 )
-from reviews.models import Assignment, AssignmentState, Conflict, Panel, Review, Reviewer, ReviewState
-from tests.factories import CallFactory, InstituteFactory, ProposalFactory, UnitFactory, UserFactory
 
 # --- The flow, as properties ----------------------------------------------------------------------------
 
 
 @st.composite
-def pools(draw, max_reviewers=12, max_proposals=20):
+def pools(draw, max_reviewers=12, max_proposals=20, min_need=1, max_load=2):
     """A random panel: proposals needing 1–3 reviewers, reviewers with loads 0–2 (or all 0), random
     conflicts, already-asked pairs and keyword affinities."""
     rnd = draw(st.randoms(use_true_random=False))
@@ -39,8 +36,8 @@ def pools(draw, max_reviewers=12, max_proposals=20):
     n_proposals = draw(st.integers(1, max_proposals))
     all_idle = draw(st.booleans())
     conflict_rate, existing_rate, affinity_rate = (draw(st.sampled_from([0, 0.1, 0.3, 0.8])) for _ in range(3))
-    proposals = [ProposalNeed(id=10 + i, need=draw(st.integers(1, 3))) for i in range(n_proposals)]
-    reviewers = [ReviewerCapacity(id=500 + j, load=0 if all_idle else rnd.randint(0, 2)) for j in range(n_reviewers)]
+    proposals = [ProposalNeed(id=10 + i, need=draw(st.integers(min_need, 3))) for i in range(n_proposals)]
+    reviewers = [ReviewerCapacity(id=500 + j, load=0 if all_idle else rnd.randint(0, max_load)) for j in range(n_reviewers)]
     pairs = [(p.id, r.id) for p in proposals for r in reviewers]
     return {
         "proposals": proposals,
@@ -162,6 +159,59 @@ def test_solve_coverage_matches_a_brute_force_search(pool):
     assert len(solve(**pool).pairs) == best
 
 
+def networkx_reference(pool) -> tuple[int, int]:
+    """The network of reviews.domain.matching's docstring, as the module built it before OR-tools, solved
+    by networkx's ``max_flow_min_cost``: (flow value, total cost)."""
+    wanted = [p for p in pool["proposals"] if p.need > 0]
+    total_need = sum(p.need for p in wanted)
+    target = target_load(pool)
+    room = {r.id: max(0, target + 1 - r.load) for r in pool["reviewers"]}
+    forbidden = pool["conflicts"] | pool["existing"]
+    big = max(pool["affinity"].values(), default=0) * total_need + 1
+    graph = nx.DiGraph()
+    graph.add_nodes_from(["source", "sink"])
+    for reviewer in pool["reviewers"]:
+        if not room[reviewer.id]:
+            continue
+        if base := max(0, target - reviewer.load):
+            graph.add_edge(("r", reviewer.id), "sink", capacity=base, weight=0)
+        graph.add_edge(("r", reviewer.id), ("o", reviewer.id), capacity=1, weight=big)
+        graph.add_edge(("o", reviewer.id), "sink", capacity=1, weight=0)
+    for proposal in wanted:
+        graph.add_edge("source", ("p", proposal.id), capacity=proposal.need, weight=0)
+        for reviewer in pool["reviewers"]:
+            if room[reviewer.id] and (proposal.id, reviewer.id) not in forbidden:
+                graph.add_edge(("p", proposal.id), ("r", reviewer.id), capacity=1,
+                               weight=-pool["affinity"].get((proposal.id, reviewer.id), 0))
+    flow = nx.max_flow_min_cost(graph, "source", "sink")
+    return sum(flow["source"].values()), nx.cost_of_flow(graph, flow)
+
+
+def cost_of(pool, solution) -> int:
+    """What the chosen pairs cost in that network: BIG per unit above a reviewer's L, minus the matches."""
+    target = target_load(pool)
+    big = max(pool["affinity"].values(), default=0) * sum(p.need for p in pool["proposals"] if p.need > 0) + 1
+    given_ = Counter(reviewer_id for _, reviewer_id in solution.pairs)
+    above = sum(max(0, given_[r.id] - max(0, target - r.load)) for r in pool["reviewers"])
+    return big * above - sum(pool["affinity"].get(pair, 0) for pair in solution.pairs)
+
+
+@settings(max_examples=200, deadline=None)
+@given(pools(min_need=0, max_load=4))
+def test_solve_costs_what_networkx_costs_on_the_same_network(pool):
+    """OR-tools replaced networkx: on every random panel both find a maximum flow of the same minimum cost,
+    and the pairs returned cost what the solver says (so they are the flow it found)."""
+    solution = solve(**pool)
+    assert (len(solution.pairs), solution.cost) == networkx_reference(pool)
+    assert cost_of(pool, solution) == solution.cost
+
+
+def test_solve_reports_its_timings():
+    solution = solve(proposals=[ProposalNeed(1, 1)], reviewers=[ReviewerCapacity(7)], conflicts=set(), existing=set(),
+                     affinity={})
+    assert (solution.pairs, set(solution.seconds)) == ([(1, 7)], {"network", "solve"})
+
+
 def test_solve_with_nobody_free_or_nobody_at_all():
     alone = solve(proposals=[ProposalNeed(1, 2)], reviewers=[], conflicts=set(), existing=set(), affinity={})
     assert (alone.pairs, [(s.missing, s.reason) for s in alone.uncovered]) == (
@@ -249,6 +299,32 @@ def test_keywords_are_compared_without_case_accents_or_punctuation():
         "erosion cotiere", "deep learning", "ξενοσ"}  # casefold: final sigma too
 
 
+def pairwise_affinity(proposal_keywords: str, title: str, reviewer_keywords: str) -> int:
+    """The rule as first written, one pair at a time: each reviewer keyword among the proposal's keywords,
+    or between spaces in its padded title."""
+    padded = f" {_normalise(title)} "
+    mine = keywords_normalise(proposal_keywords)
+    return sum(1 for keyword in keywords_normalise(reviewer_keywords) if keyword in mine or f" {keyword} " in padded)
+
+
+VOCABULARY = ["erosion", "coasts", "storms", "Deep-Learning", "deep", "learning", "ice sheets", "ice", "Côtes",
+              "cotes", "sea ice", "sheets", "glaciers", "ÉROSION côtière", "côtière", "", " ", "x"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.lists(st.sampled_from(VOCABULARY), max_size=4),
+                          st.lists(st.sampled_from(VOCABULARY), max_size=6)), min_size=1, max_size=6),
+       st.lists(st.lists(st.sampled_from(VOCABULARY), max_size=4), min_size=1, max_size=5),
+       st.sampled_from([", ", "; ", ","]))
+def test_affinities_of_a_panel_equal_the_rule_pair_by_pair(proposals, reviewers, separator):
+    """The indexed computation (titles as runs of words) gives each pair exactly what the pairwise rule gives."""
+    texts = {i: (separator.join(keywords), " ".join(title)) for i, (keywords, title) in enumerate(proposals)}
+    wanted = {100 + j: separator.join(keywords) for j, keywords in enumerate(reviewers)}
+    expected = {(i, j): score for i, (keywords, title) in texts.items() for j, mine in wanted.items()
+                if (score := pairwise_affinity(keywords, title, mine))}
+    assert affinities(proposals=texts, reviewers=wanted) == expected
+
+
 @pytest.mark.parametrize(("proposal_keywords", "title", "reviewer_keywords", "expected"), [
     ("erosion, coasts, storms", "Coastal erosion under changing storms", "Storms, érosion", 2),
     ("", "Coastal erosion under changing storms", "coast, ion, changing storms", 1),  # whole words only
@@ -259,181 +335,3 @@ def test_keywords_are_compared_without_case_accents_or_punctuation():
 ])
 def test_affinity_counts_the_reviewers_keywords_found(proposal_keywords, title, reviewer_keywords, expected):
     assert affinity(proposal_keywords, title, reviewer_keywords) == expected
-
-
-# --- The panel, in the database -------------------------------------------------------------------------
-
-NOW = timezone.now()
-
-
-class Setting:
-    """An institute's panel (N = 2), its units, and helpers to add proposals and reviewers."""
-
-    def __init__(self, n_units=3):
-        self.institute = InstituteFactory()
-        self.call = CallFactory()
-        self.panel = Panel.objects.create(call=self.call, institute=self.institute, reviews_per_proposal=2)
-        self.units = [UnitFactory(main_institute=self.institute) for _ in range(n_units)]
-        self.officer = UserFactory(full_name="Olga Officer")
-
-    def proposal(self, unit, *, state="eligible", **kwargs) -> Proposal:
-        proposal = ProposalFactory(call=self.call, complete=True, unit=unit, **kwargs)
-        Proposal.objects.filter(pk=proposal.pk).update(state=state)
-        proposal.refresh_from_db()
-        return proposal
-
-    def reviewer(self, name, *, unit=None, keywords="", institute=None, active=True) -> Reviewer:
-        user = UserFactory(email=f"{name.lower()}@lab.example.org", full_name=f"{name} Reviewer")
-        return Reviewer.objects.create(user=user, institute=institute or self.institute, unit=unit,
-                                       keywords=keywords, active=active)
-
-    def run(self):
-        return panel_auto_assign(panel_id=self.panel.pk, user=self.officer, now=NOW)
-
-
-def assigned(proposal) -> set[str]:
-    return {a.reviewer.user.full_name.split()[0] for a in proposal.assignments.filter(state="invited")}
-
-
-@pytest.mark.django_db
-def test_auto_assign_covers_every_proposal_and_never_a_conflict(django_capture_on_commit_callbacks, mailoutbox):
-    setting = Setting()
-    unit_a, unit_b, unit_c = setting.units
-    proposals = [setting.proposal(unit_a), setting.proposal(unit_b), setting.proposal(unit_c)]
-    colleague = setting.reviewer("Anna", unit=unit_a)  # in the PI's unit of the first proposal
-    for name in ("Boris", "Chen", "Dara"):
-        setting.reviewer(name)
-
-    with django_capture_on_commit_callbacks(execute=True):
-        result = setting.run()
-
-    assert (len(result.created), result.uncovered, result.conflicts_recorded) == (6, [], 1)
-    assert list(Conflict.objects.values_list("proposal", "reviewer", "cause", "source")) == [
-        (proposals[0].pk, colleague.pk, "same_unit_as_pi", "detected")]
-    assert "Anna" not in assigned(proposals[0])
-    assert [len(assigned(p)) for p in proposals] == [2, 2, 2]
-    assert Counter(a.reviewer_id for a in result.created).most_common(1)[0][1] <= 2  # 6 reviews over 4: ≤ ceil(1.5)
-    assert all(a.automatic and a.state == AssignmentState.INVITED for a in result.created)
-    assert set(Proposal.objects.values_list("state", flat=True)) == {"in_review"}
-    assert sorted(m.to[0] for m in mailoutbox) == sorted(a.reviewer.user.email for a in result.created)
-    [entry] = AuditEntry.objects.filter(action="panel.auto_assign")
-    assert (entry.object_id, entry.actor, entry.data) == (str(setting.panel.pk), setting.officer, {
-        "proposals": 3, "reviewers": 4, "created": 6, "uncovered": 0, "missing": 0, "conflicts_recorded": 1,
-        "max_load": 3,
-    })
-
-    with django_capture_on_commit_callbacks(execute=True):
-        again = setting.run()
-    assert (again.created, again.uncovered, again.conflicts_recorded) == ([], [], 0)
-    assert Assignment.objects.count() == 6
-    assert Conflict.objects.count() == 1
-    assert len(mailoutbox) == 6
-
-
-@pytest.mark.django_db
-def test_auto_assign_reports_what_it_cannot_cover():
-    setting = Setting()
-    unit_a, unit_b, _ = setting.units
-    short = setting.proposal(unit_a)
-    covered = setting.proposal(unit_b)
-    setting.reviewer("Anna", unit=unit_a)
-    setting.reviewer("Boris")
-    setting.reviewer("Chen", unit=unit_a)  # the first proposal has only Boris
-
-    result = setting.run()
-
-    assert result.uncovered == [(short, "only 1 reviewer of the pool is free of conflicts with it (needs 2)")]
-    assert (assigned(short), len(assigned(covered))) == ({"Boris"}, 2)
-    assert result.conflicts_recorded == 2
-    assert AuditEntry.objects.get(action="panel.auto_assign").data["missing"] == 1
-
-
-@pytest.mark.django_db
-def test_auto_assign_respects_answers_loads_expertise_and_the_pool():
-    setting = Setting()
-    unit_a, unit_b, unit_c = setting.units
-    glaciers = setting.proposal(unit_a, keywords="glaciers, ice", title="Melting ice sheets")
-    coasts = setting.proposal(unit_b)  # "erosion, coasts, storms"
-    submitted = setting.proposal(unit_c, state="submitted")  # not screened eligible yet
-    other_call = setting.proposal(unit_c)
-    Proposal.objects.filter(pk=other_call.pk).update(call=CallFactory())
-    anna = setting.reviewer("Anna", keywords="Glaciers, ice sheets")
-    boris = setting.reviewer("Boris", keywords="storms, érosion")
-    chen = setting.reviewer("Chen")
-    dara = setting.reviewer("Dara")
-    gus = setting.reviewer("Gus")
-    setting.reviewer("Emil", active=False)
-    setting.reviewer("Fay", institute=InstituteFactory())
-    # Chen declined the glacier proposal: not asked again. Dara already reviews the coast proposal.
-    for proposal, reviewer, state in [(glaciers, chen, "declined"), (coasts, dara, "accepted")]:
-        Assignment.objects.create(panel=setting.panel, proposal=proposal, reviewer=reviewer, state=state,
-                                  due_at=NOW, created_at=NOW)
-
-    result = setting.run()
-
-    # Needs 2 + 1, load 1 (Dara), 5 reviewers: L = 1. The experts get their proposal, Gus (free) the rest.
-    assert result.uncovered == []
-    assert (assigned(glaciers), assigned(coasts)) == ({"Anna", "Gus"}, {"Boris"})
-    assert {a.reviewer for a in result.created} == {anna, boris, gus}
-    assert (submitted.assignments.count(), other_call.assignments.count()) == (0, 0)
-
-
-@pytest.mark.django_db
-def test_a_reviewer_already_above_the_target_load_is_spared():
-    setting = Setting()
-    unit_a, _, unit_c = setting.units
-    busy = setting.reviewer("Anna", keywords="erosion, coasts, storms")
-    for _ in range(3):  # three reviews done in this panel on proposals already ranked
-        done = setting.proposal(unit_c, state="ranked")
-        Assignment.objects.create(panel=setting.panel, proposal=done, reviewer=busy, state="accepted",
-                                  due_at=NOW, created_at=NOW)
-    fresh = setting.proposal(unit_a)
-    setting.reviewer("Boris")
-    setting.reviewer("Chen")
-
-    result = setting.run()
-
-    # Loads 3 + needs 2 over 3 reviewers: L = 2. Anna (3) gets nothing, although her keywords all match.
-    assert busy.pk not in {a.reviewer_id for a in result.created}
-    assert (assigned(fresh), result.uncovered) == ({"Boris", "Chen"}, [])
-
-
-@pytest.mark.django_db
-def test_what_counts_towards_the_reviews_a_proposal_needs():
-    """Open or done assignments count, except an unanswered one held by a reviewer who left the pool."""
-    setting = Setting()
-    unit_a, unit_b, _ = setting.units
-    reviewed = setting.proposal(unit_a)
-    stalled = setting.proposal(unit_b)
-    gone = setting.reviewer("Gone", active=False)
-    left = setting.reviewer("Left", active=False)
-    done = Assignment.objects.create(panel=setting.panel, proposal=reviewed, reviewer=gone, state="accepted",
-                                     due_at=NOW, created_at=NOW)
-    Review.objects.create(assignment=done, proposal=reviewed, reviewer=gone, state=ReviewState.SUBMITTED,
-                          created_at=NOW, updated_at=NOW, submitted_at=NOW)
-    Assignment.objects.create(panel=setting.panel, proposal=stalled, reviewer=left, state="invited",
-                              due_at=NOW, created_at=NOW)
-    for name in ("Anna", "Boris", "Chen"):
-        setting.reviewer(name)
-
-    result = setting.run()
-
-    assert result.uncovered == []
-    assert (len(assigned(reviewed)), len(assigned(stalled) - {"Left"})) == (1, 2)
-    assert len(result.created) == 3
-
-
-@pytest.mark.django_db
-def test_conflict_detection_costs_no_query_per_pair(queries):
-    setting = Setting()
-
-    names = (f"Reviewer {n}" for n in range(100))
-
-    def conflicted(n):
-        for _ in range(n):
-            setting.proposal(setting.units[0])
-            setting.reviewer(next(names), unit=setting.units[0])  # in conflict with every proposal
-
-    assert queries.at_sizes(conflicted, setting.run, sizes=(2, 4)) == (12, 12)  # the first run records the conflicts
-    result = setting.run()
-    assert (result.created, len(result.uncovered)) == ([], 4)
