@@ -211,3 +211,24 @@ def test_a_proposal_moved_to_another_panel_is_recomputed_there(world):
     # In the other institute's panel, this institute's reviewer does not count.
     assert [row.reviews_done for row in panel_table(panel=other.panel, user=other.officer)] == [0]
     assert PanelFigures.objects.get(proposal=proposal).panel == other.panel
+
+
+def test_conflicts_found_in_bulk_stop_a_submitted_review_counting(world):
+    """The automatic assignment records the conflicts it finds for a whole panel at once
+    (``conflicts_record_detected_all``): a submitted review of a pair found in conflict stops counting, and the
+    kept figures follow, as they do for a conflict recorded one at a time."""
+    from reviews.domain.conflicts import conflicts_record_detected_all
+
+    p1, p2 = world.proposals(2)
+    a, b = world.reviewer("A"), world.reviewer("B")
+    world.reviews([(p1, a, [4] * 6), (p1, b, [2] * 6), (p2, b, [3] * 6)])
+    world.rng = random.Random(0)
+    assert_table_agrees(world)
+    Reviewer.objects.filter(pk=a.pk).update(unit=world.unit)  # A turns out to be in the PI's unit
+    proposals = list(Proposal.objects.filter(pk__in=[p1.pk, p2.pk]).select_related("unit"))
+    assert conflicts_record_detected_all(proposals=proposals, reviewers=list(Reviewer.objects.filter(
+        pk__in=[a.pk, b.pk]).select_related("unit")), now=NOW) == 2
+    row = next(row for row in panel_table(panel=world.panel, user=world.officer, sort="reference")
+               if row.proposal.pk == p1.pk)
+    assert (row.reviews_done, row.weighted_total) == (1, Decimal(2))
+    assert_table_agrees(world)
