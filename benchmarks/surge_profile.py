@@ -3,7 +3,7 @@
 (DEBUG=0, PostgreSQL, the manifest's static files, receipts queued on Redis), through Django's test client
 with CSRF checks on, one journey after the other.
 
-    .venv/bin/python benchmarks/surge_profile.py [--journeys 150] [--profile pyinstrument|cprofile|none] \
+    .venv/bin/python benchmarks/surge_profile.py [--journeys 150] [--profile cprofile|pyinstrument|none] \
         [--top 30] [--out var/surge-profile]
 
 Database: ``BENCH_DATABASE_URL`` (created, migrated and dropped, as by ``surge.py``). Prints, and writes to
@@ -11,10 +11,10 @@ Database: ``BENCH_DATABASE_URL`` (created, migrated and dropped, as by ``surge.p
 - the CPU time of this process per step and per journey (``time.process_time``, mean over ``--journeys``
   after a warm-up of 5): PostgreSQL's own CPU is not in it, as it is not in the web workers' CPU that
   ``surge.py`` reports;
-- the queries of each step;
-- the profile of as many more journeys: pyinstrument (the default; wall clock, so the waits on PostgreSQL
-  show as psycopg's ``wait``) gives its call tree and the top entries by own and by total time; cProfile
-  (on CPU time, its own overhead included) the top entries by cumulative and by own time.
+- the queries and the function calls of each step (these two do not vary with the machine's load);
+- the profile of as many more journeys: cProfile (the default; CPU time, its own overhead included) gives
+  the top entries by cumulative and by own time, in ms per journey; pyinstrument (wall clock, so the waits
+  on PostgreSQL show as psycopg's) its call tree.
 """
 
 import argparse
@@ -48,18 +48,62 @@ def _client():
 _client.instance = None
 
 
-def journey(pi: dict, letter: bytes, clock=time.process_time) -> dict[str, float]:
-    """One PI's five requests, as ``surge.app_journey`` sends them; the clock's time per step."""
+class CpuTime:
+    """A meter of one step: the CPU time of this process (s)."""
+
+    def __enter__(self):
+        self.start = time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.value = time.process_time() - self.start
+
+
+class Queries:
+    """A meter of one step: the queries it sent."""
+
+    def __enter__(self):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        self.context = CaptureQueriesContext(connection).__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.context.__exit__(*exc)
+        self.value = len(self.context)
+
+
+class Calls:
+    """A meter of one step: the Python and C function calls it made (cProfile's count, which does not vary
+    with the machine's load as the time does)."""
+
+    def __enter__(self):
+        import cProfile
+
+        self.profiler = cProfile.Profile()
+        self.profiler.enable()
+        return self
+
+    def __exit__(self, *exc):
+        import pstats
+
+        self.profiler.disable()
+        self.value = pstats.Stats(self.profiler).total_calls
+
+
+def journey(pi: dict, letter: bytes, meter=CpuTime) -> dict[str, float]:
+    """One PI's five requests, as ``surge.app_journey`` sends them; what ``meter`` measured of each step."""
     from http.cookies import SimpleCookie
 
     client = _client()
     client.cookies = SimpleCookie({"sessionid": pi["session"]})  # a browser of its own, its session only
-    pk, spent = pi["pk"], {}
+    pk, measured = pi["pk"], {}
 
     def step(name, call, expect):
-        start = clock()
-        response = call()
-        spent[name] = clock() - start
+        with meter() as measure:
+            response = call()
+        measured[name] = measure.value
         if response.status_code != expect:
             raise SystemExit(f"{name} of proposal {pk}: HTTP {response.status_code}\n{response.content[:2000]!r}")
         return response
@@ -81,35 +125,14 @@ def journey(pi: dict, letter: bytes, clock=time.process_time) -> dict[str, float
     result = step("result", lambda: client.get(f"/proposals/{pk}/"), 200)
     if b"(version 1)" not in result.content:
         raise SystemExit(f"result of proposal {pk}: no success message")
-    return spent
-
-
-def queries_per_step(pi: dict, letter: bytes) -> dict[str, int]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    counts = {}
-
-    def clock():
-        # Called before and after each step: the second call reads the count, the first starts a new capture.
-        if getattr(clock, "context", None) is None:
-            clock.context = CaptureQueriesContext(connection)
-            clock.context.__enter__()
-            return 0
-        clock.context.__exit__(None, None, None)
-        count, clock.context = len(clock.context), None
-        return count
-
-    for name, count in journey(pi, letter, clock=clock).items():
-        counts[name] = int(count)
-    return counts
+    return measured
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--journeys", type=int, default=150, help="journeys timed, then as many profiled (default 150)")
-    parser.add_argument("--profile", choices=["pyinstrument", "cprofile", "none"], default="pyinstrument")
-    parser.add_argument("--top", type=int, default=30, help="entries of each listing by own and by total time (default 30)")
+    parser.add_argument("--profile", choices=["cprofile", "pyinstrument", "none"], default="cprofile")
+    parser.add_argument("--top", type=int, default=30, help="entries of each cProfile listing (default 30)")
     parser.add_argument("--out", type=Path, default=BASE_DIR / "var" / "surge-profile")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     options = parser.parse_args()
@@ -126,19 +149,24 @@ def main() -> int:
         _bench.django_setup(env)
         _bench.collect_static(env)
         profiled = options.journeys if options.profile != "none" else 0
-        pis = surge.build_data(WARM_UP + options.journeys + profiled + 1)
-        pis = pis["app"] + pis["bare"]
+        counted = 10
+        built = surge.build_data(-(-(WARM_UP + options.journeys + 1 + counted + profiled) // 2))  # 2 × count PIs
+        pis = iter(built["app"] + built["bare"])
         letter = surge.pdf_letter()
-        for pi in pis[:WARM_UP]:
-            journey(pi, letter)
-        timed = [journey(pi, letter) for pi in pis[WARM_UP:WARM_UP + options.journeys]]
-        queries = queries_per_step(pis[WARM_UP + options.journeys], letter)
-        rest = pis[WARM_UP + options.journeys + 1:][:profiled]
-        report = summary(timed, queries)
+
+        def series(count, meter=CpuTime):
+            return [journey(next(pis), letter, meter) for _ in range(count)]
+
+        series(WARM_UP)
+        timed = series(options.journeys)
+        queries = series(1, Queries)[0]
+        calls = series(counted, Calls)
+        rest = [next(pis) for _ in range(profiled)]
+        report = summary(timed, queries, calls)
         if options.profile == "cprofile":
             report += cprofile(rest, letter, options.top)
         elif options.profile == "pyinstrument":
-            report += pyinstrument(rest, letter, options.top)
+            report += pyinstrument(rest, letter)
     finally:
         _bench.purge_queue(surge.REDIS_URL, queue)
         from django.db import connections
@@ -153,20 +181,29 @@ def main() -> int:
     return 0
 
 
-def summary(timed: list[dict], queries: dict) -> str:
+def summary(timed: list[dict], queries: dict, calls: list[dict]) -> str:
     import os
 
     per_step = {step: statistics.mean(run[step] for run in timed) * 1000 for step in STEPS}
     total = [sum(run.values()) * 1000 for run in timed]
+    calls_per_step = {step: statistics.mean(run[step] for run in calls) / 1000 for step in STEPS}
     lines = [f"CPU of the Django process per journey, mean of {len(timed)} (ms): {statistics.mean(total):.1f} "
              f"(median {statistics.median(total):.1f}); load average {os.getloadavg()[0]:.2f}",
              "per step (ms): " + " · ".join(f"{step} {per_step[step]:.1f}" for step in STEPS),
              "queries per step: " + " · ".join(f"{step} {queries[step]}" for step in STEPS)
-             + f" (journey {sum(queries.values())})", ""]
+             + f" (journey {sum(queries.values())})",
+             f"function calls per step, thousands (mean of {len(calls)}): "
+             + " · ".join(f"{step} {calls_per_step[step]:.1f}" for step in STEPS)
+             + f" (journey {sum(calls_per_step.values()):.1f})", ""]
     return "\n".join(lines) + "\n"
 
 
+HARNESS = ("benchmarks/", "django/test/", "django/core/handlers/", "django/utils/deprecation.py", "cProfile")
+
+
 def cprofile(pis: list[dict], letter: bytes, top: int) -> str:
+    """The top entries by cumulative and by own CPU time (cProfile's overhead included: it weighs most on
+    code that makes many small calls, such as template rendering), the harness left out."""
     import cProfile
     import pstats
 
@@ -175,33 +212,31 @@ def cprofile(pis: list[dict], letter: bytes, top: int) -> str:
     for pi in pis:
         journey(pi, letter)
     profiler.disable()
-    out = io.StringIO()
-    out.write(f"cProfile (CPU time) over {len(pis)} journeys, its own overhead included\n")
-    stats = pstats.Stats(profiler, stream=out)
-    stats.sort_stats("cumulative").print_stats(top)
-    stats.sort_stats("tottime").print_stats(top)
-    return out.getvalue().replace(str(BASE_DIR) + "/", "")
+    stats = pstats.Stats(profiler)
+    rows = []
+    for (path, line, name), (_primitive, calls, own, cumulative, _callers) in stats.stats.items():
+        where = path.replace(str(BASE_DIR) + "/", "").split("site-packages/")[-1]
+        if not any(part in where for part in HARNESS):
+            rows.append((cumulative, own, calls, f"{name}  {where}:{line}" if line else name))
+    out = [f"cProfile, CPU time, {len(pis)} journeys: {stats.total_calls:,} calls, {stats.total_tt:.2f} s\n"]
+    for title, key in (("cumulative", 0), ("own", 1)):
+        out.append(f"\ntop {top} by {title} time (ms per journey; cumulative, own, calls per journey, function)\n")
+        for cumulative, own, calls, label in sorted(rows, key=lambda row: row[key], reverse=True)[:top]:
+            out.append(f"{cumulative * 1000 / len(pis):8.1f} {own * 1000 / len(pis):7.1f} {calls / len(pis):8.1f}  {label}\n")
+    return "".join(out)
 
 
-def pyinstrument(pis: list[dict], letter: bytes, top: int) -> str:
-    """The call tree, then the top entries by own and by total time (wall clock, sampled every 0.5 ms: the
-    waits on PostgreSQL show as psycopg's ``wait``)."""
+def pyinstrument(pis: list[dict], letter: bytes) -> str:
+    """The call tree (wall clock, sampled every 0.5 ms: the waits on PostgreSQL show as psycopg's)."""
     from pyinstrument import Profiler
-    from pyinstrument.renderers import ConsoleRenderer
 
     profiler = Profiler(interval=0.0005)
     profiler.start()
     for pi in pis:
         journey(pi, letter)
     profiler.stop()
-    session = profiler.last_session
-    out = [f"pyinstrument over {len(pis)} journeys\n", profiler.output_text(unicode=True, color=False, show_all=False)]
-    for flat_time in ("self", "total"):
-        text = ConsoleRenderer(flat=True, flat_time=flat_time, unicode=True, color=False).render(session)
-        lines = [line for line in text.splitlines() if line.strip()]
-        start = next((n for n, line in enumerate(lines) if line.lstrip()[:1].isdigit()), 0)
-        out.append(f"\ntop {top} by {flat_time} time (s over the {len(pis)} journeys)\n" + "\n".join(lines[start:start + top]) + "\n")
-    return "".join(out).replace(str(BASE_DIR) + "/", "")
+    text = profiler.output_text(unicode=True, color=False, show_all=False)
+    return f"pyinstrument over {len(pis)} journeys\n{text}".replace(str(BASE_DIR) + "/", "")
 
 
 if __name__ == "__main__":
