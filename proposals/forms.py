@@ -1,7 +1,10 @@
+import functools
 from decimal import Decimal
 
 from django import forms
 from django.conf import settings
+from django.utils.choices import BaseChoiceIterator, normalize_choices
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
@@ -13,6 +16,23 @@ from .letters import pdf_help_text
 from .models import BudgetCategory, Proposal, TeamMember
 
 BUDGET_MAX_CELL = Decimal("999999.99")
+
+
+class CountryChoices(BaseChoiceIterator):
+    """The partner's country choices, named and sorted in the active language: built and normalized once per
+    language and process, not for each form (250 choices: a third of the editor form's set-up time, twice
+    per autosave). Shared by every copy of the field, as it never changes."""
+
+    def __iter__(self):
+        return iter(_country_choices(get_language()))
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+@functools.cache
+def _country_choices(language: str) -> tuple:
+    return tuple(normalize_choices([("", "—"), *countries]))
 
 
 def budget_field_name(year: int, category: str) -> str:
@@ -28,6 +48,7 @@ class ProposalForm(forms.ModelForm):
         widget=forms.TextInput(attrs={"list": "unit-codes", "autocomplete": "off"}),
     )
     lock_version = forms.IntegerField(widget=forms.HiddenInput)
+    partner_country = LazyTypedChoiceField(label=_("Partner's country"), choices=CountryChoices(), widget=LongSelect)
 
     class Meta:
         model = Proposal
@@ -49,9 +70,6 @@ class ProposalForm(forms.ModelForm):
         self.fields["lock_version"].required = True
         if self.instance.unit_id and not self.is_bound:
             self.initial["unit_code"] = self.instance.unit.code
-        self.fields["partner_country"] = LazyTypedChoiceField(
-            label=_("Partner's country"), choices=[("", "—"), *countries], required=False, widget=LongSelect,
-        )
         unit = self.instance.unit if self.instance.unit_id else None
         if unit is not None and not self.is_bound:
             # Offer the unit's own institutes; a bound form accepts any and ``clean`` checks the pair.
