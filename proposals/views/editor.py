@@ -36,25 +36,31 @@ def create(request, year):
 
 def _editor_context(request, proposal, form, *, now, conflict=None, letter_form=None, team_form=None, invite_form=None):
     letter = domain.current_letter(proposal)
-    team = list(proposal.team.all())
     return {
+        **_letter_context(proposal, now=now, letter=letter, letter_form=letter_form, invite_form=invite_form),
         "proposal": proposal,
         "call": proposal.call,
         "form": form,
-        "team": team,
+        "team": list(proposal.team.all()),
         "team_form": team_form or TeamMemberForm(),
+        "checklist": domain.proposal_checklist(proposal, now=now, letter=letter),
+        "deadline": call_deadline(proposal.call),
+        "units": Unit.objects.only("unit_type", "number", "acronym"),
+        "conflict": conflict,
+        "now": now,
+    }
+
+
+def _letter_context(proposal, *, now, letter, letter_form=None, invite_form=None) -> dict:
+    """What the letter section (``proposals/_letter.html``) shows of the proposal and its ``letter``."""
+    return {
         "letter": letter,
         "letter_form": letter_form or LetterForm(),
         "invite_form": invite_form or InvitationForm(initial={"email": proposal.partner_email, "language": "en"}),
         "invitation": proposal.invitations.filter(revoked_at__isnull=True).first(),
         "revoked_for_new_partner": domain.partner_needs_invitation(proposal),
         "letter_from_former_partner": domain.letter_from_former_partner(proposal, letter),
-        "checklist": domain.proposal_checklist(proposal, now=now, letter=letter),
         "editable": domain.proposal_editable(proposal, now=now),
-        "deadline": call_deadline(proposal.call),
-        "units": Unit.objects.only("unit_type", "number", "acronym"),
-        "conflict": conflict,
-        "now": now,
     }
 
 
@@ -121,46 +127,45 @@ def _conflict(result, form):
     return conflict_context(result, labels)
 
 
-_LETTER_SECTION = ("letter", "letter_form", "invite_form", "invitation", "revoked_for_new_partner",
-                   "letter_from_former_partner", "editable")
-
-
 @login_required
 @require_POST
 def autosave(request, pk):
     """htmx endpoint: saves the form and answers with out-of-band fragments only (indicator, field errors,
-    lock version, checklist), so what the user is typing is never replaced."""
+    lock version, checklist, submission status; the evaluating institute when the unit changed, the letter
+    section when the partner did), so what the user is typing is never replaced."""
     proposal = _proposal_for(request, pk, edit=True)
     now = timezone.now()
     form = _bound_form(request, proposal)
     unit_before, partner_before = proposal.unit_id, proposal.partner_email.lower()
-    context = {"form": form, "proposal": proposal, "conflict": None, "error": None, "saved_at": None}
-    status = 200
+    context = {"form": form, "conflict": None, "error": None, "saved_at": None}
+    status, stored = 200, None
     if form.is_valid():
         result, error = _save(request, proposal, form, now=now)
         if error is not None:
             context["error"] = " ".join(error.messages)
             status = 409
-        elif result.saved:
-            proposal = result.record
-            context["saved_at"] = proposal.updated_at
         else:
-            context["conflict"] = _conflict(result, form)
-            status = 409
+            stored = result.record  # as stored now, with its budget lines (the domain read them under the lock)
+            if result.saved:
+                context["saved_at"] = stored.updated_at
+            else:
+                context["conflict"] = _conflict(result, form)
+                status = 409
     else:
         context["error"] = _("Not saved: correct the fields marked in red.")
-    proposal = _reloaded(proposal)
+    # Validating the form wrote the typed values into ``proposal``: the page shows what is stored.
+    proposal = _with_content(stored) if stored is not None else _reloaded(proposal)
+    letter = domain.current_letter(proposal)
     if proposal.unit_id != unit_before:
         # The unit decides which institutes may evaluate: refresh that one field.
         context["institute_field"] = _fresh_form(proposal)["evaluating_institute"]
     if proposal.partner_email.lower() != partner_before:
         # A new partner: the former one's links were revoked. The letter section says so and offers to
         # invite the new address (the text being typed is in the main form, which is not replaced).
-        editor = _editor_context(request, proposal, form, now=now)
-        context.update({key: editor[key] for key in _LETTER_SECTION}, letter_oob=True)
+        context.update(_letter_context(proposal, now=now, letter=letter), letter_oob=True)
     context.update(
         proposal=proposal,
-        checklist=domain.proposal_checklist(proposal, now=now),
+        checklist=domain.proposal_checklist(proposal, now=now, letter=letter),
         field_names=[name for name in form.fields if name != "lock_version"],
     )
     # htmx ignores the body of error statuses by default; the client swaps 4xx too (see static/js/app.js).
