@@ -4,7 +4,7 @@
 with CSRF checks on, one journey after the other.
 
     .venv/bin/python benchmarks/surge_profile.py [--journeys 150] [--profile cprofile|pyinstrument|none] \
-        [--top 30] [--out var/surge-profile]
+        [--top 30] [--step autosave] [--out var/surge-profile]
 
 Database: ``BENCH_DATABASE_URL`` (created, migrated and dropped, as by ``surge.py``). Prints, and writes to
 ``--out``/profile.txt:
@@ -133,6 +133,7 @@ def main() -> int:
     parser.add_argument("--journeys", type=int, default=150, help="journeys timed, then as many profiled (default 150)")
     parser.add_argument("--profile", choices=["cprofile", "pyinstrument", "none"], default="cprofile")
     parser.add_argument("--top", type=int, default=30, help="entries of each cProfile listing (default 30)")
+    parser.add_argument("--step", choices=STEPS, help="profile this step's requests only (cProfile)")
     parser.add_argument("--out", type=Path, default=BASE_DIR / "var" / "surge-profile")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     options = parser.parse_args()
@@ -164,7 +165,7 @@ def main() -> int:
         rest = [next(pis) for _ in range(profiled)]
         report = summary(timed, queries, calls)
         if options.profile == "cprofile":
-            report += cprofile(rest, letter, options.top)
+            report += cprofile(rest, letter, options.top, options.step)
         elif options.profile == "pyinstrument":
             report += pyinstrument(rest, letter)
     finally:
@@ -201,24 +202,39 @@ def summary(timed: list[dict], queries: dict, calls: list[dict]) -> str:
 HARNESS = ("benchmarks/", "django/test/", "django/core/handlers/", "django/utils/deprecation.py", "cProfile")
 
 
-def cprofile(pis: list[dict], letter: bytes, top: int) -> str:
+def cprofile(pis: list[dict], letter: bytes, top: int, step: str | None = None) -> str:
     """The top entries by cumulative and by own CPU time (cProfile's overhead included: it weighs most on
-    code that makes many small calls, such as template rendering), the harness left out."""
+    code that makes many small calls, such as template rendering), the harness left out; only ``step``'s
+    requests when it is given."""
     import cProfile
     import pstats
 
     profiler = cProfile.Profile(time.process_time)  # CPU only: the waits on PostgreSQL are not ours
-    profiler.enable()
+
+    class Profiled:
+        def __init__(self):
+            self.value, self.on = 0, step is None or self.name == step
+
+        def __enter__(self):
+            if self.on:
+                profiler.enable()
+            return self
+
+        def __exit__(self, *exc):
+            if self.on:
+                profiler.disable()
+
+    names = iter(STEPS * len(pis))
     for pi in pis:
-        journey(pi, letter)
-    profiler.disable()
+        journey(pi, letter, lambda: type("Step", (Profiled,), {"name": next(names)})())
     stats = pstats.Stats(profiler)
     rows = []
     for (path, line, name), (_primitive, calls, own, cumulative, _callers) in stats.stats.items():
         where = path.replace(str(BASE_DIR) + "/", "").split("site-packages/")[-1]
         if not any(part in where for part in HARNESS):
             rows.append((cumulative, own, calls, f"{name}  {where}:{line}" if line else name))
-    out = [f"cProfile, CPU time, {len(pis)} journeys: {stats.total_calls:,} calls, {stats.total_tt:.2f} s\n"]
+    out = [f"cProfile, CPU time, {len(pis)} journeys{f' (the {step} step only)' if step else ''}: "
+           f"{stats.total_calls:,} calls, {stats.total_tt:.2f} s\n"]
     for title, key in (("cumulative", 0), ("own", 1)):
         out.append(f"\ntop {top} by {title} time (ms per journey; cumulative, own, calls per journey, function)\n")
         for cumulative, own, calls, label in sorted(rows, key=lambda row: row[key], reverse=True)[:top]:
