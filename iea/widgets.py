@@ -179,10 +179,43 @@ class FormRenderer(DjangoTemplates):
 class LongSelect(forms.Select):
     """A ``<select>`` for long choice lists: the partner's country (250 options), the officer's lists of
     proposals and reviewers (over a thousand on a large panel), written in Python whatever the form
-    renderer (Django renders each option through its own template include)."""
+    renderer (Django renders each option through its own template include).
+
+    Choices that name a ``cache_key`` (the countries in one language) have their options written once per
+    process and key; each render then only marks the selected one."""
 
     def render(self, name, value, attrs=None, renderer=None):
+        key = getattr(self.choices, "cache_key", None)
         try:
+            if key is not None and not self.allow_multiple_selected:
+                return self._render_cached(key, name, value, attrs)
             return mark_safe(_select(self.get_context(name, value, attrs)).strip())  # noqa: S308 — every piece is escaped
         except _Unusual:
             return super().render(name, value, attrs, renderer)
+
+    def _render_cached(self, key, name, value, attrs):
+        options = _cached_options(key, self.choices)
+        chosen = self.format_value(value)
+        selected = next((index for index, (option_value, _start, _end) in enumerate(options) if option_value in chosen), None)
+        parts = [f'<select name="{_text(name)}"{_attrs(self.build_attrs(self.attrs, attrs))}>']
+        for index, (_value, start, end) in enumerate(options):
+            parts.append(start + (" selected" if index == selected else "") + end)
+        parts.append("\n</select>")
+        return mark_safe("".join(parts))  # noqa: S308 — every piece is escaped
+
+
+_OPTIONS: dict = {}  # cache_key → options: keys name fixed lists (the countries in one language)
+
+
+def _cached_options(key, choices) -> tuple[tuple[str, str, str], ...]:
+    """Each option of ``choices`` (flat, no groups) as (its value, its HTML up to its attributes, the rest),
+    written the first time ``key`` is asked for."""
+    options = _OPTIONS.get(key)
+    if options is None:
+        written = []
+        for value, label in choices:
+            if isinstance(label, (list, tuple)):
+                raise _Unusual  # a group: the general path writes it
+            written.append((str(value), f'\n  <option value="{_string(value)}"', f">{_text(label)}</option>\n"))
+        options = _OPTIONS[key] = tuple(written)
+    return options

@@ -26,6 +26,11 @@ class CountryChoices(BaseChoiceIterator):
     def __iter__(self):
         return iter(_country_choices(get_language()))
 
+    @property
+    def cache_key(self) -> tuple:
+        """The options ``LongSelect`` may write once and reuse: the same countries in the same language."""
+        return ("countries", get_language())
+
     def __deepcopy__(self, memo):
         return self
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django import forms
 from django.forms.renderers import DjangoTemplates
+from django.utils.choices import BaseChoiceIterator
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 from django_countries import countries
@@ -133,3 +134,39 @@ def test_the_editor_page_is_the_html_djangos_templates_write(client, settings, d
     settings.FORM_RENDERER = "django.forms.renderers.DjangoTemplates"
     assert page() == fast
     assert fast.count('<div class="field') > 20
+
+
+class Cached(BaseChoiceIterator):
+    """Choices ``LongSelect`` writes once per key, as the editor's countries."""
+
+    cache_key = ("test", "cached choices")
+
+    def __init__(self, choices):
+        self.choices = choices
+
+    def __iter__(self):
+        return iter(self.choices)
+
+
+@pytest.mark.parametrize("value", ["", "BR", "CI", None, "XX", 7])
+def test_options_written_once_render_what_django_renders(value):
+    choices = Cached([("", "—"), ("BR", "Brazil"), ("CI", "Côte d'Ivoire <&>"), (7, "Seven")])
+    for attrs in (None, {"id": "id_country", "required": True, "aria-describedby": "help"}):
+        expected = forms.Select(choices=list(choices)).render("country", value, attrs=attrs)
+        assert LongSelect(choices=choices).render("country", value, attrs=attrs) == expected
+    assert widgets._OPTIONS[Cached.cache_key][1][1] == '\n  <option value="BR"'
+
+
+def test_the_editors_countries_are_written_once_per_language():
+    from django.utils import translation
+
+    from proposals.forms import ProposalForm
+
+    field = ProposalForm.base_fields["partner_country"]
+    for language, brazil in (("fr", "Brésil"), ("en", "Brazil")):
+        with translation.override(language):
+            html = field.widget.render("partner_country", "BR", attrs={"id": "id_partner_country"})
+            assert html == forms.Select(choices=list(field.choices)).render(
+                "partner_country", "BR", attrs={"id": "id_partner_country"})
+            assert f'<option value="BR" selected>{brazil}</option>' in html
+            assert ("countries", language) in widgets._OPTIONS
