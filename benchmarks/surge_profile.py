@@ -72,6 +72,7 @@ class Queries:
     def __exit__(self, *exc):
         self.context.__exit__(*exc)
         self.value = len(self.context)
+        self.sql = [query["sql"] for query in self.context.captured_queries]
 
 
 class Calls:
@@ -104,6 +105,8 @@ def journey(pi: dict, letter: bytes, meter=CpuTime) -> dict[str, float]:
         with meter() as measure:
             response = call()
         measured[name] = measure.value
+        if hasattr(measure, "sql"):
+            measured[f"{name}_sql"] = measure.sql
         if response.status_code != expect:
             raise SystemExit(f"{name} of proposal {pk}: HTTP {response.status_code}\n{response.content[:2000]!r}")
         return response
@@ -133,6 +136,7 @@ def main() -> int:
     parser.add_argument("--journeys", type=int, default=150, help="journeys timed, then as many profiled (default 150)")
     parser.add_argument("--profile", choices=["cprofile", "pyinstrument", "none"], default="cprofile")
     parser.add_argument("--top", type=int, default=30, help="entries of each cProfile listing (default 30)")
+    parser.add_argument("--queries", action="store_true", help="print the SQL of each step (its first 220 characters)")
     parser.add_argument("--step", choices=STEPS, help="profile this step's requests only (cProfile)")
     parser.add_argument("--out", type=Path, default=BASE_DIR / "var" / "surge-profile")
     parser.add_argument("--keep", action="store_true", help="keep the database")
@@ -161,6 +165,9 @@ def main() -> int:
         series(WARM_UP)
         timed = series(options.journeys)
         queries = series(1, Queries)[0]
+        if options.queries:
+            for step in STEPS:
+                sys.stdout.write(f"--- {step}\n" + "".join(f"{sql[:220]}\n" for sql in queries[f"{step}_sql"]))
         calls = series(counted, Calls)
         rest = [next(pis) for _ in range(profiled)]
         report = summary(timed, queries, calls)
@@ -192,7 +199,7 @@ def summary(timed: list[dict], queries: dict, calls: list[dict]) -> str:
              f"(median {statistics.median(total):.1f}); load average {os.getloadavg()[0]:.2f}",
              "per step (ms): " + " · ".join(f"{step} {per_step[step]:.1f}" for step in STEPS),
              "queries per step: " + " · ".join(f"{step} {queries[step]}" for step in STEPS)
-             + f" (journey {sum(queries.values())})",
+             + f" (journey {sum(queries[step] for step in STEPS)})",
              f"function calls per step, thousands (mean of {len(calls)}): "
              + " · ".join(f"{step} {calls_per_step[step]:.1f}" for step in STEPS)
              + f" (journey {sum(calls_per_step.values()):.1f})", ""]
