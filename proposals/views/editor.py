@@ -53,12 +53,13 @@ def _editor_context(request, proposal, form, *, now, conflict=None, letter_form=
 
 def _letter_context(proposal, *, now, letter, letter_form=None, invite_form=None) -> dict:
     """What the letter section (``proposals/_letter.html``) shows of the proposal and its ``letter``."""
+    invitations = domain.partner_invitations(proposal)
     return {
         "letter": letter,
         "letter_form": letter_form or LetterForm(),
         "invite_form": invite_form or InvitationForm(initial={"email": proposal.partner_email, "language": "en"}),
-        "invitation": proposal.invitations.filter(revoked_at__isnull=True).first(),
-        "revoked_for_new_partner": domain.partner_needs_invitation(proposal),
+        "invitation": domain.current_invitation(invitations),
+        "revoked_for_new_partner": domain.partner_needs_invitation(proposal, invitations=invitations),
         "letter_from_former_partner": domain.letter_from_former_partner(proposal, letter),
         "editable": domain.proposal_editable(proposal, now=now),
     }
