@@ -75,8 +75,8 @@ class ProposalForm(forms.ModelForm):
         self.fields["lock_version"].required = True
         if self.instance.unit_id and not self.is_bound:
             self.initial["unit_code"] = self.instance.unit.code
-        unit = self.instance.unit if self.instance.unit_id else None
-        if unit is not None and not self.is_bound:
+        unit = self.instance.unit if self.instance.unit_id and not self.is_bound else None
+        if unit is not None:
             # Offer the unit's own institutes; a bound form accepts any and ``clean`` checks the pair.
             self.fields["evaluating_institute"].queryset = unit.evaluating_institutes()
         else:

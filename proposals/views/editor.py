@@ -134,7 +134,7 @@ def autosave(request, pk):
     """htmx endpoint: saves the form and answers with out-of-band fragments only (indicator, field errors,
     lock version, checklist, submission status; the evaluating institute when the unit changed, the letter
     section when the partner did), so what the user is typing is never replaced."""
-    proposal = _proposal_for(request, pk, edit=True)
+    proposal = _proposal_for(request, pk, edit=True, relations=("call",))  # the form's budget years
     now = timezone.now()
     form = _bound_form(request, proposal)
     unit_before, partner_before = proposal.unit_id, proposal.partner_email.lower()
@@ -221,7 +221,7 @@ def _team_fragment(request, proposal, form, *, now):
 @require_POST
 def letter_upload(request, pk):
     """The PI uploads the support letter. A refused file changes nothing and says exactly why."""
-    proposal = _proposal_for(request, pk, edit=True)
+    proposal = _proposal_for(request, pk, edit=True, relations=())  # read again once the letter is attached
     now = timezone.now()
     form = LetterForm(request.POST, request.FILES)
     error = _attach_letter(form, proposal=proposal, now=now, user=request.user)
@@ -286,7 +286,7 @@ def invite(request, pk):
 @login_required
 @require_POST
 def submit(request, pk):
-    proposal = _proposal_for(request, pk, edit=True)
+    proposal = _proposal_for(request, pk, edit=True, relations=("call",))  # whether a refused one is still editable
     now = timezone.now()
     try:
         result = domain.proposal_submit(proposal_id=proposal.pk, user=request.user, now=now)
