@@ -18,6 +18,7 @@ from iea.autosave import conflict_context, requested_lock_version
 from .. import domain
 from ..forms import InvitationForm, LetterForm, ProposalForm, TeamMemberForm, WithdrawForm, budget_initial
 from ..letters import check_pdf
+from ..models import SupportLetter
 from .common import _proposal_for, _refuse, _reloaded, _with_content
 
 
@@ -224,12 +225,16 @@ def letter_upload(request, pk):
     proposal = _proposal_for(request, pk, edit=True, relations=())  # read again once the letter is attached
     now = timezone.now()
     form = LetterForm(request.POST, request.FILES)
-    error = _attach_letter(form, proposal=proposal, now=now, user=request.user)
+    attached, error = _attach_letter(form, proposal=proposal, now=now, user=request.user)
     if request.htmx:
-        proposal = _reloaded(proposal)
-        context = _editor_context(request, proposal, None, now=now, letter_form=form if error else LetterForm())
-        context["oob"] = True
-        context["letter_saved"] = not error
+        # The proposal as the domain left it (locked, read and touched there), or as stored when refused.
+        proposal = _with_content(attached.proposal) if attached is not None else _reloaded(proposal)
+        letter = domain.current_letter(proposal)
+        context = {
+            **_letter_context(proposal, now=now, letter=letter, letter_form=form if error else LetterForm()),
+            "proposal": proposal, "checklist": domain.proposal_checklist(proposal, now=now, letter=letter),
+            "oob": True, "letter_saved": not error,
+        }
         return TemplateResponse(request, "proposals/_letter.html", context, status=400 if error else 200)
     if error:
         messages.error(request, _("The letter was not uploaded: %(reason)s") % {"reason": error})
@@ -240,21 +245,21 @@ def letter_upload(request, pk):
     return redirect(reverse("proposals:edit", kwargs={"pk": proposal.pk}) + "#letter")
 
 
-def _attach_letter(form, *, proposal, now, user=None, invitation=None) -> str:
-    """Check and store an uploaded letter; return the reason it was refused, or ''."""
+def _attach_letter(form, *, proposal, now, user=None, invitation=None) -> tuple[SupportLetter | None, str]:
+    """Check and store an uploaded letter; return it, or the reason it was refused."""
     if not form.is_valid():
-        return " ".join(e for errors in form.errors.values() for e in errors)
+        return None, " ".join(e for errors in form.errors.values() for e in errors)
     try:
         pdf = check_pdf(form.cleaned_data["file"])
-        domain.letter_attach(
+        letter = domain.letter_attach(
             proposal_id=proposal.pk, pdf=pdf, now=now, user=user, invitation=invitation,
             cofunding=form.cleaned_data["cofunding"], cofunding_amount=form.cleaned_data["cofunding_amount"],
             cofunding_currency=form.cleaned_data["cofunding_currency"],
         )
     except ValidationError as error:
         form.add_error("file", error)
-        return " ".join(error.messages)
-    return ""
+        return None, " ".join(error.messages)
+    return letter, ""
 
 
 @login_required
