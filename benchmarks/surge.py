@@ -302,12 +302,18 @@ def pool_rounds(rounds: list[dict]) -> dict:
         "journeys_per_s": statistics.median(r["journeys_per_s"] for r in rounds),
         "journeys_per_s_rounds": [r["journeys_per_s"] for r in rounds],
         "requests_per_s": statistics.median(r["requests_per_s"] for r in rounds),
+        **{f"{name}_ms_per_journey": _per_journey_ms(sum(r[f"{name}_s"] for r in rounds), sum(r["told_submitted"] for r in rounds))
+           for name in ("cpu", "client_cpu", "database_cpu")},
         "p50_ms": _ms(_bench.percentile(latencies, 0.50)), "p95_ms": _ms(_bench.percentile(latencies, 0.95)),
         "p99_ms": _ms(_bench.percentile(latencies, 0.99)), "max_ms": _ms(max(latencies, default=None)),
         "by_step_p50_ms": {step: _ms(_bench.percentile([x for st, x in steps if st == step], 0.5))
                            for step in ("editor", "autosave", "letter", "submit", "result")},
         "told": {pk: v for r in rounds for pk, v in r["told"].items()},
     }
+
+
+def _per_journey_ms(seconds: float, journeys: int) -> float | None:
+    return seconds * 1000 / journeys if journeys else None
 
 
 def _ms(seconds):
@@ -372,6 +378,14 @@ def gunicorn(env: dict, port: int, workers: int, worker_class: str, threads: int
             process.wait()
 
 
+def database_backends(env: dict) -> list[int]:
+    """The PostgreSQL server processes of the run's database (on this machine: the benchmark runs on loopback)."""
+    with _bench._admin_connection(env["DATABASE_URL"]) as admin:
+        rows = admin.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                             [_bench.database_name(env["DATABASE_URL"])]).fetchall()
+    return [pid for (pid,) in rows]
+
+
 def worker_memory(master_pid: int) -> dict[int, dict]:
     return {pid: {"hwm_mb": (_bench.status_kib(pid, "VmHWM") or 0) / 1024, "rss_mb": (_bench.status_kib(pid, "VmRSS") or 0) / 1024}
             for pid in _bench.children(master_pid)}
@@ -418,7 +432,18 @@ def deliver_receipts(env: dict, expected: int, timeout: float) -> dict:
         sink.wait(timeout=10)
 
 
-# --- the run --------------------------------------------------------------------------------------------
+# --- the run ---------------------------------------------------------------------------------------------
+
+def environment(url: str, *, queue: str, media: Path, **extra: str) -> dict:
+    """Production's settings (DEBUG=0) on loopback HTTP, the run's own Celery queue on Redis and upload folder."""
+    settings = {"DEBUG": "0", "SECRET_KEY": "bench-surge-" + uuid.uuid4().hex, "ALLOWED_HOSTS": "127.0.0.1,localhost",
+                "SITE_URL": "http://127.0.0.1", "SECURE_SSL_REDIRECT": "0", "CELERY_BROKER_URL": REDIS_URL,
+                "CELERY_TASK_DEFAULT_QUEUE": queue, "PRIVATE_MEDIA_ROOT": str(media),
+                "STATIC_ROOT": str(BASE_DIR / "var" / "bench-static"), "LOG_FORMAT": "json", "CONN_MAX_AGE": "60"}
+    return _bench.base_env(url, **{**settings, **extra})
+
+
+# --- the main --------------------------------------------------------------------------------------------
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -439,11 +464,7 @@ def main() -> int:
     url = _bench.database_url()
     queue = f"iea-bench-surge-{uuid.uuid4().hex[:12]}"
     media = BASE_DIR / "var" / "bench-surge-media"
-    env = _bench.base_env(
-        url, DEBUG="0", SECRET_KEY="bench-surge-" + uuid.uuid4().hex, ALLOWED_HOSTS="127.0.0.1,localhost",
-        SITE_URL="http://127.0.0.1", SECURE_SSL_REDIRECT="0", CELERY_BROKER_URL=REDIS_URL,
-        CELERY_TASK_DEFAULT_QUEUE=queue, PRIVATE_MEDIA_ROOT=str(media), STATIC_ROOT=str(BASE_DIR / "var" / "bench-static"),
-        LOG_FORMAT="json", CONN_MAX_AGE="60")
+    env = environment(url, queue=queue, media=media)
     _bench.database_create(url)
     try:
         sys.stderr.write(f"surge: migrating {_bench.database_name(url)}, collecting static files…\n")
@@ -503,7 +524,16 @@ def surge(options, env: dict, pis: dict) -> dict:
             for kind in ("bare", "app"):
                 sys.stderr.write(f"surge: round {number + 1}/{options.rounds}, {kind}, {size} PIs at once…\n")
                 group = pis[kind][number * size:(number + 1) * size]
+                workers = _bench.children(master.pid)
+                before = {pid: _bench.cpu_seconds(pid) for pid in [*workers, *database_backends(env)]}
+                client_before = time.process_time()
                 rounds[kind].append(asyncio.run(run_phase(base, group, kind, letter, options.time_limit)))
+                # A worker restarted during the phase loses its time: the restarts are reported as a missed target.
+                rounds[kind][-1]["cpu_s"] = sum(_bench.cpu_seconds(pid) - before[pid] for pid in workers)
+                rounds[kind][-1]["client_cpu_s"] = time.process_time() - client_before
+                # PostgreSQL's processes serving the run's database (a connection opened during the phase counts whole).
+                rounds[kind][-1]["database_cpu_s"] = sum(_bench.cpu_seconds(pid) - before.get(pid, 0.0)
+                                                         for pid in database_backends(env))
         for kind in ("bare", "app"):
             results[kind] = pool_rounds(rounds[kind])
         memory = worker_memory(master.pid)
@@ -559,6 +589,9 @@ def report(options, results: dict) -> int:
         + ", ".join(f"{v:.1f}" for v in app["journeys_per_s_rounds"]) + "; bare "
         + ", ".join(f"{v:.1f}" for v in bare["journeys_per_s_rounds"]),
         f"- median latency per step, app / bare (ms): {steps}",
+        "- CPU per submitted journey (user + system), app / bare: " + " · ".join(
+            f"{label} {_bench.fmt(app[f'{name}_ms_per_journey'], 0)} / {_bench.fmt(bare[f'{name}_ms_per_journey'], 0)} ms"
+            for label, name in (("web workers", "cpu"), ("PostgreSQL", "database_cpu"), ("this client", "client_cpu"))),
         f"- **web worker peak RSS (VmHWM): {peak:.0f} MB** (target < {TARGET_WORKER_MB} MB); each worker: "
         + ", ".join(f"{m['hwm_mb']:.0f} MB" for m in results["web_workers"].values())
         + f"; restarts during the run: {results['worker_restarts']}",

@@ -89,6 +89,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "iea.urls"
+# Django's form renderer, the widgets, labels and error lists written in Python (iea.widgets).
+FORM_RENDERER = "iea.widgets.FormRenderer"
 WSGI_APPLICATION = "iea.wsgi.application"
 
 TEMPLATES = [

@@ -1,6 +1,7 @@
 """The outbox's domain: record, dispatch, deliver and resend messages.
 
-- ``notify`` records messages in the caller's transaction and queues them once it commits.
+- ``notify`` (``notify_all`` for several) records messages in the caller's transaction and queues them once
+  it commits.
 - ``dispatch`` (Celery beat, every few minutes) records the reminders the schedules find due and queues
   every row still waiting — a lost message or a missed tick is caught by the next tick.
 - ``deliver`` (the worker) claims rows, asks each one's kind whether it still applies, renders it in the
@@ -93,7 +94,7 @@ def notify(
 
 
 def notify_all(*, dues: list[Due], now: dt.datetime) -> None:
-    """``notify`` for many messages at once (the invitations of a panel's automatic assignment): a few
+    """``notify`` for many messages at once (the invitations of a panel's automatic assignment, a submission's receipts to the PI and the partner): a few
     queries for all of them, not a few per message. Same rules: recorded in the caller's transaction, queued
     once it commits, a message already on record is not recorded again."""
     unknown = {due.kind for due in dues} - KINDS.keys()
@@ -132,21 +133,24 @@ def _record(dues: list[Due], *, now: dt.datetime, enqueued: bool) -> list[int]:
 
 
 def _key_filter(keys) -> dict:
-    """Group keys by (kind, content type) so the lookups are one query per kind and model."""
-    groups = defaultdict(set)
+    """Group keys by content type, so that the lookups are one query per model: {content type: (kinds, object ids)}.
+    A model's keys all have an object; the keys without a content type are those without one."""
+    groups = defaultdict(lambda: (set(), set()))
     for kind, content_type_id, object_id, _email, _occurrence in keys:
-        groups[(kind, content_type_id)].add(object_id)
+        kinds, object_ids = groups[content_type_id]
+        kinds.add(kind)
+        object_ids.add(object_id)
     return groups
 
 
 def _existing_keys(rows: dict) -> set:
     found = set()
-    for (kind, content_type_id), object_ids in _key_filter(rows).items():
+    for content_type_id, (kinds, object_ids) in _key_filter(rows).items():
         object_ids = sorted(i for i in object_ids if i is not None)
         for start in range(0, max(len(object_ids), 1), 2000):
-            query = Notification.objects.filter(kind=kind, content_type_id=content_type_id)
+            query = Notification.objects.filter(kind__in=kinds, content_type_id=content_type_id)
             query = query.filter(object_id__in=object_ids[start:start + 2000]) if object_ids else query.filter(
-                object_id__isnull=True, email__in=[key[3] for key in rows if key[0] == kind])
+                object_id__isnull=True, email__in=[key[3] for key in rows if key[0] in kinds and key[1] == content_type_id])
             found.update(query.values_list("kind", "content_type_id", "object_id", "email", "occurrence"))
     return found
 
@@ -173,10 +177,10 @@ def _superseded(key: tuple, latest_step: dict) -> bool:
 def _ids_of(rows: list[Notification], *, now: dt.datetime) -> list[int]:
     wanted = {(r.kind, r.content_type_id, r.object_id, r.email, r.occurrence) for r in rows}
     ids = []
-    for (kind, content_type_id), object_ids in _key_filter(wanted).items():
+    for content_type_id, (kinds, object_ids) in _key_filter(wanted).items():
         object_ids = sorted(i for i in object_ids if i is not None)
         for start in range(0, max(len(object_ids), 1), 2000):
-            query = Notification.objects.filter(kind=kind, content_type_id=content_type_id, created_at=now)
+            query = Notification.objects.filter(kind__in=kinds, content_type_id=content_type_id, created_at=now)
             query = query.filter(object_id__in=object_ids[start:start + 2000]) if object_ids else query.filter(
                 object_id__isnull=True)
             for pk, *key in query.values_list("pk", "kind", "content_type_id", "object_id", "email", "occurrence"):

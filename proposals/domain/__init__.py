@@ -25,6 +25,7 @@ from .eligibility import (
 )
 from .partner import (
     InvitationInvalid,
+    current_invitation,
     current_letter,
     invitation_closed_reason,
     invitation_create,
@@ -32,6 +33,7 @@ from .partner import (
     invitation_token,
     letter_attach,
     letter_from_former_partner,
+    partner_invitations,
     partner_links_revoke,
     partner_needs_invitation,
 )
@@ -39,8 +41,8 @@ from .submission import SubmitResult, content_hash, proposal_snapshot, proposal_
 
 __all__ = [
     "DRAFT_FIELDS", "REQUIRED_FIELDS", "Check", "InvitationInvalid", "ProposalError", "SubmitResult",
-    "active_proposal_count", "content_hash", "current_letter", "invitation_closed_reason", "invitation_create",
-    "invitation_resolve", "invitation_token", "letter_attach", "letter_from_former_partner", "partner_links_revoke", "partner_needs_invitation", "proposal_budget_total", "proposal_edit_refusal", "proposal_editable", "proposal_checklist",
+    "active_proposal_count", "content_hash", "current_invitation", "current_letter", "invitation_closed_reason", "invitation_create",
+    "invitation_resolve", "invitation_token", "letter_attach", "letter_from_former_partner", "partner_invitations", "partner_links_revoke", "partner_needs_invitation", "proposal_budget_total", "proposal_edit_refusal", "proposal_editable", "proposal_checklist",
     "proposal_create", "proposal_in_submission", "proposal_is_eligible", "proposal_save_draft", "proposal_snapshot", "proposal_submit",
     "proposal_withdraw", "team_member_add", "team_member_remove",
 ]

@@ -5,6 +5,7 @@ import secrets
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -85,6 +86,8 @@ def proposal_save_draft(
     transaction (``partner_links_revoke``): every path that changes the partner passes here."""
     with transaction.atomic():
         proposal = _lock(proposal_id)
+        # Read once, compared and updated in place: the record returned carries its budget as stored.
+        prefetch_related_objects([proposal], "budget_lines")
         _require_pi(proposal, user)
         _now_editable(proposal, now=now)
         if is_stale(proposal, lock_version=lock_version):

@@ -7,8 +7,8 @@ the domain without a circle.
 
 import datetime as dt
 
-from iea.notifications.domain import notify
-from iea.notifications.kinds import Recipient
+from iea.notifications.domain import notify, notify_all
+from iea.notifications.kinds import Due, Recipient
 
 from ..models import PartnerInvitation, Proposal, ProposalVersion, SupportLetter
 
@@ -17,10 +17,11 @@ def notify_submitted(*, version: ProposalVersion, now: dt.datetime) -> None:
     """A submission (or resubmission) sends the PI the receipt and, when the proposal names one, the
     partner a short receipt in English."""
     proposal = version.proposal
-    notify(kind="receipt", target=version, recipients=[Recipient.of(proposal.pi)], now=now)
+    receipts = [Due(kind="receipt", target=version, recipients=[Recipient.of(proposal.pi)], occurrence="", due_at=now)]
     if proposal.partner_email:
-        notify(kind="receipt_partner", target=version, now=now,
-               recipients=[Recipient(email=proposal.partner_email, language="en")])
+        receipts.append(Due(kind="receipt_partner", target=version, occurrence="", due_at=now,
+                            recipients=[Recipient(email=proposal.partner_email, language="en")]))
+    notify_all(dues=receipts, now=now)
 
 
 def notify_withdrawn(*, proposal: Proposal, now: dt.datetime) -> None:

@@ -100,10 +100,26 @@ def letter_from_former_partner(proposal: Proposal, letter: SupportLetter | None)
     return via is not None and via.email.lower() != (proposal.partner_email or "").lower()
 
 
-def partner_needs_invitation(proposal: Proposal) -> PartnerInvitation | None:
+def partner_invitations(proposal: Proposal) -> list[PartnerInvitation]:
+    """The invitations sent for the proposal, the last one first: what the PI's letter section reads (the
+    link that still works, ``partner_needs_invitation``), in one query."""
+    return list(proposal.invitations.order_by("-created_at", "-pk"))
+
+
+def current_invitation(invitations: list[PartnerInvitation]) -> PartnerInvitation | None:
+    """The link that still works, of ``partner_invitations`` (sending one revokes the others)."""
+    return next((invitation for invitation in invitations if invitation.revoked_at is None), None)
+
+
+def partner_needs_invitation(proposal: Proposal, *, invitations: list[PartnerInvitation] | None = None
+                             ) -> PartnerInvitation | None:
     """The last link, when the PI changed the partner since sending it and sent none to the new one: the
-    PI's page asks for an invitation to the new partner (none is sent on the PI's behalf)."""
-    last = proposal.invitations.order_by("-created_at", "-pk").first()
+    PI's page asks for an invitation to the new partner (none is sent on the PI's behalf). ``invitations``:
+    ``partner_invitations(proposal)`` when the caller read them already."""
+    if invitations is None:
+        last = proposal.invitations.order_by("-created_at", "-pk").first()
+    else:
+        last = invitations[0] if invitations else None
     if last is not None and last.revoked_reason == InvitationRevoked.PARTNER_CHANGED:
         return last
     return None

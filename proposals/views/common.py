@@ -10,9 +10,11 @@ from ..models import Proposal
 from ..rules import can_edit_proposal, can_view_proposal, visible_proposals
 
 
-def _proposal_for(request, pk, *, edit=False):
-    """The proposal if the user may see (or edit) it; 404 otherwise, so its existence is not revealed."""
-    qs = visible_proposals(request.user).select_related(*_PAGE_RELATIONS)
+def _proposal_for(request, pk, *, edit=False, relations=None):
+    """The proposal if the user may see (or edit) it; 404 otherwise, so its existence is not revealed. With
+    the relations its page shows (``_PAGE_RELATIONS``), or only ``relations``: a change that the domain makes
+    under a lock reads the proposal again there."""
+    qs = visible_proposals(request.user).select_related(*(_PAGE_RELATIONS if relations is None else relations))
     proposal = get_object_or_404(qs, pk=pk)
     if not can_view_proposal(request.user, proposal) or (edit and not can_edit_proposal(request.user, proposal)):
         raise Http404

@@ -18,6 +18,7 @@ from iea.autosave import conflict_context, requested_lock_version
 from .. import domain
 from ..forms import InvitationForm, LetterForm, ProposalForm, TeamMemberForm, WithdrawForm, budget_initial
 from ..letters import check_pdf
+from ..models import SupportLetter
 from .common import _proposal_for, _refuse, _reloaded, _with_content
 
 
@@ -36,24 +37,31 @@ def create(request, year):
 
 def _editor_context(request, proposal, form, *, now, conflict=None, letter_form=None, team_form=None, invite_form=None):
     letter = domain.current_letter(proposal)
-    team = list(proposal.team.all())
     return {
+        **_letter_context(proposal, now=now, letter=letter, letter_form=letter_form, invite_form=invite_form),
         "proposal": proposal,
         "call": proposal.call,
         "form": form,
-        "team": team,
+        "team": list(proposal.team.all()),
         "team_form": team_form or TeamMemberForm(),
-        "letter": letter,
-        "letter_form": letter_form or LetterForm(),
-        "invite_form": invite_form or InvitationForm(initial={"email": proposal.partner_email, "language": "en"}),
-        "invitation": proposal.invitations.filter(revoked_at__isnull=True).first(),
-        "revoked_for_new_partner": domain.partner_needs_invitation(proposal),
-        "letter_from_former_partner": domain.letter_from_former_partner(proposal, letter),
         "checklist": domain.proposal_checklist(proposal, now=now, letter=letter),
-        "editable": domain.proposal_editable(proposal, now=now),
         "deadline": call_deadline(proposal.call),
         "conflict": conflict,
         "now": now,
+    }
+
+
+def _letter_context(proposal, *, now, letter, letter_form=None, invite_form=None) -> dict:
+    """What the letter section (``proposals/_letter.html``) shows of the proposal and its ``letter``."""
+    invitations = domain.partner_invitations(proposal)
+    return {
+        "letter": letter,
+        "letter_form": letter_form or LetterForm(),
+        "invite_form": invite_form or InvitationForm(initial={"email": proposal.partner_email, "language": "en"}),
+        "invitation": domain.current_invitation(invitations),
+        "revoked_for_new_partner": domain.partner_needs_invitation(proposal, invitations=invitations),
+        "letter_from_former_partner": domain.letter_from_former_partner(proposal, letter),
+        "editable": domain.proposal_editable(proposal, now=now),
     }
 
 
@@ -131,46 +139,45 @@ def _conflict(result, form):
     return conflict_context(result, labels)
 
 
-_LETTER_SECTION = ("letter", "letter_form", "invite_form", "invitation", "revoked_for_new_partner",
-                   "letter_from_former_partner", "editable")
-
-
 @login_required
 @require_POST
 def autosave(request, pk):
     """htmx endpoint: saves the form and answers with out-of-band fragments only (indicator, field errors,
-    lock version, checklist), so what the user is typing is never replaced."""
-    proposal = _proposal_for(request, pk, edit=True)
+    lock version, checklist, submission status; the evaluating institute when the unit changed, the letter
+    section when the partner did), so what the user is typing is never replaced."""
+    proposal = _proposal_for(request, pk, edit=True, relations=("call",))  # the form's budget years
     now = timezone.now()
     form = _bound_form(request, proposal)
     unit_before, partner_before = proposal.unit_id, proposal.partner_email.lower()
-    context = {"form": form, "proposal": proposal, "conflict": None, "error": None, "saved_at": None}
-    status = 200
+    context = {"form": form, "conflict": None, "error": None, "saved_at": None}
+    status, stored = 200, None
     if form.is_valid():
         result, error = _save(request, proposal, form, now=now)
         if error is not None:
             context["error"] = " ".join(error.messages)
             status = 409
-        elif result.saved:
-            proposal = result.record
-            context["saved_at"] = proposal.updated_at
         else:
-            context["conflict"] = _conflict(result, form)
-            status = 409
+            stored = result.record  # as stored now, with its budget lines (the domain read them under the lock)
+            if result.saved:
+                context["saved_at"] = stored.updated_at
+            else:
+                context["conflict"] = _conflict(result, form)
+                status = 409
     else:
         context["error"] = _("Not saved: correct the fields marked in red.")
-    proposal = _reloaded(proposal)
+    # Validating the form wrote the typed values into ``proposal``: the page shows what is stored.
+    proposal = _with_content(stored) if stored is not None else _reloaded(proposal)
+    letter = domain.current_letter(proposal)
     if proposal.unit_id != unit_before:
         # The unit decides which institutes may evaluate: refresh that one field.
         context["institute_field"] = _fresh_form(proposal)["evaluating_institute"]
     if proposal.partner_email.lower() != partner_before:
         # A new partner: the former one's links were revoked. The letter section says so and offers to
         # invite the new address (the text being typed is in the main form, which is not replaced).
-        editor = _editor_context(request, proposal, form, now=now)
-        context.update({key: editor[key] for key in _LETTER_SECTION}, letter_oob=True)
+        context.update(_letter_context(proposal, now=now, letter=letter), letter_oob=True)
     context.update(
         proposal=proposal,
-        checklist=domain.proposal_checklist(proposal, now=now),
+        checklist=domain.proposal_checklist(proposal, now=now, letter=letter),
         field_names=[name for name in form.fields if name != "lock_version"],
     )
     # htmx ignores the body of error statuses by default; the client swaps 4xx too (see static/js/app.js).
@@ -225,15 +232,19 @@ def _team_fragment(request, proposal, form, *, now):
 @require_POST
 def letter_upload(request, pk):
     """The PI uploads the support letter. A refused file changes nothing and says exactly why."""
-    proposal = _proposal_for(request, pk, edit=True)
+    proposal = _proposal_for(request, pk, edit=True, relations=())  # read again once the letter is attached
     now = timezone.now()
     form = LetterForm(request.POST, request.FILES)
-    error = _attach_letter(form, proposal=proposal, now=now, user=request.user)
+    attached, error = _attach_letter(form, proposal=proposal, now=now, user=request.user)
     if request.htmx:
-        proposal = _reloaded(proposal)
-        context = _editor_context(request, proposal, None, now=now, letter_form=form if error else LetterForm())
-        context["oob"] = True
-        context["letter_saved"] = not error
+        # The proposal as the domain left it (locked, read and touched there), or as stored when refused.
+        proposal = _with_content(attached.proposal) if attached is not None else _reloaded(proposal)
+        letter = domain.current_letter(proposal)
+        context = {
+            **_letter_context(proposal, now=now, letter=letter, letter_form=form if error else LetterForm()),
+            "proposal": proposal, "checklist": domain.proposal_checklist(proposal, now=now, letter=letter),
+            "oob": True, "letter_saved": not error,
+        }
         return TemplateResponse(request, "proposals/_letter.html", context, status=400 if error else 200)
     if error:
         messages.error(request, _("The letter was not uploaded: %(reason)s") % {"reason": error})
@@ -244,21 +255,21 @@ def letter_upload(request, pk):
     return redirect(reverse("proposals:edit", kwargs={"pk": proposal.pk}) + "#letter")
 
 
-def _attach_letter(form, *, proposal, now, user=None, invitation=None) -> str:
-    """Check and store an uploaded letter; return the reason it was refused, or ''."""
+def _attach_letter(form, *, proposal, now, user=None, invitation=None) -> tuple[SupportLetter | None, str]:
+    """Check and store an uploaded letter; return it, or the reason it was refused."""
     if not form.is_valid():
-        return " ".join(e for errors in form.errors.values() for e in errors)
+        return None, " ".join(e for errors in form.errors.values() for e in errors)
     try:
         pdf = check_pdf(form.cleaned_data["file"])
-        domain.letter_attach(
+        letter = domain.letter_attach(
             proposal_id=proposal.pk, pdf=pdf, now=now, user=user, invitation=invitation,
             cofunding=form.cleaned_data["cofunding"], cofunding_amount=form.cleaned_data["cofunding_amount"],
             cofunding_currency=form.cleaned_data["cofunding_currency"],
         )
     except ValidationError as error:
         form.add_error("file", error)
-        return " ".join(error.messages)
-    return ""
+        return None, " ".join(error.messages)
+    return letter, ""
 
 
 @login_required
@@ -290,7 +301,7 @@ def invite(request, pk):
 @login_required
 @require_POST
 def submit(request, pk):
-    proposal = _proposal_for(request, pk, edit=True)
+    proposal = _proposal_for(request, pk, edit=True, relations=("call",))  # whether a refused one is still editable
     now = timezone.now()
     try:
         result = domain.proposal_submit(proposal_id=proposal.pk, user=request.user, now=now)

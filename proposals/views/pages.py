@@ -16,7 +16,7 @@ from .. import domain
 from ..models import ProposalState, ProposalVersion, SupportLetter
 from ..receipts import receipt_filename, render_receipt
 from ..rules import can_edit_proposal, visible_proposals
-from .common import _proposal_for, _with_content
+from .common import _PAGE_RELATIONS, _proposal_for, _with_content
 
 
 @login_required
@@ -79,7 +79,8 @@ def letter_download(request, pk, letter_id):
 @login_required
 @require_GET
 def detail(request, pk):
-    proposal = _with_content(_proposal_for(request, pk))
+    # The decision in the same query: the page asks whether it was announced (``_decision_told``).
+    proposal = _with_content(_proposal_for(request, pk, relations=(*_PAGE_RELATIONS, "decision")))
     now = timezone.now()
     letter = domain.current_letter(proposal)
     versions = list(proposal.versions.select_related("letter").order_by("-number"))

@@ -46,7 +46,7 @@ def partner(request, token):
     form = LetterForm(request.POST or None, request.FILES or None)
     error = ""
     if request.method == "POST":
-        error = _attach_letter(form, proposal=proposal, now=now, invitation=invitation)
+        _letter, error = _attach_letter(form, proposal=proposal, now=now, invitation=invitation)
         if error:
             # The link may have closed while the file was on its way (the PI changed the partner, withdrew):
             # then the page shows nothing of the proposal, as on the next visit.

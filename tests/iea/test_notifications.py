@@ -199,6 +199,26 @@ def test_other_occurrences_recipients_and_objects_are_other_messages(draft, othe
     assert Notification.objects.count() == 4
 
 
+def test_several_messages_are_recorded_and_queued_together(draft, other_pi, mailoutbox,
+                                                           django_capture_on_commit_callbacks):
+    """``notify_all``: one query per model finds those on record, one insert, one batch queued."""
+    other = ProposalFactory(pi=other_pi)
+    now = timezone.now()
+    notify(kind="withdrawn", target=other, recipients=[Recipient.of(other_pi)], now=now)  # already on record
+    dues = [Due(kind="withdrawn", target=draft, recipients=[Recipient.of(draft.pi)], occurrence="", due_at=now),
+            Due(kind="withdrawn", target=other, recipients=[Recipient.of(other_pi)], occurrence="", due_at=now),
+            Due(kind="draft_reminder", target=draft, recipients=[Recipient.of(draft.pi)], occurrence="-7d", due_at=now)]
+    with django_capture_on_commit_callbacks() as callbacks, CaptureQueriesContext(connection) as queries:
+        domain.notify_all(dues=dues, now=now)
+
+    assert len([query for query in queries if "notifications_notification" in query["sql"]]) == 3
+    assert len(callbacks) == 1
+    assert sorted(Notification.objects.values_list("kind", "object_id")) == [
+        ("draft_reminder", draft.pk), ("withdrawn", draft.pk), ("withdrawn", other.pk)]
+    with pytest.raises(ValueError, match="nonexistent"):
+        domain.notify_all(dues=[Due(kind="nonexistent", target=draft, recipients=[], occurrence="", due_at=now)], now=now)
+
+
 def test_an_unknown_kind_is_refused_at_once(draft):
     with pytest.raises(ValueError, match="nonexistent"):
         notify(kind="nonexistent", target=draft, recipients=[Recipient.of(draft.pi)], now=timezone.now())

@@ -82,3 +82,29 @@ def test_an_app_whose_roles_module_is_not_imported_fails_loudly(monkeypatch):
 def test_an_unknown_role_is_refused():
     with pytest.raises(ValueError, match="Unknown role 'chair'"):
         roles_module.held_when("chair")
+
+
+def test_the_query_is_compiled_once_and_answers_for_each_person(monkeypatch):
+    reviewer, manager = ReviewerFactory().user, UserFactory()
+    UnitFactory().managers.add(manager)
+    user_roles(fresh(manager))  # compiled here, or by an earlier test
+    compiled = []
+    monkeypatch.setattr(roles_module, "_held", lambda role: compiled.append(role))
+
+    assert (user_roles(fresh(reviewer)), user_roles(fresh(manager))) == (
+        Roles(reviewer=True, two_factor=True), Roles(unit_manager=True))
+    assert compiled == []
+
+
+def test_an_expression_registered_later_is_asked(monkeypatch):
+    from django.db.models import Exists, OuterRef
+
+    from iea.accounts.models import User
+
+    person = UserFactory(full_name="Zoé Awardee")
+    assert user_roles(fresh(person)) == Roles()
+    monkeypatch.setitem(roles_module.EXPRESSIONS, "awardee", [
+        *roles_module.EXPRESSIONS["awardee"],
+        lambda: Exists(User.objects.filter(pk=OuterRef("pk"), full_name__startswith="Zoé"))])
+
+    assert user_roles(fresh(person)) == Roles(awardee=True)

@@ -1,5 +1,6 @@
 """The editor's views: autosave, two tabs, inline errors, uploads through the page, the dashboard."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -258,3 +259,26 @@ def test_autosave_of_a_draft_keeps_the_status_empty(client, draft, pi):
     response = client.post(reverse("proposals:autosave", args=[draft.pk]), form_data(draft, title="New title"),
                            HTTP_HX_REQUEST="true")
     assert '<div id="submission-status" aria-live="polite" hx-swap-oob="true"></div>' in response.content.decode()
+
+
+def test_the_partners_country_is_offered_in_the_pis_language_and_checked(client, draft, pi):
+    client.force_login(pi)
+    url = reverse("proposals:edit", args=[draft.pk])
+    names = {}
+    for language in ("fr", "en"):
+        client.cookies["django_language"] = language
+        body = client.get(url).content.decode()
+        select = body[body.index('<select name="partner_country"'):]
+        select = select[:select.index("</select>")]
+        names[language] = [name for _code, name in re.findall(r'<option value="(\w*)"[^>]*>([^<]*)</option>', select)]
+        assert '<option value="BR" selected>' in select  # the draft's partner works in Brazil
+    assert ("Brésil" in names["fr"], "Brazil" in names["en"]) == (True, True)
+    # Sorted by name in each language (Allemagne before Brésil; Germany after Brazil).
+    assert names["fr"].index("Allemagne") < names["fr"].index("Brésil")
+    assert names["en"].index("Brazil") < names["en"].index("Germany")
+
+    response = client.post(reverse("proposals:autosave", args=[draft.pk]), form_data(draft, partner_country="XX"),
+                           HTTP_HX_REQUEST="true")
+    assert "Select a valid choice. XX is not one of the available choices." in response.content.decode()
+    draft.refresh_from_db()
+    assert str(draft.partner_country) == "BR"

@@ -499,7 +499,7 @@ def test_receipt_is_mailed_on_commit_with_a_pdf(
         version = proposal_submit(proposal_id=draft.pk, user=pi, now=now).version
         assert mailoutbox == []  # nothing leaves before the transaction commits
 
-    assert len(callbacks) == 2  # the receipt to the PI, and to the partner
+    assert len(callbacks) == 1  # the receipts to the PI and to the partner, queued together
     assert [message.to for message in mailoutbox] == [["pi@cnrs.example.fr"], ["ana@usp.example.br"]]
     receipt = mailoutbox[0]
     assert len(receipt.attachments) == 1
@@ -521,8 +521,8 @@ def test_an_unchanged_resubmission_sends_no_second_receipt(
     with django_capture_on_commit_callbacks() as second:
         proposal_submit(proposal_id=draft.pk, user=pi, now=now)
 
-    assert (len(first), len(second)) == (2, 0)
-    assert Notification.objects.filter(kind="receipt").count() == 1
+    assert (len(first), len(second)) == (1, 0)
+    assert sorted(Notification.objects.values_list("kind", flat=True)) == ["receipt", "receipt_partner"]
 
 
 def test_a_refused_submission_queues_no_mail(draft, pi, now, django_capture_on_commit_callbacks):
