@@ -30,7 +30,7 @@ from ..models import (
     ReviewState,
 )
 from .mail import notify_conflict_declared
-from .panel_figures import panel_figures_refresh_after
+from .panel_figures import panel_figures_invalidate
 
 CAUSES = {
     "same_unit_as_pi": gettext_lazy("The reviewer belongs to the PI's unit"),
@@ -145,7 +145,7 @@ def _record(*, proposal, reviewer, source, cause, detail, user, now) -> Conflict
         )
         if Review.objects.filter(proposal=proposal, reviewer=reviewer, state=ReviewState.SUBMITTED).exists():
             # The review stops counting: its proposal's figures and its reviewer's scale change.
-            panel_figures_refresh_after(call_id=proposal.call_id, institute_id=reviewer.institute_id)
+            panel_figures_invalidate(call_id=proposal.call_id, institute_id=reviewer.institute_id)
     return conflict
 
 
