@@ -1,5 +1,6 @@
 """The benchmark dataset: one call of 5,000 proposals, 9 past calls, 1,000 reviewers, ~15,000 reviews,
-600 awards with tranches and reports — built in bulk, deterministically (seeded), in about a minute.
+600 awards with tranches and reports, and a 5,000-proposal panel with 15,000 more reviews — built in bulk,
+deterministically (seeded), in under two minutes.
 
     .venv/bin/python benchmarks/dataset.py --out var/bench [--scale 1] [--keep]
 
