@@ -51,6 +51,9 @@ class Panel(models.Model):
         help_text=_("Completed, non-conflicted reviews each proposal needs."),
     )
     review_due_at = models.DateTimeField(_("reviews due"), null=True, blank=True)
+    # Set when what its table counts changed (a review submitted or reopened, a conflict): the next read of the
+    # table recomputes its figures (``reviews.domain.panel_figures``). New panels start without figures.
+    figures_stale = models.BooleanField(default=True, editable=False)
 
     class Meta:
         ordering = ("call", "institute__code")
@@ -288,9 +291,9 @@ class PanelRecommendation(models.Model):
 class PanelFigures(models.Model):
     """What the officer's panel table shows of one proposal's reviews, kept by the database so that the
     table sorts, filters and pages in SQL (``reviews.domain.panel_figures`` writes it, ``panel_table`` reads
-    it). Derived data: recomputed for the whole panel whenever a review is submitted or reopened or a
-    conflict is recorded, and on reading when what it was computed from changed (the call's criteria, the
-    institute's priorities, the proposal's panel, keywords or partner country).
+    it). Derived data: recomputed for the whole panel on the first read after a review was submitted or
+    reopened or a conflict recorded (``Panel.figures_stale``), or after what it was computed from changed
+    (the call's criteria, the institute's priorities, the proposal's panel, keywords or partner country).
 
     Figures are rounded to 9 decimals (the table shows 2) so that equal values compare equal."""
 

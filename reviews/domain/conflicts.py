@@ -34,7 +34,7 @@ from ..models import (
     ReviewState,
 )
 from .mail import notify_conflict_declared
-from .panel_figures import panel_figures_refresh_after
+from .panel_figures import panel_figures_invalidate
 
 CAUSES = {
     "same_unit_as_pi": gettext_lazy("The reviewer belongs to the PI's unit"),
@@ -198,7 +198,7 @@ def conflicts_record_detected_all(*, proposals: list[Proposal], reviewers: list[
                                             withdrawn=0 if pair in counted else withdrawn.get(pair, 0)))
                 counted.add(pair)
             audit_record_all(entries)
-            _refresh_figures_of_counted_reviews({(c.proposal_id, c.reviewer_id) for c in fresh}, by_id,
+            _invalidate_figures_of_counted_reviews({(c.proposal_id, c.reviewer_id) for c in fresh}, by_id,
                                                 reviewer_by_id)
     except IntegrityError:
         pairs = {(c.proposal_id, c.reviewer_id) for c in fresh}
@@ -207,14 +207,14 @@ def conflicts_record_detected_all(*, proposals: list[Proposal], reviewers: list[
     return len(fresh)
 
 
-def _refresh_figures_of_counted_reviews(pairs: set[tuple[int, int]], proposals: dict, reviewers: dict) -> None:
-    """Submitted reviews of newly conflicted pairs stop counting: refresh the panels they counted in."""
+def _invalidate_figures_of_counted_reviews(pairs: set[tuple[int, int]], proposals: dict, reviewers: dict) -> None:
+    """Submitted reviews of newly conflicted pairs stop counting: the panels they counted in are stale."""
     counted = set(Review.objects.filter(
         proposal_id__in={p for p, _ in pairs}, reviewer_id__in={r for _, r in pairs}, state=ReviewState.SUBMITTED,
     ).values_list("proposal_id", "reviewer_id"))
     panels = {(proposals[p].call_id, reviewers[r].institute_id) for p, r in counted & pairs}
     for call_id, institute_id in sorted(panels):
-        panel_figures_refresh_after(call_id=call_id, institute_id=institute_id)
+        panel_figures_invalidate(call_id=call_id, institute_id=institute_id)
 
 
 def _not_stored_yet(found: dict, *, now: dt.datetime) -> list[Conflict]:
@@ -275,7 +275,7 @@ def _record(*, proposal, reviewer, source, cause, detail, user, now) -> Conflict
         _audit_entry(proposal, conflict, withdrawn=withdrawn, user=user, now=now).save(force_insert=True)
         if Review.objects.filter(proposal=proposal, reviewer=reviewer, state=ReviewState.SUBMITTED).exists():
             # The review stops counting: its proposal's figures and its reviewer's scale change.
-            panel_figures_refresh_after(call_id=proposal.call_id, institute_id=reviewer.institute_id)
+            panel_figures_invalidate(call_id=proposal.call_id, institute_id=reviewer.institute_id)
     return conflict
 
 

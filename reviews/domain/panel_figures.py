@@ -12,14 +12,19 @@ Reading them on every request meant aggregating every score of the panel (90,000
 several hundred milliseconds on the benchmark machine before the first row is sorted. So they are
 kept: ``panel_figures_refresh`` recomputes the whole panel in one query and writes the rows that changed.
 The whole panel, because one review moves its reviewer's scale, hence the calibrated score of every
-proposal that reviewer saw. It runs
+proposal that reviewer saw. It runs on reading the table (``panel_table``, one query tells), when
 
-- in the transaction of every change of what counts: a review submitted (``review_submit``) or reopened
-  (``review_reopen``), a conflict recorded for a reviewer who had submitted (``conflicts._record``);
-- on reading (``panel_table``, in the query that counts the rows), when a proposal of the panel has no
-  figures, or figures computed from something that changed since: another panel (the proposal's
-  institute changed), other criteria or weights, other priorities (the call's admin), other keywords
-  or partner country. So data loaded in bulk, a new panel and an edited call heal on the next read.
+- the panel is marked stale (``panel_figures_invalidate``) by the domain functions that change what counts,
+  in their transaction: a review submitted (``review_submit``) or reopened (``review_reopen``), a conflict
+  recorded for a reviewer who had submitted (``conflicts._record``). Marking is one UPDATE: the reviewer's
+  submission does not wait for the panel's recomputation (most of a second at 5,000 proposals);
+- a proposal of the panel has no figures, or figures computed from something that changed since: another
+  panel (the proposal's institute changed), other criteria or weights, other priorities (the call's
+  admin), other keywords or partner country. So data loaded in bulk, a new panel and an edited call heal
+  on the next read.
+
+The refresh and the marking take the panel's row lock: a review submitted while the table recomputes marks
+the panel again once the recomputation has committed, so nothing is lost between the two.
 
 The priority match is kept too (``reviews.domain.priorities``): SQL cannot ignore accents the same way on
 SQLite and PostgreSQL, and the table filters and sorts on it.
@@ -166,10 +171,11 @@ def panel_proposal_ids(panel: Panel):
 
 
 def panel_figures_refresh(*, panel: Panel) -> int:
-    """Recompute the figures of every proposal of the panel and write those that changed; returns how many.
+    """Recompute the figures of every proposal of the panel, write those that changed (returns how many)
+    and mark the panel up to date.
 
-    Under a lock on the panel, so two refreshes (two reviews submitted at once) run one after the other,
-    the second reading what the first wrote. Call it inside the transaction of the change it follows."""
+    Under the lock on the panel's row, so two refreshes run one after the other (the second reading what
+    the first wrote), and a change marking the panel stale meanwhile waits for this one to commit."""
     with transaction.atomic():
         Panel.objects.select_for_update().filter(pk=panel.pk).values_list("pk", flat=True).first()
         criteria = list(Criterion.objects.filter(call_id=panel.call_id).order_by("position"))
@@ -188,17 +194,20 @@ def panel_figures_refresh(*, panel: Panel) -> int:
                 changed.append(PanelFigures(proposal_id=proposal_id, **values))
         PanelFigures.objects.bulk_create(changed, update_conflicts=True, unique_fields=["proposal"],
                                          update_fields=FIELDS, batch_size=500)
+        Panel.objects.filter(pk=panel.pk).update(figures_stale=False)
     return len(changed)
 
 
-def panel_figures_refresh_after(*, call_id: int, institute_id: int) -> int:
-    """After a change to a review of the institute's reviewers in the call: the one panel it counts in."""
-    panel = Panel.objects.filter(call_id=call_id, institute_id=institute_id).first()
-    return panel_figures_refresh(panel=panel) if panel is not None else 0
+def panel_figures_invalidate(*, call_id: int, institute_id: int) -> None:
+    """After a change to what counts among the reviews of the institute's reviewers in the call: the one
+    panel they count in recomputes its figures on its next read. Call it in the change's transaction."""
+    Panel.objects.filter(call_id=call_id, institute_id=institute_id).update(figures_stale=True)
 
 
 def fresh_figures(*, panel: Panel, criteria, priorities: Priorities) -> Q:
-    """The proposals (a queryset's condition) whose kept figures are up to date: this panel's, computed with
-    these criteria and priorities, from the proposal's current keywords and partner country."""
-    return Q(panel_figures__panel=panel, panel_figures__inputs_key=inputs_key(criteria, priorities),
+    """The proposals (a queryset's condition) whose kept figures are up to date: this panel's, the panel not
+    marked stale since, computed with these criteria and priorities, from the proposal's current keywords
+    and partner country."""
+    return Q(panel_figures__panel=panel, panel_figures__panel__figures_stale=False,
+             panel_figures__inputs_key=inputs_key(criteria, priorities),
              panel_figures__keywords=F("keywords"), panel_figures__partner_country=F("partner_country"))

@@ -123,7 +123,8 @@ class PanelTable:
     the default order, which ``sort`` then names).
 
     A lazy sequence, as Django's and DRF's paginators want it. Building it is one query (how many rows
-    the filters keep, and whether the kept figures are up to date: if not, they are recomputed first);
+    the filters keep, and whether the kept figures are up to date — ``fresh_figures`` — if not, they are
+    recomputed first);
     a slice is one query that sorts the ids alone and reads the slice's rows; iterating is one query for
     every row (the export)."""
 

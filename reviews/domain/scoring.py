@@ -25,7 +25,7 @@ from proposals.models import Proposal, ProposalVersion, TeamSide
 from ..models import Assignment, AssignmentState, Conflict, Recommendation, Review, ReviewState, Score
 from ..rules import is_panel_officer, is_reviewing
 from .mail import notify_reopened
-from .panel_figures import panel_figures_refresh_after
+from .panel_figures import panel_figures_invalidate
 
 # The fields of the review besides the scores, saved together under one lock version.
 REVIEW_FIELDS = ["comment_for_pi", "confidential_comment", "recommendation"]
@@ -265,7 +265,7 @@ def review_submit(*, review_id: int, user, now: dt.datetime) -> Review:
         review.save(update_fields=["state", "submitted_at", "lock_version"])
         audit_record(actor=user, target=review, action="review.submit", now=now, from_state=ReviewState.DRAFT,
                      to_state=ReviewState.SUBMITTED, data={"proposal": review.proposal_id})
-        panel_figures_refresh_after(call_id=review.proposal.call_id, institute_id=review.reviewer.institute_id)
+        panel_figures_invalidate(call_id=review.proposal.call_id, institute_id=review.reviewer.institute_id)
     return review
 
 
@@ -293,6 +293,6 @@ def review_reopen(*, review_id: int, user, reason: str, now: dt.datetime) -> Rev
         review.save(update_fields=["state", "submitted_at", "lock_version"])
         audit_record(actor=user, target=review, action="review.reopen", now=now, from_state=ReviewState.SUBMITTED,
                      to_state=ReviewState.DRAFT, reason=reason, data={"proposal": review.proposal_id})
-        panel_figures_refresh_after(call_id=review.proposal.call_id, institute_id=review.reviewer.institute_id)
+        panel_figures_invalidate(call_id=review.proposal.call_id, institute_id=review.reviewer.institute_id)
         notify_reopened(review, reason=reason, now=now)
     return review

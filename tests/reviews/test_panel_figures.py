@@ -8,6 +8,7 @@ without reviews, missing scores, the officer's own conflict — then changes thr
 submitted, one reopened, a conflict recorded) and in the admin (the weights): after each, every figure,
 every order (each column, both ways), every filter and the paging agree with the reference."""
 
+import queue
 import random
 from decimal import Decimal
 
@@ -19,8 +20,9 @@ from reviews.domain.conflicts import conflict_set_by_officer
 from reviews.domain.panel_figures import panel_figures_refresh
 from reviews.domain.panel_table import NO_RECOMMENDATION, panel_table, sort_keys
 from reviews.domain.scoring import review_reopen, review_submit
-from reviews.models import Conflict, PanelFigures, PanelRecommendation, Review, Reviewer, ReviewState
+from reviews.models import Conflict, Panel, PanelFigures, PanelRecommendation, Review, Reviewer, ReviewState
 from tests.factories import InstituteFactory, StaffFactory
+from tests.proposals.test_concurrency import run_together
 
 from .panel_reference import reference_filter, reference_sort, reference_table
 from .test_panel import NOW, World
@@ -211,6 +213,74 @@ def test_a_proposal_moved_to_another_panel_is_recomputed_there(world):
     # In the other institute's panel, this institute's reviewer does not count.
     assert [row.reviews_done for row in panel_table(panel=other.panel, user=other.officer)] == [0]
     assert PanelFigures.objects.get(proposal=proposal).panel == other.panel
+
+
+def test_a_submitted_review_marks_the_panel_and_its_next_read_counts_it(world):
+    """The reviewer's submission only marks the panel (one UPDATE in its transaction); the officer's next
+    read of the table recomputes it."""
+    p1, p2 = world.proposals(2)
+    a, b = world.reviewer("A"), world.reviewer("B")
+    world.reviews([(p1, a, [4, 4, 4, 4, 4, 4])])
+    world.reviews([(p2, a, [2, 2, 2, 2, 2, 2]), (p2, b, [3, 3, 3, 3, 3, 3])], state=ReviewState.DRAFT)
+    Review.objects.filter(state=ReviewState.DRAFT).update(comment_for_pi="Fine.", recommendation="fund")
+    assert [row.reviews_done for row in panel_table(panel=world.panel, user=world.officer, sort="reference")] == [1, 0]
+    assert Panel.objects.get(pk=world.panel.pk).figures_stale is False
+
+    draft = Review.objects.get(proposal=p2, reviewer=a)
+    review_submit(review_id=draft.pk, user=a.user, now=NOW)
+    assert Panel.objects.get(pk=world.panel.pk).figures_stale is True
+    assert PanelFigures.objects.get(proposal=p2).reviews_done == 0  # not recomputed in the reviewer's request
+    panel = Panel.objects.select_related("call").get(pk=world.panel.pk)
+    rows = list(panel_table(panel=panel, user=world.officer, sort="reference"))
+    assert [row.reviews_done for row in rows] == [1, 1]
+    assert rows[0].calibrated == pytest.approx(1.0)  # A's totals 4 and 2: P1 is one sd above A's mean
+    assert Panel.objects.get(pk=world.panel.pk).figures_stale is False
+
+    # A conflict recorded on a pair without a submitted review changes nothing: the panel stays up to date.
+    conflict_set_by_officer(proposal_id=p2.pk, reviewer=b, user=world.officer, reason="Co-authors.", now=NOW)
+    assert Panel.objects.get(pk=world.panel.pk).figures_stale is False
+
+
+def _race(seed: int) -> None:
+    world = random_panel(seed)
+    assert_table_agrees(world)
+    newcomers = [world.reviewer(f"New {k}") for k in range(8)]
+    proposals = list(world.call.proposals.filter(state__in=["in_review", "ranked", "eligible"])
+                     .exclude(conflicts__reviewer__user=world.officer).order_by("pk"))
+    world.reviews([(proposals[k % len(proposals)], reviewer, [Decimal(k % 6)] * len(world.criteria))
+                   for k, reviewer in enumerate(newcomers)], state=ReviewState.DRAFT)
+    Review.objects.filter(state=ReviewState.DRAFT).update(comment_for_pi="Fine.", recommendation="fund")
+    drafts = queue.SimpleQueue()
+    for review in Review.objects.filter(reviewer__in=newcomers).select_related("reviewer__user"):
+        drafts.put(review)
+
+    def work():
+        try:
+            review = drafts.get_nowait()
+        except queue.Empty:
+            list(panel_table(panel=Panel.objects.select_related("call").get(pk=world.panel.pk), user=world.officer))
+            return "read"
+        review_submit(review_id=review.pk, user=review.reviewer.user, now=NOW)
+        return "submitted"
+
+    results, errors = run_together(12, work)
+    assert errors == []
+    assert sorted(results) == ["read"] * 4 + ["submitted"] * 8
+    if not Panel.objects.get(pk=world.panel.pk).figures_stale:
+        # Up to date by the panel's mark: recomputing must change nothing.
+        assert panel_figures_refresh(panel=world.panel) == 0
+    assert_table_agrees(world)
+    assert Panel.objects.get(pk=world.panel.pk).figures_stale is False
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("seed", [100, 101, 102])
+def test_reviews_submitted_while_the_table_recomputes_are_never_lost(require_postgres, seed):
+    """Eight reviewers submit while four officers' reads recompute the table, all at once: afterwards the
+    panel is either still marked stale, or the figures it keeps are the reference's (no mark lost between
+    a recomputation's read and its commit)."""
+    _race(seed)
 
 
 def test_conflicts_found_in_bulk_stop_a_submitted_review_counting(world):
