@@ -1,7 +1,7 @@
 """The automatic assignment of a panel, in two steps the background job (``assignment_job``) runs:
 
 1. ``auto_assign_plan`` reads the panel, records the conflicts detected between its proposals and the
-   pool, and chooses the reviewers (``matching.solve``, see its docstring for the rule). It holds no lock:
+   pool, and chooses the reviewers (``solver.solve``; the rule is in ``matching``'s docstring). It holds no lock:
    the officers keep working while it runs.
 2. ``auto_assign_record``, inside the caller's transaction, locks the proposals, reads again what the
    choice depends on and, if nothing changed, records the assignments (``assignments_record``: states,
@@ -28,7 +28,7 @@ from ..models import Assignment, Panel, Reviewer, ReviewState
 from ..rules import OPEN_ASSIGNMENT_STATES, panel_proposals
 from .assignment import REVIEWABLE_STATES, assignments_record
 from .conflicts import conflicted_pairs, conflicts_record_detected_all
-from .matching import ProposalNeed, ReviewerCapacity, Shortfall, Solution, affinities, solve
+from .matching import ProposalNeed, ReviewerCapacity, Shortfall, Solution, affinities
 
 # The phases, in order, as ``auto_assign_plan`` reports them (the job shows them with a percentage).
 READING, CONFLICTS, SOLVING = "reading", "conflicts", "solving"
@@ -147,6 +147,9 @@ def auto_assign_plan(*, panel_id: int, user, now: dt.datetime, report: Callable[
     scores = affinities(proposals={p.pk: (p.keywords, p.title) for p in proposals},
                         reviewers={r.pk: r.keywords for r in reviewers})
     counted, loads = dict(state.counted), dict(state.loads)
+    # numpy and OR-tools load here, in the worker that solves, not in every web process (see solver.py).
+    from .solver import solve  # noqa: PLC0415 -- 0.7 s and ~40 MB a web worker never needs
+
     solution = solve(
         proposals=[ProposalNeed(p.pk, panel.reviews_per_proposal - counted.get(p.pk, 0)) for p in proposals],
         reviewers=[ReviewerCapacity(r.pk, loads.get(r.pk, 0)) for r in reviewers],

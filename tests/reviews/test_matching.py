@@ -21,8 +21,8 @@ from reviews.domain.matching import (
     affinities,
     affinity,
     keywords_normalise,
-    solve,
 )
+from reviews.domain.solver import solve
 
 # --- The flow, as properties ----------------------------------------------------------------------------
 
