@@ -63,7 +63,7 @@ lint: install
 	$(VENV)/bin/lint-imports --no-cache
 
 messages: install
-	$(PY) manage.py makemessages -l fr --ignore=.venv --ignore=.tools --ignore=var --no-obsolete
+	$(PY) manage.py makemessages -l fr --ignore=.venv --ignore=.tools --ignore=var --ignore=tests --no-obsolete
 	$(PY) manage.py makemessages -l fr -d djangojs --ignore=.venv --ignore=.tools --ignore=var --ignore=static/vendor --no-obsolete
 
 # The current two-factor code of the demo's reviewer, officer and staff.
