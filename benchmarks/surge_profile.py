@@ -25,6 +25,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -116,13 +117,15 @@ def journey(pi: dict, letter: bytes, meter=CpuTime) -> dict[str, float]:
     token = fields.get("csrfmiddlewaretoken", "")
     fields.update(surge.FIELDS, unit_code=pi["unit"])
     htmx = {"HTTP_HX_REQUEST": "true", "HTTP_X_CSRFTOKEN": token}
-    step("autosave", lambda: client.post(f"/proposals/{pk}/autosave/", fields, **htmx), 200)
+    form = "application/x-www-form-urlencoded"  # as htmx and the surge's client send a form without a file
+    step("autosave", lambda: client.post(f"/proposals/{pk}/autosave/", urlencode(fields), form, **htmx), 200)
     upload = io.BytesIO(letter)
     upload.name = "support-letter.pdf"
     step("letter", lambda: client.post(f"/proposals/{pk}/letter/", {
         "csrfmiddlewaretoken": token, "cofunding": "on", "cofunding_amount": "5000", "cofunding_currency": "BRL",
         "file": upload}, **htmx), 200)
-    submitted = step("submit", lambda: client.post(f"/proposals/{pk}/submit/", {"csrfmiddlewaretoken": token}), 302)
+    submitted = step("submit", lambda: client.post(f"/proposals/{pk}/submit/", urlencode({"csrfmiddlewaretoken": token}),
+                                                   form), 302)
     if submitted.headers.get("Location") != f"/proposals/{pk}/":
         raise SystemExit(f"submit of proposal {pk} refused: {submitted.headers.get('Location')}")
     result = step("result", lambda: client.get(f"/proposals/{pk}/"), 200)

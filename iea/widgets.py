@@ -143,9 +143,22 @@ WRITERS = {
 }
 
 
+class BoundField(forms.BoundField):
+    """Django's, its label translated once: labels are lazy text, which ``label_tag`` translated again at each
+    of the half-dozen times it reads it (a catalogue lookup each). A field is bound in the language of the
+    request that renders it."""
+
+    def __init__(self, form, field, name):
+        super().__init__(form, field, name)
+        if isinstance(self.label, Promise):
+            self.label = str(self.label)
+
+
 class FormRenderer(DjangoTemplates):
     """Django's default form renderer, with the templates of ``WRITERS`` written in Python while the templates
-    it would load are the ones copied (see the module's docstring)."""
+    it would load are the ones copied (see the module's docstring), and fields bound as ``BoundField``."""
+
+    bound_field_class = BoundField
 
     def __init__(self):
         super().__init__()

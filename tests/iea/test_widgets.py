@@ -170,3 +170,13 @@ def test_the_editors_countries_are_written_once_per_language():
                 "partner_country", "BR", attrs={"id": "id_partner_country"})
             assert f'<option value="BR" selected>{brazil}</option>' in html
             assert ("countries", language) in widgets._OPTIONS
+
+
+def test_a_label_is_translated_once_in_the_language_of_the_page():
+    from django.utils import translation
+
+    for language, label, suffix in (("fr", "Montant", "\xa0:"), ("en", "Amount", ":")):
+        with translation.override(language):
+            field = EveryKind(renderer=FormRenderer())["number"]
+            assert (type(field), field.label, field.label_tag()) == (
+                widgets.BoundField, label, f'<label for="id_number">{label}{suffix}</label>')
