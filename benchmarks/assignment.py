@@ -223,7 +223,8 @@ def run_with_worker(data: dict, env: dict, *, folder: Path, timeout: float) -> d
 
 def solver_beside_networkx(*, proposals: int = 600, reviewers: int = 120) -> dict:
     """OR-tools against networkx on the same random network: the issue's 600 × 120 panel, 2 reviews each."""
-    from reviews.domain.matching import ProposalNeed, ReviewerCapacity, solve
+    from reviews.domain.matching import ProposalNeed, ReviewerCapacity
+    from reviews.domain.solver import solve
     from tests.reviews.test_matching import networkx_reference
 
     rng = random.Random(SEED)  # noqa: S311

@@ -19,6 +19,9 @@ from functools import partial
 from django.db import connections, models, transaction
 
 BATCH = 1000
+# Below this many rows COPY saves nothing: its extra statements (the ids from the sequence, the temporary table
+# of ``ignore_conflicts``) cost more than one INSERT. A submission's two receipts go through ``bulk_create``.
+COPY_FROM = 100
 
 
 def insert_all(objects: list[models.Model], *, ignore_conflicts: bool = False, using: str = "default") -> list[models.Model]:
@@ -28,7 +31,7 @@ def insert_all(objects: list[models.Model], *, ignore_conflicts: bool = False, u
         return objects
     model = type(objects[0])
     connection = connections[using]
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or len(objects) < COPY_FROM:
         return model.objects.using(using).bulk_create(objects, batch_size=BATCH, ignore_conflicts=ignore_conflicts)
     meta = model._meta
     fields = [field for field in meta.concrete_fields if not (ignore_conflicts and field.primary_key)]

@@ -21,7 +21,7 @@ TEXT = {
     "en": {"export": "Export (Excel)", "fund": "Fund", "header": "Recommendation"},
     "fr": {"export": "Exporter (Excel)", "fund": "Financer", "header": "Recommandation"},
 }
-LONG_TITLE = "Érosion côtière et « trait de côte » : " + "observations croisées, " * 20
+LONG_TITLE = "Érosion côtière et « trait de côte » : " + "observations croisées, " * 8
 
 
 @pytest.mark.parametrize(("language", "viewport"), [

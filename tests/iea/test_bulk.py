@@ -18,6 +18,13 @@ pytestmark = pytest.mark.django_db
 NOW = timezone.now().replace(microsecond=0)
 
 
+
+@pytest.fixture(autouse=True)
+def copy_even_a_few_rows(monkeypatch):
+    """The few rows of these tests go through COPY on PostgreSQL, as thousands would."""
+    monkeypatch.setattr("iea.bulk.COPY_FROM", 0)
+
+
 def entry(user, call, **fields) -> AuditEntry:
     return AuditEntry(created_at=NOW, actor=user, action="call.open", content_type=ContentType.objects.get_for_model(call),
                       object_id=str(call.pk), data={"note": "é «x»", "n": [1, 2]}, **fields)
