@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from calls.domain import call_deadline
@@ -20,6 +21,7 @@ from ..models import (
     PartnerInvitation,
     Proposal,
     ProposalState,
+    ProposalVersion,
     SupportLetter,
 )
 from .common import ProposalError, _lock, _now_editable, _require_pi, _touch
@@ -76,10 +78,13 @@ def letter_attach(
 
 
 def _forget_replaced_letters(proposal: Proposal, *, keep: SupportLetter) -> None:
-    """Delete the proposal's letters that no longer count and that no submitted version points to."""
-    current = current_letter(proposal)
-    replaced = dict(proposal.letters.filter(versions__isnull=True).exclude(pk__in={keep.pk, current.pk})
-                    .values_list("pk", "file"))
+    """Delete the proposal's letters that no longer count and that no submitted version points to: all but
+    ``keep`` and the current one (``current_letter``'s order), read in one query."""
+    letters = list(proposal.letters.order_by("-uploaded_at", "-id")
+                   .annotate(submitted=Exists(ProposalVersion.objects.filter(letter=OuterRef("pk"))))
+                   .values_list("pk", "file", "submitted"))
+    current = letters[0][0]
+    replaced = {pk: file for pk, file, submitted in letters if not submitted and pk not in {keep.pk, current}}
     if replaced:
         SupportLetter.objects.filter(pk__in=replaced).delete()
         delete_on_commit(replaced.values())
