@@ -40,13 +40,14 @@ is ``reviews.domain.auto_assign``, started as a background job by ``reviews.doma
 """
 
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from iea.text import fold
 
 # Why a proposal was left short.
 SHORT_OF_REVIEWERS = "reviewers"  # fewer allowed reviewers (no conflict, not asked before) than it needs
@@ -124,20 +125,12 @@ class Solution:
 
 # --- Keyword affinity ------------------------------------------------------------------------------------
 
-_NOT_A_WORD = re.compile(r"[\W_]+")
 _KEYWORD_SEPARATORS = re.compile(r"[,;]")
-
-
-def _normalise(text: str) -> str:
-    """Casefold, strip accents (any script), and reduce punctuation to single spaces."""
-    text = unicodedata.normalize("NFKD", (text or "").casefold())
-    text = "".join(char for char in text if not unicodedata.combining(char))
-    return " ".join(_NOT_A_WORD.sub(" ", text).split())
 
 
 def keywords_normalise(text: str) -> frozenset[str]:
     """The distinct keywords of a comma-separated list, normalised; empty items dropped."""
-    return frozenset(filter(None, (_normalise(item) for item in _KEYWORD_SEPARATORS.split(text or ""))))
+    return frozenset(filter(None, (fold(item) for item in _KEYWORD_SEPARATORS.split(text or ""))))
 
 
 def affinity(proposal_keywords: str, proposal_title: str, reviewer_keywords: str) -> int:
@@ -161,7 +154,7 @@ def affinities(*, proposals: Mapping[int, tuple[str, str]], reviewers: Mapping[i
     longest = max(term.count(" ") + 1 for term in terms)
     holders: defaultdict[str, list[int]] = defaultdict(list)  # term → the proposals that have it
     for proposal_id, (keywords, title) in proposals.items():
-        words = _normalise(title).split()
+        words = fold(title).split()
         found = set(keywords_normalise(keywords))
         found.update(" ".join(words[start:start + size]) for size in range(1, longest + 1)
                      for start in range(len(words) - size + 1))

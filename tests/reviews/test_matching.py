@@ -11,13 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from iea.text import fold as _normalise
 from reviews.domain.matching import (
     SHORT_OF_CAPACITY,
     SHORT_OF_REVIEWERS,
     ProposalNeed,
     ReviewerCapacity,
     Shortfall,
-    _normalise,
     affinities,
     affinity,
     keywords_normalise,
