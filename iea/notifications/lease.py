@@ -51,6 +51,11 @@ class Lease:
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> "Lease":
+        if connection.in_atomic_block:
+            # The claim is not committed: no other connection sees it, so no other worker can take the rows
+            # over, and the heartbeat's own connection would find none of them (and drop them all from
+            # ``holds``). The batch keeps its rows; ``holds`` still renews in this connection when it is due.
+            return self
         self._thread = threading.Thread(target=self._beat, name=f"outbox-heartbeat-{self.claim}", daemon=True)
         self._thread.start()
         return self

@@ -185,3 +185,21 @@ def test_a_request_does_not_wait_on_a_broker_that_just_failed_but_the_tick_tries
     domain.enqueue([2])  # a request meanwhile: not tried
     domain.enqueue([3], background=True)  # the dispatcher's tick: tried
     assert calls == [[1], [3]]
+
+
+def test_a_batch_inside_a_transaction_keeps_its_rows_without_a_heartbeat(draft, fast_heartbeat, mailoutbox):
+    """``deliver`` called inside a transaction (eager tasks in a test, a script): the claim is not committed,
+    so the heartbeat's own connection would see none of the rows and the batch would give them all up as
+    lost after the first beat (the demo's first tick lost half its reminders when it took over 5 s)."""
+    from django.db import transaction
+
+    claim = uuid.uuid4()
+    with transaction.atomic():
+        rows = [row_of(draft, state=State.SENDING, claim=claim, claimed_at=timezone.now()) for _ in range(2)]
+        with Lease(claim, pks=[row.pk for row in rows], claim_timeout=60, heartbeat=0.01, margin=10) as lease:
+            time.sleep(0.05)  # several heartbeats' worth: none runs
+            assert lease.renewals == 0
+            assert [lease.holds(row.pk) for row in rows] == [True, True]
+            lease.renewed = (time.monotonic() - 21, lease.renewed[1])  # a renewal is due: in this connection
+            assert lease.holds(rows[1].pk) is True
+            assert claimed_at(rows[1]) > rows[1].claimed_at
