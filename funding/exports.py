@@ -5,16 +5,14 @@ Built from one annotated query and two prefetches, whatever the number of awards
 stays text in the workbook (no formula is ever written).
 """
 
-import io
 from decimal import Decimal
 
 from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from iea.formats import XLSX_MONEY
-from iea.spreadsheets import XLSX_CONTENT_TYPE, xlsx_cell
+from iea.spreadsheets import XLSX_CONTENT_TYPE, new_workbook, workbook_bytes, xlsx_cell
 from proposals.models import BudgetCategory
 
 from .models import Award, ReportPeriod, SpendingLine, Tranche, TrancheState
@@ -94,13 +92,11 @@ def award_values(award: Award) -> list:
 
 def awards_xlsx(queryset: QuerySet) -> bytes:
     """The workbook of the awards of ``queryset`` (already filtered to what the user may see)."""
-    workbook = Workbook(write_only=True)
+    workbook = new_workbook()
     sheet = workbook.create_sheet(title=_("Awards")[:31])
     sheet.append([xlsx_cell(sheet, header, bold=True) for header in award_headers()])
     for award in export_queryset(queryset):
         # Every Decimal of the row is an amount in euros.
         sheet.append([xlsx_cell(sheet, value, number_format=XLSX_MONEY if isinstance(value, Decimal) else None)
                       for value in award_values(award)])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)

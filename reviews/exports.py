@@ -1,13 +1,11 @@
 """The panel table as an Excel workbook: the same rows and columns as the page, numbers as numbers."""
 
-import io
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from iea.formats import XLSX_MONEY
-from iea.spreadsheets import XLSX_CONTENT_TYPE, xlsx_cell
+from iea.spreadsheets import XLSX_CONTENT_TYPE, new_workbook, workbook_bytes, xlsx_cell
 
 from .domain.panel_table import Row
 from .models import Recommendation
@@ -53,7 +51,7 @@ def panel_table_values(row: Row) -> list:
 
 
 def panel_table_xlsx(*, panel, criteria, rows: list[Row]) -> bytes:
-    workbook = Workbook(write_only=True)
+    workbook = new_workbook()
     sheet = workbook.create_sheet(title=panel.institute.code[:31])
     headers = panel_table_headers(criteria)
     sheet.append([xlsx_cell(sheet, header, bold=True) for header in headers])
@@ -62,6 +60,4 @@ def panel_table_xlsx(*, panel, criteria, rows: list[Row]) -> bytes:
         # The last column is the proposed amount, in euros.
         sheet.append([xlsx_cell(sheet, value, number_format=XLSX_MONEY if index == len(headers) - 1 else None)
                       for index, value in enumerate(values)])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)

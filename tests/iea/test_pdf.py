@@ -9,7 +9,8 @@ from django.utils import timezone
 from pypdf import PdfReader
 from weasyprint.urls import FatalURLFetchingError
 
-from iea.pdf import ForbiddenResource, StaticOnlyURLFetcher, render_pdf, static_only_url_fetcher
+from iea.pdf import render_pdf
+from iea.pdf_fetcher import ForbiddenResource, StaticOnlyURLFetcher, static_only_url_fetcher
 
 CSS = b"p { color: #123456; }\n"
 PNG_1PX = bytes.fromhex(
