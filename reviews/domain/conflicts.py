@@ -7,7 +7,6 @@ check (``reviews.rules``) asks for conflicts on each request, so access ends at 
 
 import datetime as dt
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from calls.models import parse_unit_code
 from iea.audit.domain import audit_entry, audit_record_all
 from iea.bulk import insert_all
+from iea.text import fold
 from proposals.models import Proposal, TeamSide
 
 from ..models import (
@@ -58,10 +58,9 @@ def cause_label(cause: str) -> str:
     return str(CAUSES.get(cause, cause))
 
 
-@lru_cache(maxsize=65536)  # a panel's run compares the same names and institutions thousands of times
-def _norm(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().casefold()
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+# Names and institutions compared as ``iea.text.fold`` folds them, in any script (a name written in Cyrillic
+# or Greek is compared, not dropped). Cached: a panel's run compares the same ones thousands of times.
+_norm = lru_cache(maxsize=65536)(fold)
 
 
 def _domain(email: str) -> str:

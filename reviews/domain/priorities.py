@@ -8,10 +8,10 @@ ignored the same way by SQLite and PostgreSQL."""
 
 import functools
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from calls.models import InstitutePriority
+from iea.text import fold
 from proposals.models import Proposal
 
 
@@ -28,9 +28,9 @@ class PriorityMatch:
         return bool(self.country or self.keywords)
 
 
-def _norm(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().casefold()
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+# Keywords and themes compared as ``iea.text.fold`` folds them, in any script.
+_norm = fold
+MATCHING = "fold-2"  # fold-1: ASCII only (a Greek or Cyrillic keyword folded to nothing)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -52,7 +52,8 @@ class Priorities:
         self.countries = {str(country.code) for country in priority.priority_countries} if priority else set()
         self.themes = f" {_norm(priority.themes_fr)} {_norm(priority.themes_en)} " if priority else ""
         # What the match depends on besides the proposal: a change here changes every proposal's match.
-        self.key = f"{','.join(sorted(self.countries))}|{self.themes}"
+        # MATCHING names the folding rule: when it changes, every kept match is recomputed on the next read.
+        self.key = f"{MATCHING}|{','.join(sorted(self.countries))}|{self.themes}"
 
     @classmethod
     def of(cls, *, call_id: int, institute_id: int) -> "Priorities":

@@ -134,3 +134,28 @@ def test_only_eligible_proposals_go_to_review(call, staff):
     with pytest.raises(ValidationError) as refused:
         assignment_create(panel=panel, proposal=draft, reviewer=reviewer(draft), user=staff, now=timezone.now())
     assert refused.value.code == "not_eligible"
+
+
+def test_names_and_institutions_in_any_script_are_compared_not_dropped(proposal):
+    """A name written in Cyrillic or Greek folds to itself (case and accents aside), not to nothing: it
+    matches the same name, never another one, alone and in a panel's bulk run."""
+    from reviews.domain.conflicts import conflicts_record_detected_all
+
+    TeamMember.objects.create(proposal=proposal, side="partner", name="Ивана Петрова", email="ivana@x.example")
+    type(proposal).objects.filter(pk=proposal.pk).update(partner_name="Ελένη Παπαδοπούλου",
+                                                          partner_institution="Πανεπιστήμιο Αθηνών")
+    proposal.refresh_from_db()
+    same_member = reviewer(proposal, email="a@y.example", name="ИВАНА ПЕТРОВА")
+    same_partner = reviewer(proposal, email="b@y.example", name="ελένη παπαδοπουλου")
+    same_institution = reviewer(proposal, email="c@y.example", name="Other", institution="ΠΑΝΕΠΙΣΤΗΜΙΟ ΑΘΗΝΩΝ")
+    stranger = reviewer(proposal, email="d@y.example", name="Иван Сидоров", institution="Πανεπιστήμιο Κρήτης")
+    assert causes(proposal, same_member) == ["is_team_member"]
+    assert causes(proposal, same_partner) == ["is_partner"]
+    assert causes(proposal, same_institution) == ["partner_institution"]
+    assert causes(proposal, stranger) == []
+    reviewers = list(Reviewer.objects.select_related("user", "unit").order_by("pk"))
+    proposals = list(type(proposal).objects.filter(pk=proposal.pk).select_related("unit").prefetch_related("team"))
+    assert conflicts_record_detected_all(proposals=proposals, reviewers=reviewers, now=timezone.now()) == 3
+    assert sorted(Conflict.objects.values_list("reviewer", "cause")) == [
+        (same_member.pk, "is_team_member"), (same_partner.pk, "is_partner"),
+        (same_institution.pk, "partner_institution")]

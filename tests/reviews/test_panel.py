@@ -289,6 +289,20 @@ def test_priority_match_by_country_or_by_keywords_found_in_the_themes(world):
         by_country, by_keywords, both, neither]
 
 
+def test_priority_keywords_in_any_script_match_whole_words_only(world):
+    """Themes and keywords written in Greek or Cyrillic are compared (they once folded to nothing, so a
+    Greek keyword matched nothing and an empty one could not be told apart)."""
+    InstitutePriority.objects.create(call=world.call, institute=world.institute, priority_countries=[],
+                                     themes_en="Σεισμολογία; вулканология.", themes_fr="")
+    greek = world.proposal(partner_country="JP", keywords="ΣΕΙΣΜΟΛΟΓΊΑ, storms")
+    cyrillic = world.proposal(partner_country="JP", keywords="Вулканология")
+    partial = world.proposal(partner_country="JP", keywords="Σεισμο, вулкан")
+    rows = by_reference(panel_table(panel=world.panel, user=world.officer))
+    assert rows[greek.reference].priority.keywords == ("ΣΕΙΣΜΟΛΟΓΊΑ",)
+    assert rows[cyrillic.reference].priority.keywords == ("Вулканология",)
+    assert rows[partial.reference].priority.matched is False
+
+
 def test_no_priorities_published_means_no_match(world):
     proposal = world.proposal(partner_country="BR", keywords="erosion")
     assert panel_table(panel=world.panel, user=world.officer)[0].priority.matched is False
