@@ -24,12 +24,13 @@ def test_the_editor_and_the_unit_search_answer_and_are_measured(tmp_path):
 
 
 def test_the_form_renderers_are_measured_and_the_apps_writes_djangos_html(tmp_path):
-    """benchmarks/form_renderers.py: Jinja2 is not a dependency, so its row says so here."""
+    """benchmarks/form_renderers.py. Jinja2 is not a dependency: without it its row says so."""
     done = subprocess.run(
         [sys.executable, "benchmarks/form_renderers.py", "--repeat", "2", "--db", str(tmp_path / "f.db")],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=True,
     )
     result = json.loads(done.stdout)
-    assert result["fields"] > 10 and result["jinja2"] == "not installed"
+    assert result["fields"] > 10
+    assert result["jinja2"] == "not installed" or result["jinja2"]["median_ms"] > 0
     for name in ("django", "iea"):
         assert result[name]["same_html_as_django"] is True and 0 < result[name]["median_ms"] <= result[name]["p90_ms"]
