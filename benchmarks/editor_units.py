@@ -1,12 +1,13 @@
 """The proposal editor's GET with many units: response size and server time, and the unit search's, in process.
 
-    .venv/bin/python benchmarks/editor_units.py [--units 1000] [--repeat 60] [--db var/editor_units.sqlite3]
+    .venv/bin/python benchmarks/editor_units.py [--units 1000] [--repeat 60] [--db var/editor_units.sqlite3] [--out var/bench]
 
 Builds a throwaway SQLite database (migrated, ``--units`` units, one PI with a complete draft), then requests the
 editor through Django's test client, in this process, with DEBUG off: one warm-up, then ``--repeat`` timed
 requests; prints the response size, the number of queries, the median and p90 server time (wall clock) and the
 median CPU time of the process (the database included: SQLite runs in it; less disturbed by a busy machine), and the
-same for the unit search's answer to the editor's field (``/units/?q=…`` as htmx asks for it).
+same for the unit search's answer to the editor's field (``/units/?q=…`` as htmx asks for it). With ``--out``
+(as ``make bench`` runs it) it also writes ``editor_units.json`` and the section ``editor_units.md``.
 
 To compare with the editor before its unit picker (a datalist of every unit), run the same file from a checkout
 of the commit before it, e.g.::
@@ -96,6 +97,7 @@ def main(argv=None) -> int:
     parser.add_argument("--units", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=60)
     parser.add_argument("--db", default=str(BASE_DIR / "var" / "editor_units.sqlite3"))
+    parser.add_argument("--out", type=Path, help="write editor_units.json and editor_units.md there (make bench)")
     args = parser.parse_args(argv)
     setup(Path(args.db))
     pi, proposal = make_data(args.units)
@@ -113,8 +115,24 @@ def main(argv=None) -> int:
     if search:
         result["unit_search"] = measure(client, f"{search}?q=ecologie+lyon", args.repeat, HTTP_HX_REQUEST="true")
     print(json.dumps(result, indent=2))
+    if args.out:
+        write_section(args.out, result)
     Path(args.db).unlink(missing_ok=True)
     return 0
+
+
+def write_section(out: Path, result: dict) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "editor_units.json").write_text(json.dumps(result, indent=2))
+    rows = [(name, result[name]) for name in ("editor", "unit_search") if name in result]
+    lines = ["## editor_units: the proposal editor with many units", "",
+             f"The editor's GET and the unit search's answer with **{result['units']:,} units** (SQLite, in process, "
+             f"DEBUG off; load average {result['load_average']:.1f}). The editor carries a unit picker that asks "
+             "the server as the PI types, not a list of every unit: its size does not grow with the units.", "",
+             "| page | bytes | queries | median ms | p90 ms | CPU median ms |", "|---|---:|---:|---:|---:|---:|"]
+    lines += [f"| {name} (`{r['url']}`) | {r['bytes']:,} | {r['queries']} | {r['median_ms']} | {r['p90_ms']} | "
+              f"{r['cpu_median_ms']} |" for name, r in rows]
+    (out / "editor_units.md").write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The PI's editor form rendered by each form renderer: Django's default, Django's Jinja2 one, and the app's.
 
-    .venv/bin/python benchmarks/form_renderers.py [--repeat 60] [--db var/form_renderers.sqlite3]
+    .venv/bin/python benchmarks/form_renderers.py [--repeat 60] [--db var/form_renderers.sqlite3] [--out var/bench]
 
 Why ``iea.widgets.FormRenderer`` and not a library: Django's ``Jinja2`` renderer is the well-kept way to make
 widgets faster, so it is measured beside the app's renderer on the same form (every field of the editor's
@@ -9,7 +9,9 @@ is not a dependency of the app: install it to include it (``.tools/bin/uv pip in
 .venv/bin/python jinja2``; the next ``make install`` removes it); without it that row says so. Each
 renderer's output is compared with Django's default (the app's must be identical).
 
-Builds a throwaway SQLite database (``editor_units.setup``), prints JSON: median and p90 milliseconds per form.
+Builds a throwaway SQLite database (``editor_units.setup``), prints JSON: median and p90 milliseconds per form;
+with ``--out`` (``make bench``) writes ``form_renderers.json`` and ``form_renderers.md``. Exits 1 when the app's
+renderer writes other HTML than Django's.
 """
 
 import argparse
@@ -52,6 +54,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=60)
     parser.add_argument("--db", default=str(BASE_DIR / "var" / "form_renderers.sqlite3"))
+    parser.add_argument("--out", type=Path, help="write form_renderers.json and form_renderers.md there (make bench)")
     args = parser.parse_args(argv)
     setup(Path(args.db))
     _, proposal = make_data(20)
@@ -75,8 +78,26 @@ def main(argv=None) -> int:
                         "p90_ms": round(times[math.ceil(0.9 * len(times)) - 1], 2),
                         "bytes": len(html), "same_html_as_django": html == reference}
     print(json.dumps(result, indent=2))
+    if args.out:
+        write_section(args.out, result)
     Path(args.db).unlink(missing_ok=True)
-    return 0
+    return 0 if result["iea"]["same_html_as_django"] else 1
+
+
+def write_section(out: Path, result: dict) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "form_renderers.json").write_text(json.dumps(result, indent=2))
+    lines = ["## form_renderers: the editor's form by each renderer", "",
+             f"The editor's `ProposalForm` ({result['fields']} fields, their labels and error lists), rendered by "
+             "Django's default renderer, the app's (`iea.widgets.FormRenderer`) and Django's Jinja2 renderer when "
+             "jinja2 is installed (it is not a dependency).", "",
+             "| renderer | median ms | p90 ms | bytes | same HTML as Django's |", "|---|---:|---:|---:|---|"]
+    for name in ("django", "iea", "jinja2"):
+        r = result[name]
+        lines.append(f"| {name} | not installed | | | |" if isinstance(r, str) else
+                     f"| {name} | {r['median_ms']} | {r['p90_ms']} | {r['bytes']:,} | "
+                     f"{'yes' if r['same_html_as_django'] else '**no**'} |")
+    (out / "form_renderers.md").write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
