@@ -35,7 +35,7 @@ SITE_NAME = "IEA · CNRS"  # the platform's name in account mail (iea.accounts.a
 SITE_URL = _origin(env.str("SITE_URL", default="http://127.0.0.1:8000")).rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "iea.site.backoffice.apps.BackOfficeAdminConfig",  # Django's admin, as the back office (iea/site/backoffice)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView, TemplateView
 from django.views.i18n import JavaScriptCatalog
 
@@ -17,10 +16,6 @@ handler403 = "iea.api.errors.permission_denied"
 handler404 = "iea.api.errors.page_not_found"
 handler500 = "iea.api.errors.server_error"
 
-# The admin bears the platform's name, not Django's ("Django administration").
-admin.site.site_header = _("IEA · CNRS administration")
-admin.site.site_title = _("IEA · CNRS administration")
-admin.site.index_title = _("Directorate's back office")
 
 urlpatterns = [
     path("", home, name="home"),

@@ -453,11 +453,11 @@ def test_unit_and_institute_change_pages_render(client, staff):
     assert client.get(reverse("admin:calls_delegation_change", args=[unit.delegation.pk])).status_code == 200
 
 
-def test_admin_index_and_app_page_render_for_staff(client, staff, call):
+def test_admin_index_renders_and_an_apps_page_leads_to_its_section(client, staff, call):
     client.force_login(staff)
     assert client.get(reverse("admin:index")).status_code == 200
-    assert client.get(reverse("admin:app_list", args=["calls"])).status_code == 200
-    assert client.get(reverse("admin:app_list", args=["proposals"])).status_code == 200
+    assert client.get(reverse("admin:app_list", args=["calls"]))["Location"] == "/admin/#section-calls"
+    assert client.get(reverse("admin:app_list", args=["proposals"]))["Location"] == "/admin/#section-screening"
 
 
 def test_staff_put_a_closed_call_in_review_then_mark_it_decided(client, staff):
