@@ -98,3 +98,23 @@ def test_a_model_in_no_section_shows_under_system_rather_than_vanish(client, mon
 def test_an_apps_page_asks_a_visitor_to_sign_in_first(client):
     response = client.get(reverse("admin:app_list", args=["funding"]))
     assert response.status_code == 302 and response["Location"].startswith(reverse("admin:login"))
+
+
+def test_the_header_bar_leads_home_to_the_work_and_switches_language(client, settings):
+    settings.LANGUAGE_CODE = "en"
+    staff = StaffFactory()
+    client.force_login(staff)
+    page = client.get(reverse("admin:calls_call_changelist")).content.decode()
+    bar = page[page.index('<nav id="nav-global"'):page.index("</nav>", page.index('<nav id="nav-global"'))]
+    assert [href for href in re.findall(r'href="([^"]+)"', bar)] == [
+        "/admin/", "/admin/#next-actions", reverse("admin:reviews_staff_calls")]
+    assert 'name="next" value="/admin/calls/call/"' in bar
+    response = client.post(reverse("set_language"), {"language": "fr", "next": "/admin/calls/call/"})
+    assert response["Location"] == "/admin/calls/call/"
+    assert "Accueil" in client.get("/admin/calls/call/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    # Someone who may not open the screening pages is not offered them.
+    clerk = StaffFactory(is_superuser=False)
+    clerk.user_permissions.add(Permission.objects.get(codename="view_call"))
+    client.force_login(clerk)
+    page = client.get(reverse("admin:calls_call_changelist")).content.decode()
+    assert reverse("admin:reviews_staff_calls") not in page
