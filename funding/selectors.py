@@ -15,7 +15,7 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 
 from calls.models import Call, Institute
-from proposals.models import Proposal, ProposalState
+from proposals.models import Proposal, ProposalState, evaluating_institute
 from reviews.domain.evaluation import with_scores
 from reviews.domain.readiness import Readiness, criterion_means, reviews_needed, threshold_misses
 from reviews.models import DecisionOutcome, Panel
@@ -25,8 +25,8 @@ from .domain.decisions import DECIDABLE_STATES, DecisionRow, InstituteGroup, dec
 
 DECISIONS_PER_PAGE = 100
 
-_INSTITUTE = Coalesce(F("evaluating_institute_id"), F("unit__main_institute_id"))
-_INSTITUTE_CODE = Coalesce(F("evaluating_institute__code"), F("unit__main_institute__code"))
+_INSTITUTE = evaluating_institute()
+_INSTITUTE_CODE = evaluating_institute("code")
 
 
 @dataclass

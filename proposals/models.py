@@ -6,7 +6,8 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -130,6 +131,14 @@ def evaluated_by(institute_id, prefix: str = "") -> Q:
     return Q(**{f"{prefix}evaluating_institute_id": institute_id}) | Q(
         **{f"{prefix}evaluating_institute__isnull": True, f"{prefix}unit__main_institute_id": institute_id}
     )
+
+
+def evaluating_institute(field: str = "id", prefix: str = ""):
+    """``Proposal.institute`` as a query expression, to annotate or group by: the chosen institute's ``field``,
+    else the unit's main institute's (``"id"``, ``"code"``…). ``prefix`` as for ``evaluated_by``."""
+    if field == "id":
+        return Coalesce(F(f"{prefix}evaluating_institute_id"), F(f"{prefix}unit__main_institute_id"))
+    return Coalesce(F(f"{prefix}evaluating_institute__{field}"), F(f"{prefix}unit__main_institute__{field}"))
 
 
 class TeamSide(models.TextChoices):

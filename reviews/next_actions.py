@@ -25,7 +25,7 @@ from iea.next_actions import (
     provides_deadlines,
     urgency_of,
 )
-from proposals.models import Proposal, ProposalState
+from proposals.models import Proposal, ProposalState, evaluating_institute
 
 from .domain.assignment import REVIEWABLE_STATES
 from .domain.evaluation import counted_reviews
@@ -66,8 +66,8 @@ def reviewer_actions(user, now: dt.datetime):
 
 
 def _panel_key():
-    """The (call, institute) of a proposal's panel, as ``Proposal.institute`` chooses it."""
-    return Coalesce(F("evaluating_institute_id"), F("unit__main_institute_id"))
+    """The institute of a proposal's panel, as ``Proposal.institute`` chooses it."""
+    return evaluating_institute()
 
 
 @provides(OFFICER)

@@ -106,7 +106,7 @@ def test_the_header_bar_leads_home_to_the_work_and_switches_language(client, set
     client.force_login(staff)
     page = client.get(reverse("admin:calls_call_changelist")).content.decode()
     bar = page[page.index('<nav id="nav-global"'):page.index("</nav>", page.index('<nav id="nav-global"'))]
-    assert [href for href in re.findall(r'href="([^"]+)"', bar)] == [
+    assert re.findall(r'href="([^"]+)"', bar) == [
         "/admin/", "/admin/#next-actions", reverse("admin:reviews_staff_calls")]
     assert 'name="next" value="/admin/calls/call/"' in bar
     response = client.post(reverse("set_language"), {"language": "fr", "next": "/admin/calls/call/"})
