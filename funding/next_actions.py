@@ -8,7 +8,7 @@ of queries."""
 
 import datetime as dt
 
-from django.db.models import Count, Exists, Min, OuterRef, Q
+from django.db.models import Count, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,7 +29,6 @@ from iea.next_actions import (
 )
 from iea.notifications.kinds import parse_offsets
 
-from .domain.awards import GATING_REPORT
 from .domain.reports import report_due
 from .models import (
     EDITABLE_REPORT_STATES,
@@ -42,6 +41,7 @@ from .models import (
     TrancheState,
 )
 from .rules import reviewable_awards
+from .selectors import tranches_due
 
 landing(UNIT_MANAGER, "funding:unit_awards")
 
@@ -166,19 +166,6 @@ def officer_report_actions(user, now: dt.datetime):
     yield from _reports_to_approve(user, OFFICER)
 
 
-def tranches_due():
-    """The planned tranches of active awards that may be released: every earlier tranche released and the
-    gating report approved (``funding.domain.awards.tranche_gate`` as a queryset filter)."""
-    earlier_pending = Tranche.objects.filter(award_id=OuterRef("award_id"), number__lt=OuterRef("number")).exclude(
-        state=TrancheState.RELEASED)
-    gate = Q(~Q(number__in=list(GATING_REPORT)))
-    for number, period in GATING_REPORT.items():
-        gate |= Q(number=number) & Exists(Report.objects.filter(award_id=OuterRef("award_id"), period=period,
-                                                                state=ReportState.APPROVED))
-    return Tranche.objects.filter(state=TrancheState.PLANNED, award__state=AwardState.ACTIVE).exclude(
-        Exists(earlier_pending)).filter(gate)
-
-
 @provides(STAFF)
 def staff_funding_actions(user, now: dt.datetime):
     """Co-signed reports to approve, tranches planned by today whose gate is open, and the awards to cancel
@@ -199,7 +186,7 @@ def staff_funding_actions(user, now: dt.datetime):
     if count:
         # Planned for a day that has come: late from the day after (``urgency_of`` on a day).
         yield Action(kind="tranches_to_release", role=STAFF, due=due["first"], urgency=urgency_of(due["first"], now=now),
-                     url=reverse("admin:funding_tranche_changelist") + "?state__exact=planned",
+                     url=reverse("admin:funding_tranche_changelist") + "?releasable=now",
                      text=ngettext("%(count)s tranche may be released.", "%(count)s tranches may be released.",
                                    count) % {"count": count})
 

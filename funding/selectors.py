@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 
 from calls.models import Call, Institute
@@ -21,7 +21,9 @@ from reviews.domain.readiness import Readiness, criterion_means, reviews_needed,
 from reviews.models import DecisionOutcome, Panel
 
 from .domain.acceptance import counts_against_envelope
+from .domain.awards import GATING_REPORT
 from .domain.decisions import DECIDABLE_STATES, DecisionRow, InstituteGroup, decision_row
+from .models import AwardState, Report, ReportState, Tranche, TrancheState
 
 DECISIONS_PER_PAGE = 100
 
@@ -139,3 +141,16 @@ def _add_readiness(call: Call, rows: list[DecisionRow]) -> None:
             recommended=bool(row.recommendation and row.recommendation.recommendation),
             misses=tuple(threshold_misses(means=means.get(row.proposal.pk, {}), criteria=criteria, call=call)),
         )
+
+
+def tranches_due():
+    """The planned tranches of active awards that may be released: every earlier tranche released and the
+    gating report approved (``funding.domain.awards.tranche_gate`` as a queryset filter)."""
+    earlier_pending = Tranche.objects.filter(award_id=OuterRef("award_id"), number__lt=OuterRef("number")).exclude(
+        state=TrancheState.RELEASED)
+    gate = Q(~Q(number__in=list(GATING_REPORT)))
+    for number, period in GATING_REPORT.items():
+        gate |= Q(number=number) & Exists(Report.objects.filter(award_id=OuterRef("award_id"), period=period,
+                                                                state=ReportState.APPROVED))
+    return Tranche.objects.filter(state=TrancheState.PLANNED, award__state=AwardState.ACTIVE).exclude(
+        Exists(earlier_pending)).filter(gate)

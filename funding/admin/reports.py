@@ -19,6 +19,7 @@ from ..models import (
     SpendingLine,
     Tranche,
 )
+from ..selectors import tranches_due
 from .common import ReasonPageMixin
 
 
@@ -100,12 +101,28 @@ class ReportAdmin(ReasonPageMixin, ReadOnlyAdminMixin, IeaModelAdmin):
 # --- Read-only lists -------------------------------------------------------------------------------------------
 
 
+class ReleasableFilter(admin.SimpleListFilter):
+    """The tranches that may be released today (``tranches_due``: planned by today, every earlier tranche
+    released, the gating report approved): what *To do now* and the dashboard count."""
+
+    title = _("release")
+    parameter_name = "releasable"
+
+    def lookups(self, request, model_admin):
+        return [("now", _("May be released today"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "now":
+            return queryset.filter(pk__in=tranches_due().filter(planned_date__lte=timezone.localdate()).values("pk"))
+        return queryset
+
+
 @admin.register(Tranche)
 class TrancheAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
     """To find tranches; they change on their award's page and through its actions."""
 
     list_display = ("reference", "number", "amount", "planned_date", "state", "decided_at", "received_at")
-    list_filter = ("state", "number", "award__proposal__call", "award__unit__delegation")
+    list_filter = (ReleasableFilter, "state", "number", "award__proposal__call", "award__unit__delegation")
     list_select_related = ("award__proposal",)
     search_fields = ("award__proposal__reference", "award__proposal__acronym")
     fields = ("award", "number", "amount", "planned_date", "state", "decided_at", "decided_by", "withheld_reason",

@@ -1,13 +1,11 @@
 """The outbox in the admin: every message recorded, its state and errors; staff resend from here."""
 
-import datetime as dt
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, path, reverse
@@ -19,9 +17,9 @@ from django.utils.translation import ngettext
 
 from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin
 
-from .domain import NotificationError, notification_resend, resend_refusal
+from .domain import ATTENTION, NotificationError, attention_q, notification_resend, resend_refusal
 from .kinds import KINDS, kind_label, occurrence_label
-from .models import Notification, NotificationState
+from .models import Notification
 
 
 class KindFilter(admin.SimpleListFilter):
@@ -47,17 +45,8 @@ class AttentionFilter(admin.SimpleListFilter):
                                   minutes) % {"count": minutes})]
 
     def queryset(self, request, queryset):
-        if self.value() == "failed":
-            return queryset.filter(state=NotificationState.FAILED, resends__isnull=True)
-        if self.value() == "late":
-            # Minutes, not hours: a PI waits for a receipt on deadline day. A claim past the timeout is a worker
-            # that died with the message (the next tick hands it to another).
-            now, values = timezone.now(), settings.NOTIFICATIONS
-            waiting = Q(state__in=[NotificationState.PENDING, NotificationState.SENDING],
-                        due_at__lt=now - dt.timedelta(seconds=values["LATE_AFTER"]))
-            stuck = Q(state=NotificationState.SENDING,
-                      claimed_at__lt=now - dt.timedelta(seconds=values["CLAIM_TIMEOUT"]))
-            return queryset.filter(waiting | stuck)
+        if self.value() in ATTENTION:
+            return queryset.filter(attention_q(self.value(), now=timezone.now()))
         return queryset
 
 

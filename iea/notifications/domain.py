@@ -493,3 +493,20 @@ def notification_resend(*, notification_id: int, user, now: dt.datetime) -> Noti
                      data={"resend": copy.pk, "kind": original.kind, "email": original.email})
         transaction.on_commit(lambda: enqueue([copy.pk]))
     return copy
+
+
+# --- what needs staff's attention ----------------------------------------------------------------------------
+
+ATTENTION = ("failed", "late")
+
+
+def attention_q(kind: str, *, now: dt.datetime) -> Q:
+    """The messages that need staff's attention (the admin's *follow-up* filter, the back office's dashboard):
+    ``failed`` — failed and not resent; ``late`` — not sent ``LATE_AFTER`` after their due time (minutes, not
+    hours: a PI waits for a receipt on deadline day), or claimed by a worker that died with them."""
+    if kind == "failed":
+        return Q(state=State.FAILED, resends__isnull=True)
+    values = settings.NOTIFICATIONS
+    waiting = Q(state__in=[State.PENDING, State.SENDING], due_at__lt=now - dt.timedelta(seconds=values["LATE_AFTER"]))
+    stuck = Q(state=State.SENDING, claimed_at__lt=now - dt.timedelta(seconds=values["CLAIM_TIMEOUT"]))
+    return waiting | stuck

@@ -7,6 +7,7 @@ Its index lists the sections of ``sections.SECTIONS`` instead of Django's apps; 
 from django.contrib import admin
 from django.http import HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .sections import FALLBACK, SECTIONS, is_hidden, section_of
@@ -62,6 +63,20 @@ class BackOfficeSite(admin.AdminSite):
     def _section_dict(self, key, label, rows) -> dict:
         return {"name": label, "app_label": key, "app_url": f"{reverse('admin:index', current_app=self.name)}"
                 f"#section-{key}", "has_module_perms": True, "models": rows, "section": True}
+
+    def index(self, request, extra_context=None):
+        """The home: the sections, under the dashboard of a call (``?call=<year>``, else the current one)."""
+        from calls.models import Call  # noqa: PLC0415 -- the site is built before the apps are ready
+
+        from .dashboard import call_dashboard, current_call  # noqa: PLC0415
+
+        calls = list(Call.objects.order_by("-year"))
+        wanted = request.GET.get("call", "")
+        call = next((c for c in calls if str(c.year) == wanted), None) or current_call(calls)
+        dashboard = None
+        if call and request.user.has_perm("proposals.view_proposal"):
+            dashboard = call_dashboard(request, call=call, calls=calls, now=timezone.now())
+        return super().index(request, {**(extra_context or {}), "dashboard": dashboard})
 
     def app_index(self, request, app_label, extra_context=None):
         """An app's page (every breadcrumb names one): the index, at the section of the app's first list."""
