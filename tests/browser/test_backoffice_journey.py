@@ -18,12 +18,12 @@ SCREENS = Path(__file__).resolve().parents[2] / "var" / "screens"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TEXT = {
-    "fr": {"title": "Tableau de bord de IEA 2031", "caption": "Propositions par institut évaluateur et par état",
+    "fr": {"title": "Tableau de bord — IEA 2031", "caption": "Propositions par institut évaluateur et par état",
            "in_review": "En évaluation", "results": "3 propositions", "switch": "English",
            "switched": "Dashboard of IEA 2031", "section": "Examen de recevabilité"},
     "en": {"title": "Dashboard of IEA 2031", "caption": "Proposals by evaluating institute and state",
            "in_review": "In review", "results": "3 proposals", "switch": "Français",
-           "switched": "Tableau de bord de IEA 2031", "section": "Screening"},
+           "switched": "Tableau de bord — IEA 2031", "section": "Screening"},
 }
 
 
