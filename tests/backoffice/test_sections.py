@@ -118,3 +118,11 @@ def test_the_header_bar_leads_home_to_the_work_and_switches_language(client, set
     client.force_login(clerk)
     page = client.get(reverse("admin:calls_call_changelist")).content.decode()
     assert reverse("admin:reviews_staff_calls") not in page
+
+
+def test_a_pi_or_a_reviewer_does_not_reach_the_back_office(client):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory())
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("admin:login"))
