@@ -7,7 +7,8 @@ English: "€10,000.00", "1 June 2027, 13:00".
 
 Instants are shown on the Paris wall clock with the zone said in words ("heure de Paris", "Paris time"),
 never as an offset or an ISO string: the call's deadlines are Paris time whatever the season (CET/CEST).
-Spreadsheets get real numbers and dates instead (``XLSX_MONEY``, ``XLSX_NUMBER``, ``XLSX_DATE``).
+Spreadsheets get real numbers and dates instead (``XLSX_MONEY``, ``XLSX_NUMBER``, ``XLSX_DATE``,
+``XLSX_DATETIME`` on the Paris wall clock, ``XLSX_PERCENT``).
 
 The core package imports no app; the site-wide template library ``iea/templatetags/iea.py`` exposes
 these functions as filters.
@@ -29,6 +30,8 @@ XLSX_MONEY = '#,##0.00 "€"'
 XLSX_NUMBER = "#,##0.00"
 XLSX_INTEGER = "0"
 XLSX_DATE = "dd/mm/yyyy"
+XLSX_DATETIME = "dd/mm/yyyy hh:mm"
+XLSX_PERCENT = "0.0%"
 
 _SEPARATORS = {"fr": (NNBSP, ","), "en": (",", ".")}
 

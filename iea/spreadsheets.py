@@ -10,11 +10,16 @@ openpyxl is imported when a workbook is made, not with this module: it imports n
 
 import datetime as dt
 import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils.functional import Promise
 
-from .formats import XLSX_DATE, XLSX_INTEGER, XLSX_NUMBER
+from .formats import PARIS, XLSX_DATE, XLSX_DATETIME, XLSX_INTEGER, XLSX_NUMBER
+
+SHEET_TITLE_MAX = 31  # Excel's limit on a sheet's name
+_FORBIDDEN_IN_TITLES = str.maketrans(dict.fromkeys("[]:*?/\\", " "))
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -50,8 +55,58 @@ def xlsx_cell(sheet, value, *, bold: bool = False, number_format: str | None = N
         cell.number_format = number_format or XLSX_INTEGER
     elif isinstance(value, Decimal | float):
         cell.number_format = number_format or XLSX_NUMBER
-    elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        cell.number_format = XLSX_DATE
+    elif isinstance(value, dt.datetime):
+        # Excel has no time zones: the Paris wall clock, as every page shows it.
+        if value.tzinfo is not None:
+            cell.value = value.astimezone(PARIS).replace(tzinfo=None)
+        cell.number_format = number_format or XLSX_DATETIME
+    elif isinstance(value, dt.date):
+        cell.number_format = number_format or XLSX_DATE
     if bold:
         cell.font = Font(bold=True)
     return cell
+
+
+@dataclass
+class Sheet:
+    """One sheet of a workbook: its title (translated; cut to Excel's 31 characters), its headers, its rows
+    (any iterable: streamed, never held), and the number format of some columns by index (amounts as
+    ``XLSX_MONEY``, rates as ``XLSX_PERCENT``; other cells get their type's format from ``xlsx_cell``)."""
+
+    title: str
+    headers: Sequence[str]
+    rows: Iterable[Sequence]
+    formats: Mapping[int, str] = field(default_factory=dict)
+    widths: Mapping[int, int] = field(default_factory=dict)
+
+
+def sheet_title(title) -> str:
+    return str(title).translate(_FORBIDDEN_IN_TITLES).strip()[:SHEET_TITLE_MAX] or "Sheet"
+
+
+def _column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415 -- see the module
+
+    return get_column_letter(index + 1)
+
+
+def workbook(sheets: Iterable[Sheet]) -> bytes:
+    """The workbook of ``sheets``: bold headers, the first row frozen, an autofilter over the data and
+    column widths fitted to the headers (at least 10, at most 60 characters) unless given."""
+    book = new_workbook()
+    for spec in sheets:
+        sheet = book.create_sheet(sheet_title(spec.title))
+        headers = [str(header) for header in spec.headers]
+        for index, header in enumerate(headers):
+            width = spec.widths.get(index, min(max(len(header) + 2, 10), 60))
+            sheet.column_dimensions[_column_letter(index)].width = width
+        sheet.freeze_panes = "A2"
+        count = 0
+        sheet.append([xlsx_cell(sheet, header, bold=True) for header in headers])
+        for row in spec.rows:
+            sheet.append([xlsx_cell(sheet, value, number_format=spec.formats.get(index))
+                          for index, value in enumerate(row)])
+            count += 1
+        if headers:
+            sheet.auto_filter.ref = f"A1:{_column_letter(len(headers) - 1)}{count + 1}"
+    return workbook_bytes(book)
