@@ -26,11 +26,12 @@ from . import formats
 Number = int | float | Decimal
 Formatter = Callable[[Number], str]
 
-WIDTH = 640
-LABEL_WIDTH = 200  # the labels' column, left of the bars
-VALUE_WIDTH = 110  # room right of the longest bar for its value
-LABEL_CHARACTERS = 30  # a longer label is cut ("…") in the chart; its <title> and the table keep it whole
-BAR_HEIGHT, BAR_GAP, GROUP_GAP, TOP = 16, 6, 14, 8
+# Drawn at 520 units, shown at most 1:1 (charts.css): on a phone, a unit is still two-thirds of a pixel.
+WIDTH = 520
+LABEL_WIDTH = 150  # the labels' column, left of the bars
+VALUE_WIDTH = 80  # room right of the longest bar for its value
+LABEL_CHARACTERS = 22  # a longer label is cut ("…") in the chart; its <title> and the table keep it whole
+BAR_HEIGHT, BAR_GAP, GROUP_GAP, TOP, LEGEND_ROW = 16, 6, 14, 8, 20
 SERIES = 6  # colours in charts.css; a seventh series takes the first colour again
 # Fallback colours (presentation attributes), the same as charts.css's light theme.
 _FILLS = ("#0b5cad", "#c2410c", "#15803d", "#7e22ce", "#a16207", "#0e7490")
@@ -93,10 +94,10 @@ def grouped_bars(groups: Sequence[tuple[object, Sequence[Number | None]]], *, se
     key = _key("grouped", title, key)
     values = [v for _label, vs in groups for v in vs if v is not None]
     top = max_value if max_value is not None else max([0, *values])
-    legend = [{"label": str(name), "series": i % SERIES, "fill": _FILLS[i % SERIES],
-               "x": _fmt(8 + (i % 3) * (WIDTH // 3)), "y": _fmt(TOP + (i // 3) * 20), "text_y": _fmt(TOP + 11 + (i // 3) * 20)}
-              for i, name in enumerate(series)]
-    y = TOP + (((len(series) + 2) // 3) * 20 + 8 if series else 0)
+    legend = [{"label": str(name), "series": i % SERIES, "fill": _FILLS[i % SERIES], "x": "0",
+               "y": _fmt(TOP + i * LEGEND_ROW), "text_y": _fmt(TOP + 11 + i * LEGEND_ROW)}
+              for i, name in enumerate(series)]  # one a line: a long name never runs into the next
+    y = TOP + (len(series) * LEGEND_ROW + 8 if series else 0)
     drawn = []
     for label, group_values in groups:
         group_top = y
@@ -122,8 +123,8 @@ def grouped_bars(groups: Sequence[tuple[object, Sequence[Number | None]]], *, se
 
 def world_map(values: Mapping[str, int], *, title, description="", bins: int = 5,
               value_format: Formatter = formats.number, key: str | None = None) -> SafeString:
-    """A choropleth of ``values`` by ISO 3166 alpha-2 code: ``bins`` classes of equal width from 1 to the
-    largest value (``chart-bin-0`` for no value); each country's ``<title>`` gives its name in the active
+    """A choropleth of ``values`` by ISO 3166 alpha-2 code: ``bins`` classes of equal width up to the largest
+    value, which is always in the darkest (``chart-bin-0`` for no value); each country's ``<title>`` gives its name in the active
     language and its value. Countries with a value and no shape (small islands) are listed under the map.
     No links in the map: the table beside it has them (170 tab stops otherwise)."""
     from django_countries import countries  # noqa: PLC0415 -- a library, not an app of ours: loaded when drawn
@@ -137,7 +138,7 @@ def world_map(values: Mapping[str, int], *, title, description="", bins: int = 5
     def bin_of(value: int) -> int:
         if not value or not top:
             return 0
-        return min(bins, 1 + (value - 1) * bins // top)
+        return min(bins, -(-value * bins // top))  # the bin (top × (i − 1) / bins, top × i / bins]
 
     def fill(index: int) -> str:
         return _BIN_FILLS[-(-index * (len(_BIN_FILLS) - 1) // bins)]
@@ -153,7 +154,7 @@ def world_map(values: Mapping[str, int], *, title, description="", bins: int = 5
                       if code not in SHAPES), key=lambda pair: str(pair[0]))
     limits = []
     for index in range(1, bins + 1):
-        low, high = -(-((index - 1) * top) // bins) + 1, -(-(index * top) // bins)  # the values bin_of puts here
+        low, high = (index - 1) * top // bins + 1, index * top // bins  # the values bin_of puts here
         if top and high >= low:
             limits.append({"bin": index, "fill": fill(index), "x": 40 + len(limits) * 520, "text_x": 140 + len(limits) * 520,
                            "text": value_format(low) if low == high
