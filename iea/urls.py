@@ -9,6 +9,7 @@ from proposals.views import dashboard
 from . import views
 from .accounts import views as accounts_views
 from .notifications import dev_views as notifications_dev_views
+from .site.backoffice.statistics_page import officer_statistics_view
 
 # A bug under /api/ answers in the API's JSON error format, elsewhere with the HTML page.
 handler400 = "iea.api.errors.bad_request"
@@ -44,6 +45,7 @@ urlpatterns = [
     path("proposals/", include("proposals.urls")),
     path("proposals/", include("reviews.urls.pi")),  # the evaluation summary, beside the proposal's page
     path("review/", include("reviews.urls.reviewer")),
+    path("panels/statistics/", officer_statistics_view, name="officer_statistics"),
     path("panels/", include("reviews.urls.officer")),
     path("awards/", include("funding.urls")),
     # Answers 404 unless DEBUG is on (iea.notifications.dev_views).

@@ -24,7 +24,7 @@ from funding.domain.acceptance import counts_against_envelope
 from funding.models import AwardState
 from proposals.models import Proposal, TeamMember, TeamSide, evaluated_by, evaluating_institute
 from reviews.domain.screening import PASSED_SCREENING_STATES
-from reviews.models import DecisionOutcome
+from reviews.models import Conflict, DecisionOutcome
 
 FUNDED_STATES = [AwardState.ACTIVE, AwardState.SUSPENDED, AwardState.CLOSED]
 
@@ -43,11 +43,13 @@ DEFINITIONS = (
 
 @dataclass(frozen=True)
 class StatsScope:
-    """What the figures cover: some calls (``None``: every call), some institutes (``None``: all), a delegation."""
+    """What the figures cover: some calls (``None``: every call), some institutes (``None``: all), a delegation;
+    for an officer (``officer_id``), never the proposals they are in conflict with (``reviews.rules``)."""
 
     call_ids: tuple[int, ...] | None = None
     institute_ids: tuple[int, ...] | None = None
     delegation_id: int | None = None
+    officer_id: int | None = None
 
     def proposals(self):
         """The submitted proposals in scope."""
@@ -58,6 +60,9 @@ class StatsScope:
             queryset = queryset.filter(evaluated_by_any(self.institute_ids))
         if self.delegation_id is not None:
             queryset = queryset.filter(unit__delegation_id=self.delegation_id)
+        if self.officer_id is not None:
+            queryset = queryset.exclude(Exists(Conflict.objects.filter(proposal_id=OuterRef("pk"),
+                                                                       reviewer__user_id=self.officer_id)))
         return queryset
 
 

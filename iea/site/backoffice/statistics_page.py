@@ -1,4 +1,5 @@
-"""The statistics page of the back office (``/admin/statistics/``): the tables of ``statistics.py`` for the calls,
+"""The statistics page of the back office (``/admin/statistics/``) and the officers' (``/panels/statistics/``,
+their institutes only, in the site's shell): the tables of ``statistics.py`` for the calls,
 institute and delegation chosen in a GET form, each with its chart beside it, the counts linking to the
 proposals list with the same filters (tested: as many rows as the count), and ``?format=xlsx`` for one workbook.
 
@@ -10,16 +11,21 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django import forms
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
 
 from calls.models import Call, Delegation, Institute
 from iea import charts, formats
 from proposals.models import Proposal
 from reviews.domain.screening import PASSED_SCREENING_STATES
+from reviews.rules import panels_for
 
 from .dashboard import _url
 from .statistics import DEFINITIONS, Row, StatsScope, statistics
@@ -68,18 +74,24 @@ class StatisticsFilter(forms.Form):
                                         queryset=Delegation.objects.order_by("name"),
                                         empty_label=gettext_lazy("Every delegation"))
 
-    def __init__(self, *args, calls: list[Call], **kwargs):
+    def __init__(self, *args, calls: list[Call], institutes: list[Institute] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.calls = calls
+        self.calls, self.institutes = calls, institutes
         self.fields["call"].choices = [(ALL, _("Every call")), *((str(c.year), str(c.year)) for c in calls)]
+        if institutes is not None:
+            self.fields["institute"].queryset = Institute.objects.filter(pk__in=[i.pk for i in institutes])
+            self.fields["institute"].empty_label = _("All your institutes")
 
-    def scope(self) -> StatsScope:
+    def scope(self, *, officer=None) -> StatsScope:
+        """The figures asked for; with ``institutes`` given, never outside them (an officer's)."""
         data = self.cleaned_data if self.is_valid() else {}
         call = next((c for c in self.calls if str(c.year) == data.get("call")), None)
         institute, delegation = data.get("institute"), data.get("delegation")
+        mine = None if self.institutes is None else tuple(i.pk for i in self.institutes)
         return StatsScope(call_ids=(call.pk,) if call else None,
-                          institute_ids=(institute.pk,) if institute else None,
-                          delegation_id=delegation.pk if delegation else None)
+                          institute_ids=(institute.pk,) if institute else mine,
+                          delegation_id=delegation.pk if delegation else None,
+                          officer_id=officer.pk if officer is not None else None)
 
 
 class _Links:
@@ -88,7 +100,8 @@ class _Links:
     def __init__(self, request, scope: StatsScope):
         self.request = request
         self.base = {"call__id__exact": scope.call_ids[0] if scope.call_ids else None,
-                     "institute": scope.institute_ids[0] if scope.institute_ids else None,
+                     "institute": scope.institute_ids[0] if scope.institute_ids and len(scope.institute_ids) == 1
+                     else None,
                      "unit__delegation__id__exact": scope.delegation_id}
 
     def submitted(self, **params) -> str:
@@ -187,8 +200,37 @@ def statistics_view(request, site):
         from .exports import statistics_xlsx  # noqa: PLC0415 -- openpyxl only for the download
 
         return statistics_xlsx(request, build_tables(request, stats, links=False), scope=scope, calls=calls)
-    query = urlencode({key: value for key, value in request.GET.items() if key != "format"})
     return TemplateResponse(request, "admin/backoffice/statistics.html", {
         **site.each_context(request), "title": _("Statistics"), "form": form, "tables": build_tables(request, stats),
-        "definitions": DEFINITIONS, "xlsx_url": f"?{query}&format=xlsx" if query else "?format=xlsx",
+        "definitions": DEFINITIONS, "xlsx_url": _xlsx_url(request),
+    })
+
+
+def _xlsx_url(request) -> str:
+    query = urlencode({key: value for key, value in request.GET.items() if key != "format"})
+    return f"?{query}&format=xlsx" if query else "?format=xlsx"
+
+
+@login_required
+@require_GET
+def officer_statistics_view(request):
+    """The same tables for an institute officer, in the site's shell: the institutes of the panels they run
+    (staff: every institute with a panel), without the proposals they are in conflict with, and without links
+    (the lists behind them are the back office's). Anyone else: 404, as the officer's other pages."""
+    institutes = list(Institute.objects.filter(pk__in=panels_for(request.user).values("institute_id"))
+                      .order_by("code"))
+    if not institutes:
+        raise Http404
+    calls = list(Call.objects.order_by("-year"))
+    form = StatisticsFilter(request.GET or None, calls=calls, institutes=institutes)
+    scope = form.scope(officer=request.user)
+    stats = statistics(scope, calls)
+    tables = build_tables(request, stats, links=False)
+    if request.GET.get("format") == "xlsx":
+        from .exports import statistics_xlsx  # noqa: PLC0415 -- openpyxl only for the download
+
+        return statistics_xlsx(request, tables, scope=scope, calls=calls)
+    return render(request, "backoffice/statistics.html", {
+        "form": form, "tables": tables, "definitions": DEFINITIONS, "xlsx_url": _xlsx_url(request),
+        "institutes": institutes, "institute_codes": ", ".join(i.code for i in institutes),
     })
