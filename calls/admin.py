@@ -180,6 +180,7 @@ class CallAdmin(IeaModelAdmin):
             "budget_min", "budget_max", "total_envelope", "duration_months", "award_acceptance_days",
             "max_active_proposals_per_pi", "excluded_countries", "retention_years", "overall_threshold",
         )}),
+        (_("Publication"), {"fields": ("figures_public",)}),
         (_("Reminders"), {
             "description": _("Days relative to the deadline, comma-separated, negative before it. The "
                              "dispatcher reads them at each tick: a change applies at once."),

@@ -277,6 +277,12 @@ class Call(models.Model):
         help_text=_("The personal data of the proposals is erased this many years after the call closed "
                     "(for a funded proposal: after its award closed)."),
     )
+    # The public page of the call's figures (/calls/<year>/figures/): off until the directorate publishes them.
+    figures_public = models.BooleanField(
+        _("figures public"), default=False,
+        help_text=_("Anyone may read the call's headline figures: proposals submitted, eligible, selected and "
+                    "funded, success rates, by institute and partner country — never a proposal's amount."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -10,6 +10,7 @@ from . import views
 from .accounts import views as accounts_views
 from .notifications import dev_views as notifications_dev_views
 from .site.backoffice.statistics_page import officer_statistics_view
+from .site.figures import call_figures
 
 # A bug under /api/ answers in the API's JSON error format, elsewhere with the HTML page.
 handler400 = "iea.api.errors.bad_request"
@@ -41,6 +42,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("calls/<int:year>/figures/", call_figures, name="call_figures"),
     path("", include("calls.urls")),
     path("proposals/", include("proposals.urls")),
     path("proposals/", include("reviews.urls.pi")),  # the evaluation summary, beside the proposal's page

@@ -27,6 +27,12 @@ def number(value, decimals=None) -> str:
 
 
 @register.filter
+def percent(ratio) -> str:
+    """``12,5 %`` / ``12.5%`` for a ratio (``0.125``)."""
+    return formats.percent(ratio)
+
+
+@register.filter
 def long_date(day) -> str:
     """``1er juin 2027`` / ``1 June 2027``."""
     return formats.date(day)

@@ -79,7 +79,7 @@ FILLED = {
     "proposals:partner", "proposals:partner_letter", "reviewer:invitation", "reviewer:proposal", "reviewer:letter", "reviewer:review",
     "panel:table", "panel:export", "panel:assignments", "panel:pool", "panel:proposal", "funding:award",
     "funding:award_letter", "funding:unit_award", "funding:report", "funding:report_pdf", "funding:report_review",
-    "funding:cosign", "funding:award_decline", "funding:spending_edit", "calls:detail", "calendar_feed", "announcements_unsubscribe",
+    "funding:cosign", "funding:award_decline", "funding:spending_edit", "calls:detail", "call_figures", "calendar_feed", "announcements_unsubscribe",
 }
 
 
@@ -180,7 +180,9 @@ def _call_urls() -> dict[str, list[str]]:
     from calls.models import Call
 
     calls = _by_state(Call.objects.order_by("-year"))
-    return {"calls:detail": [_url("calls:detail", year=c.year) for c in calls]}
+    return {"calls:detail": [_url("calls:detail", year=c.year) for c in calls],
+            # Public or not (a 404 to visitors, a preview to staff), each call's figures.
+            "call_figures": [_url("call_figures", year=c.year) for c in calls]}
 
 
 def _account_urls() -> dict[str, list[str]]:
