@@ -121,6 +121,34 @@ def grouped_bars(groups: Sequence[tuple[object, Sequence[Number | None]]], *, se
     })
 
 
+def dot_strip(rows: Sequence[tuple[object, Number | None]], *, title, description="", low: Number = -2,
+              high: Number = 2, value_format: Formatter = formats.number, key: str | None = None) -> SafeString:
+    """One line per ``(label, value)`` with a dot at the value on a scale from ``low`` to ``high`` (a value
+    beyond is drawn at the edge, its number written as it is), a vertical line at zero; no value, no dot."""
+    key = _key("dots", title, key)
+    span = float(high) - float(low)
+    usable = WIDTH - LABEL_WIDTH - VALUE_WIDTH
+
+    def x_of(value) -> float:
+        return LABEL_WIDTH + (min(max(float(value), float(low)), float(high)) - float(low)) / span * usable
+
+    lines = []
+    for index, (label, value) in enumerate(rows):
+        y = TOP + 20 + index * (BAR_HEIGHT + BAR_GAP)
+        lines.append({"label": str(label), "short": _short(label), "y": _fmt(y + 8), "text_y": _fmt(y + 12),
+                      "x": _fmt(x_of(value)) if value is not None else "", "value": "" if value is None
+                      else value_format(value), "value_x": _fmt(WIDTH - VALUE_WIDTH + 10)})
+    empty = not rows
+    height = 40 if empty else TOP + 20 + len(rows) * (BAR_HEIGHT + BAR_GAP) + TOP
+    ticks = [{"x": _fmt(x_of(v)), "text": value_format(v)} for v in (low, (low + high) / 2, high)]
+    return render_to_string("charts/dot_strip.svg", {
+        "key": key, "title": str(title), "description": _summary(description, empty), "lines": lines,
+        "ticks": ticks, "zero_x": _fmt(x_of(0)), "width": WIDTH, "height": _fmt(height), "empty": empty,
+        "text_fill": TEXT_FILL, "bottom": _fmt(height - TOP), "left": LABEL_WIDTH,
+        "right": WIDTH - VALUE_WIDTH,
+    })
+
+
 def world_map(values: Mapping[str, int], *, title, description="", bins: int = 5,
               value_format: Formatter = formats.number, key: str | None = None) -> SafeString:
     """A choropleth of ``values`` by ISO 3166 alpha-2 code: ``bins`` classes of equal width up to the largest

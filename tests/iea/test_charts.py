@@ -192,3 +192,20 @@ def test_an_empty_map_says_there_is_no_data():
     assert "No data." in svg.find(f"{SVG}desc").text
     assert {path.get("class") for path in svg.iter(f"{SVG}path")} == {"chart-bin-0"}
     assert list(svg.iter(f"{SVG}text")) == []
+
+
+def test_a_dot_strip_puts_each_value_on_its_scale_and_clamps_at_the_edges():
+    svg = assert_accessible_and_inert(charts.dot_strip(
+        [("Reviewer A", Decimal("-1")), ("Reviewer B", 0), ("Reviewer C", Decimal("3.5")), ("Reviewer D", None)],
+        title="Offsets", description="Four reviewers."))
+    dots = [float(c.get("cx")) for c in svg.iter(f"{SVG}circle")]
+    usable = charts.WIDTH - charts.LABEL_WIDTH - charts.VALUE_WIDTH
+    assert dots == [charts.LABEL_WIDTH + usable / 4, charts.LABEL_WIDTH + usable / 2, charts.LABEL_WIDTH + usable]
+    assert values_written(svg) == ["-1", "0", "3.5", ""]
+    axis = next(line for line in svg.iter(f"{SVG}line") if line.get("class") == "chart-axis")
+    assert float(axis.get("x1")) == charts.LABEL_WIDTH + usable / 2
+    with translation.override("fr"):
+        french = parse(charts.dot_strip([("A", Decimal("-0.25"))], title="Écarts"))
+    assert values_written(french) == ["-0,25"]
+    empty = assert_accessible_and_inert(charts.dot_strip([], title="Nothing"))
+    assert list(empty.iter(f"{SVG}circle")) == [] and "No data." in empty.find(f"{SVG}desc").text
