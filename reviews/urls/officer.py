@@ -2,7 +2,7 @@
 from django.urls import path
 
 from ..views import officer as views
-from ..views import officer_pool
+from ..views import officer_pool, officer_statistics
 
 app_name = "panel"
 urlpatterns = [
@@ -17,6 +17,8 @@ urlpatterns = [
     path("<int:panel_id>/assignments/automatic/progress/", officer_pool.panel_auto_assign_state, name="auto_assign_state"),
     path("<int:panel_id>/conflicts/add/", officer_pool.panel_conflict, name="conflict"),
     path("<int:panel_id>/reviewers/", officer_pool.panel_pool, name="pool"),
+    path("<int:panel_id>/reviewers/statistics/", officer_statistics.panel_reviewer_statistics,
+         name="reviewer_statistics"),
     path("<int:panel_id>/reviewers/add/", officer_pool.panel_reviewer_add, name="reviewer_add"),
     path("<int:panel_id>/reviewers/<int:reviewer_id>/deactivate/", officer_pool.panel_reviewer_deactivate,
          name="reviewer_deactivate"),

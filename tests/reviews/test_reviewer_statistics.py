@@ -117,3 +117,93 @@ def test_three_queries_whatever_the_panel_s_size(world, queries):
             world.assign(proposal, world.reviewer("Eve"), scores=[2, 4])
 
     assert queries.at_sizes(grow, lambda: reviewer_statistics(panel=world.panel, user=staff, now=NOW)) == (3, 3)
+
+
+# The pages: the panel's officers (site) and staff (back office)
+
+def officer_of(panel):
+    from tests.factories import activate_totp
+
+    user = UserFactory()
+    activate_totp(user)
+    panel.officers.add(user)
+    return user
+
+
+def test_the_panel_s_officers_and_staff_see_the_page_and_nobody_else(client, world, settings):
+    settings.LANGUAGE_CODE = "en"
+    from django.urls import reverse
+
+    url = reverse("panel:reviewer_statistics", args=[world.panel.pk])
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
+    from tests.factories import activate_totp
+
+    other = officer_of(Panel.objects.create(call=world.call, institute=InstituteFactory(code="INEE")))
+    activate_totp(world.ana.user)
+    for user in (other, world.ana.user, world.proposals[0].pi):
+        client.force_login(user)
+        assert client.get(url).status_code == 404
+    for user in (officer_of(world.panel), StaffFactory(is_superuser=False)):
+        client.force_login(user)
+        response = client.get(url)
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert [row.reviewer.user.full_name for row in response.context["rows"]] == ["Ana", "Bob", "Cy", "Dee"]
+        assert '<caption id="reviewers-caption">Reviewers</caption>' in html
+        assert 'aria-current="page">Reviewers\' statistics</a>' in html
+        assert "<circle" in html and "style=" not in response.context["chart"]
+
+
+def test_the_page_in_french(client, world):
+    from django.urls import reverse
+    from django.utils import translation
+
+    client.force_login(officer_of(world.panel))
+    client.post(reverse("set_language"), {"language": "fr"})
+    with translation.override("fr"):
+        html = client.get(reverse("panel:reviewer_statistics", args=[world.panel.pk])).content.decode()
+    assert "0,75" in html and "-1,38" in html and "Écart" in html
+
+
+def test_the_back_office_page_shows_the_panel_asked_for(client, world, settings):
+    settings.LANGUAGE_CODE = "en"
+    from django.contrib.auth.models import Permission
+    from django.urls import reverse
+
+    url = reverse("admin:reviewer_statistics")
+    client.force_login(UserFactory())
+    assert client.get(url).status_code == 302
+    clerk = StaffFactory(is_superuser=False)
+    client.force_login(clerk)
+    assert client.get(url).status_code == 403
+    clerk.user_permissions.add(Permission.objects.get(codename="view_panel"))
+    client.force_login(clerk)
+    empty = Panel.objects.create(call=CallFactory(year=2032), institute=world.institute)
+    response = client.get(url)
+    assert response.status_code == 200 and response.context["panel"] == empty and response.context["rows"] == []
+    response = client.get(url, {"panel": world.panel.pk})
+    assert response.context["panel"] == world.panel
+    assert [row.reviewer.user.full_name for row in response.context["rows"]] == ["Ana", "Bob", "Cy", "Dee"]
+    assert reverse("panel:reviewer_statistics", args=[world.panel.pk]) in response.content.decode()
+    home = client.get(reverse("admin:index")).content.decode()
+    assert url in home
+
+
+def test_the_pages_cost_the_same_queries_at_any_size(client, world, queries):
+    from django.urls import reverse
+
+    client.force_login(StaffFactory())
+
+    def grow(size):
+        for _ in range(size):
+            proposal = world.proposal()
+            world.assign(proposal, world.ana, scores=[3, 3])
+            world.assign(proposal, world.reviewer("Eve"), scores=[2, 4])
+
+    officer_page = reverse("panel:reviewer_statistics", args=[world.panel.pk])
+    small, large = queries.at_sizes(grow, lambda: client.get(officer_page))
+    assert small == large
+    admin_page = f"{reverse('admin:reviewer_statistics')}?panel={world.panel.pk}"
+    small, large = queries.at_sizes(grow, lambda: client.get(admin_page), sizes=(4, 6))
+    assert small == large

@@ -41,6 +41,7 @@ SECTIONS: tuple[Section, ...] = (
             hidden=("proposals.PartnerInvitation",)),
     Section("review", _("Review"),
             models=("reviews.Panel", "reviews.Reviewer", "reviews.Assignment", "reviews.Review", "reviews.Conflict"),
+            pages=(Page("admin:reviewer_statistics", _("Reviewers' statistics"), "reviews.Panel"),),
             hidden=("reviews.PanelRecommendation",)),
     Section("decisions", _("Decisions"), models=("reviews.Decision",),
             pages=(Page(SCREENING_AND_DECISIONS, _("Decisions by call"), "reviews.Decision"),)),

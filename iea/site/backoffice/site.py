@@ -22,10 +22,16 @@ class BackOfficeSite(admin.AdminSite):
     def get_urls(self):
         """Django's admin URLs, plus the back office's own pages (before them: ``<app_label>/`` would catch
         ``statistics/``)."""
-        from .statistics_page import statistics_view  # noqa: PLC0415 -- the site is built before the apps are ready
+        from .statistics_page import (  # noqa: PLC0415 -- the site is built before the apps are ready
+            reviewer_statistics_view,
+            statistics_view,
+        )
 
         return [path("statistics/", self.admin_view(lambda request: statistics_view(request, self)),
                      name="statistics"),
+                path("statistics/reviewers/",
+                     self.admin_view(lambda request: reviewer_statistics_view(request, self)),
+                     name="reviewer_statistics"),
                 *super().get_urls()]
 
     def get_app_list(self, request, app_label=None):

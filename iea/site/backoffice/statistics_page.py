@@ -234,3 +234,21 @@ def officer_statistics_view(request):
         "form": form, "tables": tables, "definitions": DEFINITIONS, "xlsx_url": _xlsx_url(request),
         "institutes": institutes, "institute_codes": ", ".join(i.code for i in institutes),
     })
+
+
+def reviewer_statistics_view(request, site):
+    """The reviewers' statistics of the panel ``?panel=<pk>`` (else the latest call's first panel), for staff who
+    may view panels: the officers' page (``reviews.views.officer_statistics``) in the back office."""
+    from reviews.models import Panel  # noqa: PLC0415 -- the site is built before the apps are ready
+    from reviews.views.officer_statistics import statistics_context  # noqa: PLC0415
+
+    if not request.user.has_perm("reviews.view_panel"):
+        raise PermissionDenied
+    panels = list(Panel.objects.select_related("call", "institute").order_by("-call__year", "institute__code"))
+    wanted = request.GET.get("panel", "")
+    panel = next((p for p in panels if str(p.pk) == wanted), panels[0] if panels else None)
+    context = statistics_context(panel, request.user) if panel else {"rows": [], "chart": ""}
+    return TemplateResponse(request, "admin/backoffice/reviewer_statistics.html", {
+        **site.each_context(request), **context, "title": _("Reviewers' statistics"), "panels": panels,
+        "panel": panel,
+    })
