@@ -68,14 +68,17 @@ BENCH_PASSWORD = "bench-password-2027"  # noqa: S105 (the benchmark users, on a 
 
 # --- Sizes -----------------------------------------------------------------------------------------------------
 
-def sizes(scale: float) -> dict:
+PAST_PROPOSALS = 370  # per past call, at scale 1; ``--past-proposals 5000`` for ten years of a full call
+
+
+def sizes(scale: float, past_proposals: int = PAST_PROPOSALS) -> dict:
     def n(value, minimum=1):
         return max(minimum, round(value * scale))
 
     return {
         "current_proposals": n(5000, 20),
         "past_calls": 9,
-        "past_proposals": n(370, 12),
+        "past_proposals": n(past_proposals, 12),
         "reviewers": n(1000, 40),
         "awards": n(600, 9),
         "units": n(1000, 20),
@@ -159,9 +162,9 @@ def call_year(now: dt.datetime) -> int:
 # --- The builder ---------------------------------------------------------------------------------------------
 
 class Builder:
-    def __init__(self, *, scale: float, now: dt.datetime, log=print):
+    def __init__(self, *, scale: float, now: dt.datetime, log=print, past_proposals: int = PAST_PROPOSALS):
         self.scale = scale
-        self.size = sizes(scale)
+        self.size = sizes(scale, past_proposals)
         self.now = now
         self.rng = random.Random(SEED)  # noqa: S311 (reproducible data, not secrets)
         self.log = log
@@ -254,7 +257,8 @@ class Builder:
             opens, closes = window(y)
             calls.append(Call(year=y, title_fr=f"IEA {y}", title_en=f"IEA {y}", summary_fr=words(rng, 30),
                               summary_en=words(rng, 30), rules_fr=words(rng, 60), rules_en=words(rng, 60), state=state,
-                              opens_at=opens, closes_at=closes, total_envelope=Decimal(2_000_000)))
+                              opens_at=opens, closes_at=closes, total_envelope=Decimal(2_000_000),
+                              figures_public=True))  # the public figures page is measured too
         calls = bulk(Call, calls)
         for call in calls:
             criteria_seed(call)
@@ -893,11 +897,12 @@ def subjects() -> dict:
     }
 
 
-def build(*, scale: float = 1.0, now: dt.datetime | None = None, log=print) -> dict:
+def build(*, scale: float = 1.0, now: dt.datetime | None = None, log=print,
+          past_proposals: int = PAST_PROPOSALS) -> dict:
     """Build the dataset in the current (empty) database; returns the counts and timings."""
     from django.utils import timezone
 
-    return Builder(scale=scale, now=now or timezone.now(), log=log).build()
+    return Builder(scale=scale, now=now or timezone.now(), log=log, past_proposals=past_proposals).build()
 
 
 # --- The script ----------------------------------------------------------------------------------------------
@@ -931,8 +936,13 @@ def recreate_database(database_url: str) -> None:
         admin.execute(f'CREATE DATABASE "{name}"')
 
 
-def built_scale() -> float | None:
-    """The scale of the dataset already in the database, if any."""
+def dataset_marker(scale: float, past_proposals: int = PAST_PROPOSALS) -> str:
+    """What ``--keep`` compares: the scale, and the past calls' size when it is not the default."""
+    return str(scale) if past_proposals == PAST_PROPOSALS else f"{scale} past={past_proposals}"
+
+
+def built_scale() -> str | None:
+    """The marker (``dataset_marker``) of the dataset already in the database, if any."""
     from django.db import connection
 
     try:
@@ -941,7 +951,7 @@ def built_scale() -> float | None:
     except Exception:  # no database yet
         return None
     marker = Path(os.environ.get("BENCH_STATE", str(BASE_DIR / "var" / "bench" / ".dataset-scale")))
-    return float(marker.read_text()) if marker.exists() else None
+    return marker.read_text().strip() if marker.exists() else None
 
 
 def markdown(result: dict, *, seconds: float) -> str:
@@ -960,7 +970,10 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(BASE_DIR / "var" / "bench"))
     parser.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1")))
     parser.add_argument("--keep", action="store_true", help="reuse the database if it holds this scale already")
+    parser.add_argument("--past-proposals", type=int, default=PAST_PROPOSALS,
+                        help="proposals in each of the 9 past calls at scale 1 (5000: ten years of a full call)")
     args = parser.parse_args(argv)
+    wanted = dataset_marker(args.scale, args.past_proposals)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
@@ -969,7 +982,7 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     if args.keep:
         setup_django(database_url)
-        if built_scale() == args.scale and (out / "dataset.json").exists():
+        if built_scale() == wanted and (out / "dataset.json").exists():
             from django.core.management import call_command
 
             call_command("migrate", verbosity=0, interactive=False)  # the code may have new migrations
@@ -986,12 +999,12 @@ def main(argv=None) -> int:
     call_command("migrate", verbosity=0, interactive=False)
     migrated = time.perf_counter() - started
     print(f"dataset: migrated in {migrated:.1f} s; building at scale {args.scale:g}")
-    result = build(scale=args.scale)
+    result = build(scale=args.scale, past_proposals=args.past_proposals)
     seconds = time.perf_counter() - started
     result["timings"] = {"migrate": round(migrated, 2), **result["timings"]}
     result["seconds"] = round(seconds, 1)
     result["database"] = database_url.rsplit("/", 1)[-1]
-    marker.write_text(str(args.scale))
+    marker.write_text(wanted)
     (out / "dataset.json").write_text(json.dumps(result, indent=2))
     (out / "dataset.md").write_text(markdown(result, seconds=seconds))
     print(f"dataset: built in {seconds:.1f} s")

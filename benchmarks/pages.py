@@ -84,6 +84,8 @@ def page_list(s: dict) -> list[Page]:
     add("public", "home", anonymous, _both(reverse("home")))
     add("public", "calls list", anonymous, _both(reverse("calls:list")))
     add("public", "call page", anonymous, {k: reverse("calls:detail", args=[c.year]) for k, c in calls.items()})
+    add("public", "call figures (cached an hour)", anonymous,
+        {k: reverse("call_figures", args=[c.year]) for k, c in calls.items()})
 
     pi = s["pi"]
     for name, url in [("dashboard", "dashboard"), ("my awards", "funding:awards"), ("notifications", "notifications"),
@@ -109,6 +111,9 @@ def page_list(s: dict) -> list[Page]:
     add("officer", "reviewer pool", officer, {k: reverse("panel:pool", args=[p.pk]) for k, p in panels.items()})
     add("officer", "reports to review", officer, _both(reverse("funding:pending_reports")))
     add("officer", "dashboard", officer, _both(reverse("dashboard")))
+    add("officer", "statistics of their institutes", officer, _both(reverse("officer_statistics")))
+    add("officer", "reviewers' statistics", officer,
+        {k: reverse("panel:reviewer_statistics", args=[p.pk]) for k, p in panels.items()})
     for name in ("proposals", "panels", "assignments", "reviews", "reports"):
         add("officer", f"API {name}", officer, _both(f"/api/v1/{name}/"))
 
@@ -123,6 +128,12 @@ def page_list(s: dict) -> list[Page]:
     add("staff", "screening", staff, {k: reverse("admin:reviews_screening", args=[c.pk]) for k, c in calls.items()})
     add("staff", "decisions", staff, {k: reverse("admin:reviews_decisions", args=[c.pk]) for k, c in calls.items()})
     add("staff", "reports to review", staff, _both(reverse("funding:pending_reports")))
+    statistics = reverse("admin:statistics")
+    add("staff", "statistics (one call)", staff, {k: f"{statistics}?call={c.year}" for k, c in calls.items()})
+    add("staff", "statistics (every call)", staff, _both(statistics))
+    add("staff", "statistics (every call, XLSX)", staff, _both(f"{statistics}?format=xlsx"))
+    add("staff", "reviewers' statistics", staff,
+        {k: f"{reverse('admin:reviewer_statistics')}?panel={p.pk}" for k, p in panels.items()})
     for model in sorted(admin.site._registry, key=lambda m: m._meta.label):
         opts = model._meta
         try:

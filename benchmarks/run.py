@@ -139,6 +139,8 @@ def main(argv=None) -> int:
     parser.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1")))
     parser.add_argument("--keep", action="store_true", help="reuse a dataset already built at this scale")
     parser.add_argument("--only", default="", help="comma-separated scripts to run (the dataset is always built)")
+    parser.add_argument("--past-proposals", type=int, default=370,
+                        help="proposals in each past call at scale 1 (5000: ten years of a full call)")
     args = parser.parse_args(argv)
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
@@ -154,7 +156,8 @@ def main(argv=None) -> int:
             results[name] = {"status": None, "seconds": 0.0, "skipped": True,
                              "section": md.read_text() if md.exists() else f"## {name}\n\nnot run this time\n"}
             continue
-        extra = ["--scale", f"{args.scale:g}"] + (["--keep"] if args.keep else []) if name == "dataset" else []
+        extra = (["--scale", f"{args.scale:g}", "--past-proposals", str(args.past_proposals)]
+                 + (["--keep"] if args.keep else [])) if name == "dataset" else []
         script_env = {**env, "BENCH_DATABASE_URL": own_database_url(env["BENCH_DATABASE_URL"])} if name in OWN_DATA else env
         results[name] = run_script(name, out=out, env=script_env, extra=extra)
         if name == "dataset" and results[name]["status"] not in (0, None):
@@ -163,7 +166,9 @@ def main(argv=None) -> int:
     for name in SCRIPTS:
         results.setdefault(name, {"status": None, "seconds": 0.0, "section": f"## {name}\n\nnot run: the dataset failed\n"})
     results["_seconds"] = time.perf_counter() - clock
-    command = "make bench" + (f" BENCH_ARGS='--scale {args.scale:g}'" if args.scale != 1 else "")
+    bench_args = " ".join([*([f"--scale {args.scale:g}"] if args.scale != 1 else []),
+                           *([f"--past-proposals {args.past_proposals}"] if args.past_proposals != 370 else [])])
+    command = "make bench" + (f" BENCH_ARGS='{bench_args}'" if bench_args else "")
     # The hand-written notes (what was fixed, before and after) follow the measured sections.
     notes = BASE_DIR / "benchmarks" / "notes.md"
     doc = "\n".join([header(started=started, command=command, database_url=env["BENCH_DATABASE_URL"],

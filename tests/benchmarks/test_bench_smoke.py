@@ -82,3 +82,12 @@ def test_the_floors_serve_the_panel_tables_first_page(built, client):
     assert len(shown) == panel.call.proposals.count()
     assert references(f"/bench/bare/panel/{panel.pk}/kept/") == shown
     assert sorted(references(f"/bench/bare/panel/{panel.pk}/aggregate/")) == sorted(shown)
+
+
+def test_the_past_calls_can_hold_ten_years_of_a_full_call():
+    assert dataset.sizes(1)["past_proposals"] == 370
+    assert dataset.sizes(1, 5000)["past_proposals"] == 5000
+    assert dataset.sizes(0.01, 5000)["past_proposals"] == 50
+    # --keep reuses a dataset only at the same scale and size of the past calls.
+    assert dataset.dataset_marker(1.0) == "1.0"
+    assert dataset.dataset_marker(1.0, 5000) == "1.0 past=5000"
