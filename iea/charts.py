@@ -140,7 +140,7 @@ def dot_strip(rows: Sequence[tuple[object, Number | None]], *, title, descriptio
                       else value_format(value), "value_x": _fmt(WIDTH - VALUE_WIDTH + 10)})
     empty = not rows
     height = 40 if empty else TOP + 20 + len(rows) * (BAR_HEIGHT + BAR_GAP) + TOP
-    ticks = [{"x": _fmt(x_of(v)), "text": value_format(v)} for v in (low, (low + high) / 2, high)]
+    ticks = [{"x": _fmt(x_of(v)), "text": formats.number(v)} for v in (low, (low + high) / 2, high)]
     return render_to_string("charts/dot_strip.svg", {
         "key": key, "title": str(title), "description": _summary(description, empty), "lines": lines,
         "ticks": ticks, "zero_x": _fmt(x_of(0)), "width": WIDTH, "height": _fmt(height), "empty": empty,

@@ -71,3 +71,47 @@ def test_staff_read_filter_follow_and_download_the_statistics(live_server, brows
     assert list(book[text["sheet"]].iter_rows(values_only=True))[1][:3] == ("2030", 2, 1)
     assert refusals == []
     context.close()
+
+
+@pytest.mark.parametrize(("language", "viewport"), [
+    ("en", {"width": 1366, "height": 900}), ("fr", {"width": 390, "height": 844}),
+])
+def test_a_visitor_reads_a_call_s_public_figures_and_an_officer_the_reviewers_statistics(
+        live_server, browser, language, viewport):
+    from calls.models import Call
+    from tests.reviews.test_reviewer_statistics import World as PanelWorld
+
+    world = World()
+    world.proposal(2030, ProposalState.FUNDED, outcome=DecisionOutcome.SELECTED, award=AwardState.ACTIVE,
+                   country="DE")
+    world.proposal(2030, ProposalState.REJECTED, outcome=DecisionOutcome.REJECTED, country="JP")
+    Call.objects.filter(pk=world.calls[2030].pk).update(figures_public=True)
+    context = browser.new_context(locale=f"{language}-FR" if language == "fr" else "en-GB",
+                                  timezone_id="Europe/Paris", viewport=viewport)
+    page = context.new_page()
+    base = live_server.url
+    page.goto(f"{base}/calls/2030/")
+    page.get_by_role("link", name="Les chiffres de l'appel" if language == "fr" else "The call's figures").click()
+    expect(page.locator("#figures-institutes-caption")).to_be_visible()
+    expect(page.locator("svg[role=img]")).to_have_count(2)
+    assert serious_accessibility_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / f"call-figures-{language}-{viewport['width']}.png"), full_page=True)
+
+    panel_world = PanelWorld(year=2040)
+    officer = panel_world.ana.user  # any account: made the panel's officer, with two-factor authentication
+    from tests.factories import activate_totp
+
+    activate_totp(officer)
+    panel_world.panel.officers.add(officer)
+    panel_world.assign(panel_world.proposals[0], panel_world.bob, scores=[4, 2])
+    panel_world.assign(panel_world.proposals[0], panel_world.cy, scores=[2, 2])
+    sign_in(page, base, officer.email, code=True)
+    page.goto(f"{base}/panels/{panel_world.panel.pk}/reviewers/statistics/")
+    expect(page.locator("#reviewers-caption")).to_be_visible()
+    expect(page.locator("#reviewer-statistics tbody tr")).to_have_count(2)
+    assert serious_accessibility_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.screenshot(path=str(SCREENS / f"reviewer-statistics-{language}-{viewport['width']}.png"), full_page=True)
+    context.close()

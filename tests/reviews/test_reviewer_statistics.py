@@ -20,9 +20,9 @@ DUE = NOW - dt.timedelta(days=10)
 
 
 class World:
-    def __init__(self):
+    def __init__(self, year=2031):
         self.institute = InstituteFactory(code="INSU")
-        self.call = CallFactory(year=2031)
+        self.call = CallFactory(year=year)
         self.panel = Panel.objects.create(call=self.call, institute=self.institute)
         Criterion.objects.filter(call=self.call, position__gt=2).delete()
         self.criteria = list(self.call.criteria.order_by("position"))
