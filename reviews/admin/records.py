@@ -6,6 +6,7 @@ decision pages (``funding.admin.decisions``)."""
 from django.contrib import admin
 from django.contrib.auth import get_permission_codename
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin, ReadOnlyTabularInline
@@ -13,6 +14,7 @@ from proposals.admin import proposal_institute_filter
 from proposals.models import Proposal
 
 from ..models import Assignment, Conflict, Decision, PanelRecommendation, Review, Score
+from ..selectors import overdue_assignments
 from . import screening
 
 
@@ -25,10 +27,26 @@ class ConflictAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
     date_hierarchy = "created_at"
 
 
+class OverdueFilter(admin.SimpleListFilter):
+    """The assignments still open past their due date with no submitted review
+    (``reviews.selectors.overdue_assignments``): what the dashboards count as overdue."""
+
+    title = _("lateness")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("Overdue"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "1":
+            return queryset.filter(pk__in=overdue_assignments(timezone.now()).values("pk"))
+        return queryset
+
+
 @admin.register(Assignment)
 class AssignmentAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
     list_display = ("proposal", "reviewer", "panel", "state", "due_at", "automatic", "responded_at")
-    list_filter = ("panel__call", "panel__institute", "state", "automatic")
+    list_filter = (OverdueFilter, "panel__call", "panel__institute", "state", "automatic")
     list_select_related = ("proposal", "reviewer__user", "reviewer__institute", "panel__call", "panel__institute")
     search_fields = ("proposal__reference", "proposal__acronym", "reviewer__user__email", "reviewer__user__full_name")
 
