@@ -152,7 +152,7 @@ def test_the_list_counts_proposals_and_reviews(client, world):
     overdue = sum(1 for a in open_ if a.due_at <= now and a.pk not in submitted)
     assert (panel.health.short, panel.health.overdue) == (short, overdue) == (1, 1)
     page = client.get(reverse("panel:list")).content.decode()
-    assert "Proposals short of reviewers" in page
+    assert "Short of reviewers" in page
 
 
 @pytest.mark.parametrize("page", ["list", "table", "export", "assignments", "pool", "proposal"])
