@@ -1,5 +1,7 @@
 """Awards and their tranches: release, withhold, suspend, resume, edit planned tranches, export."""
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -10,12 +12,13 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from iea.admin_confirm import PlannedChange, confirm_page
 from iea.admin_mixins import IeaModelAdmin, ReadOnlyTabularInline, error_text
 from iea.http import private_download
 from proposals.admin import proposal_institute_filter
 
 from ..domain.acceptance import award_cancel
-from ..domain.awards import award_set_state, tranche_release, tranche_update, tranche_withhold
+from ..domain.awards import award_set_state, tranche_gate, tranche_release, tranche_update, tranche_withhold
 from ..exports import XLSX_CONTENT_TYPE, awards_xlsx, with_totals
 from ..models import (
     Award,
@@ -230,11 +233,39 @@ class AwardAdmin(ReasonPageMixin, IeaModelAdmin):
 
     @admin.action(description=_("Release the next tranche"), permissions=["change"])
     def release_next_tranche(self, request, queryset):
-        for award in queryset.select_related("proposal").prefetch_related("tranches"):
-            self._on_next_tranche(
-                request, award, lambda tranche: tranche_release(tranche_id=tranche.pk, user=request.user, now=timezone.now()),
-                _("%(label)s: %(amount)s released."),
-            )
+        awards = list(queryset.select_related("proposal").prefetch_related("tranches", "reports")
+                      .order_by("proposal__reference"))
+        if "apply" in request.POST:
+            for award in awards:
+                self._on_next_tranche(
+                    request, award,
+                    lambda tranche: tranche_release(tranche_id=tranche.pk, user=request.user, now=timezone.now()),
+                    _("%(label)s: %(amount)s released."),
+                )
+            return None
+        changes, released = [], Decimal(0)
+        for award in awards:
+            changes.append(self._release_preview(award))
+            if not changes[-1].refused:
+                released += self._next_planned(award).amount
+        return confirm_page(
+            self, request, awards, action="release_next_tranche", title=_("Release the next tranche"),
+            intro=_("The next planned tranche of each award is released, if its gate allows it (the award accepted "
+                    "and active, the earlier tranches released, the reports it waits for approved); the PI and the "
+                    "unit managers are told. The call's envelope does not change."),
+            changes=changes, totals=[(_("Released by this action"), _money(released))],
+            submit_label=_("Release"),
+        )
+
+    def _release_preview(self, award) -> PlannedChange:
+        """What releasing ``award``'s next tranche will do, by the gate ``tranche_release`` applies."""
+        tranche = self._next_planned(award)
+        if tranche is None:
+            return PlannedChange(award.proposal.reference, refused=_("no planned tranche is left."))
+        label = _("%(ref)s, tranche %(number)s") % {"ref": award.proposal.reference, "number": tranche.number}
+        before = _("planned, %(amount)s") % {"amount": _money(tranche.amount)}
+        return PlannedChange(label, before=before, after=_("released, %(amount)s") % {"amount": _money(tranche.amount)},
+                             refused=tranche_gate(tranche))
 
     @admin.action(description=_("Withhold the next tranche"), permissions=["change"])
     def withhold_next_tranche(self, request, queryset):

@@ -2,10 +2,9 @@
 
 from django import forms
 from django.contrib import messages
-from django.contrib.admin import helpers
-from django.template.response import TemplateResponse
 
 from iea import formats
+from iea.admin_confirm import PlannedChange, confirm_page
 from iea.admin_mixins import error_text
 
 
@@ -32,19 +31,11 @@ class ReasonPageMixin:
             for obj in queryset:
                 run(obj, form.cleaned_data["reason"])
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": title,
-            "intro": intro,
-            "form": form,
-            "items": [(obj.pk, describe(obj)) for obj in queryset],
-            "action": action,
-            "submit_label": submit_label,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "media": self.media + form.media,
-        }
-        return TemplateResponse(request, "admin/iea_action_confirm.html", context)
+        objects = list(queryset)
+        return confirm_page(
+            self, request, objects, action=action, title=title, intro=intro,
+            changes=[PlannedChange(str(describe(obj))) for obj in objects], submit_label=submit_label, form=form,
+        )
 
     def _refused(self, request, label, error) -> None:
         self.message_user(request, f"{label}: {error_text(error)}", messages.ERROR)

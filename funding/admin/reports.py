@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from iea.admin_confirm import PlannedChange, confirm_page
 from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin, ReadOnlyTabularInline
 from proposals.admin import proposal_institute_filter
 
@@ -15,7 +16,9 @@ from ..domain.reports import report_review
 from ..models import (
     CosignInvitation,
     Report,
+    ReportPeriod,
     ReportSpending,
+    ReportState,
     SpendingLine,
     Tranche,
 )
@@ -83,8 +86,26 @@ class ReportAdmin(ReasonPageMixin, ReadOnlyAdminMixin, IeaModelAdmin):
 
     @admin.action(description=_("Approve (co-signed reports)"), permissions=["review"])
     def approve_reports(self, request, queryset):
-        for report in queryset.select_related("award__proposal"):
-            self._review(request, report, approve=True, comment="")
+        reports = list(queryset.select_related("award__proposal").order_by("award__proposal__reference", "period"))
+        if "apply" in request.POST:
+            for report in reports:  # a refused one says why again, from the domain
+                self._review(request, report, approve=True, comment="")
+            return None
+        changes = []
+        for report in reports:
+            after = (_("approved; the award is closed") if report.period == ReportPeriod.FINAL else
+                     ReportState.APPROVED.label)
+            refused = "" if report.state == ReportState.COSIGNED else _(
+                "only a co-signed report is approved; this one is %(state)s") % {
+                "state": report.get_state_display().lower()}
+            changes.append(PlannedChange(str(report), before=report.get_state_display(), after=after,
+                                         refused=refused))
+        return confirm_page(
+            self, request, reports, action="approve_reports", title=_("Approve co-signed reports"),
+            intro=_("Each co-signed report is approved and its PI told; approving a final report closes its "
+                    "award. The reports in another state are left as they are."),
+            changes=changes, submit_label=_("Approve"),
+        )
 
     @admin.action(description=_("Ask for changes"), permissions=["review"])
     def ask_for_changes(self, request, queryset):
