@@ -13,6 +13,7 @@ from django import forms
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,12 @@ class PlannedChange:
 
 def confirm_page(modeladmin, request, objects: Iterable, *, action: str, title, intro,
                  changes: Sequence[PlannedChange], totals: Sequence[tuple[str, str]] = (), submit_label,
-                 form: forms.Form | None = None, back: str = "", extra_fields: Sequence[tuple[str, str]] = ()):
+                 form: forms.Form | None = None, back: str = "", extra_fields: Sequence[tuple[str, str]] = (),
+                 columns: Sequence[str] = ()):
     """Django's intermediate page for ``action`` on ``objects`` (their pks are posted back with ``apply``
     to the page that asked, the list by default); ``changes`` are the rows of the table, ``totals`` the
     (label, value) pairs under it. ``extra_fields`` are more hidden (name, value) pairs a custom page needs
-    (its call, its reviewer)."""
+    (its call, its reviewer); ``columns`` name the two columns when they are not "now" and "after"."""
     changes = list(changes)
     context = {
         **modeladmin.admin_site.each_context(request),
@@ -44,6 +46,7 @@ def confirm_page(modeladmin, request, objects: Iterable, *, action: str, title, 
         "with_states": any(change.before or change.after or change.refused for change in changes),
         "refused_count": sum(1 for change in changes if change.refused),
         "totals": list(totals),
+        "columns": list(columns) or [_("Now"), _("After")],
         "form": form,
         "action": action,
         "extra_fields": list(extra_fields),

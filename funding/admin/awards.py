@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from iea.admin_confirm import PlannedChange, confirm_page
 from iea.admin_mixins import IeaModelAdmin, ReadOnlyTabularInline, error_text
 from iea.http import private_download
+from iea.notifications.admin_remind import RemindActionMixin
 from proposals.admin import proposal_institute_filter
 
 from ..domain.acceptance import award_cancel
@@ -28,6 +29,7 @@ from ..models import (
     Tranche,
     TrancheState,
 )
+from ..reminders import award_acceptance_reminder_dues
 from ..rules import visible_awards
 from .common import ReasonPageMixin, _money
 
@@ -94,7 +96,7 @@ class SpendingLineInline(ReadOnlyTabularInline):
 
 
 @admin.register(Award)
-class AwardAdmin(ReasonPageMixin, IeaModelAdmin):
+class AwardAdmin(RemindActionMixin, ReasonPageMixin, IeaModelAdmin):
     """Awards are created by the decision mails (``award_create``); here staff follow them and move their
     tranches and state with the actions. No award field is edited by hand."""
 
@@ -118,7 +120,11 @@ class AwardAdmin(ReasonPageMixin, IeaModelAdmin):
     readonly_fields = fields
     inlines = (TrancheInline, ReportInline, SpendingLineInline)
     actions = ("release_next_tranche", "withhold_next_tranche", "suspend_awards", "resume_awards", "cancel_awards",
-               "export_xlsx")
+               "remind_now", "export_xlsx")
+
+    @staticmethod
+    def remind_dues(awards, now):
+        return award_acceptance_reminder_dues(awards, now)
 
     def get_queryset(self, request):
         return with_totals(visible_awards(request.user, super().get_queryset(request)))
@@ -345,6 +351,11 @@ class AwardAdmin(ReasonPageMixin, IeaModelAdmin):
             label=_("Reason (kept in the audit trail)"), submit_label=_("Cancel the awards"), run=run,
             describe=describe,
         )
+
+    @admin.action(description=_("Send a reminder now (award to accept)"), permissions=["remind"])
+    def remind_now(self, request, queryset):
+        return self._remind(request, queryset.select_related("proposal__pi"), action="remind_now",
+                            title=_("Send a reminder now: awards to accept"))
 
     @admin.action(description=_("Export to Excel (XLSX)"), permissions=["view"])
     def export_xlsx(self, request, queryset):

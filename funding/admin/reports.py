@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from iea.admin_confirm import PlannedChange, confirm_page
 from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin, ReadOnlyTabularInline
+from iea.notifications.admin_remind import RemindActionMixin
 from proposals.admin import proposal_institute_filter
 
 from ..domain.reports import report_review
@@ -22,6 +23,7 @@ from ..models import (
     SpendingLine,
     Tranche,
 )
+from ..reminders import report_reminder_dues
 from ..selectors import tranches_due
 from .common import ReasonPageMixin
 
@@ -39,7 +41,7 @@ class CosignInvitationInline(ReadOnlyTabularInline):
 
 
 @admin.register(Report)
-class ReportAdmin(ReasonPageMixin, ReadOnlyAdminMixin, IeaModelAdmin):
+class ReportAdmin(RemindActionMixin, ReasonPageMixin, ReadOnlyAdminMixin, IeaModelAdmin):
     """Reports are written by the PI and co-signed by the partner on the site; here staff read them and
     approve the co-signed ones or ask for changes (``report_review``)."""
 
@@ -55,7 +57,16 @@ class ReportAdmin(ReasonPageMixin, ReadOnlyAdminMixin, IeaModelAdmin):
     )
     readonly_fields = fields
     inlines = (ReportSpendingInline, CosignInvitationInline)
-    actions = ("approve_reports", "ask_for_changes")
+    actions = ("approve_reports", "ask_for_changes", "remind_now")
+
+    @staticmethod
+    def remind_dues(reports, now):
+        return report_reminder_dues(reports, now)
+
+    @admin.action(description=_("Send a reminder now (report due)"), permissions=["remind"])
+    def remind_now(self, request, queryset):
+        return self._remind(request, queryset.select_related("award__proposal__pi"), action="remind_now",
+                            title=_("Send a reminder now: reports due"))
 
     @admin.display(description=_("award"), ordering="award__proposal__reference")
     def reference(self, obj):
