@@ -221,6 +221,9 @@ def batch_decide(request, model_admin, call: Call):
     form = BatchDecideForm(request.POST if "apply" in request.POST else None,
                            needs_reason=any(gaps for _row, _item, gaps in planned))
     if form.is_bound and form.is_valid():
+        if not planned:
+            messages.error(request, _("No ticked proposal can take its panel's recommendation; nothing was changed."))
+            return HttpResponseRedirect(back)
         try:
             taken = decisions_set_many(call_id=call.pk, items=[item for _row, item, _gaps in planned],
                                        user=request.user, now=timezone.now(),

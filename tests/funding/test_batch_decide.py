@@ -257,6 +257,15 @@ def test_a_refusal_from_the_domain_takes_none_and_says_why(signed_in, call, staf
     assert Decision.objects.count() == 0
 
 
+def test_only_refused_proposals_take_nothing(signed_in, call):
+    unranked = ranked_proposal(call, rank=None, recommendation="")
+    response = tick(signed_in, call, [unranked], apply="1")
+    assert response.status_code == 302
+    messages = [str(m) for m in signed_in.get(page_url(call)).context["messages"]]
+    assert messages == ["No ticked proposal can take its panel's recommendation; nothing was changed."]
+    assert Decision.objects.count() == 0
+
+
 def test_nothing_ticked_says_so(signed_in, call, three):
     response = tick(signed_in, call, [])
     assert (response.status_code, response["Location"]) == (302, page_url(call))
