@@ -18,8 +18,15 @@ from iea.http import private_download
 from iea.notifications.admin_remind import RemindActionMixin
 from proposals.admin import proposal_institute_filter
 
-from ..domain.acceptance import award_cancel
-from ..domain.awards import award_set_state, tranche_gate, tranche_release, tranche_update, tranche_withhold
+from ..domain.acceptance import award_cancel, award_cancellable
+from ..domain.awards import (
+    award_set_state,
+    award_state_refusal,
+    tranche_gate,
+    tranche_release,
+    tranche_update,
+    tranche_withhold,
+)
 from ..exports import XLSX_CONTENT_TYPE, awards_xlsx, with_totals
 from ..models import (
     Award,
@@ -285,9 +292,12 @@ class AwardAdmin(RemindActionMixin, ReasonPageMixin, IeaModelAdmin):
         def describe(award):
             tranche = self._next_planned(award)
             if tranche is None:
-                return _("%(award)s — no planned tranche left") % {"award": award}
-            return _("%(award)s — tranche %(number)s (%(amount)s)") % {
-                "award": award, "number": tranche.number, "amount": _money(tranche.amount)}
+                return PlannedChange(str(award), refused=_("no planned tranche is left."))
+            return PlannedChange(
+                _("%(award)s — tranche %(number)s (%(amount)s)") % {
+                    "award": award, "number": tranche.number, "amount": _money(tranche.amount)},
+                before=TrancheState.PLANNED.label, after=TrancheState.WITHHELD.label,
+            )
 
         return self._with_reason(
             request, queryset.select_related("proposal").prefetch_related("tranches"),
@@ -307,9 +317,13 @@ class AwardAdmin(RemindActionMixin, ReasonPageMixin, IeaModelAdmin):
             else:
                 self.message_user(request, done % {"ref": award.proposal.reference}, messages.SUCCESS)
 
+        def describe(award):
+            return PlannedChange(str(award), before=award.get_state_display(), after=AwardState(state).label,
+                                 refused=award_state_refusal(award, state))
+
         return self._with_reason(
             request, queryset.select_related("proposal"), action=action, title=title, intro=intro,
-            label=_("Reason (kept in the audit trail)"), submit_label=submit_label, run=run,
+            label=_("Reason (kept in the audit trail)"), submit_label=submit_label, run=run, describe=describe,
         )
 
     @admin.action(description=_("Suspend"), permissions=["change"])
@@ -339,10 +353,15 @@ class AwardAdmin(RemindActionMixin, ReasonPageMixin, IeaModelAdmin):
                 self.message_user(request, _("%(ref)s is cancelled; %(amount)s return to the call's envelope.") % {
                     "ref": award.proposal.reference, "amount": _money(award.amount)}, messages.SUCCESS)
 
+        now = timezone.now()
+
         def describe(award):
-            if award.state == AwardState.DECLINED:
-                return _("%(award)s — declined: %(reason)s") % {"award": award, "reason": award.decline_reason}
-            return _("%(award)s — %(state)s") % {"award": award, "state": award.get_state_display()}
+            before = (_("declined: %(reason)s") % {"reason": award.decline_reason}
+                      if award.state == AwardState.DECLINED else award.get_state_display())
+            refused = "" if award_cancellable(award, now) else _(
+                "only a declined award, or one not accepted in time, can be cancelled")
+            return PlannedChange(str(award), before=before, refused=refused, after=_(
+                "cancelled; %(amount)s return to the envelope") % {"amount": _money(award.amount)})
 
         return self._with_reason(
             request, queryset.select_related("proposal"), action="cancel_awards", title=_("Cancel awards"),

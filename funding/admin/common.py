@@ -21,6 +21,11 @@ class ReasonForm(forms.Form):
         self.fields["reason"].help_text = help_text
 
 
+def _as_change(described) -> PlannedChange:
+    """``describe`` gives a row of the confirmation, or just the object's label."""
+    return described if isinstance(described, PlannedChange) else PlannedChange(str(described))
+
+
 class ReasonPageMixin:
     """An action that asks for a reason first: Django's intermediate page, posted back to the list with
     the same selection and ``apply``; ``run(obj, reason)`` then goes through the domain for each object."""
@@ -34,7 +39,7 @@ class ReasonPageMixin:
         objects = list(queryset)
         return confirm_page(
             self, request, objects, action=action, title=title, intro=intro,
-            changes=[PlannedChange(str(describe(obj))) for obj in objects], submit_label=submit_label, form=form,
+            changes=[_as_change(describe(obj)) for obj in objects], submit_label=submit_label, form=form,
         )
 
     def _refused(self, request, label, error) -> None:

@@ -126,7 +126,11 @@ class ReportAdmin(RemindActionMixin, ReasonPageMixin, ReadOnlyAdminMixin, IeaMod
             intro=_("Each co-signed report goes back to the PI with your comment; the others are left as they are."),
             label=_("What must change (the PI reads it)"), submit_label=_("Ask for changes"),
             run=lambda report, comment: self._review(request, report, approve=False, comment=comment),
-            describe=lambda report: f"{report} — {report.get_state_display()}",
+            describe=lambda report: PlannedChange(
+                str(report), before=report.get_state_display(), after=ReportState.CHANGES_REQUESTED.label,
+                refused="" if report.state == ReportState.COSIGNED else _(
+                    "only a co-signed report goes back to the PI; this one is %(state)s") % {
+                    "state": report.get_state_display().lower()}),
         )
 
 

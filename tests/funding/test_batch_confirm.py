@@ -204,3 +204,30 @@ def test_only_staff_with_the_permission_reach_the_confirmation(client, staff, mo
     client.force_login(staff)
     assert client.post(reverse(f"admin:funding_{model}_changelist"),
                        {"action": action, "_selected_action": [o.pk for o in objects]}).status_code == 200
+
+
+# The reason pages list the change too ---------------------------------------------------------------------------
+
+
+def test_the_reason_pages_say_now_after_or_refused(signed_in, staff):
+    active, suspended = make_award(user=staff), make_award(user=staff, amount=Decimal(11000))
+    Award.objects.filter(pk=suspended.pk).update(state=AwardState.SUSPENDED)
+    before = state_of_funding()
+    page = post(signed_in, "award", "suspend_awards", [active, suspended])
+    assert rows(page) == sorted([
+        [str(active), "Active", "Suspended"],
+        [str(suspended), "Suspended", "refused: An award that is suspended cannot become suspended."],
+    ])
+    page = post(signed_in, "award", "cancel_awards", [active])
+    assert rows(page) == [[str(active), "Active",
+                           "refused: only a declined award, or one not accepted in time, can be cancelled"]]
+    page = post(signed_in, "award", "withhold_next_tranche", [active])
+    assert rows(page) == [[f"{active} — tranche 1 (€6,000.00)", "Planned", "Withheld"]]
+    cosigned = set_report_state(active, ReportPeriod.YEAR_1, ReportState.COSIGNED)
+    page = post(signed_in, "report", "ask_for_changes", [cosigned, report(suspended)])
+    assert rows(page) == sorted([
+        [str(cosigned), "Co-signed, waiting for approval", "Changes requested"],
+        [str(report(suspended)), "Draft", "refused: only a co-signed report goes back to the PI; this one is draft"],
+    ])
+    after = state_of_funding()
+    assert (after[0], after[2], after[3]) == (before[0], before[2], before[3])  # the report was co-signed by hand
