@@ -3,6 +3,7 @@ what will change on each selected object (or why it is refused) with the totals,
 person confirms, confirming applies exactly the rows that were not refused (each with its audit entry), the
 page's query count does not grow with the selection, and only staff with the permission reach it."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -37,8 +38,6 @@ def post(client, model: str, action: str, objects, **data):
 
 def rows(response) -> list[list[str]]:
     """The confirmation table as text: [item, now, after-or-refused] per row."""
-    import re
-
     table = response.content.decode().split('id="action-objects"')[1].split("</table>")[0].split("<tbody>")[1]
     return [[re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", cell)).strip()
              for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
@@ -46,10 +45,8 @@ def rows(response) -> list[list[str]]:
 
 
 def totals(response) -> list[list[str]]:
-    import re
-
     table = response.content.decode().split('id="action-totals"')[1].split("</table>")[0]
-    return [[re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+    return [[re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
             for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)]
 
 
@@ -231,3 +228,25 @@ def test_the_reason_pages_say_now_after_or_refused(signed_in, staff):
     ])
     after = state_of_funding()
     assert (after[0], after[2], after[3]) == (before[0], before[2], before[3])  # the report was co-signed by hand
+
+
+def test_the_confirmation_in_french(client, staff, three_awards):
+    from django.utils import translation
+
+    from iea import formats
+
+    ready, gated, done = three_awards
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "fr"
+    client.force_login(staff)
+    page = post(client, "award", "release_next_tranche", [ready, gated, done])
+    with translation.override("fr"):
+        money = formats.money(Decimal(6000))
+    assert "\u202f" in money or "\xa0" in money  # French spacing: rows() folds it into plain spaces
+    six = re.sub(r"\s+", " ", money)
+    content = page.content.decode()
+    assert f"<td>{money}</td>" in content
+    assert "Ce qui va changer" in content and "Maintenant" in content and "Après" in content
+    assert rows(page)[0] == [f"{ready.proposal.reference}, tranche 1", f"prévue, {six}", f"versée, {six}"]
+    assert rows(page)[2] == [done.proposal.reference, "—", "refusé : il ne reste aucune tranche prévue."]
+    assert totals(page) == [["Versé par cette action", six]]
+    assert "2 éléments sont refusés" in content
