@@ -302,3 +302,16 @@ def test_who_may_tick_and_confirm(client, call, three):
     assert tick(client, call, [fund]).status_code == 403
     assert tick(client, call, [fund], apply="1").status_code == 403
     assert writes() == before
+
+
+def test_the_confirmation_in_french_with_a_long_title_and_no_amount(client, staff, call):
+    long_title = "Océans " * 60
+    reject = ranked_proposal(call, rank=1, recommendation="reject", proposed_amount=None, acronym="",
+                             title=long_title.strip())
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "fr"
+    client.force_login(staff)
+    page = tick(client, call, [reject])
+    assert table(page) == [[reject.reference, "non décidé", "Non retenue"]]
+    content = page.content.decode()
+    assert "Appliquer la recommandation du comité" in content and "Prendre les décisions" in content
+    assert "Retenu dans l'appel après" in content.replace("&#x27;", "'")

@@ -213,3 +213,18 @@ def test_who_may_reach_the_confirmation(client, world):
     assert post(client, world, world.a, [world.p1]).status_code == 200
     client.force_login(world.officer)
     assert post(client, world, world.a, [world.p1]).status_code == 200
+
+
+def test_the_confirmation_in_french_with_a_long_title_and_no_acronym(client, world):
+    untitled = world.proposal(state=ProposalState.ELIGIBLE)
+    Proposal.objects.filter(pk=untitled.pk).update(acronym="", title=("Étude " * 80).strip())
+    untitled.refresh_from_db()
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "fr"
+    client.force_login(world.officer)
+    page = post(client, world, world.colleague, [world.p1, untitled])
+    assert [row[0] for row in rows(page)] == [f"{world.p1.reference} P1", f"{untitled.reference} {untitled.title}"]
+    assert [row[1].split(" : ")[0] for row in rows(page)] == ["refusé", "refusé"]
+    content = html.unescape(page.content.decode())
+    assert "Demander à Carl Colleague d'évaluer ces propositions" in content
+    assert "2 propositions sont refusées" in content
+    assert "Affecter" not in content.split('id="action-totals"')[1]
