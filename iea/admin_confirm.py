@@ -29,12 +29,11 @@ class PlannedChange:
 
 def confirm_page(modeladmin, request, objects: Iterable, *, action: str, title, intro,
                  changes: Sequence[PlannedChange], totals: Sequence[tuple[str, str]] = (), submit_label,
-                 form: forms.Form | None = None, back: str = "", extra_fields: Sequence[tuple[str, str]] = (),
-                 columns: Sequence[str] = ()):
+                 form: forms.Form | None = None, back: str = "", columns: Sequence[str] = ()):
     """Django's intermediate page for ``action`` on ``objects`` (their pks are posted back with ``apply``
-    to the page that asked, the list by default); ``changes`` are the rows of the table, ``totals`` the
-    (label, value) pairs under it. ``extra_fields`` are more hidden (name, value) pairs a custom page needs
-    (its call, its reviewer); ``columns`` name the two columns when they are not "now" and "after"."""
+    to the page that asked; ``back`` is where *Cancel* goes, the list by default); ``changes`` are the rows of
+    the table, ``totals`` the (label, value) pairs under it; ``columns`` name the two columns when they are not
+    "now" and "after"."""
     changes = list(changes)
     context = {
         **modeladmin.admin_site.each_context(request),
@@ -49,7 +48,6 @@ def confirm_page(modeladmin, request, objects: Iterable, *, action: str, title, 
         "columns": list(columns) or [_("Now"), _("After")],
         "form": form,
         "action": action,
-        "extra_fields": list(extra_fields),
         "submit_label": submit_label,
         "back": back or reverse(f"admin:{modeladmin.opts.app_label}_{modeladmin.opts.model_name}_changelist"),
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,

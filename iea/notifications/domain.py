@@ -31,6 +31,7 @@ from iea import mail
 from iea.audit.domain import audit_record
 from iea.bulk import insert_all
 from iea.errors import DomainError
+from iea.roles import is_directorate
 
 from .kinds import KINDS, SCHEDULES, Due, Recipient, parse_step
 from .lease import Lease
@@ -534,7 +535,7 @@ def remind_now(*, dues: list[Due], user, now: dt.datetime) -> list[PlannedRemind
     recipient not skipped (``remind_plan``), recorded with the occurrence ``manual_occurrence(now)`` — the same
     click twice in a minute records nothing twice — and queued once the transaction commits; one audit entry
     ``notification.remind`` per object reminded. Returns the plan, skipped ones included."""
-    if user is None or not user.is_staff:
+    if user is None or not is_directorate(user):
         raise NotificationError(_("Only directorate staff send reminders by hand."), code="forbidden")
     plan = remind_plan(dues=dues, now=now)
     occurrence = manual_occurrence(now)
