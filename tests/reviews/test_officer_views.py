@@ -457,7 +457,7 @@ def _world(n):
     return world
 
 
-PANEL_PAGE_QUERIES = {"table": (9, 9), "export": (9, 9), "assignments": (14, 14), "pool": (6, 6), "proposal": (20, 20)}
+PANEL_PAGE_QUERIES = {"table": (9, 9), "export": (9, 9), "assignments": (15, 15), "pool": (6, 6), "proposal": (20, 20)}
 
 
 @pytest.mark.parametrize("page", ["table", "export", "assignments", "pool", "proposal"])
