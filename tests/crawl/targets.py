@@ -31,6 +31,7 @@ NOT_PAGES = {
     "reviewer:review_autosave": "POST only",
     "panel:rank": "POST only",
     "panel:assign": "POST only",
+    "panel:assign_many": "POST only (its confirmation is the answer to the assignments page's form)",
     "panel:auto_assign": "POST only",
     "panel:auto_assign_state": "an htmx fragment (the automatic assignment's progress); without htmx, a redirect",
     "panel:conflict": "POST only",
