@@ -55,9 +55,30 @@ def _ring(indexes: list[int], arcs) -> list[tuple[float, float]]:
     return points
 
 
+def _unwrapped(ring: list[tuple[float, float]]) -> list[list[tuple[float, float]]]:
+    """A ring that crosses the antimeridian (Fiji, Chukotka) jumps 360° between two points, which would draw a
+    line across the whole map: its longitudes are made continuous, and the ring drawn twice, once on each side
+    (the map's frame clips what falls outside)."""
+    points, shift = [], 0.0
+    for index, (lon, lat) in enumerate(ring):
+        if index:
+            step = lon + shift - points[-1][0]
+            if step > 180:
+                shift -= 360
+            elif step < -180:
+                shift += 360
+        points.append((lon + shift, lat))
+    low, high = min(lon for lon, _ in points), max(lon for lon, _ in points)
+    if low < -180:
+        return [points, [(lon + 360, lat) for lon, lat in points]]
+    if high > 180:
+        return [points, [(lon - 360, lat) for lon, lat in points]]
+    return [points]
+
+
 def _path(rings: list[list[tuple[float, float]]]) -> str:
     parts = []
-    for ring in rings:
+    for ring in (copy for ring in rings for copy in _unwrapped(ring)):
         grid = [(round((lon + 180) * 10), round((TOP - lat) * 10)) for lon, lat in ring]
         kept = [point for index, point in enumerate(grid) if index == 0 or point != grid[index - 1]]
         if len(kept) < 4:  # a ring smaller than a tenth of a degree: invisible at this scale

@@ -209,3 +209,15 @@ def test_a_dot_strip_puts_each_value_on_its_scale_and_clamps_at_the_edges():
     assert values_written(french) == ["-0,25"]
     empty = assert_accessible_and_inert(charts.dot_strip([], title="Nothing"))
     assert list(empty.iter(f"{SVG}circle")) == [] and "No data." in empty.find(f"{SVG}desc").text
+
+
+def test_no_shape_jumps_across_the_map():
+    """A ring crossing the antimeridian (Fiji, Chukotka) is drawn on both sides, not as a line across the world."""
+    import re
+
+    from iea.charts_world import SHAPES, WIDTH
+
+    for code, path in SHAPES.items():
+        for ring in re.findall(r"l([^z]*)z", path):
+            xs = [int(n) for n in re.findall(r"-?\d+", ring)][0::2]
+            assert all(abs(x) < WIDTH // 2 for x in xs), code
