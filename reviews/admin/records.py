@@ -8,10 +8,11 @@ from django.contrib.auth import get_permission_codename
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin, ReadOnlyTabularInline
+from iea.admin_mixins import ExportFilteredMixin, IeaModelAdmin, ReadOnlyAdminMixin, ReadOnlyTabularInline
 from proposals.admin import proposal_institute_filter
 from proposals.models import Proposal
 
+from ..exports import review_sheets
 from ..models import Assignment, Conflict, Decision, PanelRecommendation, Review, Score
 from . import screening
 
@@ -42,7 +43,7 @@ class ScoreInline(ReadOnlyTabularInline):
 
 
 @admin.register(Review)
-class ReviewAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
+class ReviewAdmin(ExportFilteredMixin, ReadOnlyAdminMixin, IeaModelAdmin):
     list_display = ("proposal", "reviewer", "state", "recommendation", "submitted_at")
     list_filter = ("proposal__call", proposal_institute_filter("proposal__"), "state", "recommendation")
     list_select_related = ("proposal", "reviewer__user", "reviewer__institute")
@@ -50,6 +51,11 @@ class ReviewAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
     inlines = (ScoreInline,)
     fields = ("proposal", "reviewer", "assignment", "state", "recommendation", "comment_for_pi",
               "confidential_comment", "created_at", "updated_at", "submitted_at")
+    export_name = "reviews"
+    export_call = "proposal__call"
+
+    def export_sheets(self, request, queryset):
+        return review_sheets(queryset, user=request.user)
 
 
 @admin.register(PanelRecommendation)

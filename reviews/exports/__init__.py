@@ -2,6 +2,8 @@
 (the directorate's admin)."""
 
 from .panel_table import XLSX_CONTENT_TYPE, panel_table_headers, panel_table_values, panel_table_xlsx
+from .reviews import review_sheets
 from .screening import screening_sheets
 
-__all__ = ["XLSX_CONTENT_TYPE", "panel_table_headers", "panel_table_values", "panel_table_xlsx", "screening_sheets"]
+__all__ = ["XLSX_CONTENT_TYPE", "panel_table_headers", "panel_table_values", "panel_table_xlsx", "review_sheets",
+           "screening_sheets"]
