@@ -41,6 +41,7 @@ from reviews.models import Decision, DecisionOutcome
 from ..domain.decisions import decision_clear, decision_set, decisions_announce, decisions_pending
 from ..domain.reserve import reserve_promote
 from ..selectors import decisions_page
+from .exports import decisions_export
 
 # Reviews registers the decision admin with its screening pages; this one adds the decision pages to it.
 admin.site.unregister(Decision)
@@ -60,6 +61,8 @@ class DecisionAdmin(ReviewsDecisionAdmin):
         return [
             *super().staff_urls(),
             path("call/<int:call_id>/decisions/", self.staff_view(decisions), name="reviews_decisions"),
+            path("call/<int:call_id>/decisions/export/", self.staff_view(decisions_export),
+                 name="reviews_decisions_export"),
             path("call/<int:call_id>/decisions/notify/", self.staff_view(decisions_notify_confirm),
                  name="reviews_decisions_notify"),
             path("call/<int:call_id>/decisions/<int:proposal_id>/promote/", self.staff_view(promote),

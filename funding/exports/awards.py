@@ -15,7 +15,7 @@ from iea.formats import XLSX_MONEY
 from iea.spreadsheets import XLSX_CONTENT_TYPE, new_workbook, workbook_bytes, xlsx_cell
 from proposals.models import BudgetCategory
 
-from .models import Award, ReportPeriod, SpendingLine, Tranche, TrancheState
+from ..models import Award, ReportPeriod, SpendingLine, Tranche, TrancheState
 
 __all__ = ["XLSX_CONTENT_TYPE", "award_headers", "award_values", "awards_xlsx", "export_queryset", "with_totals"]
 TRANCHE_COLUMNS = 2
