@@ -56,10 +56,12 @@ def export_queryset(queryset: QuerySet) -> QuerySet:
 def award_headers() -> list[str]:
     tranches = []
     for number in range(1, TRANCHE_COLUMNS + 1):
-        tranches += [_("Tranche %(number)s (€)") % {"number": number}, _("Tranche %(number)s state") % {"number": number}]
+        tranches += [_("Tranche %(number)s (€)") % {"number": number}, _("Tranche %(number)s state") % {"number": number},
+                     _("Tranche %(number)s planned for") % {"number": number},
+                     _("Tranche %(number)s released at") % {"number": number}]
     return [
         _("Reference"), _("Title"), _("PI"), _("PI e-mail"), _("Unit"), _("Delegation"), _("Institute"), _("Call"),
-        _("Amount (€)"), _("Start"), _("End"), _("State"), *tranches,
+        _("Amount (€)"), _("Start"), _("End"), _("State"), _("To be accepted by"), _("Accepted at"), *tranches,
         _("Released (€)"), _("Received by the unit (€)"),
         *[_("Spent: %(category)s (€)") % {"category": label} for label in BudgetCategory.labels],
         _("Spent in total (€)"), _("Year-1 report"), _("Final report"),
@@ -78,11 +80,15 @@ def award_values(award: Award) -> list:
     tranche_cells = []
     for number in range(1, TRANCHE_COLUMNS + 1):
         tranche = tranches.get(number)
-        tranche_cells += [_money(tranche.amount), tranche.get_state_display()] if tranche else [None, ""]
+        tranche_cells += [
+            _money(tranche.amount), tranche.get_state_display(), tranche.planned_date,
+            tranche.decided_at if tranche.state == TrancheState.RELEASED else None,
+        ] if tranche else [None, "", None, None]
     return [
         proposal.reference, proposal.title, proposal.pi.get_full_name(), proposal.pi.email,
         str(award.unit), award.unit.delegation.name, institute.code if institute else "", str(proposal.call),
-        _money(award.amount), award.start_date, award.end_date, award.get_state_display(), *tranche_cells,
+        _money(award.amount), award.start_date, award.end_date, award.get_state_display(), award.accept_by,
+        award.accepted_at, *tranche_cells,
         _money(award.released_total), _money(award.received_total),
         *[_money(getattr(award, f"spent_{category}")) for category in BudgetCategory.values],
         _money(award.spent_total),
