@@ -8,10 +8,11 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin, ReadOnlyTabularInline
+from iea.admin_mixins import ExportFilteredMixin, IeaModelAdmin, ReadOnlyAdminMixin, ReadOnlyTabularInline
 from proposals.admin import proposal_institute_filter
 
 from ..domain.reports import report_review
+from ..exports import report_sheets
 from ..models import (
     CosignInvitation,
     Report,
@@ -36,7 +37,7 @@ class CosignInvitationInline(ReadOnlyTabularInline):
 
 
 @admin.register(Report)
-class ReportAdmin(ReasonPageMixin, ReadOnlyAdminMixin, IeaModelAdmin):
+class ReportAdmin(ExportFilteredMixin, ReasonPageMixin, ReadOnlyAdminMixin, IeaModelAdmin):
     """Reports are written by the PI and co-signed by the partner on the site; here staff read them and
     approve the co-signed ones or ask for changes (``report_review``)."""
 
@@ -53,6 +54,11 @@ class ReportAdmin(ReasonPageMixin, ReadOnlyAdminMixin, IeaModelAdmin):
     readonly_fields = fields
     inlines = (ReportSpendingInline, CosignInvitationInline)
     actions = ("approve_reports", "ask_for_changes")
+    export_name = "reports"
+    export_call = "award__proposal__call"
+
+    def export_sheets(self, request, queryset):
+        return report_sheets(queryset)
 
     @admin.display(description=_("award"), ordering="award__proposal__reference")
     def reference(self, obj):

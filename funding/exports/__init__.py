@@ -3,6 +3,7 @@
 
 from .awards import XLSX_CONTENT_TYPE, award_headers, award_values, awards_xlsx, export_queryset, with_totals
 from .decisions import decision_sheets
+from .reports import report_sheets
 
 __all__ = ["XLSX_CONTENT_TYPE", "award_headers", "award_values", "awards_xlsx", "decision_sheets", "export_queryset",
-           "with_totals"]
+           "report_sheets", "with_totals"]
