@@ -42,7 +42,7 @@ def world(staff):
     ReportSpending.objects.update_or_create(report=year_1, category="mobility", defaults={"amount": Decimal("1500.50")})
     ReportSpending.objects.update_or_create(report=year_1, category="meetings", defaults={"amount": Decimal(300)})
     add_spending(approved, category="mobility", amount=Decimal("1500.50"), user=staff, description=DESCRIPTION)
-    add_spending(approved, category="meetings", amount=Decimal(300), user=staff)
+    add_spending(approved, category="meetings", amount=Decimal(300), user=staff, description='=HYPERLINK("x")')
     quiet = make_award(user=staff, call=call)
     elsewhere = make_award(user=staff, call=CallFactory(year=2030))
     add_spending(elsewhere, category="other", amount=Decimal(10))
@@ -95,9 +95,10 @@ def test_each_report_with_its_dates_state_and_spending(signed_in, world, staff):
     assert typed["Spent in total (€)"].number_format == XLSX_MONEY
     lines = [line for line in sheet_rows(response, "Spending") if line["Award"] == approved.proposal.reference]
     assert [(line["Category"], line["Amount (€)"], line["Description"], line["Recorded by"]) for line in lines] == [
-        ("Mobility", 1500.5, DESCRIPTION, staff.get_full_name()), ("Working meetings", 300, "Mission", staff.get_full_name())]
-    spending = cells(response, "Spending")[0]
-    assert (spending["Date"].number_format, spending["Amount (€)"].number_format) == (XLSX_DATE, XLSX_MONEY)
+        ("Mobility", 1500.5, DESCRIPTION, staff.get_full_name()), ("Working meetings", 300, '=HYPERLINK("x")', staff.get_full_name())]
+    spending = cells(response, "Spending")
+    assert (spending[0]["Date"].number_format, spending[0]["Amount (€)"].number_format) == (XLSX_DATE, XLSX_MONEY)
+    assert [line["Description"].data_type for line in spending] == ["s"] * len(spending)  # never a formula
 
 
 def test_the_headers_are_in_the_readers_language(signed_in, world):

@@ -42,7 +42,7 @@ def world(staff):
     second = submitted_proposal(call, evaluating_institute=insu)
     ada = make_reviewer(insu, name="Ada Lovelace", email="ada@example.org", institution="Analytical Society")
     bob = make_reviewer(insu, name="Bob Reviewer", email="bob@example.org")
-    late = make_review(first, ada, scores=[4, 3.5, 4, 3, 5, 4], comment_for_pi="Good.", confidential=LONG)
+    late = make_review(first, ada, scores=[4, 3.5, 4, 3, 5, 4], comment_for_pi="=1+1", confidential=LONG)
     Review.objects.filter(pk=late.pk).update(recommendation="fund")
     Assignment.objects.filter(pk=late.assignment_id).update(due_at=late.submitted_at - dt.timedelta(days=3, hours=2))
     draft = make_review(first, bob, scores=[2, None], state=ReviewState.DRAFT)
@@ -87,7 +87,7 @@ def test_a_row_per_review_with_its_scores_dates_and_comments(signed_in, world, s
                                        "Confidential comment", "Weighted total")} == {
         "Institute": "INSU", "Reviewer's e-mail": "ada@example.org", "Institution": "Analytical Society",
         "External to CNRS": "no", "Assignment": "Accepted", "Review": "Submitted", "Days late": 3,
-        "Recommendation": "Fund", "Comment for the PI": "Good.", "Confidential comment": LONG,
+        "Recommendation": "Fund", "Comment for the PI": "=1+1", "Confidential comment": LONG,
         "Weighted total": float(round(expected_total, 2)),
     }
     assert [late[column] for column in columns] == [float(score) for score in scores]
@@ -99,6 +99,7 @@ def test_a_row_per_review_with_its_scores_dates_and_comments(signed_in, world, s
         (world["first"].reference, "Ada Lovelace")]
     assert typed["Due"].number_format == typed["Submitted at"].number_format == XLSX_DATETIME
     assert typed[columns[1]].number_format == XLSX_NUMBER
+    assert (typed["Comment for the PI"].value, typed["Comment for the PI"].data_type) == ("=1+1", "s")  # not a formula
     paris = timezone.localtime(world["late"].submitted_at, PARIS).replace(tzinfo=None)  # the Paris wall clock
     assert abs(typed["Submitted at"].value - paris) < dt.timedelta(milliseconds=1)
     assert sheet_rows(response, "Conflicts") == [{
