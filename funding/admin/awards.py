@@ -10,13 +10,13 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from iea.admin_mixins import IeaModelAdmin, ReadOnlyTabularInline, error_text
+from iea.admin_mixins import ExportFilteredMixin, IeaModelAdmin, ReadOnlyTabularInline, error_text
 from iea.http import private_download
 from proposals.admin import proposal_institute_filter
 
 from ..domain.acceptance import award_cancel
 from ..domain.awards import award_set_state, tranche_release, tranche_update, tranche_withhold
-from ..exports import XLSX_CONTENT_TYPE, awards_xlsx, with_totals
+from ..exports import XLSX_CONTENT_TYPE, award_sheets, awards_xlsx, with_totals
 from ..models import (
     Award,
     AwardState,
@@ -91,7 +91,7 @@ class SpendingLineInline(ReadOnlyTabularInline):
 
 
 @admin.register(Award)
-class AwardAdmin(ReasonPageMixin, IeaModelAdmin):
+class AwardAdmin(ExportFilteredMixin, ReasonPageMixin, IeaModelAdmin):
     """Awards are created by the decision mails (``award_create``); here staff follow them and move their
     tranches and state with the actions. No award field is edited by hand."""
 
@@ -116,6 +116,12 @@ class AwardAdmin(ReasonPageMixin, IeaModelAdmin):
     inlines = (TrancheInline, ReportInline, SpendingLineInline)
     actions = ("release_next_tranche", "withhold_next_tranche", "suspend_awards", "resume_awards", "cancel_awards",
                "export_xlsx")
+
+    export_name = "awards"
+    export_call = "proposal__call"
+
+    def export_sheets(self, request, queryset):
+        return award_sheets(queryset)
 
     def get_queryset(self, request):
         return with_totals(visible_awards(request.user, super().get_queryset(request)))
