@@ -5,10 +5,16 @@ from collections.abc import Callable
 from django import forms
 from django.apps import apps
 from django.contrib import admin
-from django.contrib.admin.options import IS_POPUP_VAR
+from django.contrib.admin.options import IS_POPUP_VAR, IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.utils import pretty_name
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from .http import private_download
+from .spreadsheets import XLSX_CONTENT_TYPE, workbook
 
 
 def error_text(error: ValidationError) -> str:
@@ -169,15 +175,10 @@ class ExportFilteredMixin:
         return f"{self.opts.app_label}_{self.opts.model_name}_export"
 
     def get_urls(self):
-        from django.urls import path  # noqa: PLC0415 -- kept with the mixin's other admin-only imports
-
         export = path("export/", self.admin_site.admin_view(self.export_view), name=self._export_url_name())
         return [export, *super().get_urls()]
 
     def changelist_view(self, request, extra_context=None):
-        from django.contrib.admin.options import IS_POPUP_VAR  # noqa: PLC0415
-        from django.urls import reverse  # noqa: PLC0415
-
         if IS_POPUP_VAR not in request.GET:
             url = reverse(f"{self.admin_site.name}:{self._export_url_name()}")
             query = request.GET.copy()
@@ -188,20 +189,11 @@ class ExportFilteredMixin:
 
     def export_filename(self, queryset) -> str:
         """``<what>-<call year, or "all">-<date>.xlsx``: the year when every row belongs to one call."""
-        from django.utils import timezone  # noqa: PLC0415
-
         years = list(queryset.order_by().values_list(f"{self.export_call}__year", flat=True).distinct()[:2])
         year = str(years[0]) if len(years) == 1 and years[0] is not None else "all"
         return f"{self.export_name}-{year}-{timezone.localdate():%Y-%m-%d}.xlsx"
 
     def export_view(self, request):
-        from django.contrib.admin.options import IncorrectLookupParameters  # noqa: PLC0415
-        from django.http import HttpResponseRedirect  # noqa: PLC0415
-        from django.urls import reverse  # noqa: PLC0415
-
-        from .http import private_download  # noqa: PLC0415
-        from .spreadsheets import XLSX_CONTENT_TYPE, workbook  # noqa: PLC0415
-
         if not self.has_view_permission(request):
             raise PermissionDenied
         try:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from iea.formats import XLSX_MONEY, XLSX_NUMBER
 from iea.spreadsheets import Sheet
 
+from .domain import letter_from_former_partner
 from .models import BudgetCategory, Proposal, ProposalVersion, SupportLetter, TeamSide
 
 __all__ = ["is_resubmission", "proposal_sheets"]
@@ -60,8 +61,7 @@ def letter_state(proposal: Proposal, letter: SupportLetter | None) -> str:
     ``proposals.domain.letter_from_former_partner``)."""
     if letter is None:
         return _("Missing")
-    via = letter.uploaded_via
-    if via is not None and via.email.lower() != (proposal.partner_email or "").lower():
+    if letter_from_former_partner(proposal, letter):
         return _("From the former partner")
     return _("From the partner") if letter.uploaded_by_partner else _("From the PI")
 

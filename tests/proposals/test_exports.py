@@ -208,3 +208,9 @@ def test_the_export_costs_the_same_queries_for_few_and_many_proposals(signed_in,
 def test_who_may_download(client, world):
     # Any directorate member reads the proposals (proposals.rules), without a model permission too.
     assert statuses(client, reverse(EXPORT), people()) == {**EXPECTED, "staff_without_permission": 200}
+
+
+def test_a_filter_the_list_does_not_know_sends_back_to_the_list_as_the_list_does(signed_in, world):
+    response = signed_in.get(reverse(EXPORT), {"no_such_field__exact": "1"})
+    assert (response.status_code, response["Location"]) == (302, reverse(CHANGELIST) + "?e=1")
+    assert "Content-Disposition" not in response
