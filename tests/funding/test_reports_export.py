@@ -13,9 +13,10 @@ from funding.domain.reports import report_due
 from funding.models import Report, ReportPeriod, ReportSpending, ReportState, SpendingLine
 from iea.formats import XLSX_DATE, XLSX_DATETIME, XLSX_MONEY
 from tests.backoffice.workbooks import EXPECTED, cells, headers, people, sheet_rows, statuses
-from tests.factories import CallFactory
+from tests.factories import CallFactory, InstituteFactory, UnitFactory
 
 from .admin_factories import add_spending, make_award, report, set_report_state
+from .factories import award_factory, cast, make_panel_officer
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +125,47 @@ def test_the_export_costs_the_same_queries_for_few_and_many_reports(signed_in, s
 
 def test_who_may_download(client, world):
     assert statuses(client, reverse(EXPORT), people()) == EXPECTED
+
+
+# The officers' export, from "Reports to review" ------------------------------------------------------------------
+
+
+def test_an_officer_exports_the_reports_of_the_awards_they_review_and_no_other(client, staff):
+    ours, theirs = award_factory(staff=staff), award_factory(staff=staff)
+    set_report_state(ours, ReportPeriod.YEAR_1, ReportState.COSIGNED)
+    who = cast(ours, staff=staff)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    url = reverse("funding:reports_export")
+    client.force_login(who["officer"])
+    page = client.get(reverse("funding:pending_reports")).content.decode()
+    assert f'href="{url}"' in page
+    rows = sheet_rows(client.get(url), "Reports")
+    assert sorted((row["Award"], row["Period"]) for row in rows) == [
+        (ours.proposal.reference, "Final"), (ours.proposal.reference, "Year 1")]
+    client.force_login(who["staff"])
+    assert {row["Award"] for row in sheet_rows(client.get(url), "Reports")} >= {
+        ours.proposal.reference, theirs.proposal.reference}
+    # Everyone else: nothing to download, no link.
+    found = {}
+    for role in ("pi", "other_pi", "reviewer", "unit_manager"):
+        client.force_login(who[role])
+        response = client.get(url)
+        found[role] = response.status_code
+        assert "Content-Disposition" not in response
+        assert f'href="{url}"' not in client.get(reverse("funding:pending_reports")).content.decode()
+    assert found == {"pi": 404, "other_pi": 404, "reviewer": 404, "unit_manager": 404}
+    client.logout()
+    assert client.get(url)["Location"].startswith(reverse("account_login"))
+
+
+def test_the_officers_export_costs_the_same_queries_at_any_size(client, staff, queries):
+    call, institute = CallFactory(year=2031), InstituteFactory()
+    officer = make_panel_officer(award_factory(staff=staff, call=call, unit=UnitFactory(main_institute=institute)))
+    client.force_login(officer)
+
+    def grow(size):
+        for _n in range(size):
+            award = award_factory(staff=staff, call=call, unit=UnitFactory(main_institute=institute))
+            add_spending(award, category="mobility", amount=Decimal(100), user=staff)
+
+    assert queries.at_sizes(grow, lambda: client.get(reverse("funding:reports_export"))) == (8, 8)
