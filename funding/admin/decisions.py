@@ -61,7 +61,7 @@ class DecisionAdmin(ReviewsDecisionAdmin):
         return [
             *super().staff_urls(),
             path("call/<int:call_id>/decisions/", self.staff_view(decisions), name="reviews_decisions"),
-            path("call/<int:call_id>/decisions/export/", self.staff_view(decisions_export),
+            path("call/<int:call_id>/decisions/export.xlsx", self.staff_view(decisions_export),
                  name="reviews_decisions_export"),
             path("call/<int:call_id>/decisions/notify/", self.staff_view(decisions_notify_confirm),
                  name="reviews_decisions_notify"),

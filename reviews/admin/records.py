@@ -106,7 +106,7 @@ class DecisionAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
         return [
             path("calls/", self.staff_view(screening.call_list), name="reviews_staff_calls"),
             path("call/<int:call_id>/screening/", self.staff_view(screening.screening), name="reviews_screening"),
-            path("call/<int:call_id>/screening/export/", self.staff_view(screening.screening_export),
+            path("call/<int:call_id>/screening/export.xlsx", self.staff_view(screening.screening_export),
                  name="reviews_screening_export"),
         ]
 
