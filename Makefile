@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 UV := .tools/bin/uv
 export DJANGO_SETTINGS_MODULE := iea.settings
 
-.PHONY: install run test stack-test screens lint messages totp backup restore bench clean
+.PHONY: install run test stack-test screens readme-screens lint messages totp backup restore bench clean
 
 # Each step says what it does: the first install is silent for about a minute otherwise.
 $(UV):
@@ -57,6 +57,10 @@ stack-test: install
 # e.g. SCREENS_ARGS="--roles officer --languages fr --sizes phone".
 screens: install
 	$(PY) -m tests.crawl --base-url http://127.0.0.1:$(PORT) --out var/screens $(SCREENS_ARGS)
+
+# The README's screenshots of the back office (docs/screens/, committed), from the demo `make run` serves.
+readme-screens: install
+	$(PY) -m tests.crawl.readme_screens --base-url http://127.0.0.1:$(PORT)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -119,6 +119,7 @@ def page_list(s: dict) -> list[Page]:
 
     staff = _both(s["staff"])
     add("staff", "admin index", staff, _both(reverse("admin:index")))
+    add("staff", "dashboard of a call", staff, {k: f"{reverse('admin:index')}?call={c.year}" for k, c in calls.items()})
     add("staff", "screening and decisions (calls)", staff, _both(reverse("admin:reviews_staff_calls")))
     add("staff", "screening", staff, {k: reverse("admin:reviews_screening", args=[c.pk]) for k, c in calls.items()})
     add("staff", "decisions", staff, {k: reverse("admin:reviews_decisions", args=[c.pk]) for k, c in calls.items()})

@@ -76,8 +76,18 @@ def report_reminders(now: dt.datetime):
         if step is None:
             continue
         offset, moment = step
-        yield Due(kind="report_reminder", target=report, recipients=[Recipient.of(report.award.proposal.pi)],
-                  occurrence=step_label(offset), due_at=moment)
+        yield report_reminder_due(report, occurrence=step_label(offset), due_at=moment)
+
+
+def report_reminder_due(report: Report, *, occurrence: str, due_at: dt.datetime) -> Due:
+    """The reminder of one report due, to the award's PI."""
+    return Due(kind="report_reminder", target=report, recipients=[Recipient.of(report.award.proposal.pi)],
+               occurrence=occurrence, due_at=due_at)
+
+
+def report_reminder_dues(reports, now: dt.datetime) -> list[Due]:
+    """The reminders of these reports, sent now by hand (``remind_now`` sets the occurrence)."""
+    return [report_reminder_due(report, occurrence="", due_at=now) for report in reports]
 
 
 # --- An award still to accept (funding.domain.acceptance) -----------------------------------------------------
@@ -108,5 +118,15 @@ def award_acceptance_reminders(now: dt.datetime):
         if step is None:
             continue
         offset, moment = step
-        yield Due(kind="award_acceptance_reminder", target=award, recipients=[Recipient.of(award.proposal.pi)],
-                  occurrence=step_label(offset), due_at=moment)
+        yield award_acceptance_reminder_due(award, occurrence=step_label(offset), due_at=moment)
+
+
+def award_acceptance_reminder_due(award: Award, *, occurrence: str, due_at: dt.datetime) -> Due:
+    """The reminder of one award to accept, to its PI."""
+    return Due(kind="award_acceptance_reminder", target=award, recipients=[Recipient.of(award.proposal.pi)],
+               occurrence=occurrence, due_at=due_at)
+
+
+def award_acceptance_reminder_dues(awards, now: dt.datetime) -> list[Due]:
+    """The reminders of these awards, sent now by hand (``remind_now`` sets the occurrence)."""
+    return [award_acceptance_reminder_due(award, occurrence="", due_at=now) for award in awards]

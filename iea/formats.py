@@ -127,3 +127,13 @@ def datetime(moment: dt.datetime | None, *, zone: bool = True, seconds: bool = F
         return f"{text} (heure de Paris{utc})" if zone else text
     text = f"{date(local, language=code)}, {time(local, seconds=seconds)}"
     return f"{text} (Paris time{utc})" if zone else text
+
+
+def percent(ratio, *, decimals: int = 1, language: str | None = None) -> str:
+    """A ratio (``0.125``) as ``12,5 %`` / ``12.5%`` (French puts a no-break space before the sign).
+    ``None`` gives ``""``."""
+    amount = _decimal(ratio)
+    if amount is None:
+        return ""
+    text = number(amount * 100, decimals=decimals, language=language)
+    return f"{text}{NBSP}%" if _language(language) == "fr" else f"{text}%"

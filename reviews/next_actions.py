@@ -3,10 +3,8 @@ panels (proposals short of reviewers, reviews overdue, recommendations to make),
 screening and decisions. Each provider reads in a constant number of queries."""
 
 import datetime as dt
-from collections import defaultdict
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, OuterRef
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -25,13 +23,12 @@ from iea.next_actions import (
     provides_deadlines,
     urgency_of,
 )
-from proposals.models import Proposal, ProposalState, evaluating_institute
+from proposals.models import Proposal, ProposalState
 
-from .domain.assignment import REVIEWABLE_STATES
-from .domain.evaluation import counted_reviews
 from .domain.panel import RECOMMENDABLE_STATES
 from .models import Assignment, AssignmentState, Decision, Panel, ReviewState
-from .rules import OPEN_ASSIGNMENT_STATES, assignments_for, not_conflicted
+from .rules import assignments_for
+from .selectors import panel_health
 
 landing(REVIEWER, "reviewer:assignments")
 landing(OFFICER, "panel:list")
@@ -65,71 +62,34 @@ def reviewer_actions(user, now: dt.datetime):
                          url=reverse("reviewer:review", kwargs={"pk": assignment.pk}))
 
 
-def _panel_key():
-    """The institute of a proposal's panel, as ``Proposal.institute`` chooses it."""
-    return evaluating_institute()
-
-
 @provides(OFFICER)
 def officer_actions(user, now: dt.datetime):
     """For each panel the user runs: proposals short of reviewers, reviews overdue, recommendations to make
     (proposals with their reviews complete and no recommendation). Four queries, whatever the number of
-    panels and proposals."""
-    panels = {(panel.call_id, panel.institute_id): panel
-              for panel in Panel.objects.filter(officers=user).select_related("call", "institute")}
-    if not panels:
-        return
-    mine = Exists(Panel.objects.filter(officers=user, call_id=OuterRef("call_id"), institute_id=OuterRef("panel_institute")))
-    needed = Subquery(Panel.objects.filter(call_id=OuterRef("call_id"), institute_id=OuterRef("panel_institute"))
-                      .values("reviews_per_proposal")[:1])
-    proposals = not_conflicted(Proposal.objects.annotate(panel_institute=_panel_key()).filter(mine), user)
-    open_count = Coalesce(Subquery(
-        Assignment.objects.filter(proposal_id=OuterRef("pk"), state__in=OPEN_ASSIGNMENT_STATES).order_by()
-        .values("proposal_id").annotate(n=Count("pk")).values("n")[:1]), 0)
-    done_count = Coalesce(Subquery(
-        counted_reviews().filter(proposal_id=OuterRef("pk")).order_by()
-        .values("proposal_id").annotate(n=Count("pk")).values("n")[:1]), 0)
-
-    def grouped(queryset) -> dict[tuple[int, int], int]:
-        return {(row["call_id"], row["panel_institute"]): row["n"]
-                for row in queryset.order_by().values("call_id", "panel_institute").annotate(n=Count("pk"))}
-
-    short = grouped(proposals.filter(state__in=REVIEWABLE_STATES).annotate(open_count=open_count, needed=needed)
-                    .filter(open_count__lt=F("needed")))
-    to_recommend = grouped(
-        proposals.filter(state__in=RECOMMENDABLE_STATES).annotate(done=done_count, needed=needed)
-        .filter(done__gte=F("needed"))
-        .filter(Q(panel_recommendation__isnull=True) | Q(panel_recommendation__recommendation=""))
-    )
-    overdue: dict[tuple[int, int], int] = defaultdict(int)
-    for row in (not_conflicted(Assignment.objects.filter(panel__officers=user, state__in=OPEN_ASSIGNMENT_STATES,
-                                                         due_at__lte=now), user, "proposal_id")
-                .exclude(review__state=ReviewState.SUBMITTED)
-                .order_by().values("panel__call_id", "panel__institute_id").annotate(n=Count("pk"))):
-        overdue[(row["panel__call_id"], row["panel__institute_id"])] += row["n"]
-
-    for key, panel in sorted(panels.items(), key=lambda item: (-item[1].call.year, item[1].institute.code)):
+    panels and proposals (``reviews.selectors.panel_health``)."""
+    for health in panel_health(Panel.objects.filter(officers=user), now=now, user=user):
+        panel = health.panel
         label = f"{panel.call.title} · {panel.institute.code}"
-        if overdue.get(key):
+        if health.overdue:
             yield Action(kind="panel_reviews_overdue", role=OFFICER, urgency=Urgency.OVERDUE,
                          due=panel.review_due_at,
                          url=reverse("panel:assignments", kwargs={"panel_id": panel.pk}),
                          text=ngettext("%(panel)s: %(count)s review is overdue.",
-                                       "%(panel)s: %(count)s reviews are overdue.", overdue[key])
-                         % {"panel": label, "count": overdue[key]})
-        if short.get(key):
+                                       "%(panel)s: %(count)s reviews are overdue.", health.overdue)
+                         % {"panel": label, "count": health.overdue})
+        if health.short:
             yield Action(kind="panel_short_of_reviewers", role=OFFICER,
                          due=panel.review_due_at, urgency=urgency_of(panel.review_due_at, now=now),
                          url=reverse("panel:assignments", kwargs={"panel_id": panel.pk}),
                          text=ngettext("%(panel)s: %(count)s proposal is short of reviewers.",
-                                       "%(panel)s: %(count)s proposals are short of reviewers.", short[key])
-                         % {"panel": label, "count": short[key]})
-        if to_recommend.get(key):
+                                       "%(panel)s: %(count)s proposals are short of reviewers.", health.short)
+                         % {"panel": label, "count": health.short})
+        if health.to_recommend:
             yield Action(kind="panel_recommendations", role=OFFICER,
                          url=reverse("panel:table", kwargs={"panel_id": panel.pk}),
                          text=ngettext("%(panel)s: %(count)s reviewed proposal waits for your recommendation.",
                                        "%(panel)s: %(count)s reviewed proposals wait for your recommendation.",
-                                       to_recommend[key]) % {"panel": label, "count": to_recommend[key]})
+                                       health.to_recommend) % {"panel": label, "count": health.to_recommend})
 
 
 @provides(STAFF)

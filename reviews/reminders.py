@@ -107,8 +107,19 @@ def review_reminders(now: dt.datetime):
         if step is None or step[1] < assignment.created_at:
             continue
         offset, moment = step
-        yield Due(kind="review_reminder", target=assignment, recipients=[Recipient.of(assignment.reviewer.user)],
-                  occurrence=step_label(offset), due_at=moment)
+        yield review_reminder_due(assignment, occurrence=step_label(offset), due_at=moment)
+
+
+def review_reminder_due(assignment: Assignment, *, occurrence: str, due_at: dt.datetime) -> Due:
+    """The reminder of one awaited review, to its reviewer."""
+    return Due(kind="review_reminder", target=assignment, recipients=[Recipient.of(assignment.reviewer.user)],
+               occurrence=occurrence, due_at=due_at)
+
+
+def review_reminder_dues(assignments, now: dt.datetime) -> list[Due]:
+    """The reminders of these assignments, sent now by hand (``iea.notifications.domain.remind_now`` sets the
+    occurrence); the kind's ``skip`` says which are no longer awaited."""
+    return [review_reminder_due(assignment, occurrence="", due_at=now) for assignment in assignments]
 
 
 @schedule

@@ -1,5 +1,7 @@
 """Awards and their tranches: release, withhold, suspend, resume, edit planned tranches, export."""
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -10,12 +12,21 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from iea.admin_confirm import PlannedChange, confirm_page
 from iea.admin_mixins import ExportFilteredMixin, IeaModelAdmin, ReadOnlyTabularInline, error_text
 from iea.http import private_download
+from iea.notifications.admin_remind import RemindActionMixin
 from proposals.admin import proposal_institute_filter
 
-from ..domain.acceptance import award_cancel
-from ..domain.awards import award_set_state, tranche_release, tranche_update, tranche_withhold
+from ..domain.acceptance import award_cancel, award_cancellable
+from ..domain.awards import (
+    award_set_state,
+    award_state_refusal,
+    tranche_gate,
+    tranche_release,
+    tranche_update,
+    tranche_withhold,
+)
 from ..exports import XLSX_CONTENT_TYPE, award_sheets, awards_xlsx, with_totals
 from ..models import (
     Award,
@@ -25,6 +36,7 @@ from ..models import (
     Tranche,
     TrancheState,
 )
+from ..reminders import award_acceptance_reminder_dues
 from ..rules import visible_awards
 from .common import ReasonPageMixin, _money
 
@@ -91,7 +103,7 @@ class SpendingLineInline(ReadOnlyTabularInline):
 
 
 @admin.register(Award)
-class AwardAdmin(ExportFilteredMixin, ReasonPageMixin, IeaModelAdmin):
+class AwardAdmin(ExportFilteredMixin, RemindActionMixin, ReasonPageMixin, IeaModelAdmin):
     """Awards are created by the decision mails (``award_create``); here staff follow them and move their
     tranches and state with the actions. No award field is edited by hand."""
 
@@ -115,7 +127,11 @@ class AwardAdmin(ExportFilteredMixin, ReasonPageMixin, IeaModelAdmin):
     readonly_fields = fields
     inlines = (TrancheInline, ReportInline, SpendingLineInline)
     actions = ("release_next_tranche", "withhold_next_tranche", "suspend_awards", "resume_awards", "cancel_awards",
-               "export_xlsx")
+               "remind_now", "export_xlsx")
+
+    @staticmethod
+    def remind_dues(awards, now):
+        return award_acceptance_reminder_dues(awards, now)
 
     export_name = "awards"
     export_call = "proposal__call"
@@ -236,11 +252,39 @@ class AwardAdmin(ExportFilteredMixin, ReasonPageMixin, IeaModelAdmin):
 
     @admin.action(description=_("Release the next tranche"), permissions=["change"])
     def release_next_tranche(self, request, queryset):
-        for award in queryset.select_related("proposal").prefetch_related("tranches"):
-            self._on_next_tranche(
-                request, award, lambda tranche: tranche_release(tranche_id=tranche.pk, user=request.user, now=timezone.now()),
-                _("%(label)s: %(amount)s released."),
-            )
+        awards = list(queryset.select_related("proposal").prefetch_related("tranches", "reports")
+                      .order_by("proposal__reference"))
+        if "apply" in request.POST:
+            for award in awards:
+                self._on_next_tranche(
+                    request, award,
+                    lambda tranche: tranche_release(tranche_id=tranche.pk, user=request.user, now=timezone.now()),
+                    _("%(label)s: %(amount)s released."),
+                )
+            return None
+        changes, released = [], Decimal(0)
+        for award in awards:
+            changes.append(self._release_preview(award))
+            if not changes[-1].refused:
+                released += self._next_planned(award).amount
+        return confirm_page(
+            self, request, awards, action="release_next_tranche", title=_("Release the next tranche"),
+            intro=_("The next planned tranche of each award is released, if its gate allows it (the award accepted "
+                    "and active, the earlier tranches released, the reports it waits for approved); the PI and the "
+                    "unit managers are told. The call's envelope does not change."),
+            changes=changes, totals=[(_("Released by this action"), _money(released))],
+            submit_label=_("Release"),
+        )
+
+    def _release_preview(self, award) -> PlannedChange:
+        """What releasing ``award``'s next tranche will do, by the gate ``tranche_release`` applies."""
+        tranche = self._next_planned(award)
+        if tranche is None:
+            return PlannedChange(award.proposal.reference, refused=_("no planned tranche is left."))
+        label = _("%(ref)s, tranche %(number)s") % {"ref": award.proposal.reference, "number": tranche.number}
+        before = _("planned, %(amount)s") % {"amount": _money(tranche.amount)}
+        return PlannedChange(label, before=before, after=_("released, %(amount)s") % {"amount": _money(tranche.amount)},
+                             refused=tranche_gate(tranche))
 
     @admin.action(description=_("Withhold the next tranche"), permissions=["change"])
     def withhold_next_tranche(self, request, queryset):
@@ -254,9 +298,12 @@ class AwardAdmin(ExportFilteredMixin, ReasonPageMixin, IeaModelAdmin):
         def describe(award):
             tranche = self._next_planned(award)
             if tranche is None:
-                return _("%(award)s — no planned tranche left") % {"award": award}
-            return _("%(award)s — tranche %(number)s (%(amount)s)") % {
-                "award": award, "number": tranche.number, "amount": _money(tranche.amount)}
+                return PlannedChange(str(award), refused=_("no planned tranche is left."))
+            return PlannedChange(
+                _("%(award)s — tranche %(number)s (%(amount)s)") % {
+                    "award": award, "number": tranche.number, "amount": _money(tranche.amount)},
+                before=TrancheState.PLANNED.label, after=TrancheState.WITHHELD.label,
+            )
 
         return self._with_reason(
             request, queryset.select_related("proposal").prefetch_related("tranches"),
@@ -276,9 +323,13 @@ class AwardAdmin(ExportFilteredMixin, ReasonPageMixin, IeaModelAdmin):
             else:
                 self.message_user(request, done % {"ref": award.proposal.reference}, messages.SUCCESS)
 
+        def describe(award):
+            return PlannedChange(str(award), before=award.get_state_display(), after=AwardState(state).label,
+                                 refused=award_state_refusal(award, state))
+
         return self._with_reason(
             request, queryset.select_related("proposal"), action=action, title=title, intro=intro,
-            label=_("Reason (kept in the audit trail)"), submit_label=submit_label, run=run,
+            label=_("Reason (kept in the audit trail)"), submit_label=submit_label, run=run, describe=describe,
         )
 
     @admin.action(description=_("Suspend"), permissions=["change"])
@@ -308,10 +359,15 @@ class AwardAdmin(ExportFilteredMixin, ReasonPageMixin, IeaModelAdmin):
                 self.message_user(request, _("%(ref)s is cancelled; %(amount)s return to the call's envelope.") % {
                     "ref": award.proposal.reference, "amount": _money(award.amount)}, messages.SUCCESS)
 
+        now = timezone.now()
+
         def describe(award):
-            if award.state == AwardState.DECLINED:
-                return _("%(award)s — declined: %(reason)s") % {"award": award, "reason": award.decline_reason}
-            return _("%(award)s — %(state)s") % {"award": award, "state": award.get_state_display()}
+            before = (_("declined: %(reason)s") % {"reason": award.decline_reason}
+                      if award.state == AwardState.DECLINED else award.get_state_display())
+            refused = "" if award_cancellable(award, now) else _(
+                "only a declined award, or one not accepted in time, can be cancelled")
+            return PlannedChange(str(award), before=before, refused=refused, after=_(
+                "cancelled; %(amount)s return to the envelope") % {"amount": _money(award.amount)})
 
         return self._with_reason(
             request, queryset.select_related("proposal"), action="cancel_awards", title=_("Cancel awards"),
@@ -320,6 +376,11 @@ class AwardAdmin(ExportFilteredMixin, ReasonPageMixin, IeaModelAdmin):
             label=_("Reason (kept in the audit trail)"), submit_label=_("Cancel the awards"), run=run,
             describe=describe,
         )
+
+    @admin.action(description=_("Send a reminder now (award to accept)"), permissions=["remind"])
+    def remind_now(self, request, queryset):
+        return self._remind(request, queryset.select_related("proposal__pi"), action="remind_now",
+                            title=_("Send a reminder now: awards to accept"))
 
     @admin.action(description=_("Export to Excel (XLSX)"), permissions=["view"])
     def export_xlsx(self, request, queryset):

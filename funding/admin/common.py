@@ -2,10 +2,9 @@
 
 from django import forms
 from django.contrib import messages
-from django.contrib.admin import helpers
-from django.template.response import TemplateResponse
 
 from iea import formats
+from iea.admin_confirm import PlannedChange, confirm_page
 from iea.admin_mixins import error_text
 
 
@@ -22,6 +21,11 @@ class ReasonForm(forms.Form):
         self.fields["reason"].help_text = help_text
 
 
+def _as_change(described) -> PlannedChange:
+    """``describe`` gives a row of the confirmation, or just the object's label."""
+    return described if isinstance(described, PlannedChange) else PlannedChange(str(described))
+
+
 class ReasonPageMixin:
     """An action that asks for a reason first: Django's intermediate page, posted back to the list with
     the same selection and ``apply``; ``run(obj, reason)`` then goes through the domain for each object."""
@@ -32,19 +36,11 @@ class ReasonPageMixin:
             for obj in queryset:
                 run(obj, form.cleaned_data["reason"])
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": title,
-            "intro": intro,
-            "form": form,
-            "items": [(obj.pk, describe(obj)) for obj in queryset],
-            "action": action,
-            "submit_label": submit_label,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "media": self.media + form.media,
-        }
-        return TemplateResponse(request, "admin/iea_action_confirm.html", context)
+        objects = list(queryset)
+        return confirm_page(
+            self, request, objects, action=action, title=title, intro=intro,
+            changes=[_as_change(describe(obj)) for obj in objects], submit_label=submit_label, form=form,
+        )
 
     def _refused(self, request, label, error) -> None:
         self.message_user(request, f"{label}: {error_text(error)}", messages.ERROR)

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Sum
@@ -31,6 +32,7 @@ from django.views.decorators.http import require_POST
 
 from calls.models import Call
 from iea import formats
+from iea.admin_confirm import PlannedChange, confirm_page
 from iea.admin_mixins import admin_page_context, error_text, require_view_permission
 from iea.http import private_download
 from proposals.models import Proposal, ProposalState
@@ -38,9 +40,20 @@ from reviews.admin.records import DecisionAdmin as ReviewsDecisionAdmin
 from reviews.domain.evaluation import evaluation_summary_filename, evaluation_summary_pdf
 from reviews.models import Decision, DecisionOutcome
 
-from ..domain.decisions import decision_clear, decision_set, decisions_announce, decisions_pending
+from ..domain.decisions import (
+    RECOMMENDED_OUTCOMES,
+    DecisionItem,
+    decision_clear,
+    decision_refusal,
+    decision_set,
+    decisions_announce,
+    decisions_pending,
+    decisions_set_many,
+    selected_sum,
+    selected_total,
+)
 from ..domain.reserve import reserve_promote
-from ..selectors import decisions_page
+from ..selectors import decisions_page, decisions_rows
 from .exports import decisions_export
 
 # Reviews registers the decision admin with its screening pages; this one adds the decision pages to it.
@@ -90,6 +103,8 @@ def decisions(request, model_admin, call_id: int):
     if request.method == "POST":
         if not model_admin.has_decide_permission(request):
             raise PermissionDenied
+        if request.POST.get("action") == "apply_recommendation":
+            return batch_decide(request, model_admin, call)
         anchor = _decide(request, call)
         # Back to the page the decision was taken on (the form posts to the page's own address).
         page = request.GET.get("page", "")
@@ -144,6 +159,101 @@ def _clear(request, call: Call) -> str:
         messages.success(request, _("The decision on %(ref)s is cleared; the proposal is %(state)s again.") % {
             "ref": proposal.reference, "state": proposal.get_state_display().lower()})
     return f"p{proposal.pk}"
+
+
+# --- Deciding several proposals at once: the panel's recommendation, after a confirmation ----------------------
+
+
+class BatchDecideForm(forms.Form):
+    override_reason = forms.CharField(
+        required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}),
+        label=gettext_lazy("Reason to decide anyway"),
+        help_text=gettext_lazy("Needed when a decision lacks reviews or the panel's recommendation, or selects a "
+                               "proposal under a threshold; kept on each such decision and in the audit trail."),
+    )
+
+    def __init__(self, *args, needs_reason: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.needs_reason = needs_reason
+
+    def clean_override_reason(self):
+        reason = self.cleaned_data["override_reason"].strip()
+        if self.needs_reason and not reason:
+            raise forms.ValidationError(_("Some decisions lack something (see the table): give a reason."))
+        return reason
+
+
+def _recommended(row) -> tuple[str, Decimal | None]:
+    """The decision the panel's recommendation stands for: fund → selected with the proposed amount."""
+    outcome = RECOMMENDED_OUTCOMES.get(row.recommendation.recommendation if row.recommendation else "", "")
+    amount = row.recommendation.proposed_amount if outcome and outcome != DecisionOutcome.REJECTED else None
+    return outcome, amount
+
+
+def _decision_text(outcome: str, amount: Decimal | None) -> str:
+    label = str(DecisionOutcome(outcome).label)
+    return label if amount is None else f"{label}, {formats.money(amount)}"
+
+
+def batch_decide(request, model_admin, call: Call):
+    """The ticked proposals of the decisions page take their panel's recommendation: a confirmation lists
+    each outcome and amount, what it lacks, and the selected total before and after against the envelope;
+    *apply* takes them all through ``decisions_set_many``, or none."""
+    back = reverse("admin:reviews_decisions", args=[call.pk])
+    ids = [int(pk) for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME) if pk.isdigit()]
+    rows = decisions_rows(call=call, proposal_ids=ids)
+    if not rows:
+        messages.error(request, _("Tick the proposals to decide first; nothing was changed."))
+        return HttpResponseRedirect(back)
+    planned, changes = [], []
+    for row in rows:
+        outcome, amount = _recommended(row)
+        proposal = row.proposal
+        refused = _("the panel has not recommended it") if not outcome else decision_refusal(
+            call=call, proposal=proposal, decision=row.decision, outcome=outcome, amount=amount)
+        gaps = row.readiness.gaps(selecting=outcome == DecisionOutcome.SELECTED) if outcome else []
+        after = _decision_text(outcome, amount) if outcome else ""
+        if gaps and not refused:
+            after = _("%(decision)s — missing: %(gaps)s") % {"decision": after, "gaps": "; ".join(gaps)}
+        before = (_decision_text(row.decision.outcome, row.decision.amount) if row.decision
+                  else _("not decided"))
+        label = f"{proposal.reference} — {proposal.acronym}" if proposal.acronym else proposal.reference
+        changes.append(PlannedChange(label, before=before, after=after, refused=refused))
+        if not refused:
+            planned.append((row, DecisionItem(proposal_id=proposal.pk, outcome=outcome, amount=amount), gaps))
+    form = BatchDecideForm(request.POST if "apply" in request.POST else None,
+                           needs_reason=any(gaps for _row, _item, gaps in planned))
+    if form.is_bound and form.is_valid():
+        if not planned:
+            messages.error(request, _("No ticked proposal can take its panel's recommendation; nothing was changed."))
+            return HttpResponseRedirect(back)
+        try:
+            taken = decisions_set_many(call_id=call.pk, items=[item for _row, item, _gaps in planned],
+                                       user=request.user, now=timezone.now(),
+                                       override_reason=form.cleaned_data["override_reason"])
+        except ValidationError as error:
+            messages.error(request, error_text(error))
+        else:
+            messages.success(request, ngettext("%(count)s decision taken.", "%(count)s decisions taken.",
+                                               len(taken)) % {"count": len(taken)})
+        return HttpResponseRedirect(back)
+    before_total = selected_total(call)
+    after_total = before_total - selected_sum([row for row, _item, _gaps in planned]) + sum(
+        (item.amount for _row, item, _gaps in planned if item.outcome == DecisionOutcome.SELECTED), Decimal(0))
+    totals = [(_("Selected in the call now"), formats.money(before_total)),
+              (_("Selected in the call after"), formats.money(after_total))]
+    if call.total_envelope is not None:
+        totals += [(_("Envelope of the call"), formats.money(call.total_envelope)),
+                   (_("Remaining after"), formats.money(call.total_envelope - after_total))]
+    return confirm_page(
+        model_admin, request, [row.proposal for row in rows], action="apply_recommendation",
+        title=_("Apply the panel's recommendation — %(call)s") % {"call": call},
+        intro=_("Each ticked proposal takes its panel's recommendation: fund → selected with the proposed amount, "
+                "reserve → reserve list, reject → rejected. Either all the decisions below are taken or none, if "
+                "one is refused or the selected total would pass the envelope. They can still be changed until "
+                "their mail is sent."),
+        changes=changes, totals=totals, submit_label=_("Take the decisions"), form=form, back=back,
+    )
 
 
 def decisions_notify_confirm(request, model_admin, call_id: int):

@@ -8,7 +8,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from iea.admin_confirm import PlannedChange, confirm_page
 from iea.admin_mixins import ExportFilteredMixin, IeaModelAdmin, ReadOnlyAdminMixin, ReadOnlyTabularInline
+from iea.notifications.admin_remind import RemindActionMixin
 from proposals.admin import proposal_institute_filter
 
 from ..domain.reports import report_review
@@ -16,10 +18,13 @@ from ..exports import report_sheets
 from ..models import (
     CosignInvitation,
     Report,
+    ReportPeriod,
     ReportSpending,
+    ReportState,
     SpendingLine,
     Tranche,
 )
+from ..reminders import report_reminder_dues
 from ..selectors import tranches_due
 from .common import ReasonPageMixin
 
@@ -37,7 +42,7 @@ class CosignInvitationInline(ReadOnlyTabularInline):
 
 
 @admin.register(Report)
-class ReportAdmin(ExportFilteredMixin, ReasonPageMixin, ReadOnlyAdminMixin, IeaModelAdmin):
+class ReportAdmin(ExportFilteredMixin, RemindActionMixin, ReasonPageMixin, ReadOnlyAdminMixin, IeaModelAdmin):
     """Reports are written by the PI and co-signed by the partner on the site; here staff read them and
     approve the co-signed ones or ask for changes (``report_review``)."""
 
@@ -53,12 +58,21 @@ class ReportAdmin(ExportFilteredMixin, ReasonPageMixin, ReadOnlyAdminMixin, IeaM
     )
     readonly_fields = fields
     inlines = (ReportSpendingInline, CosignInvitationInline)
-    actions = ("approve_reports", "ask_for_changes")
+    actions = ("approve_reports", "ask_for_changes", "remind_now")
     export_name = "reports"
     export_call = "award__proposal__call"
 
     def export_sheets(self, request, queryset):
         return report_sheets(queryset)
+
+    @staticmethod
+    def remind_dues(reports, now):
+        return report_reminder_dues(reports, now)
+
+    @admin.action(description=_("Send a reminder now (report due)"), permissions=["remind"])
+    def remind_now(self, request, queryset):
+        return self._remind(request, queryset.select_related("award__proposal__pi"), action="remind_now",
+                            title=_("Send a reminder now: reports due"))
 
     @admin.display(description=_("award"), ordering="award__proposal__reference")
     def reference(self, obj):
@@ -89,8 +103,26 @@ class ReportAdmin(ExportFilteredMixin, ReasonPageMixin, ReadOnlyAdminMixin, IeaM
 
     @admin.action(description=_("Approve (co-signed reports)"), permissions=["review"])
     def approve_reports(self, request, queryset):
-        for report in queryset.select_related("award__proposal"):
-            self._review(request, report, approve=True, comment="")
+        reports = list(queryset.select_related("award__proposal").order_by("award__proposal__reference", "period"))
+        if "apply" in request.POST:
+            for report in reports:  # a refused one says why again, from the domain
+                self._review(request, report, approve=True, comment="")
+            return None
+        changes = []
+        for report in reports:
+            after = (_("approved; the award is closed") if report.period == ReportPeriod.FINAL else
+                     ReportState.APPROVED.label)
+            refused = "" if report.state == ReportState.COSIGNED else _(
+                "only a co-signed report is approved; this one is %(state)s") % {
+                "state": report.get_state_display().lower()}
+            changes.append(PlannedChange(str(report), before=report.get_state_display(), after=after,
+                                         refused=refused))
+        return confirm_page(
+            self, request, reports, action="approve_reports", title=_("Approve co-signed reports"),
+            intro=_("Each co-signed report is approved and its PI told; approving a final report closes its "
+                    "award. The reports in another state are left as they are."),
+            changes=changes, submit_label=_("Approve"),
+        )
 
     @admin.action(description=_("Ask for changes"), permissions=["review"])
     def ask_for_changes(self, request, queryset):
@@ -100,7 +132,11 @@ class ReportAdmin(ExportFilteredMixin, ReasonPageMixin, ReadOnlyAdminMixin, IeaM
             intro=_("Each co-signed report goes back to the PI with your comment; the others are left as they are."),
             label=_("What must change (the PI reads it)"), submit_label=_("Ask for changes"),
             run=lambda report, comment: self._review(request, report, approve=False, comment=comment),
-            describe=lambda report: f"{report} — {report.get_state_display()}",
+            describe=lambda report: PlannedChange(
+                str(report), before=report.get_state_display(), after=ReportState.CHANGES_REQUESTED.label,
+                refused="" if report.state == ReportState.COSIGNED else _(
+                    "only a co-signed report goes back to the PI; this one is %(state)s") % {
+                    "state": report.get_state_display().lower()}),
         )
 
 

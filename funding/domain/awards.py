@@ -217,15 +217,26 @@ def award_close(*, award_id: int, user, now: dt.datetime) -> Award:
     return award
 
 
+# The moves staff make by hand (award_set_state): suspend an active award, resume a suspended one.
+AWARD_STATE_MOVES = {(AwardState.ACTIVE, AwardState.SUSPENDED), (AwardState.SUSPENDED, AwardState.ACTIVE)}
+
+
+def award_state_refusal(award: Award, state: str) -> str:
+    """Why ``award`` cannot be moved to ``state`` by hand ('' if it can); the confirmation asks it too."""
+    if (award.state, state) in AWARD_STATE_MOVES:
+        return ""
+    return _("An award that is %(state)s cannot become %(new)s.") % {
+        "state": award.get_state_display().lower(), "new": AwardState(state).label.lower()}
+
+
 def award_set_state(*, award_id: int, user, state: str, reason: str, now: dt.datetime) -> Award:
     """Staff suspend an active award or resume a suspended one, with a reason."""
     _require_staff(user)
-    allowed = {(AwardState.ACTIVE, AwardState.SUSPENDED), (AwardState.SUSPENDED, AwardState.ACTIVE)}
     with transaction.atomic():
         award = _lock_award(award_id)
-        if (award.state, state) not in allowed:
-            raise FundingError(_("An award that is %(state)s cannot become %(new)s.") % {
-                "state": award.get_state_display().lower(), "new": AwardState(state).label.lower()}, code="transition")
+        refusal = award_state_refusal(award, state)
+        if refusal:
+            raise FundingError(refusal, code="transition")
         if not (reason or "").strip():
             raise FundingError(_("Give the reason."), code="reason")
         before = award.state

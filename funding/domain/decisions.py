@@ -71,56 +71,119 @@ def decision_set(
     _require_staff(user)
     if outcome not in DecisionOutcome.values:
         raise ValidationError(_("Choose an outcome."), code="outcome")
-    override_reason = (override_reason or "").strip()
     with transaction.atomic():
         # The call first, then the proposal: the same order for every decision, so two never deadlock.
         call = Call.objects.select_for_update().get(pk=Proposal.objects.values_list("call_id", flat=True).get(pk=proposal_id))
-        proposal = Proposal.objects.select_for_update(of=("self",)).get(pk=proposal_id)
-        decision = Decision.objects.select_for_update().filter(proposal=proposal).first()
-        if decision is not None and decision.notified_at is not None:
-            raise ValidationError(
-                _("The decision on %(ref)s was mailed on %(when)s (Paris time); it can no longer be changed.")
-                % {"ref": proposal.reference, "when": formats.datetime(decision.notified_at, zone=False)},
-                code="notified",
-            )
-        if proposal.state not in DECIDABLE_STATES:
-            raise ValidationError(
-                _("Proposal %(ref)s is %(state)s; only proposals in review or ranked can be decided.")
-                % {"ref": proposal.reference, "state": proposal.get_state_display().lower()},
-                code="state",
-            )
-        gaps = proposal_readiness(proposal, panel=panel_of(proposal)).gaps(
-            selecting=outcome == DecisionOutcome.SELECTED)
-        if gaps and not override_reason:
-            raise ValidationError(
-                _("%(ref)s: %(gaps)s; give a reason to decide anyway.")
-                % {"ref": proposal.reference, "gaps": "; ".join(gaps)},
-                code="incomplete",
-            )
-        if not gaps:
-            override_reason = ""  # nothing was overridden: no reason to keep
-        _check_amount(call=call, proposal=proposal, outcome=outcome, amount=amount)
-        before = proposal.state
-        previous = {"outcome": decision.outcome, "amount": _str(decision.amount)} if decision else None
-        if decision is None:
-            decision = Decision.objects.create(
-                proposal=proposal, outcome=outcome, amount=amount, decided_at=now, decided_by=user,
-                override_reason=override_reason,
-            )
-        else:
-            decision.outcome, decision.amount, decision.decided_at, decision.decided_by = outcome, amount, now, user
-            decision.override_reason = override_reason
-            decision.save(update_fields=["outcome", "amount", "decided_at", "decided_by", "override_reason"])
-        proposal.state = OUTCOME_STATES[outcome]
-        proposal.save(update_fields=["state"])
-        data = {"outcome": outcome, "amount": _str(amount), "previous": previous}
-        if override_reason:
-            data.update(override_reason=override_reason, overridden=gaps)
-        audit_record(
-            actor=user, target=proposal, action="proposal.decide", now=now, from_state=before, to_state=proposal.state,
-            data=data,
+        return _decide(call=call, proposal_id=proposal_id, user=user, outcome=outcome, amount=amount, now=now,
+                       override_reason=override_reason, check_envelope=True)
+
+
+@dataclass(frozen=True)
+class DecisionItem:
+    """One decision of a batch: the proposal, the outcome and the amount (None for a rejection)."""
+
+    proposal_id: int
+    outcome: str
+    amount: Decimal | None
+
+
+def decisions_set_many(*, call_id: int, items: list[DecisionItem], user, now: dt.datetime,
+                       override_reason: str = "") -> list[Decision]:
+    """Take several decisions of one call at once (the decisions page's "apply the panel's recommendation"):
+    each goes through the checks of ``decision_set`` (``_decide``), the one ``override_reason`` standing for
+    those that lack something. All or nothing: one refusal and none is taken. The call row is locked for the
+    whole batch, and the envelope is checked once, on the total the batch leaves (a selection that is
+    followed by a rejection freeing money is judged on the end result, as one decision would be)."""
+    _require_staff(user)
+    for item in items:
+        if item.outcome not in DecisionOutcome.values:
+            raise ValidationError(_("Choose an outcome."), code="outcome")
+    with transaction.atomic():
+        call = Call.objects.select_for_update().get(pk=call_id)
+        foreign = {item.proposal_id for item in items} - set(
+            Proposal.objects.filter(call=call, pk__in=[item.proposal_id for item in items]).values_list("pk", flat=True))
+        if foreign:
+            raise ValidationError(_("A proposal of another call was chosen; nothing was changed."), code="call")
+        # Proposals locked in one order (their pk), the same for every batch, so two batches never deadlock.
+        decisions = [
+            _decide(call=call, proposal_id=item.proposal_id, user=user, outcome=item.outcome, amount=item.amount,
+                    now=now, override_reason=override_reason, check_envelope=False)
+            for item in sorted(items, key=lambda item: item.proposal_id)
+        ]
+        _check_envelope(call)
+    return decisions
+
+
+def _decide(*, call: Call, proposal_id: int, user, outcome: str, amount: Decimal | None, now: dt.datetime,
+            override_reason: str, check_envelope: bool) -> Decision:
+    """One decision, the call row already locked by the caller: the rules of ``decision_set``."""
+    override_reason = (override_reason or "").strip()
+    proposal = Proposal.objects.select_for_update(of=("self",)).get(pk=proposal_id)
+    decision = Decision.objects.select_for_update().filter(proposal=proposal).first()
+    refusal = _refused(proposal, decision)
+    if refusal is not None:
+        raise refusal
+    gaps = proposal_readiness(proposal, panel=panel_of(proposal)).gaps(selecting=outcome == DecisionOutcome.SELECTED)
+    if gaps and not override_reason:
+        raise ValidationError(
+            _("%(ref)s: %(gaps)s; give a reason to decide anyway.")
+            % {"ref": proposal.reference, "gaps": "; ".join(gaps)},
+            code="incomplete",
         )
+    if not gaps:
+        override_reason = ""  # nothing was overridden: no reason to keep
+    _check_amount(call=call, proposal=proposal, outcome=outcome, amount=amount, check_envelope=check_envelope)
+    before = proposal.state
+    previous = {"outcome": decision.outcome, "amount": _str(decision.amount)} if decision else None
+    if decision is None:
+        decision = Decision.objects.create(
+            proposal=proposal, outcome=outcome, amount=amount, decided_at=now, decided_by=user,
+            override_reason=override_reason,
+        )
+    else:
+        decision.outcome, decision.amount, decision.decided_at, decision.decided_by = outcome, amount, now, user
+        decision.override_reason = override_reason
+        decision.save(update_fields=["outcome", "amount", "decided_at", "decided_by", "override_reason"])
+    proposal.state = OUTCOME_STATES[outcome]
+    proposal.save(update_fields=["state"])
+    data = {"outcome": outcome, "amount": _str(amount), "previous": previous}
+    if override_reason:
+        data.update(override_reason=override_reason, overridden=gaps)
+    audit_record(
+        actor=user, target=proposal, action="proposal.decide", now=now, from_state=before, to_state=proposal.state,
+        data=data,
+    )
     return decision
+
+
+def decision_refusal(*, call: Call, proposal: Proposal, decision: Decision | None, outcome: str,
+                     amount: Decimal | None) -> str:
+    """Why this decision cannot be taken ('' if it can), the envelope aside: its mail is out, the proposal is
+    not in review, or the amount is missing or outside the call's bounds. The decisions page's preview asks
+    the same questions as ``_decide``, without writing."""
+    error = _refused(proposal, decision)
+    if error is None:
+        try:
+            _check_amount(call=call, proposal=proposal, outcome=outcome, amount=amount, check_envelope=False)
+        except ValidationError as refused:
+            error = refused
+    return error.messages[0] if error else ""
+
+
+def _refused(proposal: Proposal, decision: Decision | None) -> ValidationError | None:
+    if decision is not None and decision.notified_at is not None:
+        return ValidationError(
+            _("The decision on %(ref)s was mailed on %(when)s (Paris time); it can no longer be changed.")
+            % {"ref": proposal.reference, "when": formats.datetime(decision.notified_at, zone=False)},
+            code="notified",
+        )
+    if proposal.state not in DECIDABLE_STATES:
+        return ValidationError(
+            _("Proposal %(ref)s is %(state)s; only proposals in review or ranked can be decided.")
+            % {"ref": proposal.reference, "state": proposal.get_state_display().lower()},
+            code="state",
+        )
+    return None
 
 
 def decision_clear(*, proposal_id: int, user, now: dt.datetime) -> ProposalState:
@@ -160,7 +223,8 @@ def _str(amount: Decimal | None) -> str | None:
     return None if amount is None else f"{amount:.2f}"
 
 
-def _check_amount(*, call: Call, proposal: Proposal, outcome: str, amount: Decimal | None) -> None:
+def _check_amount(*, call: Call, proposal: Proposal, outcome: str, amount: Decimal | None,
+                  check_envelope: bool = True) -> None:
     if outcome == DecisionOutcome.REJECTED:
         if amount is not None:
             raise ValidationError(_("A rejected proposal has no amount; leave it empty."), code="amount")
@@ -175,7 +239,7 @@ def _check_amount(*, call: Call, proposal: Proposal, outcome: str, amount: Decim
             % {"min": formats.money(call.budget_min), "max": formats.money(call.budget_max)},
             code="amount",
         )
-    if outcome == DecisionOutcome.SELECTED and call.total_envelope is not None:
+    if outcome == DecisionOutcome.SELECTED and check_envelope and call.total_envelope is not None:
         others = Decision.objects.filter(
             counts_against_envelope("proposal__"), proposal__call=call, outcome=DecisionOutcome.SELECTED
         ).exclude(proposal=proposal).aggregate(total=Sum("amount"))["total"] or Decimal(0)
@@ -187,6 +251,27 @@ def _check_amount(*, call: Call, proposal: Proposal, outcome: str, amount: Decim
                    "envelope": formats.money(call.total_envelope), "left": formats.money(call.total_envelope - others)},
                 code="envelope",
             )
+
+
+def selected_total(call: Call) -> Decimal:
+    """The amounts selected in the call that count against its envelope (a cancelled award's do not)."""
+    return Decision.objects.filter(
+        counts_against_envelope("proposal__"), proposal__call=call, outcome=DecisionOutcome.SELECTED
+    ).aggregate(total=Sum("amount"))["total"] or Decimal(0)
+
+
+def _check_envelope(call: Call) -> None:
+    """The selected total of the call, as it stands, within its envelope (the call row locked by the caller)."""
+    if call.total_envelope is None:
+        return
+    total = selected_total(call)
+    if total > call.total_envelope:
+        raise ValidationError(
+            _("These decisions would bring the selected total to %(total)s, over the call's envelope of "
+              "%(envelope)s; nothing was changed.")
+            % {"total": formats.money(total), "envelope": formats.money(call.total_envelope)},
+            code="envelope",
+        )
 
 
 # --- The decisions page ------------------------------------------------------------------------------------
@@ -276,6 +361,11 @@ class DecisionsOverview:
     @property
     def unnotified_count(self) -> int:
         return sum(1 for row in self.rows if row.decision and row.decision.notified_at is None)
+
+
+def selected_sum(rows: list[DecisionRow]) -> Decimal:
+    """What these rows' decisions count against the envelope now (the batch preview's "before")."""
+    return _selected_total(rows)
 
 
 def _selected_total(rows: list[DecisionRow]) -> Decimal:

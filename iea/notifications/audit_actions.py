@@ -7,6 +7,7 @@ from iea.audit.actions import register_actions, register_actors
 register_actions({
     "notification.failed": _("Message could not be sent"),
     "notification.resend": _("Message sent again"),
+    "notification.remind": _("Reminder sent by hand"),
 })
 
 # The outbox's dispatcher, recording a message it gave up on (iea.notifications.domain).

@@ -31,6 +31,7 @@ from iea import mail
 from iea.audit.domain import audit_record
 from iea.bulk import insert_all
 from iea.errors import DomainError
+from iea.roles import is_directorate
 
 from .kinds import KINDS, SCHEDULES, Due, Recipient, parse_step
 from .lease import Lease
@@ -493,6 +494,63 @@ def notification_resend(*, notification_id: int, user, now: dt.datetime) -> Noti
                      data={"resend": copy.pk, "kind": original.kind, "email": original.email})
         transaction.on_commit(lambda: enqueue([copy.pk]))
     return copy
+
+
+# --- a reminder sent now, by hand ------------------------------------------------------------------------------
+
+MANUAL = "manual-"
+
+
+def manual_occurrence(now: dt.datetime) -> str:
+    """The occurrence of a reminder staff send by hand: ``manual-<YYYYMMDDTHHMM>`` (UTC). Not a step
+    (``parse_step`` reads only "±Nd"): the schedule's steps neither count it nor are held back by it."""
+    return f"{MANUAL}{now.astimezone(dt.UTC):%Y%m%dT%H%M}"
+
+
+@dataclass(frozen=True)
+class PlannedReminder:
+    """One message a manual reminder would send: its due (kind and object), the recipient, and why it will
+    not go out ('' if it will)."""
+
+    due: Due
+    recipient: Recipient
+    skipped: str = ""
+
+
+def remind_plan(*, dues: list[Due], now: dt.datetime) -> list[PlannedReminder]:
+    """Each recipient of each due, skipped for the reason its kind gives (``Kind.skip``: the review came in,
+    the report was submitted, the PI answered…), or for want of an address. Writes nothing."""
+    plan = []
+    for due in dues:
+        kind = KINDS[due.kind]
+        reason = kind.skip(due.target, None, now) if kind.skip else ""
+        for recipient in due.recipients:
+            plan.append(PlannedReminder(due=due, recipient=recipient,
+                                        skipped=reason or ("" if recipient.email else _("No e-mail address."))))
+    return plan
+
+
+def remind_now(*, dues: list[Due], user, now: dt.datetime) -> list[PlannedReminder]:
+    """Staff send the reminder of each due now, outside the schedule: the kind's own message to each
+    recipient not skipped (``remind_plan``), recorded with the occurrence ``manual_occurrence(now)`` — the same
+    click twice in a minute records nothing twice — and queued once the transaction commits; one audit entry
+    ``notification.remind`` per object reminded. Returns the plan, skipped ones included."""
+    if user is None or not is_directorate(user):
+        raise NotificationError(_("Only directorate staff send reminders by hand."), code="forbidden")
+    plan = remind_plan(dues=dues, now=now)
+    occurrence = manual_occurrence(now)
+    sent = [planned for planned in plan if not planned.skipped]
+    with transaction.atomic():
+        notify_all(dues=[Due(kind=planned.due.kind, target=planned.due.target, recipients=[planned.recipient],
+                             occurrence=occurrence, due_at=now) for planned in sent], now=now)
+        by_target: dict[tuple, list[PlannedReminder]] = defaultdict(list)
+        for planned in sent:
+            by_target[(planned.due.kind, type(planned.due.target), planned.due.target.pk)].append(planned)
+        for (kind, _model, _pk), reminded in by_target.items():
+            audit_record(actor=user, target=reminded[0].due.target, action="notification.remind", now=now,
+                         data={"kind": kind, "occurrence": occurrence,
+                               "emails": [planned.recipient.email for planned in reminded]})
+    return plan
 
 
 # --- what needs staff's attention ----------------------------------------------------------------------------

@@ -109,6 +109,12 @@ def occurrence_label(occurrence: str) -> str:
                             -offset) % {"count": -offset}
         return ngettext("%(count)d day after the deadline", "%(count)d days after the deadline",
                         offset) % {"count": offset}
+    if occurrence.startswith("manual-"):  # iea.notifications.domain.manual_occurrence
+        try:
+            moment = dt.datetime.strptime(occurrence.removeprefix("manual-"), "%Y%m%dT%H%M").replace(tzinfo=dt.UTC)
+        except ValueError:
+            return occurrence
+        return _("sent by hand on %(when)s") % {"when": formats.localize(timezone.localtime(moment))}
     resend = occurrence.startswith("resend ")
     try:
         moment = dt.datetime.fromisoformat(occurrence.removeprefix("resend "))

@@ -6,14 +6,18 @@ decision pages (``funding.admin.decisions``)."""
 from django.contrib import admin
 from django.contrib.auth import get_permission_codename
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from iea.admin_mixins import ExportFilteredMixin, IeaModelAdmin, ReadOnlyAdminMixin, ReadOnlyTabularInline
+from iea.notifications.admin_remind import RemindActionMixin
 from proposals.admin import proposal_institute_filter
 from proposals.models import Proposal
 
 from ..exports import review_sheets
 from ..models import Assignment, Conflict, Decision, PanelRecommendation, Review, Score
+from ..reminders import review_reminder_dues
+from ..selectors import overdue_assignments
 from . import screening
 
 
@@ -26,12 +30,38 @@ class ConflictAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
     date_hierarchy = "created_at"
 
 
+class OverdueFilter(admin.SimpleListFilter):
+    """The assignments still open past their due date with no submitted review
+    (``reviews.selectors.overdue_assignments``): what the dashboards count as overdue."""
+
+    title = _("lateness")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("Overdue"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "1":
+            return queryset.filter(pk__in=overdue_assignments(timezone.now()).values("pk"))
+        return queryset
+
+
 @admin.register(Assignment)
-class AssignmentAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
+class AssignmentAdmin(RemindActionMixin, ReadOnlyAdminMixin, IeaModelAdmin):
     list_display = ("proposal", "reviewer", "panel", "state", "due_at", "automatic", "responded_at")
-    list_filter = ("panel__call", "panel__institute", "state", "automatic")
+    list_filter = (OverdueFilter, "panel__call", "panel__institute", "state", "automatic")
     list_select_related = ("proposal", "reviewer__user", "reviewer__institute", "panel__call", "panel__institute")
     search_fields = ("proposal__reference", "proposal__acronym", "reviewer__user__email", "reviewer__user__full_name")
+    actions = ("remind_now",)
+
+    @staticmethod
+    def remind_dues(assignments, now):
+        return review_reminder_dues(assignments, now)
+
+    @admin.action(description=_("Send a reminder now (reviews due)"), permissions=["remind"])
+    def remind_now(self, request, queryset):
+        return self._remind(request, queryset.select_related("reviewer__user", "proposal", "review"),
+                            action="remind_now", title=_("Send a reminder now: reviews due"))
 
 
 class ScoreInline(ReadOnlyTabularInline):

@@ -25,7 +25,7 @@ from ..models import (
     ReviewState,
 )
 from ..rules import OPEN_ASSIGNMENT_STATES, panel_proposals
-from .conflicts import cause_label, conflicts_record_detected
+from .conflicts import cause_label, conflicts_detect, conflicts_record_detected
 from .mail import notify_assigned_all
 
 # Proposals that can be given to reviewers: screened eligible, or already in review.
@@ -66,19 +66,12 @@ def assignment_create(
         )
     with transaction.atomic():
         locked = Proposal.objects.select_for_update(of=("self",)).select_related("unit").get(pk=proposal.pk)
-        if not panel_proposals(panel, None).filter(pk=locked.pk).exists():
-            raise ValidationError(_("This proposal is not evaluated by this panel."), code="wrong_panel")
-        if locked.state not in REVIEWABLE_STATES:
-            raise ValidationError(
-                _("Only eligible proposals go to review; this one is %(state)s.") % {"state": locked.get_state_display().lower()},
-                code="not_eligible",
-            )
-        if reviewer.conflicts.filter(proposal=locked).exists():
-            causes = ", ".join(cause_label(c.cause) for c in reviewer.conflicts.filter(proposal=locked))
-            raise ValidationError(
-                _("%(reviewer)s cannot review this proposal: %(causes)s.") % {"reviewer": reviewer.user, "causes": causes},
-                code="conflict",
-            )
+        refusal = _pair_refusal(
+            in_panel=panel_proposals(panel, None).filter(pk=locked.pk).exists(), proposal=locked, reviewer=reviewer,
+            causes=[c.cause for c in reviewer.conflicts.filter(proposal=locked)], assigned=False,
+        )
+        if refusal is not None:
+            raise refusal
         try:
             with transaction.atomic():
                 [assignment] = assignments_record(panel=panel, pairs=[(locked, reviewer)], user=user, now=now,
@@ -86,6 +79,92 @@ def assignment_create(
         except IntegrityError:
             raise ValidationError(_("This reviewer was already asked to review this proposal."), code="duplicate") from None
     return assignment
+
+
+def _pair_refusal(*, in_panel: bool, proposal: Proposal, reviewer: Reviewer, causes: list[str],
+                  assigned: bool) -> ValidationError | None:
+    """Why ``reviewer`` may not be asked to review ``proposal`` (None if they may): the rules of
+    ``assignment_create``, for one pair or a batch, applied or previewed."""
+    if not in_panel:
+        return ValidationError(_("This proposal is not evaluated by this panel."), code="wrong_panel")
+    if proposal.state not in REVIEWABLE_STATES:
+        return ValidationError(
+            _("Only eligible proposals go to review; this one is %(state)s.") % {"state": proposal.get_state_display().lower()},
+            code="not_eligible",
+        )
+    if causes:
+        return ValidationError(
+            _("%(reviewer)s cannot review this proposal: %(causes)s.") % {
+                "reviewer": reviewer.user, "causes": ", ".join(cause_label(cause) for cause in dict.fromkeys(causes))},
+            code="conflict",
+        )
+    if assigned:
+        return ValidationError(_("This reviewer was already asked to review this proposal."), code="duplicate")
+    return None
+
+
+@dataclass(frozen=True)
+class PlannedAssignment:
+    """One pair of a batch assignment: the proposal, and why it will not be assigned ('' if it will)."""
+
+    proposal: Proposal
+    refused: str = ""
+
+
+def assignments_plan(*, panel: Panel, reviewer: Reviewer, proposals: list[Proposal]) -> list[PlannedAssignment]:
+    """What asking ``reviewer`` to review each of ``proposals`` would do, without writing anything: the rules
+    of ``assignment_create``, with the conflicts ``conflicts_detect`` finds counted as if stored. The
+    proposals come with ``unit`` and ``team`` loaded, the reviewer with ``user`` and ``unit``. Four queries."""
+    ids = [proposal.pk for proposal in proposals]
+    in_panel = set(panel_proposals(panel, None).filter(pk__in=ids).values_list("pk", flat=True))
+    stored: dict[int, list[str]] = {}
+    for proposal_id, cause in Conflict.objects.filter(reviewer=reviewer, proposal_id__in=ids).values_list(
+            "proposal_id", "cause"):
+        stored.setdefault(proposal_id, []).append(cause)
+    assigned = set(Assignment.objects.filter(reviewer=reviewer, proposal_id__in=ids).values_list("proposal_id", flat=True))
+    plan = []
+    for proposal in proposals:
+        causes = [*stored.get(proposal.pk, []), *(found.cause for found in conflicts_detect(proposal=proposal, reviewer=reviewer))]
+        refusal = _pair_refusal(in_panel=proposal.pk in in_panel, proposal=proposal, reviewer=reviewer, causes=causes,
+                                assigned=proposal.pk in assigned)
+        plan.append(PlannedAssignment(proposal=proposal, refused=refusal.messages[0] if refusal else ""))
+    return plan
+
+
+def reviewer_load(*, panel: Panel, reviewer: Reviewer) -> int:
+    """The reviewer's open assignments (invited or accepted) in the panel."""
+    return Assignment.objects.filter(panel=panel, reviewer=reviewer, state__in=OPEN_ASSIGNMENT_STATES).count()
+
+
+def assignments_create_many(*, panel_id: int, reviewer_id: int, proposal_ids: list[int], user, now: dt.datetime,
+                            due_at: dt.datetime | None = None) -> list[Assignment]:
+    """Ask one reviewer to review several proposals of the panel at once (the officer's batch), each pair under
+    the rules of ``assignment_create`` (``assignments_plan``). The conflicts detected are stored first and kept,
+    as for one pair; then one transaction locks the proposals (in pk order, as every batch does, so two never
+    deadlock), and either every pair is assigned or, if one is refused, none."""
+    panel = Panel.objects.get(pk=panel_id)
+    reviewer = Reviewer.objects.select_related("user", "unit").get(pk=reviewer_id)
+    if reviewer.institute_id != panel.institute_id or not reviewer.active:
+        raise ValidationError(_("This reviewer is not in the institute's active pool."), code="not_in_pool")
+    ids = sorted(set(proposal_ids))
+    with transaction.atomic():
+        for proposal in Proposal.objects.select_related("unit").prefetch_related("team").filter(pk__in=ids):
+            conflicts_record_detected(proposal=proposal, reviewer=reviewer, now=now)
+    with transaction.atomic():
+        locked = list(Proposal.objects.select_for_update(of=("self",)).select_related("unit").prefetch_related("team")
+                      .filter(pk__in=ids).order_by("pk"))
+        if len(locked) != len(ids):
+            raise ValidationError(_("This proposal is not evaluated by this panel."), code="wrong_panel")
+        for planned in assignments_plan(panel=panel, reviewer=reviewer, proposals=locked):
+            if planned.refused:
+                raise ValidationError(_("%(reference)s: %(reason)s") % {
+                    "reference": planned.proposal.reference, "reason": planned.refused}, code="refused")
+        try:
+            with transaction.atomic():
+                return assignments_record(panel=panel, pairs=[(proposal, reviewer) for proposal in locked], user=user,
+                                          now=now, due_at=due_at)
+        except IntegrityError:
+            raise ValidationError(_("This reviewer was already asked to review this proposal."), code="duplicate") from None
 
 
 def assignments_record(

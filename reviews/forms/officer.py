@@ -53,7 +53,7 @@ class _PairForm(forms.Form):
         self.fields["reviewer"].queryset = reviewers
 
 
-class AssignForm(_PairForm):
+class _DueOn(forms.Form):
     due_on = forms.DateField(label=_("Due on"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
                              help_text=_("Empty: the panel's due date, or three weeks from today."))
 
@@ -63,6 +63,23 @@ class AssignForm(_PairForm):
         if day is None:
             return None
         return dt.datetime.combine(day, dt.time(23, 59), tzinfo=ZoneInfo("Europe/Paris"))
+
+
+class AssignForm(_PairForm, _DueOn):
+    pass
+
+
+class AssignManyForm(_DueOn):
+    """One reviewer of the pool and the proposals ticked on the assignments page (prefix "many")."""
+
+    reviewer = ReviewerChoiceField(label=_("Reviewer for the ticked proposals"), queryset=None)
+    proposals = forms.ModelMultipleChoiceField(queryset=None, widget=forms.MultipleHiddenInput, error_messages={
+        "required": _("Tick the proposals to assign first.")})
+
+    def __init__(self, *args, proposals, reviewers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["proposals"].queryset = proposals
+        self.fields["reviewer"].queryset = reviewers
 
 
 class ConflictForm(_PairForm):

@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:panel_id>/proposals/<int:proposal_id>/", views.panel_proposal, name="proposal"),
     path("<int:panel_id>/assignments/", officer_pool.panel_assignments, name="assignments"),
     path("<int:panel_id>/assignments/add/", officer_pool.panel_assign, name="assign"),
+    path("<int:panel_id>/assignments/add-many/", officer_pool.panel_assign_many, name="assign_many"),
     path("<int:panel_id>/assignments/automatic/", officer_pool.panel_auto_assign, name="auto_assign"),
     path("<int:panel_id>/assignments/automatic/progress/", officer_pool.panel_auto_assign_state, name="auto_assign_state"),
     path("<int:panel_id>/conflicts/add/", officer_pool.panel_conflict, name="conflict"),

@@ -47,6 +47,7 @@ from ..rules import (
     panel_proposals,
     panels_for,
 )
+from ..selectors import PanelHealth, panel_health
 
 
 def panel_for_officer(request, panel_id):
@@ -87,7 +88,9 @@ def _count(queryset):
 @login_required
 @require_GET
 def panel_list(request):
-    """The panels the user runs (staff: all), with the progress of their review. Four queries."""
+    """The panels the user runs (staff: all), with the progress of their review and what needs the
+    officer: proposals short of reviewers, reviews overdue, recommendations to make
+    (``reviews.selectors.panel_health``). Eight queries, whatever the number of panels."""
     roles = user_roles(request.user)
     if not (roles.officer or roles.staff):
         raise Http404
@@ -108,8 +111,10 @@ def panel_list(request):
         )
         .order_by("-call__year", "institute__code")
     )
+    health = {row.panel.pk: row for row in panel_health(panels_for(user), now=timezone.now(), user=user)}
     for panel in panels:
         panel.reviews_expected = panel.proposal_count * panel.reviews_per_proposal
+        panel.health = health.get(panel.pk) or PanelHealth(panel)
     return render(request, "reviews/officer/list.html", {"panels": panels})
 
 

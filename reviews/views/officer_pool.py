@@ -11,13 +11,20 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from ..domain import pool as pool_domain
-from ..domain.assignment import REVIEWABLE_STATES, assignment_create
+from ..domain.assignment import (
+    REVIEWABLE_STATES,
+    assignment_create,
+    assignments_create_many,
+    assignments_plan,
+    reviewer_load,
+)
 from ..domain.assignment_job import assignment_job_start, assignment_job_view
 from ..domain.conflicts import conflict_set_by_officer
-from ..forms.officer import AssignForm, ConflictForm, ReviewerAddForm
+from ..forms.officer import AssignForm, AssignManyForm, ConflictForm, ReviewerAddForm
 from ..models import Assignment, Conflict
 from ..rules import OPEN_ASSIGNMENT_STATES, panel_proposals
 from .officer import (
@@ -68,6 +75,7 @@ def panel_assignments(request, panel_id):
     return render(request, "reviews/officer/assignments.html", {
         "panel": panel, "tab": "assignments", "proposals": proposals, "page": page,
         "assign_form": AssignForm(proposals=assignable, reviewers=pool.filter(active=True), initial=initial),
+        "assign_many_form": AssignManyForm(proposals=assignable, reviewers=pool.filter(active=True), prefix="many"),
         "conflict_form": ConflictForm(proposals=officer_proposals(panel, request.user).only(*CHOICE_FIELDS)
                                       .order_by("reference"), reviewers=pool, prefix="conflict", initial=initial),
         "auto": assignment_job_view(panel=panel, user=request.user, now=timezone.now()),
@@ -99,6 +107,46 @@ def panel_assign(request, panel_id):
         messages.success(request, _("%(reviewer)s is invited to review %(reference)s.") % {
             "reviewer": reviewer.user, "reference": form.cleaned_data["proposal"].reference})
     return _back(request, panel)
+
+
+@login_required
+@require_POST
+def panel_assign_many(request, panel_id):
+    """One reviewer for the ticked proposals: a confirmation lists each pair (refused with the conflict's cause
+    or the rule it breaks) and the reviewer's load after; *apply* assigns the pairs not refused at once
+    (``assignments_create_many``)."""
+    panel = panel_for_officer(request, panel_id)
+    form = AssignManyForm(request.POST, proposals=_assignable(panel, request.user),
+                          reviewers=reviewer_pool(panel).filter(active=True).select_related("unit"), prefix="many")
+    if not form.is_valid():
+        form_errors(request, form)
+        return redirect("panel:assignments", panel_id=panel.pk)
+    reviewer = form.cleaned_data["reviewer"]
+    proposals = list(form.cleaned_data["proposals"].select_related("unit").prefetch_related("team")
+                     .defer(*LONG_TEXTS).order_by("reference"))
+    plan = assignments_plan(panel=panel, reviewer=reviewer, proposals=proposals)
+    accepted = [planned.proposal.pk for planned in plan if not planned.refused]
+    if "apply" in request.POST:
+        if not accepted:
+            messages.error(request, _("No ticked proposal can go to this reviewer; nothing was changed."))
+            return redirect("panel:assignments", panel_id=panel.pk)
+        try:
+            created = assignments_create_many(panel_id=panel.pk, reviewer_id=reviewer.pk, proposal_ids=accepted,
+                                              user=request.user, now=timezone.now(), due_at=form.due_at())
+        except ValidationError as error:
+            refuse(request, error)
+        else:
+            messages.success(request, ngettext(
+                "%(reviewer)s is invited to review %(count)s proposal.",
+                "%(reviewer)s is invited to review %(count)s proposals.", len(created),
+            ) % {"reviewer": reviewer.user, "count": len(created)})
+        return redirect("panel:assignments", panel_id=panel.pk)
+    load = reviewer_load(panel=panel, reviewer=reviewer)
+    return render(request, "reviews/officer/assign_confirm.html", {
+        "panel": panel, "tab": "assignments", "form": form, "reviewer": reviewer, "plan": plan,
+        "load": load, "load_after": load + len(accepted), "accepted": len(accepted),
+        "refused": len(plan) - len(accepted),
+    })
 
 
 @login_required

@@ -126,16 +126,62 @@ def test_mails_needing_attention_are_counted_as_the_notifications_filter_lists_t
     assert changelist_count(english, dashboard.mails_late.url) == 1
 
 
+def test_each_panel_says_what_is_short_overdue_and_waiting_as_its_lists_show(english, staff):
+    from reviews.models import Panel, PanelRecommendation, Review, ReviewState
+    from tests.reviews.factories import AssignmentFactory, eligible_proposal
+
+    now = timezone.now()
+    short = eligible_proposal()
+    call = short.call
+    Proposal.objects.filter(pk=short.pk).update(evaluating_institute=short.unit.main_institute)
+    panel = Panel.objects.create(call=call, institute=short.unit.main_institute, reviews_per_proposal=1)
+    late = eligible_proposal(call=call, unit=short.unit)
+    AssignmentFactory(proposal=late, panel=panel, due_at=now - dt.timedelta(days=2))
+    done = eligible_proposal(call=call, unit=short.unit)
+    assignment = AssignmentFactory(proposal=done, panel=panel, due_at=now - dt.timedelta(days=2))
+    Review.objects.create(assignment=assignment, proposal=done, reviewer=assignment.reviewer,
+                          state=ReviewState.SUBMITTED, created_at=now, updated_at=now, submitted_at=now)
+    Proposal.objects.filter(pk=done.pk).update(state=ProposalState.IN_REVIEW)
+    recommended = eligible_proposal(call=call, unit=short.unit)
+    assignment = AssignmentFactory(proposal=recommended, panel=panel, due_at=now + dt.timedelta(days=2))
+    Review.objects.create(assignment=assignment, proposal=recommended, reviewer=assignment.reviewer,
+                          state=ReviewState.SUBMITTED, created_at=now, updated_at=now, submitted_at=now)
+    Proposal.objects.filter(pk=recommended.pk).update(state=ProposalState.IN_REVIEW)
+    PanelRecommendation.objects.create(proposal=recommended, panel=panel, recommendation="fund", updated_at=now)
+    empty = Panel.objects.create(call=call, institute=InstituteFactory(code="ZZZ"), reviews_per_proposal=2)
+    call.state = CallState.IN_REVIEW
+    call.save(update_fields=["state"])
+
+    dashboard, html = dashboard_of(english, call=call.year)
+    rows = {row.panel: row for row in dashboard.panels}
+    assert set(rows) == {panel, empty}
+    mine = rows[panel]
+    # Recomputed by hand: one proposal has no reviewer, one review is late, one reviewed proposal waits.
+    assert (mine.short.value, mine.overdue.value, mine.to_recommend.value) == (1, 1, 1)
+    assert changelist_count(english, mine.overdue.url) == 1
+    assert english.get(mine.short.url).status_code == 200
+    assert english.get(mine.to_recommend.url).status_code == 200
+    assert (rows[empty].short.value, rows[empty].overdue.value, rows[empty].to_recommend.value) == (0, 0, 0)
+    assert rows[empty].short.url == rows[empty].overdue.url == ""
+    assert "Review by panel" in html
+
+
 def test_the_dashboard_costs_the_same_queries_for_a_small_and_a_large_call(english, queries):
+    from reviews.models import Panel
+    from tests.reviews.factories import AssignmentFactory
+
     call = CallFactory(year=2031, state=CallState.IN_REVIEW)
     institutes = [InstituteFactory(code=f"I{n}") for n in range(3)]
+    panels = [Panel.objects.create(call=call, institute=institute) for institute in institutes]
+    past = timezone.now() - dt.timedelta(days=1)
 
     def grow(size):
         for n in range(size):
-            proposals_in(call, [ProposalState.values[n % len(ProposalState.values)]], institutes[n % 3])
+            [proposal] = proposals_in(call, [ProposalState.values[n % len(ProposalState.values)]], institutes[n % 3])
+            AssignmentFactory(proposal=proposal, panel=panels[n % 3], due_at=past)
 
     small, large = queries.at_sizes(grow, lambda: english.get(reverse("admin:index")), sizes=(2, 12))
-    assert small == large
+    assert small == large == 22
 
 
 def test_a_figure_links_only_to_a_list_the_person_may_open(client):

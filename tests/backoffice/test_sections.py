@@ -66,11 +66,12 @@ def test_an_apps_page_leads_to_the_section_of_its_lists(client):
 
 
 def test_a_page_and_a_list_show_only_to_whom_may_open_them(client):
-    """A staff member who may view the calls and nothing else sees only the Calls section's call list."""
+    """A staff member who may view the calls and nothing else sees only the Calls section's call list, and the
+    statistics (every staff member may read the proposals: proposals.rules)."""
     clerk = StaffFactory(is_superuser=False)
     clerk.user_permissions.add(Permission.objects.get(codename="view_call"))
     client.force_login(clerk)
-    assert index_sections(client) == {"calls": ["Calls"]}
+    assert index_sections(client) == {"calls": ["Statistics", "Calls"]}
     clerk.user_permissions.add(Permission.objects.get(codename="view_decision"))
     client.force_login(clerk)
     assert index_sections(client)["decisions"] == ["Decisions by call", "Decisions"]
@@ -81,7 +82,7 @@ def test_groups_show_to_superusers_only(client):
     clerk.user_permissions.add(Permission.objects.get(codename="view_group"),
                                Permission.objects.get(codename="view_user"))
     client.force_login(clerk)
-    assert index_sections(client) == {"people": ["Users"]}
+    assert index_sections(client) == {"calls": ["Statistics"], "people": ["Users"]}
 
 
 def test_a_model_in_no_section_shows_under_system_rather_than_vanish(client, monkeypatch, settings):
@@ -107,7 +108,7 @@ def test_the_header_bar_leads_home_to_the_work_and_switches_language(client, set
     page = client.get(reverse("admin:calls_call_changelist")).content.decode()
     bar = page[page.index('<nav id="nav-global"'):page.index("</nav>", page.index('<nav id="nav-global"'))]
     assert re.findall(r'href="([^"]+)"', bar) == [
-        "/admin/", "/admin/#next-actions", reverse("admin:reviews_staff_calls")]
+        "/admin/", "/admin/#next-actions", reverse("admin:statistics"), reverse("admin:reviews_staff_calls")]
     assert 'name="next" value="/admin/calls/call/"' in bar
     response = client.post(reverse("set_language"), {"language": "fr", "next": "/admin/calls/call/"})
     assert response["Location"] == "/admin/calls/call/"

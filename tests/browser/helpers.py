@@ -2,6 +2,7 @@ import re
 
 from axe_playwright_python.sync_playwright import Axe
 
+from tests.crawl.crawler import AXE_OPTIONS
 from tests.factories import PASSWORD, totp_code
 
 _axe = Axe()
@@ -24,7 +25,7 @@ def sign_in(page, base_url: str, email: str, password: str = PASSWORD, *, code: 
 
 def serious_accessibility_violations(page) -> list[str]:
     """axe-core's violations of impact 'serious' or 'critical' on the current page, described."""
-    results = _axe.run(page)
+    results = _axe.run(page, options=AXE_OPTIONS)
     return [
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
         for v in results.response["violations"]

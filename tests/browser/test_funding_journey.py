@@ -27,6 +27,7 @@ def release_next_tranche(page, base, award):
     page.locator(f"input[name=_selected_action][value='{award.pk}']").check()
     page.select_option("select[name=action]", "release_next_tranche")
     page.locator("button[name=index]").click()
+    page.locator("input[name=apply]").click()  # the confirmation page lists the tranche first
     return page.locator("ul.messagelist")
 
 

@@ -31,6 +31,7 @@ NOT_PAGES = {
     "reviewer:review_autosave": "POST only",
     "panel:rank": "POST only",
     "panel:assign": "POST only",
+    "panel:assign_many": "POST only (its confirmation is the answer to the assignments page's form)",
     "panel:auto_assign": "POST only",
     "panel:auto_assign_state": "an htmx fragment (the automatic assignment's progress); without htmx, a redirect",
     "panel:conflict": "POST only",
@@ -211,6 +212,12 @@ def _admin_urls() -> dict[str, list[str]]:
             urls[f"{base}_history"] = [reverse(f"{base}_history", args=[first])]
             urls[f"{base}_delete"] = [reverse(f"{base}_delete", args=[first])]
     urls["admin:app_list"] = sorted(set(urls["admin:app_list"]))
+    # The statistics of every call, and of the latest call alone (the map, a call in progress).
+    from calls.models import Call
+
+    latest = Call.objects.order_by("-year").values_list("year", flat=True).first()
+    urls["admin:statistics"] = [reverse("admin:statistics"),
+                                *([f"{reverse('admin:statistics')}?call={latest}"] if latest else [])]
     return urls
 
 

@@ -99,13 +99,13 @@ def pages(award):
 
 
 ACTIONS = [
-    ("award", "release_next_tranche", {}),
+    ("award", "release_next_tranche", {"apply": "1"}),
     ("award", "withhold_next_tranche", {"apply": "1", "reason": "No."}),
     ("award", "suspend_awards", {"apply": "1", "reason": "No."}),
     ("award", "resume_awards", {"apply": "1", "reason": "No."}),
     ("award", "cancel_awards", {"apply": "1", "reason": "No."}),
     ("award", "export_xlsx", {}),
-    ("report", "approve_reports", {}),
+    ("report", "approve_reports", {"apply": "1"}),
     ("report", "ask_for_changes", {"apply": "1", "reason": "No."}),
 ]
 
@@ -344,7 +344,7 @@ def test_release_goes_through_the_gate_and_shows_each_refusal(signed_in, award, 
     tranche_release(tranche_id=tranche(blocked, 1).pk, user=staff, now=timezone.now())
     before = tranche(blocked, 2)
 
-    response = act(signed_in, "award", "release_next_tranche", [award, blocked])
+    response = act(signed_in, "award", "release_next_tranche", [award, blocked], apply="1")
 
     assert response.status_code == 200
     assert sorted(messages_of(response)) == sorted([
@@ -359,11 +359,11 @@ def test_release_goes_through_the_gate_and_shows_each_refusal(signed_in, award, 
 def test_release_after_the_year_1_reports_are_approved(signed_in, award, staff):
     tranche_release(tranche_id=tranche(award, 1).pk, user=staff, now=timezone.now())
     set_report_state(award, ReportPeriod.YEAR_1, ReportState.COSIGNED)
-    act(signed_in, "report", "approve_reports", [report(award)])
-    response = act(signed_in, "award", "release_next_tranche", [award])
+    act(signed_in, "report", "approve_reports", [report(award)], apply="1")
+    response = act(signed_in, "award", "release_next_tranche", [award], apply="1")
     assert messages_of(response) == [f"{award.proposal.reference}, tranche 2: €6,000.00 released."]
     assert tranche(award, 2).state == TrancheState.RELEASED
-    response = act(signed_in, "award", "release_next_tranche", [award])
+    response = act(signed_in, "award", "release_next_tranche", [award], apply="1")
     assert messages_of(response) == [f"{award.proposal.reference}: no planned tranche is left."]
 
 
@@ -416,7 +416,7 @@ def test_suspend_and_resume_with_a_reason(signed_in, award, staff):
     assert messages_of(response) == [f"{award.proposal.reference} is suspended."]
     assert Award.objects.get(pk=award.pk).state == AwardState.SUSPENDED
 
-    response = act(signed_in, "award", "release_next_tranche", [award])
+    response = act(signed_in, "award", "release_next_tranche", [award], apply="1")
     assert messages_of(response) == [f"{award.proposal.reference}, tranche 1: The award is suspended."]
     response = act(signed_in, "award", "suspend_awards", [award], apply="1", reason="Again.")
     assert messages_of(response) == [
@@ -437,7 +437,7 @@ def test_approve_only_the_co_signed_reports(signed_in, staff):
     signed = make_award(user=staff)
     draft = make_award(user=staff)
     set_report_state(signed, ReportPeriod.YEAR_1, ReportState.COSIGNED)
-    response = act(signed_in, "report", "approve_reports", [report(signed), report(draft)])
+    response = act(signed_in, "report", "approve_reports", [report(signed), report(draft)], apply="1")
     assert sorted(messages_of(response)) == sorted([
         f"{signed.proposal.reference} — Year 1: approved.",
         f"{draft.proposal.reference} — Year 1: Only a co-signed report can be reviewed; this one is draft.",
@@ -448,7 +448,7 @@ def test_approve_only_the_co_signed_reports(signed_in, staff):
 
 def test_approving_the_final_report_closes_the_award(signed_in, award):
     set_report_state(award, ReportPeriod.FINAL, ReportState.COSIGNED)
-    act(signed_in, "report", "approve_reports", [report(award, ReportPeriod.FINAL)])
+    act(signed_in, "report", "approve_reports", [report(award, ReportPeriod.FINAL)], apply="1")
     assert Award.objects.get(pk=award.pk).state == AwardState.CLOSED
 
 

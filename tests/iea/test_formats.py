@@ -127,3 +127,17 @@ def test_the_template_filters_are_the_same_functions():
                       f"1er{NBSP}juin{NBSP}2027 à 13:00|13:00|—")
     assert english == (f"€250.50|7.5|3.00|1{NBSP}June 2027|1{NBSP}June 2027, 13:00 (Paris time)|"
                        f"1{NBSP}June 2027, 13:00|13:00|—")
+
+
+@pytest.mark.parametrize(("ratio", "french", "english"), [
+    (Decimal("0.125"), f"12,5{NBSP}%", "12.5%"),
+    (Decimal(1), f"100,0{NBSP}%", "100.0%"),
+    (0, f"0,0{NBSP}%", "0.0%"),
+    (Decimal("0.33333"), f"33,3{NBSP}%", "33.3%"),
+])
+def test_a_percentage_has_one_decimal_and_each_language_s_typography(ratio, french, english):
+    assert (formats.percent(ratio, language="fr"), formats.percent(ratio, language="en")) == (french, english)
+
+
+def test_no_ratio_gives_no_percentage():
+    assert formats.percent(None) == ""

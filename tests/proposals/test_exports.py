@@ -190,7 +190,7 @@ def test_the_headers_and_labels_are_in_the_readers_language(signed_in, world):
     assert names[:3] == ["Référence", "Acronyme", "Titre"]
     assert "Année 1\u00a0: Mobilité (€)" in names
     [row] = sheet_rows(response, "Propositions")
-    assert (row["Statut"], row["Lettre de soutien"], row["Resoumission"]) == ("Recevable", "Du ou de la PI", "oui")
+    assert (row["Statut"], row["Lettre de soutien"], row["Nouveau dépôt"]) == ("Recevable", "Du ou de la PI", "oui")
 
 
 def test_the_export_costs_the_same_queries_for_few_and_many_proposals(signed_in, queries):

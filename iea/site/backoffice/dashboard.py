@@ -4,8 +4,8 @@ wait past their time. Every figure is a count the database makes, with the link 
 same filters, so the list shows as many rows as the figure says: tested); a figure whose list the person may
 not open has no link.
 
-Nine queries whatever the call's size (the calls of the switcher, the institutes, the pipeline, the budget's
-two, reports, tranches, awards, notifications).
+Thirteen queries whatever the call's size (the calls of the switcher, the institutes, the pipeline, the budget's
+two, reports, tranches, awards, the panels' four, notifications).
 """
 
 import datetime as dt
@@ -26,7 +26,8 @@ from funding.selectors import tranches_due
 from iea.notifications.domain import attention_q
 from iea.notifications.models import Notification
 from proposals.models import Proposal, ProposalState, evaluating_institute
-from reviews.models import Decision, DecisionOutcome
+from reviews.models import Assignment, Decision, DecisionOutcome, Panel
+from reviews.selectors import panel_health
 
 # The pipeline's columns: every state, in the order a proposal goes through them.
 PIPELINE = [ProposalState.DRAFT, ProposalState.SUBMITTED, ProposalState.ELIGIBLE, ProposalState.INELIGIBLE,
@@ -51,6 +52,17 @@ class PipelineRow:
 
 
 @dataclass
+class PanelRow:
+    """One panel of the call: proposals short of reviewers, reviews overdue, proposals waiting for the
+    panel's recommendation (``reviews.selectors.panel_health``)."""
+
+    panel: Panel
+    short: Figure
+    overdue: Figure
+    to_recommend: Figure
+
+
+@dataclass
 class CallDashboard:
     call: Call
     calls: list[Call]
@@ -66,6 +78,7 @@ class CallDashboard:
     awards_awaiting: Figure
     mails_failed: Figure
     mails_late: Figure
+    panels: list[PanelRow] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -120,6 +133,7 @@ def call_dashboard(request, *, call: Call, calls: list[Call], now: dt.datetime) 
     today = timezone.localdate(now)
     releasable = tranches_due().filter(award__proposal__call=call, planned_date__lte=today).count()
     awaiting = Award.objects.filter(proposal__call=call, state=AwardState.AWAITING).count()
+    panels = [_panel_row(request, health) for health in panel_health(Panel.objects.filter(call=call), now=now)]
     mails = Notification.objects.aggregate(failed=Count("pk", filter=attention_q("failed", now=now)),
                                            late=Count("pk", filter=attention_q("late", now=now)))
     return CallDashboard(
@@ -139,4 +153,21 @@ def call_dashboard(request, *, call: Call, calls: list[Call], now: dt.datetime) 
                             if mails["failed"] else ""),
         mails_late=Figure(mails["late"], _url(request, Notification, attention="late")
                           if mails["late"] else ""),
+        panels=panels,
+    )
+
+
+def _panel_row(request, health) -> PanelRow:
+    """The panel's figures; short and to-recommend open the panel's own pages (staff manage every panel:
+    ``reviews.rules.can_manage_panel``), overdue the assignments list."""
+    panel = health.panel
+    return PanelRow(
+        panel=panel,
+        short=Figure(health.short, reverse("panel:assignments", kwargs={"panel_id": panel.pk})
+                     if health.short else ""),
+        overdue=Figure(health.overdue, _url(request, Assignment, panel__call__id__exact=panel.call_id,
+                                            panel__institute__id__exact=panel.institute_id, overdue="1")
+                       if health.overdue else ""),
+        to_recommend=Figure(health.to_recommend, reverse("panel:table", kwargs={"panel_id": panel.pk})
+                            if health.to_recommend else ""),
     )

@@ -34,7 +34,8 @@ class Section:
 SCREENING_AND_DECISIONS = "admin:reviews_staff_calls"
 
 SECTIONS: tuple[Section, ...] = (
-    Section("calls", _("Calls"), models=("calls.Call", "calls.Institute", "calls.Delegation", "calls.Unit")),
+    Section("calls", _("Calls"), models=("calls.Call", "calls.Institute", "calls.Delegation", "calls.Unit"),
+            pages=(Page("admin:statistics", _("Statistics"), "proposals.Proposal"),)),
     Section("screening", _("Screening"), models=("proposals.Proposal",),
             pages=(Page(SCREENING_AND_DECISIONS, _("Screening by call"), "reviews.Decision"),),
             hidden=("proposals.PartnerInvitation",)),

@@ -6,7 +6,7 @@ Its index lists the sections of ``sections.SECTIONS`` instead of Django's apps; 
 
 from django.contrib import admin
 from django.http import HttpResponseRedirect
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +18,15 @@ class BackOfficeSite(admin.AdminSite):
     site_title = _("IEA · CNRS administration")
     index_title = _("Directorate's back office")
     enable_nav_sidebar = True
+
+    def get_urls(self):
+        """Django's admin URLs, plus the back office's own pages (before them: ``<app_label>/`` would catch
+        ``statistics/``)."""
+        from .statistics_page import statistics_view  # noqa: PLC0415 -- the site is built before the apps are ready
+
+        return [path("statistics/", self.admin_view(lambda request: statistics_view(request, self)),
+                     name="statistics"),
+                *super().get_urls()]
 
     def get_app_list(self, request, app_label=None):
         """The sections, each with the pages and the lists this person may open, in the section's order

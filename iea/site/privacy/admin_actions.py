@@ -2,15 +2,13 @@
 ``PrivacyConfig.ready()``, listed by ``calls.admin.CallAdmin``), and the confirmation page the privacy actions
 share."""
 
-from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
-from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from iea.admin_confirm import PlannedChange, confirm_page
 from iea.admin_mixins import error_text
 
 from .domain import past_retention, proposals_anonymise
@@ -20,21 +18,13 @@ PREVIEW = 20  # references listed per call on the confirmation page
 
 
 def confirmation_page(modeladmin, request, queryset, *, action, title, intro, items, submit_label, form=None):
-    """Django's intermediate page: the selection is posted back to the list with ``apply``; ``items`` says
-    what will happen to each object of ``queryset``, in its order."""
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "opts": modeladmin.opts,
-        "title": title,
-        "intro": intro,
-        "items": list(zip([obj.pk for obj in queryset], items, strict=True)),
-        "form": form,
-        "action": action,
-        "submit_label": submit_label,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        "media": modeladmin.media + (form.media if form is not None else forms.Media()),
-    }
-    return TemplateResponse(request, "admin/iea_action_confirm.html", context)
+    """The kit's page (``iea.admin_confirm``) with one row per object of ``queryset``: ``items`` says what will
+    happen to each, in its order."""
+    objects = list(queryset)
+    return confirm_page(
+        modeladmin, request, objects, action=action, title=title, intro=intro,
+        changes=[PlannedChange(str(item)) for item in items], submit_label=submit_label, form=form,
+    )
 
 
 @admin.action(description=_("Anonymise the closed proposals past retention"), permissions=["change"])
