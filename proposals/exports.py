@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -27,22 +27,10 @@ from .models import (
     SupportLetter,
     TeamMember,
     TeamSide,
+    is_resubmission,
 )
 
-__all__ = ["is_resubmission", "proposal_sheets"]
-
-# Reviews' decision, read through its reverse relation by name (proposals sits below reviews).
-_SELECTED = "selected"
-
-
-def is_resubmission():
-    """Whether the PI submitted a proposal to an earlier call that was not selected (there is no "resubmission
-    of" field: this is the definition the statistics use too)."""
-    earlier = Proposal.objects.filter(
-        pi=OuterRef("pi"), call__year__lt=OuterRef("call__year"), submitted_at__isnull=False,
-    ).exclude(decision__outcome=_SELECTED)
-    return Exists(earlier)
-
+__all__ = ["proposal_sheets"]
 
 def _version_count():
     versions = (ProposalVersion.objects.filter(proposal=OuterRef("pk")).order_by().values("proposal")

@@ -22,7 +22,14 @@ from django_countries import countries
 from calls.models import Call
 from funding.domain.acceptance import counts_against_envelope
 from funding.models import AwardState
-from proposals.models import Proposal, TeamMember, TeamSide, evaluated_by, evaluating_institute
+from proposals.models import (
+    Proposal,
+    TeamMember,
+    TeamSide,
+    evaluated_by,
+    evaluating_institute,
+    is_resubmission,
+)
 from reviews.domain.screening import PASSED_SCREENING_STATES
 from reviews.models import DecisionOutcome
 
@@ -209,9 +216,7 @@ def early_career(scope: StatsScope, calls: list[Call]) -> list[EarlyCareerRow]:
 
 
 def _resubmission():
-    earlier = Proposal.objects.filter(pi=OuterRef("pi"), call__year__lt=OuterRef("call__year"),
-                                      submitted_at__isnull=False).exclude(decision__outcome=DecisionOutcome.SELECTED)
-    return Exists(earlier)
+    return is_resubmission()
 
 
 def resubmissions(scope: StatsScope, calls: list[Call]) -> list[ResubmissionRow]:
