@@ -73,6 +73,12 @@ def visible_awards(user, queryset=None):
     return queryset.filter(Q(proposal__pi=user) | Q(unit__managers=user) | _officer_scope(user)).distinct()
 
 
+def reviews_reports(user) -> bool:
+    """Whether ``user`` reviews reports at all (the directorate, the officers of a panel): who may export them;
+    which reports, ``reviewable_awards`` says."""
+    return user.is_authenticated and (is_directorate(user) or Panel.objects.filter(officers=user).exists())
+
+
 def reviewable_awards(user, queryset=None):
     """The awards whose reports ``user`` may review: the same rule as ``can_review_reports``."""
     queryset = queryset if queryset is not None else Award.objects.all()

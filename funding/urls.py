@@ -22,5 +22,6 @@ urlpatterns = [
     path("unit/spending/<int:line_id>/delete/", unit.spending_delete_view, name="spending_delete"),
     path("unit/tranches/<int:tranche_id>/received/", unit.tranche_received, name="tranche_received"),
     path("reports/", reports.pending_reports, name="pending_reports"),
+    path("reports/export.xlsx", reports.reports_export, name="reports_export"),
     path("reports/<int:report_id>/", reports.report_review, name="report_review"),
 ]

@@ -8,10 +8,11 @@ from django.utils.translation import gettext_lazy as _
 
 from calls.models import Institute, parse_unit_code
 from iea import formats
-from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin, ReadOnlyTabularInline
+from iea.admin_mixins import ExportFilteredMixin, IeaModelAdmin, ReadOnlyAdminMixin, ReadOnlyTabularInline
 from iea.audit.actions import acting_as_label, action_label, state_label
 from iea.audit.domain import audit_trail
 
+from .exports import proposal_sheets
 from .models import (
     BudgetLine,
     PartnerInvitation,
@@ -92,7 +93,7 @@ class ProposalVersionInline(ReadOnlyTabularInline):
 
 
 @admin.register(Proposal)
-class ProposalAdmin(IeaModelAdmin):
+class ProposalAdmin(ExportFilteredMixin, IeaModelAdmin):
     list_display = (
         "reference", "acronym", "title", "pi_name", "call", "state", "unit_code", "institute_code",
         "delegation", "submitted_at", "has_unsubmitted_changes",
@@ -112,6 +113,12 @@ class ProposalAdmin(IeaModelAdmin):
         (_("Screening"), {"fields": ("screening",)}),
         (_("History"), {"fields": ("audit_trail_table",)}),
     )
+
+    export_name = "proposals"
+    export_call = "call"
+
+    def export_sheets(self, request, queryset):
+        return proposal_sheets(queryset)
 
     def get_queryset(self, request):
         # The same rule as the proposal pages (proposals.rules), so the admin never shows more.

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -139,6 +139,18 @@ def evaluating_institute(field: str = "id", prefix: str = ""):
     if field == "id":
         return Coalesce(F(f"{prefix}evaluating_institute_id"), F(f"{prefix}unit__main_institute_id"))
     return Coalesce(F(f"{prefix}evaluating_institute__{field}"), F(f"{prefix}unit__main_institute__{field}"))
+
+
+def is_resubmission():
+    """Whether the proposal's PI submitted a proposal to an earlier call that was not selected: the one definition
+    of a resubmission (there is no "resubmission of" field). The exports ask it per proposal; the statistics
+    count it for thousands at once by joining each PI's first such year (``iea.site.backoffice.statistics.
+    resubmissions``), and a test checks the two agree. Reads reviews' decision through its reverse relation, by
+    name (proposals sits below reviews)."""
+    earlier = Proposal.objects.filter(
+        pi=OuterRef("pi"), call__year__lt=OuterRef("call__year"), submitted_at__isnull=False,
+    ).exclude(decision__outcome="selected")
+    return Exists(earlier)
 
 
 class TeamSide(models.TextChoices):

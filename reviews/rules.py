@@ -84,6 +84,9 @@ def is_officer_of_panel(user, panel) -> bool:
 
 can_read_other_reviews = (is_reviewing & has_submitted_own_review) | is_panel_officer | is_directorate
 can_manage_panel = is_officer_of_panel | is_directorate
+# Who wrote a review, and its confidential comment, show to the directorate and to the panel's officers; any
+# other reader (a reviewer reading the others' reviews, an export for someone else) gets "Reviewer 1, 2…".
+can_see_reviewer_identity = is_directorate | is_officer_of_panel
 can_recommend = is_panel_officer | is_directorate
 
 

@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from iea.admin_confirm import PlannedChange, confirm_page
-from iea.admin_mixins import IeaModelAdmin, ReadOnlyTabularInline, error_text
+from iea.admin_mixins import ExportFilteredMixin, IeaModelAdmin, ReadOnlyTabularInline, error_text
 from iea.http import private_download
 from iea.notifications.admin_remind import RemindActionMixin
 from proposals.admin import proposal_institute_filter
@@ -27,7 +27,7 @@ from ..domain.awards import (
     tranche_update,
     tranche_withhold,
 )
-from ..exports import XLSX_CONTENT_TYPE, awards_xlsx, with_totals
+from ..exports import XLSX_CONTENT_TYPE, award_sheets, awards_xlsx, with_totals
 from ..models import (
     Award,
     AwardState,
@@ -103,7 +103,7 @@ class SpendingLineInline(ReadOnlyTabularInline):
 
 
 @admin.register(Award)
-class AwardAdmin(RemindActionMixin, ReasonPageMixin, IeaModelAdmin):
+class AwardAdmin(ExportFilteredMixin, RemindActionMixin, ReasonPageMixin, IeaModelAdmin):
     """Awards are created by the decision mails (``award_create``); here staff follow them and move their
     tranches and state with the actions. No award field is edited by hand."""
 
@@ -132,6 +132,12 @@ class AwardAdmin(RemindActionMixin, ReasonPageMixin, IeaModelAdmin):
     @staticmethod
     def remind_dues(awards, now):
         return award_acceptance_reminder_dues(awards, now)
+
+    export_name = "awards"
+    export_call = "proposal__call"
+
+    def export_sheets(self, request, queryset):
+        return award_sheets(queryset)
 
     def get_queryset(self, request):
         return with_totals(visible_awards(request.user, super().get_queryset(request)))

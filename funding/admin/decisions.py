@@ -54,6 +54,7 @@ from ..domain.decisions import (
 )
 from ..domain.reserve import reserve_promote
 from ..selectors import decisions_page, decisions_rows
+from .exports import decisions_export
 
 # Reviews registers the decision admin with its screening pages; this one adds the decision pages to it.
 admin.site.unregister(Decision)
@@ -73,6 +74,8 @@ class DecisionAdmin(ReviewsDecisionAdmin):
         return [
             *super().staff_urls(),
             path("call/<int:call_id>/decisions/", self.staff_view(decisions), name="reviews_decisions"),
+            path("call/<int:call_id>/decisions/export.xlsx", self.staff_view(decisions_export),
+                 name="reviews_decisions_export"),
             path("call/<int:call_id>/decisions/notify/", self.staff_view(decisions_notify_confirm),
                  name="reviews_decisions_notify"),
             path("call/<int:call_id>/decisions/<int:proposal_id>/promote/", self.staff_view(promote),

@@ -9,11 +9,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from iea.admin_confirm import PlannedChange, confirm_page
-from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin, ReadOnlyTabularInline
+from iea.admin_mixins import ExportFilteredMixin, IeaModelAdmin, ReadOnlyAdminMixin, ReadOnlyTabularInline
 from iea.notifications.admin_remind import RemindActionMixin
 from proposals.admin import proposal_institute_filter
 
 from ..domain.reports import report_review
+from ..exports import report_sheets
 from ..models import (
     CosignInvitation,
     Report,
@@ -41,7 +42,7 @@ class CosignInvitationInline(ReadOnlyTabularInline):
 
 
 @admin.register(Report)
-class ReportAdmin(RemindActionMixin, ReasonPageMixin, ReadOnlyAdminMixin, IeaModelAdmin):
+class ReportAdmin(ExportFilteredMixin, RemindActionMixin, ReasonPageMixin, ReadOnlyAdminMixin, IeaModelAdmin):
     """Reports are written by the PI and co-signed by the partner on the site; here staff read them and
     approve the co-signed ones or ask for changes (``report_review``)."""
 
@@ -58,6 +59,11 @@ class ReportAdmin(RemindActionMixin, ReasonPageMixin, ReadOnlyAdminMixin, IeaMod
     readonly_fields = fields
     inlines = (ReportSpendingInline, CosignInvitationInline)
     actions = ("approve_reports", "ask_for_changes", "remind_now")
+    export_name = "reports"
+    export_call = "award__proposal__call"
+
+    def export_sheets(self, request, queryset):
+        return report_sheets(queryset)
 
     @staticmethod
     def remind_dues(reports, now):

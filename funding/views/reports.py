@@ -10,12 +10,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from iea.http import private_download
+from iea.spreadsheets import XLSX_CONTENT_TYPE, workbook
+
 from ..domain.awards import FundingError, tranche_gate
 from ..domain.reports import report_due
 from ..domain.reports import report_review as review_report
+from ..exports import report_sheets
 from ..forms.reports import ReviewForm
 from ..models import Report, ReportState, TrancheState
-from ..rules import can_review_reports, reviewable_awards
+from ..rules import can_review_reports, reviewable_awards, reviews_reports
 from .pi import report_page_context
 
 
@@ -28,7 +32,20 @@ def pending_reports(request):
         .select_related("award__proposal__pi", "award__proposal__call", "award__unit")
         .order_by("cosigned_at", "pk")
     )
-    return render(request, "funding/reports/pending.html", {"reports": reports})
+    return render(request, "funding/reports/pending.html", {"reports": reports,
+                                                            "may_export": reviews_reports(request.user)})
+
+
+@login_required
+@require_GET
+def reports_export(request):
+    """Every report of the awards the user may review (any state), with the spending recorded on those awards."""
+    if not reviews_reports(request.user):
+        raise Http404
+    reports = Report.objects.filter(award__in=reviewable_awards(request.user)).order_by(
+        "award__proposal__reference", "period")
+    filename = f"reports-{timezone.localdate():%Y-%m-%d}.xlsx"
+    return private_download(workbook(report_sheets(reports)), filename=filename, content_type=XLSX_CONTENT_TYPE)
 
 
 @login_required

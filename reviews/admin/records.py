@@ -9,11 +9,12 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from iea.admin_mixins import IeaModelAdmin, ReadOnlyAdminMixin, ReadOnlyTabularInline
+from iea.admin_mixins import ExportFilteredMixin, IeaModelAdmin, ReadOnlyAdminMixin, ReadOnlyTabularInline
 from iea.notifications.admin_remind import RemindActionMixin
 from proposals.admin import proposal_institute_filter
 from proposals.models import Proposal
 
+from ..exports import review_sheets
 from ..models import Assignment, Conflict, Decision, PanelRecommendation, Review, Score
 from ..reminders import review_reminder_dues
 from ..selectors import overdue_assignments
@@ -72,7 +73,7 @@ class ScoreInline(ReadOnlyTabularInline):
 
 
 @admin.register(Review)
-class ReviewAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
+class ReviewAdmin(ExportFilteredMixin, ReadOnlyAdminMixin, IeaModelAdmin):
     list_display = ("proposal", "reviewer", "state", "recommendation", "submitted_at")
     list_filter = ("proposal__call", proposal_institute_filter("proposal__"), "state", "recommendation")
     list_select_related = ("proposal", "reviewer__user", "reviewer__institute")
@@ -80,6 +81,11 @@ class ReviewAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
     inlines = (ScoreInline,)
     fields = ("proposal", "reviewer", "assignment", "state", "recommendation", "comment_for_pi",
               "confidential_comment", "created_at", "updated_at", "submitted_at")
+    export_name = "reviews"
+    export_call = "proposal__call"
+
+    def export_sheets(self, request, queryset):
+        return review_sheets(queryset, user=request.user)
 
 
 @admin.register(PanelRecommendation)
@@ -130,6 +136,8 @@ class DecisionAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
         return [
             path("calls/", self.staff_view(screening.call_list), name="reviews_staff_calls"),
             path("call/<int:call_id>/screening/", self.staff_view(screening.screening), name="reviews_screening"),
+            path("call/<int:call_id>/screening/export.xlsx", self.staff_view(screening.screening_export),
+                 name="reviews_screening_export"),
         ]
 
     def get_urls(self):

@@ -22,6 +22,8 @@ from django.utils.translation import ngettext
 from calls.domain import call_deadline
 from calls.models import Call
 from iea.admin_mixins import admin_page_context, error_text, require_view_permission
+from iea.http import private_download
+from iea.spreadsheets import XLSX_CONTENT_TYPE, workbook
 from proposals.models import Proposal, ProposalState
 
 from ..domain.screening import (
@@ -31,6 +33,7 @@ from ..domain.screening import (
     screening_history,
     screening_rows,
 )
+from ..exports import screening_sheets
 from ..models import DECIDED_STATES
 
 # --- The calls -----------------------------------------------------------------------------------------------
@@ -78,6 +81,14 @@ def screening(request, model_admin, call_id: int):
         automatically_eligible=sum(1 for row in rows if row.eligible),
         can_screen=model_admin.has_screen_permission(request),
     ))
+
+
+def screening_export(request, model_admin, call_id: int):
+    """The screening of the call as a workbook: who may read the page may download it."""
+    require_view_permission(request, model_admin)
+    call = get_object_or_404(Call, pk=call_id)
+    filename = f"screening-{call.year}-{timezone.localdate():%Y-%m-%d}.xlsx"
+    return private_download(workbook(screening_sheets(call=call)), filename=filename, content_type=XLSX_CONTENT_TYPE)
 
 
 def _screen(request, call: Call) -> None:

@@ -2,13 +2,15 @@
 from django.urls import path
 
 from ..views import officer as views
-from ..views import officer_pool, officer_statistics
+from ..views import officer_exports, officer_pool, officer_statistics
 
 app_name = "panel"
 urlpatterns = [
     path("", views.panel_list, name="list"),
     path("<int:panel_id>/", views.panel_table, name="table"),
     path("<int:panel_id>/export.xlsx", views.panel_export, name="export"),
+    path("<int:panel_id>/proposals.xlsx", officer_exports.panel_proposals_export, name="proposals_export"),
+    path("<int:panel_id>/reviews.xlsx", officer_exports.panel_reviews_export, name="reviews_export"),
     path("<int:panel_id>/ranking/", views.panel_rank, name="rank"),
     path("<int:panel_id>/proposals/<int:proposal_id>/", views.panel_proposal, name="proposal"),
     path("<int:panel_id>/assignments/", officer_pool.panel_assignments, name="assignments"),

@@ -78,7 +78,8 @@ MAX_PER_ROUTE = 3
 FILLED = {
     "proposals:detail", "proposals:edit", "evaluation:summary", "proposals:letter", "proposals:receipt",
     "proposals:partner", "proposals:partner_letter", "reviewer:invitation", "reviewer:proposal", "reviewer:letter", "reviewer:review",
-    "panel:table", "panel:export", "panel:assignments", "panel:pool", "panel:reviewer_statistics", "panel:proposal", "funding:award",
+    "panel:table", "panel:export", "panel:proposals_export", "panel:reviews_export", "panel:assignments", "panel:pool",
+    "panel:reviewer_statistics", "panel:proposal", "funding:award",
     "funding:award_letter", "funding:unit_award", "funding:report", "funding:report_pdf", "funding:report_review",
     "funding:cosign", "funding:award_decline", "funding:spending_edit", "calls:detail", "call_figures", "calendar_feed", "announcements_unsubscribe",
 }
@@ -152,7 +153,7 @@ def _review_urls() -> dict[str, list[str]]:
         for name in ("invitation", "proposal", "letter", "review"):
             urls.setdefault(f"reviewer:{name}", []).append(_url(f"reviewer:{name}", pk=assignment.pk))
     for panel in Panel.objects.order_by("-call__year", "pk").select_related("call"):
-        for name in ("table", "export", "assignments", "pool", "reviewer_statistics"):
+        for name in ("table", "export", "proposals_export", "reviews_export", "assignments", "pool", "reviewer_statistics"):
             urls.setdefault(f"panel:{name}", []).append(_url(f"panel:{name}", panel_id=panel.pk))
         for proposal_id in panel.assignments.values_list("proposal_id", flat=True).distinct()[:2]:
             urls.setdefault("panel:proposal", []).append(

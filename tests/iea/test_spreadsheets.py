@@ -74,3 +74,14 @@ def test_long_text_stays_whole():
     text = "é" * 5000
     sheet = _open(workbook([Sheet("S", ["a"], [[text]])]))["S"]
     assert sheet["A2"].value == text
+
+
+def test_text_that_excel_would_read_as_a_formula_or_an_error_stays_text_and_other_text_is_written_as_is():
+    """Plain text goes to openpyxl as it is (the fast path of ``workbook``); what it would take for a formula or an
+    error value goes through a text cell."""
+    values = ["=1+1", "#N/A", "#DIV/0!", "plain", "", gettext_lazy("Reference"), "-1", "+33 1 23"]
+    sheet = _open(workbook([Sheet("S", [f"h{i}" for i in range(len(values))], [values])]))["S"]
+    cells = list(sheet.iter_rows(min_row=2, max_row=2))[0]
+    assert [(cell.value, cell.data_type) for cell in cells] == [
+        ("=1+1", "s"), ("#N/A", "s"), ("#DIV/0!", "s"), ("plain", "s"), (None, "inlineStr"), ("Reference", "s"), ("-1", "s"),
+        ("+33 1 23", "s")]

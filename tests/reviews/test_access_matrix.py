@@ -95,6 +95,8 @@ TABLE = {
     "GET panel:list":                       (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, OK,     OK,     OK),
     "GET panel:table":                      (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, OK,     DENIED, OK),
     "GET panel:export":                     (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, OK,     DENIED, OK),
+    "GET panel:proposals_export":           (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, OK,     DENIED, OK),
+    "GET panel:reviews_export":             (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, OK,     DENIED, OK),
     "POST panel:rank":                      (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, OK,     DENIED, OK),
     "GET panel:proposal":                   (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, OK,     DENIED, OK),
     "POST panel:proposal":                  (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, OK,     DENIED, OK),
@@ -111,6 +113,9 @@ TABLE = {
     "GET admin:reviews_staff_calls":        (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, OK),
     "GET admin:reviews_screening":          (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, OK),
     "POST admin:reviews_screening":         (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, OK),
+    "GET admin:reviews_screening_export":   (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, OK),
+    "GET admin:reviews_decisions_export":   (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, OK),
+    "GET admin:reviews_review_export":      (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, OK),
     "GET admin:reviews_decisions":          (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, OK),
     "POST admin:reviews_decisions":         (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, OK),
     "GET admin:reviews_decisions_notify":   (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, OK),
@@ -140,7 +145,9 @@ EFFECTS = {
 NO_EFFECT = {("assigned", "POST reviewer:accept"), ("assigned", "POST reviewer:decline")}
 
 # The downloads.
-DOWNLOADS = ("GET reviewer:letter", "GET panel:export", "GET admin:reviews_evaluation_summary")
+DOWNLOADS = ("GET reviewer:letter", "GET panel:export", "GET panel:proposals_export", "GET panel:reviews_export",
+             "GET admin:reviews_evaluation_summary", "GET admin:reviews_screening_export",
+             "GET admin:reviews_decisions_export", "GET admin:reviews_review_export")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -249,7 +256,8 @@ def request_for(world, role, key):
         }.get(short, {}) if method == "POST" else {}
         return method, reverse(name, args=args), data
     if namespace == "admin":
-        args = {"reviews_staff_calls": [], "reviews_evaluation_summary": [proposal.pk]}.get(short, [call.pk])
+        args = {"reviews_staff_calls": [], "reviews_review_export": [],
+                "reviews_evaluation_summary": [proposal.pk]}.get(short, [call.pk])
         data = {
             "reviews_screening": {"proposal": proposal.pk, "verdict": "ineligible", "reason": "Out of scope."},
             # The world's proposal has no review yet: staff decide with a reason (funding.domain.decisions).
@@ -361,7 +369,8 @@ def test_the_table_covers_every_review_url():
 
     names = {f"reviewer:{p.name}" for p in urls_reviewer.urlpatterns} | {f"panel:{p.name}" for p in urls_officer.urlpatterns}
     names |= {"admin:reviews_staff_calls", "admin:reviews_screening", "admin:reviews_decisions",
-              "admin:reviews_decisions_notify", "admin:reviews_evaluation_summary"}
+              "admin:reviews_decisions_notify", "admin:reviews_evaluation_summary", "admin:reviews_screening_export",
+              "admin:reviews_decisions_export", "admin:reviews_review_export"}
     covered = {key.split(" ")[1] for key in TABLE}
     assert names - covered == set()
 

@@ -23,7 +23,13 @@ from django_countries import countries
 from calls.models import Call
 from funding.domain.acceptance import counts_against_envelope
 from funding.models import AwardState
-from proposals.models import Proposal, TeamMember, TeamSide, evaluated_by, evaluating_institute
+from proposals.models import (
+    Proposal,
+    TeamMember,
+    TeamSide,
+    evaluated_by,
+    evaluating_institute,
+)
 from reviews.domain.screening import PASSED_SCREENING_STATES
 from reviews.models import Conflict, DecisionOutcome
 

@@ -12,12 +12,13 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from iea.formats import XLSX_MONEY
-from iea.spreadsheets import XLSX_CONTENT_TYPE, new_workbook, workbook_bytes, xlsx_cell
+from iea.spreadsheets import XLSX_CONTENT_TYPE, Sheet, workbook
 from proposals.models import BudgetCategory
 
-from .models import Award, ReportPeriod, SpendingLine, Tranche, TrancheState
+from ..models import Award, ReportPeriod, SpendingLine, Tranche, TrancheState
 
-__all__ = ["XLSX_CONTENT_TYPE", "award_headers", "award_values", "awards_xlsx", "export_queryset", "with_totals"]
+__all__ = ["XLSX_CONTENT_TYPE", "award_headers", "award_sheets", "award_values", "awards_xlsx", "export_queryset",
+           "with_totals"]
 TRANCHE_COLUMNS = 2
 MONEY = DecimalField(max_digits=12, decimal_places=2)
 
@@ -56,10 +57,12 @@ def export_queryset(queryset: QuerySet) -> QuerySet:
 def award_headers() -> list[str]:
     tranches = []
     for number in range(1, TRANCHE_COLUMNS + 1):
-        tranches += [_("Tranche %(number)s (€)") % {"number": number}, _("Tranche %(number)s state") % {"number": number}]
+        tranches += [_("Tranche %(number)s (€)") % {"number": number}, _("Tranche %(number)s state") % {"number": number},
+                     _("Tranche %(number)s planned for") % {"number": number},
+                     _("Tranche %(number)s released at") % {"number": number}]
     return [
         _("Reference"), _("Title"), _("PI"), _("PI e-mail"), _("Unit"), _("Delegation"), _("Institute"), _("Call"),
-        _("Amount (€)"), _("Start"), _("End"), _("State"), *tranches,
+        _("Amount (€)"), _("Start"), _("End"), _("State"), _("To be accepted by"), _("Accepted at"), *tranches,
         _("Released (€)"), _("Received by the unit (€)"),
         *[_("Spent: %(category)s (€)") % {"category": label} for label in BudgetCategory.labels],
         _("Spent in total (€)"), _("Year-1 report"), _("Final report"),
@@ -78,11 +81,15 @@ def award_values(award: Award) -> list:
     tranche_cells = []
     for number in range(1, TRANCHE_COLUMNS + 1):
         tranche = tranches.get(number)
-        tranche_cells += [_money(tranche.amount), tranche.get_state_display()] if tranche else [None, ""]
+        tranche_cells += [
+            _money(tranche.amount), tranche.get_state_display(), tranche.planned_date,
+            tranche.decided_at if tranche.state == TrancheState.RELEASED else None,
+        ] if tranche else [None, "", None, None]
     return [
         proposal.reference, proposal.title, proposal.pi.get_full_name(), proposal.pi.email,
         str(award.unit), award.unit.delegation.name, institute.code if institute else "", str(proposal.call),
-        _money(award.amount), award.start_date, award.end_date, award.get_state_display(), *tranche_cells,
+        _money(award.amount), award.start_date, award.end_date, award.get_state_display(), award.accept_by,
+        award.accepted_at, *tranche_cells,
         _money(award.released_total), _money(award.received_total),
         *[_money(getattr(award, f"spent_{category}")) for category in BudgetCategory.values],
         _money(award.spent_total),
@@ -90,13 +97,16 @@ def award_values(award: Award) -> list:
     ]
 
 
+def award_sheets(queryset: QuerySet) -> list[Sheet]:
+    """The *Awards* sheet of the awards of ``queryset`` (already filtered to what the user may see)."""
+    headers = award_headers()
+    money = {_("Amount (€)"), _("Released (€)"), _("Received by the unit (€)"), _("Spent in total (€)"),
+             *[_("Tranche %(number)s (€)") % {"number": number} for number in range(1, TRANCHE_COLUMNS + 1)],
+             *[_("Spent: %(category)s (€)") % {"category": label} for label in BudgetCategory.labels]}
+    formats = {index: XLSX_MONEY for index, header in enumerate(headers) if header in money}
+    return [Sheet(_("Awards"), headers, (award_values(award) for award in export_queryset(queryset)), formats)]
+
+
 def awards_xlsx(queryset: QuerySet) -> bytes:
     """The workbook of the awards of ``queryset`` (already filtered to what the user may see)."""
-    workbook = new_workbook()
-    sheet = workbook.create_sheet(title=_("Awards")[:31])
-    sheet.append([xlsx_cell(sheet, header, bold=True) for header in award_headers()])
-    for award in export_queryset(queryset):
-        # Every Decimal of the row is an amount in euros.
-        sheet.append([xlsx_cell(sheet, value, number_format=XLSX_MONEY if isinstance(value, Decimal) else None)
-                      for value in award_values(award)])
-    return workbook_bytes(workbook)
+    return workbook(award_sheets(queryset))

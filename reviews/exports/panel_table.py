@@ -7,8 +7,8 @@ from django.utils.translation import gettext as _
 from iea.formats import XLSX_MONEY
 from iea.spreadsheets import XLSX_CONTENT_TYPE, new_workbook, workbook_bytes, xlsx_cell
 
-from .domain.panel_table import Row
-from .models import Recommendation
+from ..domain.panel_table import Row
+from ..models import Recommendation
 
 __all__ = ["XLSX_CONTENT_TYPE", "panel_table_headers", "panel_table_values", "panel_table_xlsx"]
 
