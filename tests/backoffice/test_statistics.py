@@ -200,6 +200,17 @@ def test_early_career_and_resubmissions_equal_a_recomputation(world):
     assert (nothing.share, nothing.rate_first, nothing.rate_resubmissions) == (None, None, None)
 
 
+def test_the_statistics_and_the_exports_count_the_same_resubmissions(world):
+    """Two readings of one rule: proposals.models.is_resubmission per proposal (the exports) and the statistics'
+    join on each PI's first unselected year."""
+    from proposals.models import is_resubmission
+
+    stats = statistics(StatsScope(), every_call())
+    flagged = Proposal.objects.filter(submitted_at__isnull=False).annotate(again=is_resubmission())
+    for row in stats.resubmissions:
+        assert row.resubmissions == flagged.filter(call_id=row.key, again=True).count()
+
+
 def test_the_scope_narrows_every_table(world):
     items = plain_proposals()
     call = world.calls[2030]
