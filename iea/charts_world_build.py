@@ -78,7 +78,7 @@ def _unwrapped(ring: list[tuple[float, float]]) -> list[list[tuple[float, float]
 
 def _path(rings: list[list[tuple[float, float]]]) -> str:
     parts = []
-    for ring in (copy for ring in rings for copy in _unwrapped(ring)):
+    for ring in (copy for original in rings for copy in _unwrapped(original)):
         grid = [(round((lon + 180) * 10), round((TOP - lat) * 10)) for lon, lat in ring]
         kept = [point for index, point in enumerate(grid) if index == 0 or point != grid[index - 1]]
         if len(kept) < 4:  # a ring smaller than a tenth of a degree: invisible at this scale
