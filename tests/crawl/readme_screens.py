@@ -41,17 +41,16 @@ def shrink(png: bytes) -> bytes:
     raise SystemExit(f"a screenshot stays over {MAX_BYTES} bytes even with 32 colours")
 
 
-async def take(base_url: str) -> None:
+async def take(base_url: str, targets: dict) -> None:
     from playwright.async_api import async_playwright  # noqa: PLC0415
 
     from iea.mfa import current_totp_code  # noqa: PLC0415
     from iea.site.demo.management.commands._demo_data import DEMO_TOTP_SECRET  # noqa: PLC0415
     from tests.browser.conftest import CHROMIUM_ARGS, chromium_path  # noqa: PLC0415
 
-    from . import targets as targets_module  # noqa: PLC0415
     from .crawler import Crawler  # noqa: PLC0415
 
-    crawler = Crawler(base_url=base_url, targets=targets_module.targets(), out=OUT,
+    crawler = Crawler(base_url=base_url, targets=targets, out=OUT,
                       two_factor_code=lambda: current_totp_code(DEMO_TOTP_SECRET))
     crawler.signing_in = asyncio.Lock()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -86,7 +85,9 @@ def main(argv=None) -> int:
     import django  # noqa: PLC0415
 
     django.setup()
-    asyncio.run(take(options.base_url))
+    from . import targets as targets_module  # noqa: PLC0415 -- reads the demo's database: before the event loop
+
+    asyncio.run(take(options.base_url, targets_module.targets()))
     return 0
 
 
