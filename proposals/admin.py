@@ -2,6 +2,7 @@
 and inline is read-only, and saving the page writes nothing."""
 
 from django.contrib import admin
+from django.db.models import Exists, OuterRef
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +12,7 @@ from iea import formats
 from iea.admin_mixins import ExportFilteredMixin, IeaModelAdmin, ReadOnlyAdminMixin, ReadOnlyTabularInline
 from iea.audit.actions import acting_as_label, action_label, state_label
 from iea.audit.domain import audit_trail
+from iea.notifications.admin_remind import RemindActionMixin
 
 from .exports import proposal_sheets
 from .models import (
@@ -22,6 +24,7 @@ from .models import (
     TeamMember,
     evaluated_by,
 )
+from .reminders import proposal_reminder_dues
 from .rules import visible_proposals
 
 
@@ -93,7 +96,7 @@ class ProposalVersionInline(ReadOnlyTabularInline):
 
 
 @admin.register(Proposal)
-class ProposalAdmin(ExportFilteredMixin, IeaModelAdmin):
+class ProposalAdmin(ExportFilteredMixin, RemindActionMixin, IeaModelAdmin):
     list_display = (
         "reference", "acronym", "title", "pi_name", "call", "state", "unit_code", "institute_code",
         "delegation", "submitted_at", "has_unsubmitted_changes",
@@ -103,6 +106,17 @@ class ProposalAdmin(ExportFilteredMixin, IeaModelAdmin):
     search_fields = ("reference", "title", "acronym", "pi__email", "pi__full_name", "partner_name", "partner_email", "unit__acronym")
     date_hierarchy = "submitted_at"
     inlines = (TeamMemberInline, BudgetLineInline, SupportLetterInline, ProposalVersionInline)
+    actions = ("remind_now",)
+
+    @staticmethod
+    def remind_dues(proposals, now):
+        return proposal_reminder_dues(proposals, now)
+
+    @admin.action(description=_("Send a reminder now (proposal not submitted)"), permissions=["remind"])
+    def remind_now(self, request, queryset):
+        letters = SupportLetter.objects.filter(proposal=OuterRef("pk"))
+        return self._remind(request, queryset.select_related("pi", "call").annotate(has_letter=Exists(letters)),
+                            action="remind_now", title=_("Send a reminder now: proposals not submitted"))
     fieldsets = (
         (None, {"fields": (
             "reference", "call", "state", "pi", "created_at", "updated_at", "submitted_at", "has_unsubmitted_changes",

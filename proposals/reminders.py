@@ -68,8 +68,15 @@ def _draft_skip(proposal: Proposal, notification, now: dt.datetime) -> str:
     return ""
 
 
+def _has_letter(proposal: Proposal) -> bool:
+    """Whether the proposal has a support letter: ``has_letter`` when the query annotated it (the admin's list
+    of many), else asked."""
+    has_letter = getattr(proposal, "has_letter", None)
+    return proposal.letters.exists() if has_letter is None else has_letter
+
+
 def _letter_skip(proposal: Proposal, notification, now: dt.datetime) -> str:
-    if proposal.letters.exists():
+    if _has_letter(proposal):
         return _("The support letter was uploaded.")
     return _draft_skip(proposal, notification, now)
 
@@ -168,6 +175,20 @@ def letter_reminders(now: dt.datetime):
         for invitation in invitations:
             yield Due(kind="partner_reminder", target=invitation, occurrence=occurrence, due_at=moment,
                       recipients=[Recipient(email=invitation.email, language=invitation.language)])
+
+
+def proposal_reminder_dues(proposals, now: dt.datetime) -> list[Due]:
+    """The reminders of these proposals, sent now by hand from the proposals list (``remind_now`` sets the
+    occurrence): a draft without its support letter gets the letter reminder (which lists what else blocks),
+    any other proposal the draft reminder; a proposal already submitted or withdrawn is skipped by its kind.
+    ``proposals`` carry ``has_letter`` (the admin annotates it) or ask the database one by one."""
+    dues = []
+    for proposal in proposals:
+        kind = ("letter_reminder" if proposal.state == ProposalState.DRAFT and not _has_letter(proposal)
+                else "draft_reminder")
+        dues.append(Due(kind=kind, target=proposal, recipients=[Recipient.of(proposal.pi)], occurrence="",
+                        due_at=now))
+    return dues
 
 
 @schedule

@@ -182,3 +182,59 @@ def test_who_may_send_a_reminder_now(client, staff, changelist):
     assert Notification.objects.count() == before
     client.force_login(staff)
     assert act(client, changelist, objects).status_code == 200
+
+
+def _drafts(call, n: int = 1):
+    from tests.factories import ProposalFactory
+
+    return [ProposalFactory(call=call, complete=True) for _ in range(n)]
+
+
+def test_the_proposals_action_reminds_each_pi_of_what_is_missing(signed_in, call):
+    from proposals import domain as proposals_domain
+    from proposals.letters import check_pdf
+    from proposals.models import Proposal, ProposalState
+    from tests.pdfs import pdf_upload
+
+    Notification.objects.all().delete()
+    no_letter, with_letter, submitted = _drafts(call, 3)
+    proposals_domain.letter_attach(proposal_id=with_letter.pk, pdf=check_pdf(pdf_upload()), now=timezone.now(),
+                                   user=with_letter.pi)
+    Proposal.objects.filter(pk=submitted.pk).update(state=ProposalState.SUBMITTED)
+    Notification.objects.all().delete()
+    page = act(signed_in, "admin:proposals_proposal_changelist", [no_letter, with_letter, submitted])
+    assert page.status_code == 200
+    messages = {row[0].split(" — ")[0]: row[2] for row in rows(page)[1:]}
+    assert messages == {
+        str(no_letter): "Reminder: support letter missing",
+        str(with_letter): "Reminder: proposal not submitted",
+        str(submitted): "refused: The proposal was submitted or withdrawn.",
+    }
+    assert Notification.objects.count() == 0  # nothing before the confirmation
+    act(signed_in, "admin:proposals_proposal_changelist", [no_letter, with_letter, submitted], apply="1")
+    assert [email for _o, email in reminders("letter_reminder")] == [no_letter.pi.email]
+    assert [email for _o, email in reminders("draft_reminder")] == [with_letter.pi.email]
+    assert AuditEntry.objects.filter(action="notification.remind").count() == 2
+
+
+def test_the_proposals_confirmation_costs_the_same_queries_for_one_or_three(signed_in, call, queries):
+    proposals = []
+    assert queries.at_sizes(lambda n: proposals.extend(_drafts(call, n)),
+                            lambda: act(signed_in, "admin:proposals_proposal_changelist", proposals)) == (12, 12)
+
+
+def test_who_may_remind_pis(client, staff, call):
+    [proposal] = _drafts(call)
+    viewer = StaffFactory(is_superuser=False)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_proposal"))
+    for user in (None, proposal.pi, viewer):
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        for data in ({}, {"apply": "1"}):
+            response = act(client, "admin:proposals_proposal_changelist", [proposal], **data)
+            assert b'id="action-objects"' not in response.content
+    assert not Notification.objects.filter(kind__in=["draft_reminder", "letter_reminder"],
+                                           occurrence__startswith="manual-").exists()
+    client.force_login(staff)
+    assert b'id="action-objects"' in act(client, "admin:proposals_proposal_changelist", [proposal]).content
