@@ -93,10 +93,16 @@ def test_the_officer_sorts_pages_filters_ranks_and_exports_the_table(live_server
         p2.pk: 1, p3.pk: 2}
     page.goto(f"{base}/panels/{world.panel.pk}/")
     with page.expect_download() as download:
-        page.locator("a[download]").click()
+        page.locator(f"a[download][href^='/panels/{world.panel.pk}/export']").click()
     sheet = load_workbook(io.BytesIO(download.value.path().read_bytes())).active
     assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == [
         p2.reference, p1.reference, p3.reference, p4.reference, p5.reference]
+    # The panel's proposals and teams as a workbook too, every proposal of the panel in it.
+    with page.expect_download() as download:
+        page.locator(f"a[download][href^='/panels/{world.panel.pk}/proposals']").click()
+    book = load_workbook(io.BytesIO(download.value.path().read_bytes()))
+    references = {row[0] for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)}
+    assert references == {p1.reference, p2.reference, p3.reference, p4.reference, p5.reference}
 
     # A review submitted meanwhile: the next page the officer opens counts it (P5: 3.0, after P1 and P3).
     draft = Review.objects.get(proposal=p5, reviewer=c)

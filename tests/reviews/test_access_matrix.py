@@ -107,6 +107,7 @@ TABLE = {
     "GET panel:auto_assign_state":          (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, OK,     DENIED, OK),
     "POST panel:conflict":                  (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, OK,     DENIED, OK),
     "GET panel:pool":                       (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, OK,     DENIED, OK),
+    "GET panel:reviewer_statistics":        (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, OK,     DENIED, OK),
     "POST panel:reviewer_add":              (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, OK,     DENIED, OK),
     "POST panel:reviewer_deactivate":       (LOGIN_, DENIED, DENIED, LOGIN_, DENIED, DENIED, DENIED, DENIED, OK,     DENIED, OK),
     # The directorate's pages in the admin.
