@@ -68,6 +68,14 @@ def staff(db):
 
 
 @pytest.fixture
+def signed_in(client, staff):
+    """The test client signed in as ``staff``, reading the pages in English."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
 def call(db):
     return CallFactory()
 

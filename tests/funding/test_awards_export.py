@@ -20,13 +20,6 @@ CHANGELIST = "admin:funding_award_changelist"
 EXPORT = "admin:funding_award_export"
 
 
-@pytest.fixture
-def signed_in(client, staff):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    client.force_login(staff)
-    return client
-
-
 def test_the_workbook_holds_exactly_the_rows_of_the_filtered_list(signed_in, staff):
     call = CallFactory(year=2031)
     first = make_award(user=staff, call=call)

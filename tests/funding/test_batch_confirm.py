@@ -24,13 +24,6 @@ pytestmark = pytest.mark.django_db
 GATE = "Tranche 2 is released only after the year 1 reports are approved; they are: draft."
 
 
-@pytest.fixture
-def signed_in(client, staff):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    client.force_login(staff)
-    return client
-
-
 def post(client, model: str, action: str, objects, **data):
     return client.post(reverse(f"admin:funding_{model}_changelist"),
                        {"action": action, "_selected_action": [o.pk for o in objects], **data}, follow=True)

@@ -172,13 +172,6 @@ def test_two_batches_at_once_cannot_pass_the_envelope_together_on_sqlite(sqlite_
 # The page ---------------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def signed_in(client, staff):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    client.force_login(staff)
-    return client
-
-
 def page_url(call) -> str:
     return reverse("admin:reviews_decisions", args=[call.pk])
 

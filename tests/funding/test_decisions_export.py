@@ -20,13 +20,6 @@ from tests.reviews.staff_factories import closed_call, ranked_proposal
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def signed_in(client, staff):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    client.force_login(staff)
-    return client
-
-
 def export_url(call, **params):
     url = reverse("admin:reviews_decisions_export", args=[call.pk])
     return url + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else "")

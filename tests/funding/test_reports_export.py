@@ -26,13 +26,6 @@ DESCRIPTION = ("Mission à São Paulo, " * 20)[:300]  # the longest description 
 
 
 @pytest.fixture
-def signed_in(client, staff):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    client.force_login(staff)
-    return client
-
-
-@pytest.fixture
 def world(staff):
     call = CallFactory(year=2031)
     approved = make_award(user=staff, call=call, title="=1+1")

@@ -34,13 +34,6 @@ def resend_url(row) -> str:
     return reverse("admin:notifications_notification_resend", args=[row.pk])
 
 
-@pytest.fixture
-def signed_in(client, staff):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    client.force_login(staff)
-    return client
-
-
 def on_record(kind: str, target, *, email: str | None = None, state=State.SENT, **fields) -> Notification:
     """A row as the outbox leaves it (written directly: the admin only reads them)."""
     now = timezone.now()

@@ -96,13 +96,6 @@ def test_the_schedule_ignores_manual_occurrences(waiting, staff):
 # The admin actions ------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def signed_in(client, staff):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    client.force_login(staff)
-    return client
-
-
 def act(client, changelist: str, objects, **data):
     return client.post(reverse(changelist), {"action": "remind_now", "_selected_action": [o.pk for o in objects],
                                              **data})

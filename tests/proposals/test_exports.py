@@ -29,13 +29,6 @@ CHANGELIST = "admin:proposals_proposal_changelist"
 EXPORT = "admin:proposals_proposal_export"
 
 
-@pytest.fixture
-def signed_in(client, staff):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    client.force_login(staff)
-    return client
-
-
 def letter(proposal, *, via=None, by_partner=False, cofunding=None):
     amount, currency = cofunding or (None, "")
     return SupportLetter.objects.create(

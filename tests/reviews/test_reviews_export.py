@@ -28,13 +28,6 @@ EXPORT = "admin:reviews_review_export"
 
 
 @pytest.fixture
-def signed_in(client, staff):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    client.force_login(staff)
-    return client
-
-
-@pytest.fixture
 def world(staff):
     insu = InstituteFactory(code="INSU")
     call = closed_call(year=2031)

@@ -19,13 +19,6 @@ from .staff_factories import closed_call, set_state, submitted_proposal
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def signed_in(client, staff):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    client.force_login(staff)
-    return client
-
-
 def export_url(call):
     return reverse("admin:reviews_screening_export", args=[call.pk])
 
