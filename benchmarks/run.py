@@ -23,11 +23,12 @@ import time
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-SCRIPTS = ["dataset", "pages", "surge", "pdfs", "reminders_celery", "assignment", "editor_units", "form_renderers"]
+SCRIPTS = ["dataset", "pages", "surge", "pdfs", "reminders_celery", "assignment", "affinity", "editor_units",
+           "form_renderers"]
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/iea_bench"
 # These build the small data they need in a database of their own (created and dropped each run), beside
 # the dataset's: BENCH_DATABASE_URL's database name with this suffix.
-OWN_DATA = {"surge", "pdfs", "reminders_celery", "assignment"}
+OWN_DATA = {"surge", "pdfs", "reminders_celery", "assignment", "affinity"}
 # editor_units and form_renderers build a SQLite file of their own under var/ (no BENCH_DATABASE_URL).
 OWN_DATA_SUFFIX = "_own"
 

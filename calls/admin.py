@@ -178,9 +178,11 @@ class CallAdmin(IeaModelAdmin):
         (_("Window (Paris time)"), {"fields": ("opens_at", "closes_at", "grace_minutes")}),
         (_("Rules"), {"fields": (
             "budget_min", "budget_max", "total_envelope", "duration_months", "award_acceptance_days",
-            "max_active_proposals_per_pi", "excluded_countries", "retention_years", "overall_threshold",
+            "max_extension_months", "max_active_proposals_per_pi", "excluded_countries", "retention_years", "overall_threshold",
         )}),
+        (_("Review"), {"fields": ("coauthor_conflict_years",)}),
         (_("Publication"), {"fields": ("figures_public",)}),
+        (_("Reviewers"), {"fields": ("outcome_to_reviewers",)}),
         (_("Reminders"), {
             "description": _("Days relative to the deadline, comma-separated, negative before it. The "
                              "dispatcher reads them at each tick: a change applies at once."),

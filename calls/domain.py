@@ -304,10 +304,12 @@ def _clone(*, source_id: int, year: int, user, now: dt.datetime) -> CloneResult:
             budget_min=source.budget_min, budget_max=source.budget_max, total_envelope=source.total_envelope,
             overall_threshold=source.overall_threshold,
             duration_months=source.duration_months, award_acceptance_days=source.award_acceptance_days,
+            max_extension_months=source.max_extension_months,
             reviews_per_proposal=source.reviews_per_proposal,
             max_active_proposals_per_pi=source.max_active_proposals_per_pi,
             excluded_countries=source.excluded_countries,
             retention_years=source.retention_years,
+            coauthor_conflict_years=source.coauthor_conflict_years,
             **{name: getattr(source, name) for name in REMINDER_FIELDS},
         )
         criteria = Criterion.objects.bulk_create(

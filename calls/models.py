@@ -239,6 +239,12 @@ class Call(models.Model):
         help_text=_("From the decision mail; the PI is reminded 7 days before. An award not accepted in time "
                     "can be cancelled and its amount given to the reserve list."),
     )
+    # Amendments after the award (domain.md, "Amendments"): "a few months". Six is half a year of a two-year
+    # action, enough for a field season or a visa that moved, short of a second project (config; 0 disables).
+    max_extension_months = models.PositiveSmallIntegerField(
+        _("maximum no-cost extension (months)"), default=6,
+        help_text=_("In total over all the extensions of an award; 0 means awards of this call cannot be extended."),
+    )
     reviews_per_proposal = models.PositiveSmallIntegerField(
         _("reviews per proposal"), default=2, validators=[MinValueValidator(1)],
         help_text=_("Completed, non-conflicted reviews each proposal needs (usually 2)."),
@@ -278,6 +284,16 @@ class Call(models.Model):
                     "(for a funded proposal: after its award closed)."),
     )
     # The public page of the call's figures (/calls/<year>/figures/): off until the directorate publishes them.
+    coauthor_conflict_years = models.PositiveSmallIntegerField(
+        _("co-authorship conflict window (years)"), default=5, validators=[MinValueValidator(1)],
+        help_text=_("A reviewer who co-published with the PI, a team member or the partner in this many past years "
+                    "is in conflict with the proposal."),
+    )
+    outcome_to_reviewers = models.BooleanField(
+        _("tell reviewers the outcome"), default=False,
+        help_text=_("After the decision mails, reviewers see the outcome and the panel's consensus of the proposals "
+                    "they reviewed."),
+    )
     figures_public = models.BooleanField(
         _("figures public"), default=False,
         help_text=_("Anyone may read the call's headline figures: proposals submitted, eligible, selected and "

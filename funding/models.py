@@ -13,6 +13,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from django_countries.fields import CountryField
 
 from calls.models import Unit
 from iea import formats
@@ -46,6 +48,9 @@ class Award(models.Model):
     decline_reason = models.TextField(_("reason for declining"), blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
+    # An approved change of partner institution (funding.domain.amendments); blank: the proposal's.
+    partner_institution = models.CharField(_("partner's institution"), max_length=250, blank=True)
+    partner_country = CountryField(_("partner's country"), blank=True)
 
     class Meta:
         ordering = ("-start_date", "id")
@@ -58,6 +63,15 @@ class Award(models.Model):
 
     def __str__(self):
         return f"{self.proposal.reference} — {formats.money(self.amount)}"
+
+    @property
+    def current_partner_institution(self) -> str:
+        """The partner's institution now: the last approved change, else the proposal's."""
+        return self.partner_institution or self.proposal.partner_institution
+
+    @property
+    def current_partner_country(self):
+        return self.partner_country or self.proposal.partner_country
 
 
 class TrancheState(models.TextChoices):
@@ -233,3 +247,129 @@ class SpendingLine(models.Model):
 
     def __str__(self):
         return f"{self.date} {self.category} {self.amount}"
+
+
+class AwardBudgetLine(models.Model):
+    """The award's budget plan, per year and category: what a transfer moves money between. It starts as
+    the proposal's budget scaled to the amount awarded (``funding.domain.versions.initial_budget_plan``)
+    and always adds up to the award."""
+
+    award = models.ForeignKey(Award, verbose_name=_("award"), on_delete=models.CASCADE, related_name="budget_lines")
+    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(1)])
+    category = models.CharField(_("category"), max_length=16, choices=BudgetCategory.choices)
+    amount = models.DecimalField(_("amount (€)"), max_digits=9, decimal_places=2, default=Decimal(0))
+
+    class Meta:
+        ordering = ("award", "year", "category")
+        verbose_name = _("award budget line")
+        verbose_name_plural = _("award budget plan")
+        constraints = [
+            models.UniqueConstraint(fields=["award", "year", "category"], name="award_budget_line_unique"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="award_budget_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.year} {self.category} {self.amount}"
+
+
+class AmendmentKind(models.TextChoices):
+    EXTENSION = "extension", _("No-cost extension")
+    TRANSFER = "transfer", _("Budget transfer")
+    INSTITUTION = "institution", _("Change of partner institution")
+
+
+class AmendmentState(models.TextChoices):
+    REQUESTED = "requested", _("Waiting for the unit's opinion")
+    OPINION = "opinion", _("Waiting for the directorate's decision")
+    APPROVED = "approved", pgettext_lazy("an amendment", "Approved")
+    REFUSED = "refused", pgettext_lazy("an amendment", "Refused")
+    WITHDRAWN = "withdrawn", pgettext_lazy("an amendment", "Withdrawn by the PI")
+
+
+# The states of an amendment still to decide: one of a kind at a time per award (a database constraint).
+OPEN_AMENDMENT_STATES = (AmendmentState.REQUESTED, AmendmentState.OPINION)
+
+
+class UnitOpinion(models.TextChoices):
+    FAVOURABLE = "favourable", _("Favourable")
+    UNFAVOURABLE = "unfavourable", _("Unfavourable")
+
+
+class Amendment(models.Model):
+    """A change to an active award asked by the PI (domain.md, "Amendments"): a no-cost extension, a
+    transfer between budget lines, or a change of the partner's institution. The unit manager gives an
+    opinion; staff approve or refuse it; an approved one makes a new ``AwardVersion``."""
+
+    award = models.ForeignKey(Award, verbose_name=_("award"), on_delete=models.CASCADE, related_name="amendments")
+    kind = models.CharField(_("kind"), max_length=12, choices=AmendmentKind.choices)
+    state = models.CharField(_("state"), max_length=10, choices=AmendmentState.choices,
+                             default=AmendmentState.REQUESTED)
+    reason = models.TextField(_("reason"))
+    requested_at = models.DateTimeField(_("asked at"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("asked by"), on_delete=models.PROTECT,
+                                     related_name="+")
+    # A no-cost extension.
+    months = models.PositiveSmallIntegerField(_("months"), null=True, blank=True)
+    new_end_date = models.DateField(_("new end date"), null=True, blank=True)
+    # A transfer: this amount from one budget line (year × category) to another.
+    from_year = models.PositiveSmallIntegerField(_("from year"), null=True, blank=True)
+    from_category = models.CharField(_("from category"), max_length=16, choices=BudgetCategory.choices, blank=True)
+    to_year = models.PositiveSmallIntegerField(_("to year"), null=True, blank=True)
+    to_category = models.CharField(_("to category"), max_length=16, choices=BudgetCategory.choices, blank=True)
+    amount = models.DecimalField(_("amount (€)"), max_digits=9, decimal_places=2, null=True, blank=True)
+    # A change of partner institution.
+    new_institution = models.CharField(_("new partner institution"), max_length=250, blank=True)
+    new_country = CountryField(_("new partner country"), blank=True)
+    # The unit manager's opinion.
+    opinion = models.CharField(_("unit's opinion"), max_length=12, choices=UnitOpinion.choices, blank=True)
+    opinion_comment = models.TextField(_("unit's comment"), blank=True)
+    opinion_at = models.DateTimeField(_("opinion given at"), null=True, blank=True)
+    opinion_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("opinion given by"), null=True,
+                                   blank=True, on_delete=models.PROTECT, related_name="+")
+    # The directorate's decision (a reason is required to refuse), or the PI's withdrawal.
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    decision_reason = models.TextField(_("reason for the decision"), blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("-requested_at", "-id")
+        verbose_name = _("amendment")
+        verbose_name_plural = _("amendments")
+        constraints = [
+            models.UniqueConstraint(fields=["award", "kind"], condition=Q(state__in=OPEN_AMENDMENT_STATES),
+                                    name="amendment_one_open_per_kind"),
+            models.CheckConstraint(condition=Q(amount__isnull=True) | Q(amount__gt=0), name="amendment_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.award.proposal.reference} — {self.get_kind_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_AMENDMENT_STATES
+
+
+class AwardVersion(models.Model):
+    """The award as it stood after each approved amendment: version 1 is the award as created. ``data``
+    freezes the amount, dates, tranches, budget plan and partner institution (``versions.award_snapshot``)."""
+
+    award = models.ForeignKey(Award, verbose_name=_("award"), on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveSmallIntegerField(_("version"), validators=[MinValueValidator(1)])
+    created_at = models.DateTimeField(_("created at"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    amendment = models.OneToOneField(Amendment, verbose_name=_("amendment"), null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="version")
+    data = models.JSONField(_("the award as it stood"))
+
+    class Meta:
+        ordering = ("award", "number")
+        verbose_name = _("award version")
+        verbose_name_plural = _("award versions")
+        constraints = [models.UniqueConstraint(fields=["award", "number"], name="award_version_unique")]
+
+    def __str__(self):
+        return _("%(reference)s, version %(number)s") % {"reference": self.award.proposal.reference,
+                                                         "number": self.number}

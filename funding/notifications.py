@@ -12,7 +12,7 @@ from reviews.domain import evaluation
 from reviews.models import Decision
 
 from .domain.reports import cosign_token
-from .models import Award, CosignInvitation, Report, Tranche
+from .models import Amendment, AmendmentState, Award, CosignInvitation, Report, Tranche
 
 
 def _award_url(award_id: int) -> str:
@@ -54,6 +54,25 @@ register(Kind(
     context=lambda a, n: {"award": a, "proposal": a.proposal, "accepted": n.params.get("answer") == "accepted",
                           "url": reverse("funding:unit_award", kwargs={"pk": a.pk})},
 ))
+
+
+# --- Amendments (domain.amendments): the request to the unit, its opinion to the PI, the decision to both --
+
+def _amendment_context(amendment, notification):
+    award = amendment.award
+    # The unit's managers act on the unit's page of the award; the PI reads it on theirs.
+    to_unit = notification.kind == "amendment_requested"
+    return {"amendment": amendment, "award": award, "proposal": award.proposal,
+            "approved": amendment.state == AmendmentState.APPROVED,
+            "url": reverse("funding:unit_award" if to_unit else "funding:award", kwargs={"pk": award.pk})}
+
+
+for _name, _label in (("amendment_requested", _("Amendment asked, to the unit")),
+                      ("amendment_opinion", _("Unit's opinion on an amendment, to the PI")),
+                      ("amendment_decided", _("Amendment approved or refused, to the PI and the unit"))):
+    register(Kind(name=_name, label=_label, template=_name, model=Amendment,
+                  select_related=("award__proposal__pi", "award__proposal__call", "award__unit", "version"),
+                  context=_amendment_context))
 
 
 # --- The decisions and a reserve promoted (domain.decisions, domain.reserve) ------------------------------

@@ -1,6 +1,8 @@
 """Who may see and do what with an award: named predicates, the one source for views, admin and exports.
 
-- the PI of the funded proposal: reads the award, files the reports;
+- the PI of the funded proposal: reads the award, files the reports, asks for amendments;
+- an accepted co-applicant of the funded proposal (#21): reads the award, its reports and amendments, and its
+  letter; only the PI acts on it;
 - the unit manager of the managing unit: reads the award, records spending, confirms tranche receipts;
 - the institute officer of the proposal's panel: reads the award and reviews its reports;
 - directorate staff: everything.
@@ -11,6 +13,7 @@ from django.db.models import Q
 
 from iea.roles import is_directorate
 from proposals.models import evaluated_by
+from proposals.rules import active_coapplications, is_proposal_reader
 from reviews.models import Panel
 from reviews.rules import panel_of
 
@@ -20,6 +23,12 @@ from .models import Award
 @rules.predicate
 def is_award_pi(user, award) -> bool:
     return user.is_authenticated and award is not None and award.proposal.pi_id == user.pk
+
+
+@rules.predicate
+def is_award_coapplicant(user, award) -> bool:
+    """An accepted, not revoked co-applicant (either role) of the funded proposal."""
+    return award is not None and is_proposal_reader(user, award.proposal)
 
 
 @rules.predicate
@@ -36,7 +45,7 @@ def is_award_officer(user, award) -> bool:
     return panel is not None and panel.officers.filter(pk=user.pk).exists()
 
 
-can_view_award = is_award_pi | is_award_unit_manager | is_award_officer | is_directorate
+can_view_award = is_award_pi | is_award_coapplicant | is_award_unit_manager | is_award_officer | is_directorate
 can_file_reports = is_award_pi
 can_manage_spending = is_award_unit_manager
 # Nobody reviews the reports of their own award, whatever their role.
@@ -70,7 +79,8 @@ def visible_awards(user, queryset=None):
         return queryset.none()
     if is_directorate(user):
         return queryset
-    return queryset.filter(Q(proposal__pi=user) | Q(unit__managers=user) | _officer_scope(user)).distinct()
+    coapplied = Q(proposal__in=active_coapplications(user).values("proposal"))
+    return queryset.filter(Q(proposal__pi=user) | coapplied | Q(unit__managers=user) | _officer_scope(user)).distinct()
 
 
 def reviews_reports(user) -> bool:

@@ -1,5 +1,7 @@
-"""Fields kept in French and English side by side (``title_fr`` / ``title_en``) and read in the active language."""
+"""Fields kept in French and English side by side (``title_fr`` / ``title_en``) and read in the active language;
+the language a person's own text was written in."""
 
+from django.conf import settings
 from django.utils import translation
 
 
@@ -19,3 +21,10 @@ class Localized:
         lang = (translation.get_language() or "fr")[:2]
         value = getattr(obj, f"{self.name}_{lang}", "") if lang in ("fr", "en") else ""
         return value or getattr(obj, f"{self.name}_fr", "") or getattr(obj, f"{self.name}_en", "")
+
+
+def written_language(code: str | None) -> str:
+    """The language a person's text was written in, as stored beside it: the primary subtag of ``code`` (the
+    language of the page they wrote on) when it is one of the site's languages, else "" (not known)."""
+    primary = (code or "").split("-")[0].lower()
+    return primary if primary in {language for language, _name in settings.LANGUAGES} else ""

@@ -275,6 +275,11 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="IEA <no-reply@iea.lo
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ORGANISATION_NAME = env.str("ORGANISATION_NAME", default="CNRS")
 DIRECTORATE_NAME = env.str("DIRECTORATE_NAME", default="")  # never hard-coded (domain.md)
+# Reviewer profiles: besides uploaded exports, import a person's publications from HAL's and ORCID's public APIs
+# by their idHAL / ORCID iD (reviews.domain.publication_online). Off unless the deployment can reach them.
+PUBLICATION_IMPORT_ONLINE = env.bool("PUBLICATION_IMPORT_ONLINE", default=False)
+PUBLICATION_HAL_API = env.str("PUBLICATION_HAL_API", default="https://api.archives-ouvertes.fr/search/")
+PUBLICATION_ORCID_API = env.str("PUBLICATION_ORCID_API", default="https://pub.orcid.org/v3.0/")
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)

@@ -46,6 +46,7 @@ urlpatterns = [
     path("", include("calls.urls")),
     path("proposals/", include("proposals.urls")),
     path("proposals/", include("reviews.urls.pi")),  # the evaluation summary, beside the proposal's page
+    path("proposals/", include("reviews.urls.messages")),  # the conversations of a proposal and its award (#21)
     path("review/", include("reviews.urls.reviewer")),
     path("panels/statistics/", officer_statistics_view, name="officer_statistics"),
     path("panels/", include("reviews.urls.officer")),

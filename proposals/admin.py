@@ -120,6 +120,7 @@ class ProposalAdmin(ExportFilteredMixin, RemindActionMixin, IeaModelAdmin):
     fieldsets = (
         (None, {"fields": (
             "reference", "call", "state", "pi", "created_at", "updated_at", "submitted_at", "has_unsubmitted_changes",
+            "restarted_from",
         )}),
         (_("Project"), {"fields": ("title", "acronym", "abstract", "keywords", "activities", "ethics_statement")}),
         (_("Unit"), {"fields": ("unit", "evaluating_institute", "institute_code")}),

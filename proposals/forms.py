@@ -6,16 +6,17 @@ from django.conf import settings
 from django.forms.models import ModelChoiceIterator
 from django.urls import reverse_lazy
 from django.utils.choices import BaseChoiceIterator, normalize_choices
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
 
 from calls.models import Institute, Unit, parse_unit_code
+from iea.identifiers import orcid_normalise
 from iea.widgets import LongSelect
 
 from .letters import pdf_help_text
-from .models import BudgetCategory, Proposal, TeamMember
+from .models import BudgetCategory, CoApplicantRole, Proposal, TeamMember
 
 BUDGET_MAX_CELL = Decimal("999999.99")
 
@@ -171,9 +172,17 @@ def budget_initial(proposal: Proposal) -> dict:
 
 
 class TeamMemberForm(forms.ModelForm):
+    # Longer than the stored iD: "https://orcid.org/…" as copied from ORCID is accepted and written one way.
+    orcid = forms.CharField(label=pgettext_lazy("form label", "ORCID iD"), max_length=60, required=False, help_text=_(
+        "Optional. 16 digits in four groups, e.g. 0000-0002-1825-0097: reviewers who published with them are then "
+        "recognised."))
+
     class Meta:
         model = TeamMember
-        fields = ["side", "name", "email", "position", "institution", "early_career"]
+        fields = ["side", "name", "email", "position", "institution", "orcid", "early_career"]
+
+    def clean_orcid(self):
+        return orcid_normalise(self.cleaned_data.get("orcid", ""))
 
 
 class LetterForm(forms.Form):
@@ -207,6 +216,14 @@ class LetterForm(forms.Form):
 class InvitationForm(forms.Form):
     email = forms.EmailField(label=_("Partner's e-mail"))
     language = forms.ChoiceField(label=_("Language of the e-mail"), choices=settings.LANGUAGES, initial="en")
+
+
+class CoApplicantForm(forms.Form):
+    """The PI invites a colleague (editor) or the partner (reader) to prepare the proposal with them (#21)."""
+
+    email = forms.EmailField(label=_("E-mail of the person invited"))
+    role = forms.ChoiceField(label=_("Role"), choices=CoApplicantRole.choices, initial=CoApplicantRole.EDITOR)
+    language = forms.ChoiceField(label=_("Language of the e-mail"), choices=settings.LANGUAGES, initial="fr")
 
 
 class WithdrawForm(forms.Form):

@@ -77,8 +77,19 @@ class Proposal(models.Model):
 
     created_at = models.DateTimeField(_("created at"))
     updated_at = models.DateTimeField(_("last saved at"))
+    # Who saved the main form last (the PI or a co-applicant, #21): the other's conflict banner names them.
+    last_saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("last saved by"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", editable=False,
+    )
     submitted_at = models.DateTimeField(_("last submitted at"), null=True, blank=True)
     has_unsubmitted_changes = models.BooleanField(_("changed since the last submission"), default=False, editable=False)
+    # The PI's unfunded proposal of an earlier call this draft was started from (#21, "restart from last year",
+    # ``proposals.domain.proposal_restart``): the editor shows that proposal's evaluation beside the form.
+    restarted_from = models.ForeignKey(
+        "self", verbose_name=_("started from"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="restarts", editable=False,
+    )
 
     class Meta:
         ordering = ("-updated_at",)
@@ -165,6 +176,7 @@ class TeamMember(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     position = models.CharField(_("position"), max_length=120, blank=True, help_text=_("e.g. PhD student, professor"))
     institution = models.CharField(_("unit or institution"), max_length=250, blank=True)
+    orcid = models.CharField(_("ORCID iD"), max_length=19, blank=True)
     early_career = models.BooleanField(
         _("early-career researcher"), default=False,
         help_text=_("PhD student, post-doc, or researcher within a few years of the PhD."),
@@ -307,3 +319,216 @@ class PartnerInvitation(models.Model):
 
     def __str__(self):
         return f"{self.proposal.reference} → {self.email}"
+
+
+class CoApplicantRole(models.TextChoices):
+    EDITOR = "editor", _("Co-applicant: reads and edits the draft")
+    READER = "reader", _("Reader: reads the draft")
+
+
+class CoApplicant(models.Model):
+    """Someone the PI invited to prepare the proposal with them (#21): a CNRS colleague who edits the draft,
+    or (read only) the foreign partner. The invitation goes by e-mail with a link; whoever opens it signed in
+    with the invited address's account becomes ``user``. Only the PI submits and withdraws. Revoking keeps the
+    row (the audit trail names it), and the person loses access on their next request."""
+
+    proposal = models.ForeignKey(Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="coapplicants")
+    email = models.EmailField(_("e-mail"))
+    role = models.CharField(_("role"), max_length=8, choices=CoApplicantRole.choices, default=CoApplicantRole.EDITOR)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="fr")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("account"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="coapplications",
+    )
+    nonce = models.CharField(max_length=64, unique=True, default=new_invitation_nonce, editable=False)
+    invited_at = models.DateTimeField(_("invited at"))
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("invited by"), on_delete=models.PROTECT, related_name="+")
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("proposal", "invited_at", "id")
+        verbose_name = _("co-applicant")
+        verbose_name_plural = _("co-applicants")
+        constraints = [
+            # One live invitation per address and per account on a proposal; revoked ones stay as history.
+            models.UniqueConstraint(fields=["proposal", "email"], condition=Q(revoked_at__isnull=True),
+                                    name="coapplicant_live_email_unique"),
+            models.UniqueConstraint(fields=["proposal", "user"], condition=Q(revoked_at__isnull=True, user__isnull=False),
+                                    name="coapplicant_live_user_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.proposal.reference} ← {self.email}"
+
+    @property
+    def active(self) -> bool:
+        """Accepted and not revoked: the person reaches the proposal."""
+        return self.user_id is not None and self.accepted_at is not None and self.revoked_at is None
+
+
+class InformationRequestState(models.TextChoices):
+    OPEN = "open", _("Open")
+    ANSWERED = "answered", _("Answered")
+    EXPIRED = "expired", _("Expired")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# What a request for information may let the PI change (#21): the letter, the team, the budget, and each field
+# of the editor's main form (``domain.drafts.DRAFT_FIELDS``, named by their verbose names).
+RFI_LETTER, RFI_TEAM, RFI_BUDGET = "letter", "team", "budget"
+
+
+class InformationRequest(models.Model):
+    """Staff ask the PI, at screening, to fix a precise point of a submitted proposal by a deadline
+    (domain.md, "Request for information"). While it is open and its deadline has not passed, the PI may
+    change the ``items`` named, and only those, although the call is closed; sending the answer freezes a new
+    version. Past the deadline it is expired, decided at request time (``state_at``): the stored state says
+    ``open`` until a staff action records the expiry."""
+
+    proposal = models.ForeignKey(
+        Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="information_requests",
+    )
+    items = models.JSONField(_("what may change"), default=list)
+    message = models.TextField(_("message to the PI"))
+    language = models.CharField(_("written in"), max_length=8, choices=settings.LANGUAGES, blank=True,
+                                help_text=_("The language of the page the message was written in; marks it for "
+                                            "screen readers and translation tools."))
+    deadline = models.DateTimeField(_("deadline"))
+    state = models.CharField(
+        _("state"), max_length=10, choices=InformationRequestState.choices, default=InformationRequestState.OPEN,
+    )
+    asked_at = models.DateTimeField(_("asked at"))
+    asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("asked by"), on_delete=models.PROTECT, related_name="+")
+    closed_at = models.DateTimeField(_("answered, cancelled or expired at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("answered or cancelled by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    version = models.ForeignKey(
+        ProposalVersion, verbose_name=_("version of the answer"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="information_requests",
+    )
+
+    class Meta:
+        ordering = ("proposal", "-asked_at", "-id")
+        verbose_name = _("request for information")
+        verbose_name_plural = _("requests for information")
+        constraints = [
+            # Two staff members asking at once: one open request per proposal (the proposal's row lock first).
+            models.UniqueConstraint(fields=["proposal"], condition=Q(state="open"), name="information_request_one_open"),
+        ]
+
+    def __str__(self):
+        return f"{self.proposal.reference} — {self.asked_at:%Y-%m-%d}"
+
+    def state_at(self, now) -> str:
+        """The state at ``now``: an open request whose deadline passed is expired, whether recorded or not."""
+        if self.state == InformationRequestState.OPEN and now >= self.deadline:
+            return InformationRequestState.EXPIRED
+        return self.state
+
+    def is_open_at(self, now) -> bool:
+        return self.state_at(now) == InformationRequestState.OPEN
+class ThreadTopic(models.TextChoices):
+    """What a conversation is about (#21): the proposal, or its award (the award is 1:1 with the proposal)."""
+
+    PROPOSAL = "proposal", _("Proposal")
+    AWARD = "award", _("Award")
+
+
+class MessageSide(models.TextChoices):
+    """Who wrote a message: the applicants (the PI and co-applicants) or the directorate's side (staff, or
+    the officer of the proposal's panel)."""
+
+    APPLICANTS = "applicants", _("Applicants")
+    DIRECTORATE = "directorate", _("Directorate or institute")
+
+
+class MessageThread(models.Model):
+    """The conversation between a proposal's applicants and the directorate or the institute's officer (#21),
+    one per proposal and topic. Written by ``reviews.domain.messages`` only (who may take part is a rule of
+    the review: the officer of the panel)."""
+
+    proposal = models.ForeignKey(Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="threads")
+    topic = models.CharField(_("topic"), max_length=8, choices=ThreadTopic.choices, default=ThreadTopic.PROPOSAL)
+    created_at = models.DateTimeField(_("started at"))
+    last_message_at = models.DateTimeField(_("last message at"), null=True, blank=True)
+    last_side = models.CharField(_("last message from"), max_length=12, choices=MessageSide.choices, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("closed by"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ("-last_message_at", "-id")
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
+        constraints = [models.UniqueConstraint(fields=["proposal", "topic"], name="thread_proposal_topic_unique")]
+        indexes = [models.Index(fields=["closed_at", "last_side"], name="thread_open_side_idx")]
+
+    def __str__(self):
+        return f"{self.proposal.reference} · {self.get_topic_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+def message_folder(proposal_id: int) -> str:
+    """The storage folder of a proposal's message attachments (private, like the letters)."""
+    return f"messages/{proposal_id}"
+
+
+def message_attachment_path(instance, filename):
+    # The stored name is chosen by the server; what the uploader called the file is kept only as text.
+    return f"{message_folder(instance.thread.proposal_id)}/{uuid.uuid4().hex}.pdf"
+
+
+class Message(models.Model):
+    """One message of a conversation, with an optional PDF checked as support letters are
+    (``proposals.letters.check_pdf``: content, size, pages, SHA-256)."""
+
+    thread = models.ForeignKey(MessageThread, verbose_name=_("conversation"), on_delete=models.CASCADE,
+                               related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT,
+                               related_name="+")
+    side = models.CharField(_("side"), max_length=12, choices=MessageSide.choices)
+    text = models.TextField(_("message"))
+    language = models.CharField(_("written in"), max_length=8, choices=settings.LANGUAGES, blank=True,
+                                help_text=_("The language of the page the message was written in; marks it for "
+                                            "screen readers and translation tools."))
+    created_at = models.DateTimeField(_("sent at"))
+    attachment = models.FileField(_("attachment"), upload_to=message_attachment_path, max_length=200, blank=True)
+    attachment_name = models.CharField(_("file name"), max_length=255, blank=True)
+    attachment_size = models.PositiveIntegerField(_("size (bytes)"), null=True, blank=True)
+    attachment_sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    attachment_pages = models.PositiveIntegerField(_("pages"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("thread", "created_at", "id")
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+
+    def __str__(self):
+        return f"{self.thread} #{self.pk}"
+
+
+class ThreadRead(models.Model):
+    """How far one person read a conversation: the last message they saw (unread = later messages by others)."""
+
+    thread = models.ForeignKey(MessageThread, verbose_name=_("conversation"), on_delete=models.CASCADE,
+                               related_name="reads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("reader"), on_delete=models.CASCADE,
+                             related_name="+")
+    last_read_message_id = models.PositiveBigIntegerField(_("last message read"), default=0)
+    read_at = models.DateTimeField(_("read at"))
+
+    class Meta:
+        verbose_name = _("read marker")
+        verbose_name_plural = _("read markers")
+        constraints = [models.UniqueConstraint(fields=["thread", "user"], name="thread_read_unique")]
+
+    def __str__(self):
+        return f"{self.thread} ← {self.user_id}"

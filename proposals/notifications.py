@@ -11,7 +11,15 @@ from django.utils.translation import gettext_lazy as _
 from iea.notifications.kinds import Kind, register
 
 from .domain import invitation_token
-from .models import PartnerInvitation, Proposal, ProposalVersion, SupportLetter
+from .domain.common import information_item_label
+from .models import (
+    CoApplicant,
+    InformationRequest,
+    PartnerInvitation,
+    Proposal,
+    ProposalVersion,
+    SupportLetter,
+)
 from .receipts import receipt_filename, render_receipt
 
 
@@ -63,6 +71,63 @@ register(Kind(
     model=SupportLetter, select_related=("proposal__pi",),
     context=lambda letter, n: {"proposal": letter.proposal, "letter": letter,
                                "url": reverse("proposals:edit", kwargs={"pk": letter.proposal_id})},
+))
+
+
+def _information_context(request, notification):
+    return {"request": request, "proposal": request.proposal, "deadline": request.deadline,
+            "items": [information_item_label(item) for item in request.items],
+            "url": reverse("proposals:edit", kwargs={"pk": request.proposal_id})}
+
+
+def _information_skip(request, notification, now):
+    if not request.is_open_at(now):
+        return _("The request for information was answered, cancelled or has expired.")
+    return ""
+
+
+_INFORMATION = {"model": InformationRequest, "select_related": ("proposal__pi", "proposal__call"),
+                "context": _information_context, "skip": _information_skip}
+register(Kind(name="information_request", label=_("Request for information"), template="information_request",
+              **_INFORMATION))
+register(Kind(name="information_request_reminder", label=_("Reminder: request for information unanswered"),
+              template="information_request_reminder", **_INFORMATION))
+def _coapplicant_skip(coapplicant, notification, now):
+    return _("The invitation was revoked.") if coapplicant.revoked_at is not None else ""
+
+
+register(Kind(
+    name="coapplicant_invitation", label=_("Invitation of a co-applicant"), template="coapplicant_invitation",
+    model=CoApplicant, select_related=("proposal__pi", "proposal__call"),
+    context=lambda coapplicant, n: {
+        "coapplicant": coapplicant, "proposal": coapplicant.proposal, "editor": coapplicant.role == "editor",
+        "url": reverse("proposals:coapplicant_accept", kwargs={"nonce": coapplicant.nonce}),
+    },
+    skip=_coapplicant_skip,
+))
+
+
+def _coapplicant_news_context(coapplicant, notification) -> dict:
+    person = coapplicant.user
+    return {"coapplicant": coapplicant, "proposal": coapplicant.proposal, "editor": coapplicant.role == "editor",
+            "name": person.get_full_name() if person is not None else "",
+            "email": person.email if person is not None else coapplicant.email,
+            "url": _detail(coapplicant.proposal) + "#coapplicants"}
+
+
+def _joined_skip(coapplicant, notification, now):
+    return _("The co-applicant left or was removed since.") if coapplicant.revoked_at is not None else ""
+
+
+register(Kind(
+    name="coapplicant_joined", label=_("A co-applicant joined the proposal"), template="coapplicant_joined",
+    model=CoApplicant, select_related=("proposal__pi", "proposal__call", "user"),
+    context=_coapplicant_news_context, skip=_joined_skip,
+))
+register(Kind(
+    name="coapplicant_left", label=_("A co-applicant left the proposal"), template="coapplicant_left",
+    model=CoApplicant, select_related=("proposal__pi", "proposal__call", "user"),
+    context=_coapplicant_news_context,
 ))
 
 

@@ -34,7 +34,15 @@ from iea.notifications.kinds import (
 from iea.notifications.models import Notification
 
 from .domain import invitation_token, proposal_checklist
-from .models import PartnerInvitation, Proposal, ProposalState, SupportLetter
+from .domain.mail import information_request_recipients
+from .models import (
+    InformationRequest,
+    InformationRequestState,
+    PartnerInvitation,
+    Proposal,
+    ProposalState,
+    SupportLetter,
+)
 
 # A call closed longer ago than this gets no closing notice (a newly installed dispatcher stays quiet
 # about old calls).
@@ -207,3 +215,21 @@ def closing_notices(now: dt.datetime):
 
 
 register_occurrences({"closed": _("at the closing of the call")})
+
+
+# Two days before the deadline of an open request for information, its PI and co-applicants are reminded (#21).
+INFORMATION_REMINDER = dt.timedelta(days=2)
+
+
+@schedule
+def information_request_reminders(now: dt.datetime):
+    """D−2 before the deadline of a request for information still open: the PI and the co-applicants are
+    reminded of what is asked (the kind skips it if the answer came, or staff cancelled, before it went out)."""
+    requests = InformationRequest.objects.filter(
+        state=InformationRequestState.OPEN, deadline__gt=now, deadline__lte=now + INFORMATION_REMINDER,
+        proposal__state=ProposalState.SUBMITTED,
+    ).select_related("proposal__pi")
+    for request in requests:
+        yield Due(kind="information_request_reminder", target=request, occurrence=step_label(-2),
+                  due_at=request.deadline - INFORMATION_REMINDER,
+                  recipients=information_request_recipients(request.proposal))

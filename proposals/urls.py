@@ -15,7 +15,12 @@ urlpatterns = [
     path("<int:pk>/invite/", views.invite, name="invite"),
     path("<int:pk>/submit/", views.submit, name="submit"),
     path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("<int:pk>/information/answer/", views.information_answer, name="information_answer"),
+    path("<int:pk>/restart/<int:year>/", views.restart, name="restart"),
     path("<int:pk>/receipt/<int:number>/", views.receipt, name="receipt"),
+    path("<int:pk>/coapplicants/", views.coapplicant_invite, name="coapplicant_invite"),
+    path("<int:pk>/coapplicants/<int:coapplicant_id>/revoke/", views.coapplicant_revoke, name="coapplicant_revoke"),
+    path("coapplicants/<str:nonce>/", views.coapplicant_accept, name="coapplicant_accept"),
     path("partner/<str:token>/", views.partner, name="partner"),
     path("partner/<str:token>/letter/", views.partner_letter, name="partner_letter"),
 ]

@@ -54,6 +54,20 @@ class Panel(models.Model):
     # Set when what its table counts changed (a review submitted or reopened, a conflict): the next read of the
     # table recomputes its figures (``reviews.domain.panel_figures``). New panels start without figures.
     figures_stale = models.BooleanField(default=True, editable=False)
+    default_max_reviews = models.PositiveSmallIntegerField(
+        _("maximum reviews per reviewer"), null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text=_("For reviewers without a maximum of their own. Empty: no maximum beyond the balance of loads."),
+    )
+    bidding_open = models.BooleanField(
+        _("bidding open"), default=False,
+        help_text=_("Reviewers of the pool see the panel's titles and abstracts and say which they would review."),
+    )
+    # When the affinities of the panel's proposals and pool were last computed (``reviews.domain.affinity``), and
+    # whether something they are computed from changed since (a proposal, a profile, a publication, the pool).
+    affinity_computed_at = models.DateTimeField(_("affinities computed at"), null=True, blank=True, editable=False)
+    affinity_stale = models.BooleanField(default=True, editable=False)
+    # When an officer last asked for them to be computed in the background: "under way" until computed after it.
+    affinity_requested_at = models.DateTimeField(_("affinities requested at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ("call", "institute__code")
@@ -63,6 +77,156 @@ class Panel(models.Model):
 
     def __str__(self):
         return f"{self.call} — {self.institute.code}"
+
+
+class PublicationSource(models.TextChoices):
+    HAL_BIBTEX = "hal_bibtex", _("HAL export (BibTeX)")
+    HAL_CSV = "hal_csv", _("HAL export (CSV)")
+    HAL_TEI = "hal_tei", _("HAL export (TEI)")
+    ORCID_JSON = "orcid_json", _("ORCID works (JSON)")
+    HAL_API = "hal_api", _("HAL, by identifier")
+    ORCID_API = "orcid_api", _("ORCID, by identifier")
+
+
+class Publication(models.Model):
+    """A publication of a person, imported from a HAL or ORCID export they or an officer uploaded
+    (``reviews.domain.publications``). Affinity reads its text; co-author conflicts compare its authors.
+
+    ``authors`` is a list of {"name", "orcid", "hal_id"} (identifiers empty when the export has none), in the
+    export's order. ``key`` is the source's identifier of the work (HAL id, DOI or ORCID put-code, else a hash
+    of title and year): importing the same export again updates rather than duplicates."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("person"), on_delete=models.CASCADE,
+                             related_name="publications")
+    source = models.CharField(_("source"), max_length=12, choices=PublicationSource.choices)
+    key = models.CharField(_("identifier in the source"), max_length=200)
+    title = models.TextField(_("title"))
+    abstract = models.TextField(_("abstract"), blank=True)
+    keywords = models.TextField(_("keywords"), blank=True)
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    venue = models.CharField(_("journal or conference"), max_length=400, blank=True)
+    doi = models.CharField(_("DOI"), max_length=200, blank=True)
+    authors = models.JSONField(_("authors"), default=list, blank=True)
+    imported_at = models.DateTimeField(_("imported at"))
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("imported by"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ("user", "-year", "title")
+        verbose_name = _("publication")
+        verbose_name_plural = _("publications")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="publication_once_per_person")]
+
+    def __str__(self):
+        return f"{self.title} ({self.year or '?'})"
+
+
+class Unavailability(models.Model):
+    """Dates a person cannot review (``reviews.domain.availability``): automatic assignment does not ask a
+    reviewer away for most of the review period."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("person"), on_delete=models.CASCADE,
+                             related_name="unavailabilities")
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until (included)"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ("user", "starts_on")
+        verbose_name = _("unavailability")
+        verbose_name_plural = _("unavailabilities")
+        constraints = [models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="unavailability_ordered")]
+
+    def __str__(self):
+        return f"{self.user}: {self.starts_on} – {self.ends_on}"
+
+
+class ReviewerCap(models.Model):
+    """The most reviews one reviewer of the pool takes in one panel (a call), overriding the panel's default."""
+
+    panel = models.ForeignKey("Panel", verbose_name=_("panel"), on_delete=models.CASCADE, related_name="caps")
+    reviewer = models.ForeignKey(Reviewer, verbose_name=_("reviewer"), on_delete=models.CASCADE, related_name="caps")
+    max_reviews = models.PositiveSmallIntegerField(_("maximum reviews"))
+
+    class Meta:
+        verbose_name = _("reviewer's maximum")
+        verbose_name_plural = _("reviewers' maximums")
+        constraints = [models.UniqueConstraint(fields=["panel", "reviewer"], name="reviewer_cap_once_per_panel")]
+
+    def __str__(self):
+        return f"{self.reviewer}: {self.max_reviews}"
+
+
+class BidValue(models.TextChoices):
+    EAGER = "eager", _("Eager")
+    WILLING = "willing", _("Willing")
+    RATHER_NOT = "rather_not", _("Rather not")
+    CONFLICT = "conflict", _("Conflict of interest")
+
+
+class Bid(models.Model):
+    """What a reviewer of the pool said about reviewing a proposal of the panel, before assignment. A
+    "conflict" bid is recorded as a declared conflict as well (``reviews.domain.bids``)."""
+
+    panel = models.ForeignKey("Panel", verbose_name=_("panel"), on_delete=models.CASCADE, related_name="bids")
+    reviewer = models.ForeignKey(Reviewer, verbose_name=_("reviewer"), on_delete=models.CASCADE, related_name="bids")
+    proposal = models.ForeignKey(Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="bids")
+    value = models.CharField(_("bid"), max_length=10, choices=BidValue.choices)
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        ordering = ("panel", "reviewer", "proposal")
+        verbose_name = _("bid")
+        verbose_name_plural = _("bids")
+        constraints = [models.UniqueConstraint(fields=["reviewer", "proposal"], name="bid_once_per_reviewer")]
+
+    def __str__(self):
+        return f"{self.reviewer} → {self.proposal_id}: {self.value}"
+
+
+class Affinity(models.Model):
+    """How well a reviewer's profile and publications match a proposal (TF-IDF cosine, ``reviews.domain.affinity``),
+    stored for the pairs that match at all: ``score`` from 0 to 1000 (1000 = the same text), ``terms`` the words
+    that weighed most in the match, best first."""
+
+    panel = models.ForeignKey("Panel", verbose_name=_("panel"), on_delete=models.CASCADE, related_name="affinities")
+    proposal = models.ForeignKey(Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="affinities")
+    reviewer = models.ForeignKey(Reviewer, verbose_name=_("reviewer"), on_delete=models.CASCADE, related_name="affinities")
+    score = models.PositiveSmallIntegerField(_("affinity"))
+    terms = models.JSONField(_("matching words"), default=list, blank=True)
+
+    class Meta:
+        ordering = ("proposal", "-score")
+        verbose_name = _("affinity")
+        verbose_name_plural = _("affinities")
+        constraints = [models.UniqueConstraint(fields=["proposal", "reviewer"], name="affinity_once_per_pair")]
+        indexes = [models.Index(fields=["panel", "proposal", "-score"], name="affinity_panel_proposal_idx")]
+
+    def __str__(self):
+        return f"{self.reviewer} × {self.proposal_id}: {self.score}"
+
+
+class ConflictDismissal(models.Model):
+    """An officer's word that a detected conflict was a false match (two people with the same name): detection
+    does not record that cause for the pair again. The conflict row itself is deleted (``reviews.domain.coauthors``),
+    so that every access check keeps reading conflicts alone."""
+
+    proposal = models.ForeignKey(Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="+")
+    reviewer = models.ForeignKey(Reviewer, verbose_name=_("reviewer"), on_delete=models.CASCADE, related_name="+")
+    cause = models.CharField(_("cause"), max_length=40)
+    detail = models.TextField(_("detail"), blank=True)
+    reason = models.TextField(_("reason"))
+    dismissed_at = models.DateTimeField(_("dismissed at"))
+    dismissed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("dismissed by"), null=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("dismissed conflict")
+        verbose_name_plural = _("dismissed conflicts")
+        constraints = [models.UniqueConstraint(fields=["proposal", "reviewer", "cause"], name="conflict_dismissal_once")]
+
+    def __str__(self):
+        return f"{self.reviewer} × {self.proposal_id}: {self.cause} (dismissed)"
 
 
 class ConflictSource(models.TextChoices):
@@ -98,6 +262,10 @@ class Conflict(models.Model):
         return f"{self.reviewer} × {self.proposal.reference}: {self.cause}"
 
 
+# Proposals that can be given to reviewers: screened eligible, or already in review.
+REVIEWABLE_STATES = [ProposalState.ELIGIBLE, ProposalState.IN_REVIEW]
+
+
 class AssignmentState(models.TextChoices):
     INVITED = "invited", _("Invited")
     ACCEPTED = "accepted", _("Accepted")
@@ -120,6 +288,9 @@ class Assignment(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("assigned by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
     automatic = models.BooleanField(_("made by automatic assignment"), default=False)
+    # Why automatic assignment chose this pair: {"affinity": 0–1000, "terms": [...], "bid": BidValue or "",
+    # "load": the reviewer's load before it, "max": their maximum}; worded when shown (``reviews.domain.matching``).
+    reasons = models.JSONField(_("why it was chosen"), default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ("due_at", "id")
@@ -134,6 +305,31 @@ class Assignment(models.Model):
 
     def __str__(self):
         return f"{self.reviewer} → {self.proposal.reference}"
+
+
+class ReviewerSuggestion(models.Model):
+    """A colleague a reviewer suggested when declining; the officer may add them to the pool in one click."""
+
+    assignment = models.OneToOneField(Assignment, verbose_name=_("declined assignment"), on_delete=models.CASCADE,
+                                      related_name="suggestion")
+    panel = models.ForeignKey(Panel, verbose_name=_("panel"), on_delete=models.CASCADE, related_name="suggestions")
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("e-mail"))
+    reason = models.TextField(_("why them"), blank=True)
+    created_at = models.DateTimeField(_("suggested at"))
+    added_reviewer = models.ForeignKey(Reviewer, verbose_name=_("added as"), null=True, blank=True,
+                                       on_delete=models.SET_NULL, related_name="+")
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("handled by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ("panel", "-created_at")
+        verbose_name = _("suggested reviewer")
+        verbose_name_plural = _("suggested reviewers")
+
+    def __str__(self):
+        return f"{self.name} <{self.email}>"
 
 
 class AssignmentJobState(models.TextChoices):

@@ -1,5 +1,6 @@
 """The reviews' messages (domain.md, notifications): the reviewer's invitation and a reopened review,
-ineligibility after screening, a conflict declared. The kinds are declared here; the domain queues them
+ineligibility after screening, a conflict declared, the outcome of the reviewed proposals (a digest per
+reviewer, when the call says so). The kinds are declared here; the domain queues them
 through ``domain.mail``. Reminders of reviews due are in ``reminders``. The decisions' mails are funding's
 (``funding.notifications``).
 """
@@ -7,11 +8,13 @@ through ``domain.mail``. Reminders of reviews due are in ``reminders``. The deci
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from calls.models import Call
 from iea.notifications.kinds import Kind, register
-from proposals.models import Proposal, ProposalState
+from proposals.models import Message, MessageSide, Proposal, ProposalState
 
+from .domain.outcome import OUTCOME_KIND, outcomes_of_digest
 from .domain.scoring import review_material
-from .models import Assignment, AssignmentState, Review, ReviewState
+from .models import Assignment, AssignmentState, Panel, Review, ReviewState
 
 
 def _invitation_context(assignment, notification):
@@ -62,6 +65,48 @@ register(Kind(
     name="review_conflict_declared", label=_("Conflict declared by a reviewer, to the panel's officers"),
     template="review_conflict_declared", model=Assignment,
     select_related=("reviewer__user", "proposal__call", "panel__institute"), context=_conflict_context,
+))
+
+
+register(Kind(
+    name="bidding_invitation", label=_("Invitation to bid on a panel's proposals"), template="bidding_invitation",
+    model=Panel, select_related=("call", "institute"),
+    context=lambda panel, n: {"panel": panel, "url": reverse("reviewer:bids", kwargs={"panel_id": panel.pk})},
+    skip=lambda panel, n, now: "" if panel.bidding_open else _("Bidding was closed."),
+))
+
+
+def _outcome_rows(call, notification):
+    return outcomes_of_digest(user=notification.recipient, call_id=call.pk,
+                              proposal_ids=notification.params.get("proposals", []))
+
+
+def _outcome_skip(call, notification, now):
+    if not call.outcome_to_reviewers:
+        return _("The call no longer tells reviewers the outcome.")
+    if not _outcome_rows(call, notification):
+        return _("None of these proposals may be told to this reviewer any more.")
+    return ""
+
+
+register(Kind(
+    name=OUTCOME_KIND, label=_("Outcome of the reviewed proposals, to a reviewer"), template="review_outcome",
+    model=Call, context=lambda call, n: {"call": call, "outcomes": _outcome_rows(call, n),
+                                         "url": reverse("reviewer:assignments")},
+    skip=_outcome_skip,
+))
+
+
+def _message_context(message, notification):
+    thread = message.thread
+    return {"message": message, "thread": thread, "proposal": thread.proposal,
+            "from_applicants": message.side == MessageSide.APPLICANTS,
+            "url": reverse("conversation:thread", kwargs={"pk": thread.proposal_id, "topic": thread.topic})}
+
+
+register(Kind(
+    name="message_new", label=_("New message in a conversation"), template="message_new", model=Message,
+    select_related=("thread__proposal__call", "author"), context=_message_context,
 ))
 
 

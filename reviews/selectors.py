@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from iea import formats
 from proposals.models import Proposal, evaluating_institute
 
 from .domain.assignment import REVIEWABLE_STATES
 from .domain.evaluation import counted_reviews
 from .domain.panel import RECOMMENDABLE_STATES
-from .models import Assignment, Panel, ReviewState
+from .models import Affinity, Assignment, AssignmentState, Bid, BidValue, Conflict, Panel, ReviewState
 from .rules import OPEN_ASSIGNMENT_STATES, not_conflicted
 
 
@@ -81,3 +82,66 @@ def panel_health(panels: QuerySet, *, now: dt.datetime, user=None) -> list[Panel
         if key in found:
             found[key].overdue = count
     return sorted(found.values(), key=lambda health: (-health.panel.call.year, health.panel.institute.code))
+
+
+def panel_affinities(panel_id: int) -> dict[tuple[int, int], tuple[int, list[str]]]:
+    """The stored TF-IDF affinities of a panel (``reviews.domain.affinities.affinities_compute``):
+    ``{(proposal_id, reviewer_id): (score 0–1000, matching words best first)}``. Only the pairs that match at all
+    are stored (at most the best ``affinity.TOP_K`` reviewers per proposal); a pair absent from the dict scores 0.
+    One query."""
+    return {(proposal_id, reviewer_id): (score, list(terms or ()))
+            for proposal_id, reviewer_id, score, terms in
+            Affinity.objects.filter(panel_id=panel_id).order_by().values_list("proposal_id", "reviewer_id", "score",
+                                                                               "terms")}
+
+
+BEST_MATCHES = 10  # reviewers shown on a proposal's page
+
+
+@dataclass(frozen=True)
+class BestMatch:
+    """A reviewer of the pool as the proposal's page lists them among its best matches."""
+
+    reviewer: object  # Reviewer, with its user
+    score: int  # 0–1000
+    terms: list[str]
+    conflicted: bool
+    assignment_state: str  # "" when never asked
+    bid: str  # "" when no bid
+
+    @property
+    def percent(self) -> int:
+        return round(self.score / 10)
+
+    @property
+    def percent_text(self) -> str:
+        return formats.percent(self.score / 1000, decimals=0)
+
+    @property
+    def assignment_label(self) -> str:
+        return AssignmentState(self.assignment_state).label if self.assignment_state else ""
+
+    @property
+    def bid_label(self) -> str:
+        return BidValue(self.bid).label if self.bid else ""
+
+    @property
+    def offered(self) -> bool:
+        """The page offers to assign them: no conflict, never asked for this proposal."""
+        return not self.conflicted and not self.assignment_state
+
+
+def proposal_best_matches(*, panel: Panel, proposal_id: int, limit: int = BEST_MATCHES) -> list[BestMatch]:
+    """The active reviewers of the pool whose stored affinity with the proposal is highest, best first, with
+    what the officer needs to choose: a conflict (never offered), the latest assignment's state, their bid.
+    One query, whatever the number of reviewers and assignments."""
+    pair = {"proposal_id": proposal_id, "reviewer_id": OuterRef("reviewer_id")}
+    rows = (Affinity.objects.filter(panel=panel, proposal_id=proposal_id, reviewer__active=True)
+            .select_related("reviewer__user")
+            .annotate(conflicted=Exists(Conflict.objects.filter(**pair)),
+                      assignment_state=Subquery(Assignment.objects.filter(**pair).order_by("-created_at", "-pk")
+                                                .values("state")[:1]),
+                      bid=Subquery(Bid.objects.filter(**pair).values("value")[:1]))
+            .order_by("-score", "reviewer_id")[:limit])
+    return [BestMatch(reviewer=row.reviewer, score=row.score, terms=list(row.terms or ()), conflicted=row.conflicted,
+                      assignment_state=row.assignment_state or "", bid=row.bid or "") for row in rows]

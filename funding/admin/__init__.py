@@ -5,4 +5,4 @@ package only collects the input (a reason, a comment, new tranche amounts) and r
 said; the other records are read-only.
 """
 
-from . import awards, decisions, reports  # noqa: F401  (registers the model admins)
+from . import amendments, awards, decisions, reports  # noqa: F401  (registers the model admins)

@@ -38,6 +38,7 @@ from ..models import (
 )
 from ..reminders import award_acceptance_reminder_dues
 from ..rules import visible_awards
+from .amendments import AmendmentInline, AwardVersionInline
 from .common import ReasonPageMixin, _money
 
 
@@ -121,11 +122,12 @@ class AwardAdmin(ExportFilteredMixin, RemindActionMixin, ReasonPageMixin, IeaMod
     )
     fields = (
         "proposal", "unit", "amount", "start_date", "end_date", "state", "created_at", "accept_by", "accepted_at",
-        "declined_at", "decline_reason", "cancelled_at", "cancel_reason", "closed_at",
+        "declined_at", "decline_reason", "cancelled_at", "cancel_reason", "closed_at", "partner_institution",
+        "partner_country",
         "released_total_display", "received_total_display", "spent_total_display",
     )
     readonly_fields = fields
-    inlines = (TrancheInline, ReportInline, SpendingLineInline)
+    inlines = (TrancheInline, ReportInline, SpendingLineInline, AmendmentInline, AwardVersionInline)
     actions = ("release_next_tranche", "withhold_next_tranche", "suspend_awards", "resume_awards", "cancel_awards",
                "remind_now", "export_xlsx")
 

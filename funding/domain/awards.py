@@ -23,9 +23,19 @@ from iea.errors import DomainError
 from iea.roles import is_directorate
 from proposals.models import Proposal, ProposalState
 
-from ..models import Award, AwardState, Report, ReportPeriod, ReportState, Tranche, TrancheState
+from ..models import (
+    Award,
+    AwardBudgetLine,
+    AwardState,
+    Report,
+    ReportPeriod,
+    ReportState,
+    Tranche,
+    TrancheState,
+)
 from ..rules import is_award_unit_manager
 from .mail import notify_tranche
+from .versions import award_version_create, initial_budget_plan
 
 TRANCHES = 2
 # Which report must be approved before a tranche is released: tranche 2 needs year 1's.
@@ -80,6 +90,8 @@ def award_create(*, decision, user, now: dt.datetime) -> Award:
             for number, amount in enumerate(split_amount(decision.amount), start=1)
         )
         Report.objects.bulk_create(Report(award=award, period=period, updated_at=now) for period in ReportPeriod.values)
+        AwardBudgetLine.objects.bulk_create(initial_budget_plan(award))
+        award_version_create(award=award, user=user, now=now)
         before = proposal.state
         proposal.state = ProposalState.FUNDED
         proposal.save(update_fields=["state"])

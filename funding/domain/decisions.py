@@ -23,6 +23,7 @@ from iea.roles import is_directorate
 from proposals.models import Proposal, ProposalState
 from reviews.domain.assignment import assignments_close
 from reviews.domain.evaluation import with_scores
+from reviews.domain.outcome import outcome_notify_reviewers
 from reviews.domain.readiness import Readiness, ThresholdMiss, proposal_readiness
 from reviews.models import (
     DECIDED_STATES,
@@ -427,7 +428,8 @@ def decisions_pending(*, call_id: int) -> list[Decision]:
 
 def decisions_announce(*, call_id: int, user, now: dt.datetime) -> int:
     """Announce the decisions of the call not yet told: queue the decision mail of each, mark it sent, and
-    create the award of each selected proposal.
+    create the award of each selected proposal. When the call tells reviewers the outcome, each reviewer who
+    submitted a review of these proposals gets one digest (``reviews.domain.outcome``).
 
     The decisions are locked and marked in one transaction, so two clicks (or two staff members) never
     send a mail twice: the second finds nothing left. The assignments of those proposals still waiting
@@ -452,4 +454,6 @@ def decisions_announce(*, call_id: int, user, now: dt.datetime) -> int:
                 award_create(decision=decision, user=user, now=now)
             notify_decision(decision, now=now)
         assignments_close(proposal_ids=[decision.proposal_id for decision in decisions], user=user, now=now)
+        # After the decision mails, in the same transaction: the reviewers' digest when the call says so.
+        outcome_notify_reviewers(decision_ids=[decision.pk for decision in decisions], user=user, now=now)
     return len(decisions)

@@ -11,7 +11,7 @@ from iea.notifications.domain import notify
 from iea.notifications.kinds import Recipient
 from reviews.models import Decision
 
-from ..models import Award, AwardState, CosignInvitation, Report, Tranche
+from ..models import Amendment, Award, AwardState, CosignInvitation, Report, Tranche
 
 
 def notify_award_answer(award: Award, *, now: dt.datetime) -> None:
@@ -52,3 +52,14 @@ def notify_decision(decision: Decision, *, now: dt.datetime) -> None:
 def notify_promoted(decision: Decision, *, now: dt.datetime) -> None:
     """The PI of a proposal taken from the reserve list: its own mail, not the decision mail again."""
     notify(kind="reserve_promoted", target=decision, recipients=[Recipient.of(decision.proposal.pi)], now=now)
+
+
+def notify_amendment(kind: str, amendment: Amendment, *, now: dt.datetime) -> None:
+    """Amendments (domain.md, "Amendments"): a request → the unit's managers; the unit's opinion → the PI (the
+    directorate works from the back office's list of amendments to decide, as for reports to review); the
+    decision → the PI and the unit's managers."""
+    award = amendment.award
+    managers = [Recipient.of(manager) for manager in award.unit.managers.all()]
+    pi = [Recipient.of(award.proposal.pi)]
+    recipients = {"amendment_requested": managers, "amendment_opinion": pi, "amendment_decided": pi + managers}[kind]
+    notify(kind=kind, target=amendment, recipients=recipients, now=now)

@@ -6,7 +6,8 @@ Before the mails, staff simply change the decision (``decision_set``). Once a re
 decision stands, except for this one step: staff promote it to selected, with an amount within the
 call's bounds and what remains of the envelope (the same check as ``decision_set``, the call row locked
 first, so two promotions at once cannot overrun it together). The PI receives a mail of its own and the
-award is created, awaiting the PI's acceptance like any other.
+award is created, awaiting the PI's acceptance like any other. When the call tells reviewers the outcome,
+its reviewers get a digest of their own (``reviews.domain.outcome``).
 """
 
 import datetime as dt
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 from calls.models import Call
 from iea.audit.domain import audit_record
 from proposals.models import Proposal, ProposalState
+from reviews.domain.outcome import outcome_notify_reviewers
 from reviews.domain.readiness import proposal_threshold_misses
 from reviews.models import Decision, DecisionOutcome
 
@@ -73,4 +75,6 @@ def reserve_promote(*, proposal_id: int, user, amount: Decimal | None, now: dt.d
                          {"override_reason": override_reason, "overridden": misses} if misses else {})})
         award_create(decision=decision, user=user, now=now)
         notify_promoted(decision, now=now)
+        # A new outcome, mailed: its reviewers learn it too when the call says so (a batch of its own).
+        outcome_notify_reviewers(decision_ids=[decision.pk], user=user, now=now)
     return decision

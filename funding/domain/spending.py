@@ -140,17 +140,13 @@ class CategoryConsumption:
 
 
 def award_consumption(award: Award) -> list[CategoryConsumption]:
-    """Per category: the budget planned in the proposal (scaled to the award) and what the unit spent."""
+    """Per category: the award's budget plan (the proposal's budget scaled to the award, then moved by the approved
+    transfers: ``funding.domain.versions``) and what the unit spent."""
     spent = dict(award.spending_lines.values_list("category").annotate(total=Sum("amount")).values_list("category", "total"))
-    planned_raw = dict(
-        award.proposal.budget_lines.values_list("category").annotate(total=Sum("amount")).values_list("category", "total")
-    )
-    requested = sum(planned_raw.values(), Decimal(0))
-    scale = (award.amount / requested) if requested else Decimal(0)
+    planned = dict(award.budget_lines.values_list("category").annotate(total=Sum("amount")).values_list("category", "total"))
     return [
         CategoryConsumption(
-            category=value, label=str(label),
-            planned=((planned_raw.get(value) or Decimal(0)) * scale).quantize(Decimal("0.01")),
+            category=value, label=str(label), planned=planned.get(value) or Decimal(0),
             spent=spent.get(value) or Decimal(0),
         )
         for value, label in BudgetCategory.choices

@@ -24,10 +24,13 @@ from iea import formats
 from iea.http import private_download, stored_file_download
 from iea.pdf import render_pdf
 from proposals.letters import check_pdf
-from proposals.models import BudgetCategory
+from proposals.models import BudgetCategory, ThreadTopic
+from proposals.threads import unread_counts
+from reviews.rules import may_converse
 
 from ..charts import consumption_svg
-from ..domain.awards import FundingError, tranche_gate
+from ..domain.amendments import may_ask_amendments
+from ..domain.awards import FundingError, add_months, tranche_gate
 from ..domain.reports import (
     CosignLinkInvalid,
     cosign_resolve,
@@ -40,9 +43,11 @@ from ..domain.reports import (
     report_submit,
 )
 from ..domain.spending import award_consumption
+from ..domain.versions import version_facts
 from ..forms.pi import CosignDeclineForm, CosignForm, ReportForm
 from ..models import (
     EDITABLE_REPORT_STATES,
+    AmendmentKind,
     CosignInvitation,
     Report,
     ReportPeriod,
@@ -86,7 +91,7 @@ def report_page_context(report, *, pdf_url: str | None = None) -> dict:
     return {"report": report, "spending": rows, "spending_total": total, "pdf_url": pdf_url if report.scientific_pdf else ""}
 
 
-def _award_for(request, pk):
+def award_for(request, pk):
     """The award if the user may see it; 404 otherwise."""
     award = get_object_or_404(
         visible_awards(request.user).select_related("proposal__call", "proposal__pi", "unit"), pk=pk
@@ -106,7 +111,9 @@ def award_list(request):
         .select_related("proposal__call", "unit")
         .prefetch_related("tranches", "reports")
     )
+    unread = unread_counts(request.user, proposal_ids=[a.proposal_id for a in awards], topic=ThreadTopic.AWARD)
     for award in awards:
+        award.unread_messages = unread.get((award.proposal_id, ThreadTopic.AWARD), 0)
         award.next_report = next((r for r in sorted_reports(award) if r.state != ReportState.APPROVED), None)
     return render(request, "funding/pi/award_list.html", {"awards": awards})
 
@@ -114,7 +121,7 @@ def award_list(request):
 @login_required
 @require_GET
 def award_detail(request, pk):
-    award = _award_for(request, pk)
+    award = award_for(request, pk)
     tranches = list(award.tranches.all())
     reports = sorted_reports(award)
     for tranche in tranches:
@@ -133,39 +140,80 @@ def award_detail(request, pk):
         "can_manage_spending": can_manage_spending(request.user, award),
         "can_answer": is_award_pi(request.user, award),
         "accept_late": award.accept_by is not None and timezone.now() > award.accept_by,
+        "may_converse": may_converse(request.user, award.proposal),
+        "conversation_unread": unread_counts(request.user, proposal_ids=[award.proposal_id],
+                                             topic=ThreadTopic.AWARD).get((award.proposal_id, ThreadTopic.AWARD), 0),
         "chart": mark_safe(consumption_svg(award_consumption(award))),  # noqa: S308 — rendered with autoescape
+        **_amendments_context(request, award),
     })
 
 
-def award_letter_filename(award) -> str:
-    return f"award-letter-{award.proposal.reference}.pdf"
+def _amendments_context(request, award) -> dict:
+    """The amendments part of the award's page: whoever may see the award reads them; the PI asks and withdraws."""
+    amendments = list(award.amendments.select_related("opinion_by", "version").order_by("-requested_at", "-id"))
+    for amendment in amendments:
+        amendment.award = award
+    can_ask = may_ask_amendments(request.user, award)
+    return {
+        "amendments": amendments,
+        "show_amendments": bool(amendments) or can_ask,
+        "can_ask_amendment": can_ask,
+        "amendment_kinds": list(AmendmentKind),
+        "version_number": award.versions.order_by("-number").values_list("number", flat=True).first(),
+    }
+
+
+def award_letter_filename(award, number: int | None = None) -> str:
+    suffix = f"-v{number}" if number and number > 1 else ""
+    return f"award-letter-{award.proposal.reference}{suffix}.pdf"
+
+
+def _letter(award, version, *, issued):
+    """The award letter of ``version`` (the award as it stood then, with the amendments up to it), in the
+    language of the request (French or English)."""
+    facts = version_facts(version)
+    history = [v for v in award.versions.select_related("amendment").filter(number__lte=version.number)
+               if v.amendment_id]
+    pdf = render_pdf("pdf/award_letter.html", {
+        "award": award,
+        "proposal": award.proposal,
+        "facts": facts,
+        "history": history,
+        "gated_tranche": 2,
+        "year1_due": add_months(facts["start_date"], 12),
+        "final_due": facts["end_date"],
+        "organisation": settings.ORGANISATION_NAME,
+        "issued": issued,
+        "LANGUAGE_CODE": translation.get_language() or "fr",
+    })
+    return private_download(pdf, filename=award_letter_filename(award, version.number),
+                            content_type="application/pdf")
 
 
 @login_required
 @require_GET
 def award_letter(request, pk):
-    """The award letter, in the language of the request (French or English)."""
-    award = _award_for(request, pk)
-    reports = sorted_reports(award)
-    pdf = render_pdf("pdf/award_letter.html", {
-        "award": award,
-        "proposal": award.proposal,
-        "tranches": list(award.tranches.all()),
-        "reports": reports,
-        "gated_tranche": 2,
-        "year1_due": report_due(award, ReportPeriod.YEAR_1),
-        "final_due": report_due(award, ReportPeriod.FINAL),
-        "organisation": settings.ORGANISATION_NAME,
-        "issued": timezone.localdate(),
-        "LANGUAGE_CODE": translation.get_language() or "fr",
-    })
-    return private_download(pdf, filename=award_letter_filename(award), content_type="application/pdf")
+    """The award letter as the award stands now: its last version."""
+    award = award_for(request, pk)
+    version = award.versions.order_by("-number").first()
+    if version is None:  # an award created before versions existed and not migrated: never by design
+        raise Http404
+    return _letter(award, version, issued=timezone.localdate())
+
+
+@login_required
+@require_GET
+def award_letter_version(request, pk, number):
+    """The letter of an earlier version of the award, as it was issued then (kept reachable)."""
+    award = award_for(request, pk)
+    version = get_object_or_404(award.versions, number=number)
+    return _letter(award, version, issued=timezone.localdate(version.created_at))
 
 
 def _report_for(request, pk, period):
     if period not in ReportPeriod.values:
         raise Http404
-    award = _award_for(request, pk)
+    award = award_for(request, pk)
     report = get_object_or_404(Report.objects.prefetch_related("spending"), award=award, period=period)
     report.award = award
     return report

@@ -29,6 +29,7 @@ from iea.roles import user_roles
 from proposals.models import BudgetCategory
 
 from ..charts import consumption_svg
+from ..domain.amendments import AmendmentError, amendment_give_opinion, awaits_unit_opinion
 from ..domain.awards import FundingError, tranche_confirm_receipt
 from ..domain.spending import (
     award_consumption,
@@ -37,8 +38,9 @@ from ..domain.spending import (
     spending_record,
     spending_update,
 )
+from ..forms.amendments import OpinionForm
 from ..forms.unit import SpendingForm
-from ..models import Award, AwardState, SpendingLine, Tranche, TrancheState
+from ..models import Amendment, Award, AwardState, SpendingLine, Tranche, TrancheState
 from ..rules import can_manage_spending
 
 AWARD_BADGES = {AwardState.ACTIVE: "badge-success", AwardState.SUSPENDED: "badge-warning",
@@ -106,7 +108,8 @@ def unit_awards(request):
                             {"awards": awards, "page": page, "several_units": several_units})
 
 
-def _award_page(request, award: Award, form: SpendingForm, *, status: int = 200) -> TemplateResponse:
+def _award_page(request, award: Award, form: SpendingForm, *, status: int = 200,
+                opinion_form: tuple[int, OpinionForm] | None = None) -> TemplateResponse:
     tranches = list(award.tranches.select_related("received_by").order_by("number"))
     _decorate(award, tranches)
     lines = list(award.spending_lines.select_related("recorded_by").order_by("-date", "-id"))
@@ -135,8 +138,21 @@ def _award_page(request, award: Award, form: SpendingForm, *, status: int = 200)
         # Safe: rendered from our own SVG template, which autoescapes the labels.
         "chart": mark_safe(consumption_svg(consumption)),
         "form": form,
+        "amendments": _amendments(award, opinion_form),
     }
     return TemplateResponse(request, "funding/unit/award.html", context, status=status)
+
+
+def _amendments(award: Award, opinion_form: tuple[int, OpinionForm] | None) -> list[Amendment]:
+    """The award's amendments, newest first; each one waiting for the unit's opinion carries its form (the
+    one just refused keeps what was typed)."""
+    amendments = list(award.amendments.select_related("opinion_by", "version").order_by("-requested_at", "-id"))
+    for amendment in amendments:
+        amendment.award = award
+        if awaits_unit_opinion(amendment):
+            bound = opinion_form is not None and opinion_form[0] == amendment.pk
+            amendment.opinion_form = opinion_form[1] if bound else OpinionForm(prefix=f"a{amendment.pk}")
+    return amendments
 
 
 @login_required
@@ -249,3 +265,26 @@ def spending_delete_view(request, line_id):
     messages.success(request, _("The expense of %(amount)s on %(date)s was deleted.") % {
         "amount": formats.money(line.amount), "date": formats.date(line.date)})
     return redirect(reverse("funding:unit_award", kwargs={"pk": line.award_id}) + "#spending")
+
+
+@login_required
+@require_POST
+def amendment_opinion_view(request, amendment_id):
+    """The unit's opinion on an amendment (``amendment_give_opinion``); a refusal shows on its field, with the
+    input kept."""
+    amendment = get_object_or_404(Amendment.objects.select_related("award__unit"), pk=amendment_id)
+    if not can_manage_spending(request.user, amendment.award):
+        raise Http404
+    award = _award_for(request, amendment.award_id)
+    form = OpinionForm(request.POST, prefix=f"a{amendment.pk}")
+    if form.is_valid():
+        try:
+            amendment_give_opinion(amendment_id=amendment.pk, user=request.user, opinion=form.cleaned_data["opinion"],
+                                   comment=form.cleaned_data["comment"], now=timezone.now())
+        except AmendmentError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, _("The unit's opinion was sent to the PI and to the directorate, who decides."))
+            return redirect(reverse("funding:unit_award", kwargs={"pk": award.pk}) + "#amendments")
+    messages.error(request, _("The opinion was not sent: correct the fields marked below."))
+    return _award_page(request, award, SpendingForm(award=award), status=400, opinion_form=(amendment.pk, form))

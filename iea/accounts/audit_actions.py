@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from iea.audit.actions import register_actions, register_states
 
 register_actions({
-    "account.profile_update": _("Name or language changed"),
+    "account.profile_update": _("Name, language or researcher identifiers changed"),
     "account.calendar_reset": _("Calendar link renewed"),
     "account.announcements_subscribe": _("Subscribed to call announcements"),
     "account.announcements_unsubscribe": _("Unsubscribed from call announcements"),

@@ -5,11 +5,13 @@ import secrets
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from iea.audit.domain import audit_record
 from iea.errors import DomainError
+from iea.identifiers import hal_id_normalise, orcid_normalise
 
 from .models import ApiToken, ApiTokenScope, new_calendar_key
 
@@ -21,14 +23,16 @@ ANNOUNCEMENTS_SALT = "iea.accounts.announcements.unsubscribe"
 PROFILE_FIELDS = ("first_name", "last_name", "language")
 
 
-def profile_update(*, user, actor, first_name: str, last_name: str, language: str, now: dt.datetime) -> list[str]:
+def profile_update(*, user, actor, first_name: str, last_name: str, language: str, now: dt.datetime,
+                   orcid: str | None = None, hal_id: str | None = None) -> list[str]:
     """The person changes their own first name, last name and language (their account page). Returns the
     fields that changed; nothing changed writes nothing.
 
     Only the person themselves: staff change someone else's name in the admin. Both names are required (they
     are how pages, mails and PDFs show the person); the language is one the platform speaks, the language of
-    the mail it sends them. The row is locked, so two tabs saving at once leave one consistent name and one
-    audit entry each. The trail says which fields changed, not the names themselves: an erasure
+    the mail it sends them. ``orcid`` and ``hal_id`` (None: left as they are) are the researcher identifiers
+    co-author detection matches on: an ORCID iD with a wrong check digit is refused (``iea.identifiers``). The
+    row is locked, so two tabs saving at once leave one consistent name and one audit entry each. The trail says which fields changed, not the names themselves: an erasure
     (iea.site.privacy) then has no past name to look for.
     """
     if actor is None or actor.pk != user.pk:
@@ -39,9 +43,16 @@ def profile_update(*, user, actor, first_name: str, last_name: str, language: st
     if language not in dict(settings.LANGUAGES):
         raise DomainError(_("Choose one of the languages offered."), code="language")
     wanted = {"first_name": first_name[:100], "last_name": last_name[:100], "language": language}
+    try:
+        if orcid is not None:
+            wanted["orcid"] = orcid_normalise(orcid)
+        if hal_id is not None:
+            wanted["hal_id"] = hal_id_normalise(hal_id)
+    except ValidationError as error:
+        raise DomainError(error.messages[0], code=error.code) from None
     with transaction.atomic():
         person = get_user_model().objects.select_for_update().get(pk=user.pk)
-        changed = [field for field in PROFILE_FIELDS if getattr(person, field) != wanted[field]]
+        changed = [field for field in wanted if getattr(person, field) != wanted[field]]
         if not changed:
             return []
         for field in changed:
@@ -51,7 +62,7 @@ def profile_update(*, user, actor, first_name: str, last_name: str, language: st
         if "language" in changed:
             data["language"] = language
         audit_record(actor=actor, target=person, action="account.profile_update", now=now, data=data)
-    for field in (*PROFILE_FIELDS, "full_name"):
+    for field in (*PROFILE_FIELDS, "orcid", "hal_id", "full_name"):
         setattr(user, field, getattr(person, field))
     return changed
 

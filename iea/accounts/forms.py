@@ -3,6 +3,9 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from iea.identifiers import hal_id_normalise, orcid_normalise
 
 
 def clean_person_name(value: str) -> str:
@@ -71,3 +74,13 @@ class ProfileForm(PersonNameForm):
         help_text=_("The language of the messages the platform sends you, and of these pages when you sign in."),
         error_messages={"invalid_choice": _("Choose one of the languages offered.")},
     )
+    orcid = forms.CharField(label=pgettext_lazy("form label", "ORCID iD"), max_length=60, required=False,
+                            help_text=_("Optional. 16 digits in four groups, e.g. 0000-0002-1825-0097."))
+    hal_id = forms.CharField(label=pgettext_lazy("form label", "HAL author identifier (idHAL)"), max_length=120, required=False,
+                             help_text=_("Optional. e.g. jean-dupont"))
+
+    def clean_orcid(self):
+        return orcid_normalise(self.cleaned_data["orcid"])
+
+    def clean_hal_id(self):
+        return hal_id_normalise(self.cleaned_data["hal_id"])

@@ -87,6 +87,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Receives an e-mail when a call is published and when it opens."),
     )
 
+    # Researcher identifiers, given by the person (account page) or, for a reviewer, by the institute's officer:
+    # co-author conflicts match on them before names (reviews.domain.coauthors).
+    orcid = models.CharField(
+        _("ORCID iD"), max_length=19, blank=True, help_text=_("16 digits in four groups, e.g. 0000-0002-1825-0097."),
+    )
+    hal_id = models.CharField(_("HAL author identifier (idHAL)"), max_length=100, blank=True,
+                              help_text=_("e.g. jean-dupont"))
+
     objects = UserManager()
 
     USERNAME_FIELD = "email"

@@ -60,7 +60,8 @@ def account_page(request):
                                         samesite=settings.LANGUAGE_COOKIE_SAMESITE)
                 return response
         return render(request, "accounts/account.html", _account_context(user, form), status=400)
-    form = ProfileForm(initial={"first_name": user.first_name, "last_name": user.last_name, "language": user.language})
+    form = ProfileForm(initial={"first_name": user.first_name, "last_name": user.last_name, "language": user.language,
+                                "orcid": user.orcid, "hal_id": user.hal_id})
     return render(request, "accounts/account.html", _account_context(user, form))
 
 

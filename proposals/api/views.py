@@ -133,7 +133,7 @@ class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     def get_object(self):
         proposal = super().get_object()
         if self.action not in ("list", "retrieve") and not can_edit_proposal(self.request.user, proposal):
-            raise exceptions.PermissionDenied(_("Only the PI can change this proposal."))
+            raise exceptions.PermissionDenied(_("Only the PI and the co-applicants can change this proposal."))
         return proposal
 
     def get_serializer_class(self):

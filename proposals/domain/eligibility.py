@@ -13,6 +13,7 @@ from iea import formats
 
 from ..models import (
     ACTIVE_STATES,
+    InformationRequestState,
     Proposal,
     TeamSide,
 )
@@ -117,16 +118,32 @@ def proposal_checklist(
         "limit", _("You are within the call's limit of active proposals"), limit_ok,
         "" if limit_ok else _("You already have the most active proposals this call allows."),
     ))
+    deadline_detail = _("Deadline: %(deadline)s (Paris time).") % {
+        "deadline": formats.datetime(call_deadline(call), zone=False)}
     if as_submitted:
         submitted = proposal.submitted_at
         open_ok = submitted is not None and call.opens_at <= submitted < call_deadline(call)
+        if not open_ok and submitted is not None and last_version_answers_a_request(proposal):
+            # Sent after the deadline by the rule of a request for information (#21): the proposal was on time.
+            open_ok = True
+            deadline_detail = _("%(deadline)s The last version answers the directorate's request for information.") % {
+                "deadline": deadline_detail}
     else:
         open_ok = call_accepts_submissions(call, now=now)
-    checks.append(Check(
-        "deadline", _("The call accepts submissions"), open_ok,
-        _("Deadline: %(deadline)s (Paris time).") % {"deadline": formats.datetime(call_deadline(call), zone=False)},
-    ))
+    checks.append(Check("deadline", _("The call accepts submissions"), open_ok, deadline_detail))
     return checks
+
+
+def last_version_answers_a_request(proposal: Proposal) -> bool:
+    """Whether the proposal's last submission is the answer to a request for information (#21): the only
+    submission the domain takes after the deadline, which then does not make the proposal late. Reads the
+    prefetched ``information_requests`` when a list has them (screening), else one query."""
+    submitted = proposal.submitted_at
+    cache = getattr(proposal, "_prefetched_objects_cache", {})
+    if "information_requests" in cache:
+        return any(request.state == InformationRequestState.ANSWERED and request.closed_at == submitted
+                   for request in cache["information_requests"])
+    return proposal.information_requests.filter(state=InformationRequestState.ANSWERED, closed_at=submitted).exists()
 
 
 def proposal_budget_total(proposal: Proposal) -> Decimal:

@@ -10,7 +10,14 @@ import datetime as dt
 from iea.notifications.domain import notify, notify_all
 from iea.notifications.kinds import Due, Recipient
 
-from ..models import PartnerInvitation, Proposal, ProposalVersion, SupportLetter
+from ..models import (
+    CoApplicant,
+    InformationRequest,
+    PartnerInvitation,
+    Proposal,
+    ProposalVersion,
+    SupportLetter,
+)
 
 
 def notify_submitted(*, version: ProposalVersion, now: dt.datetime) -> None:
@@ -38,3 +45,26 @@ def notify_invited(*, invitation: PartnerInvitation, now: dt.datetime) -> None:
 def notify_letter_received(*, letter: SupportLetter, now: dt.datetime) -> None:
     """A letter uploaded by the partner (through the link) tells the PI it arrived."""
     notify(kind="letter_received", target=letter, recipients=[Recipient.of(letter.proposal.pi)], now=now)
+
+
+def information_request_recipients(proposal: Proposal) -> list[Recipient]:
+    """Who is told of a request for information: the PI and the co-applicants who reach the proposal (#21)."""
+    coapplicants = proposal.coapplicants.filter(
+        user__isnull=False, accepted_at__isnull=False, revoked_at__isnull=True).select_related("user")
+    return [Recipient.of(proposal.pi), *(Recipient.of(row.user) for row in coapplicants)]
+
+
+def notify_information_requested(*, request: InformationRequest, now: dt.datetime) -> None:
+    """A request for information tells the PI and the co-applicants what to change, by when, with the link."""
+    notify(kind="information_request", target=request, recipients=information_request_recipients(request.proposal),
+           now=now)
+def notify_coapplicant_invited(*, coapplicant: CoApplicant, now: dt.datetime) -> None:
+    """The person the PI invited to prepare the proposal receives the link, in the language the PI chose."""
+    notify(kind="coapplicant_invitation", target=coapplicant, now=now,
+           recipients=[Recipient(email=coapplicant.email, language=coapplicant.language)])
+
+
+def notify_coapplicant_news(*, coapplicant: CoApplicant, joined: bool, now: dt.datetime) -> None:
+    """The PI learns that a colleague accepted the invitation, or left the proposal of their own accord."""
+    notify(kind="coapplicant_joined" if joined else "coapplicant_left", target=coapplicant, now=now,
+           recipients=[Recipient.of(coapplicant.proposal.pi)])

@@ -17,6 +17,7 @@ from iea.files import delete_on_commit
 
 from ..letters import CheckedPdf
 from ..models import (
+    RFI_LETTER,
     InvitationRevoked,
     PartnerInvitation,
     Proposal,
@@ -24,7 +25,7 @@ from ..models import (
     ProposalVersion,
     SupportLetter,
 )
-from .common import ProposalError, _lock, _now_editable, _require_pi, _touch
+from .common import ProposalError, _lock, _now_editable, _require_applicant, _require_pi, _touch
 from .mail import notify_invited, notify_letter_received
 
 
@@ -45,14 +46,14 @@ def letter_attach(
     with transaction.atomic():
         proposal = _lock(proposal_id)
         if invitation is None:
-            _require_pi(proposal, user)
+            _require_applicant(proposal, user)
         else:
             invitation = PartnerInvitation.objects.select_for_update().get(pk=invitation.pk)
             closed = invitation_closed_reason(invitation, proposal=proposal, now=now)
             if invitation.proposal_id != proposal.pk or closed:
                 raise ProposalError(closed or _("This invitation link no longer gives access to the proposal."),
                                     code="forbidden")
-        _now_editable(proposal, now=now)
+        _now_editable(proposal, now=now, items=[RFI_LETTER])
         letter = SupportLetter(
             proposal=proposal, original_name=pdf.display_name, size=pdf.size, sha256=pdf.sha256, pages=pdf.pages,
             cofunding=cofunding, cofunding_amount=cofunding_amount if cofunding else None,
@@ -147,7 +148,7 @@ def invitation_create(*, proposal_id: int, user, email: str, language: str, now:
     with transaction.atomic():
         proposal = _lock(proposal_id)
         _require_pi(proposal, user, refusal=_("Only the PI can invite the partner."))
-        _now_editable(proposal, now=now)
+        _now_editable(proposal, now=now, items=[RFI_LETTER])
         proposal.invitations.filter(revoked_at__isnull=True).update(revoked_at=now, revoked_reason=InvitationRevoked.REPLACED)
         expires_at = min(now + dt.timedelta(days=settings.PARTNER_INVITATION_DAYS), call_deadline(proposal.call))
         invitation = PartnerInvitation.objects.create(

@@ -80,6 +80,24 @@ def _log_late_submission(proposal: Proposal, *, user, now: dt.datetime) -> None:
     )
 
 
+def freeze_version(
+    proposal: Proposal, *, user, letter: SupportLetter, last: ProposalVersion | None, now: dt.datetime,
+) -> ProposalVersion:
+    """Freeze the proposal as it stands into its next version (content, letter, SHA-256) and mark it submitted
+    at ``now``: a submission, and the answer to a request for information (``information_answer``). The caller
+    holds the proposal's row lock and writes the audit entry."""
+    snapshot = proposal_snapshot(proposal, letter)
+    version = ProposalVersion.objects.create(
+        proposal=proposal, number=(last.number + 1) if last else 1, submitted_at=now, submitted_by=user,
+        content=snapshot, content_sha256=content_hash(snapshot), letter=letter,
+    )
+    proposal.state = ProposalState.SUBMITTED
+    proposal.submitted_at = now
+    proposal.has_unsubmitted_changes = False
+    proposal.save(update_fields=["state", "submitted_at", "has_unsubmitted_changes"])
+    return version
+
+
 @dataclass(frozen=True)
 class SubmitResult:
     version: ProposalVersion
@@ -122,16 +140,8 @@ def proposal_submit(*, proposal_id: int, user, now: dt.datetime) -> SubmitResult
                     [_("%(rule)s: %(detail)s") % {"rule": c.label, "detail": c.detail} if c.detail else c.label for c in failing],
                     code="ineligible",
                 )
-            snapshot = proposal_snapshot(proposal, letter)
-            version = ProposalVersion.objects.create(
-                proposal=proposal, number=(last.number + 1) if last else 1, submitted_at=now, submitted_by=user,
-                content=snapshot, content_sha256=content_hash(snapshot), letter=letter,
-            )
             before = proposal.state
-            proposal.state = ProposalState.SUBMITTED
-            proposal.submitted_at = now
-            proposal.has_unsubmitted_changes = False
-            proposal.save(update_fields=["state", "submitted_at", "has_unsubmitted_changes"])
+            version = freeze_version(proposal, user=user, letter=letter, last=last, now=now)
             audit_record(
                 actor=user, target=proposal, action="proposal.submit" if last is None else "proposal.resubmit",
                 now=now, from_state=before, to_state=proposal.state,

@@ -23,7 +23,7 @@ def _proposal_for(request, pk, *, edit=False, relations=None):
 
 # What the editor and the proposal's page read of a proposal: its relations in the same query, its team and
 # budget once each (the checklist, the form and the templates all read them).
-_PAGE_RELATIONS = ("call", "pi", "unit__main_institute", "evaluating_institute")
+_PAGE_RELATIONS = ("call", "pi", "unit__main_institute", "evaluating_institute", "restarted_from__call")
 _PAGE_PREFETCH = ("team", "budget_lines")
 
 

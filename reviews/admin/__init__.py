@@ -3,4 +3,4 @@ every record of the review (``records``, read-only: the domain writes them); the
 proposals of a call on pages hung on the decision admin (``screening``).
 """
 
-from . import panels, records  # noqa: F401  (registers the model admins)
+from . import conversations, panels, profiles, records  # noqa: F401  (registers the model admins)

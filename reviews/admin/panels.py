@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from iea.admin_mixins import IeaModelAdmin
 from iea.audit.domain import audit_record
 
+from ..domain.affinities import affinities_invalidate
 from ..models import Panel, Reviewer
 
 
@@ -23,6 +24,12 @@ class ReviewerAdmin(IeaModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ("institute",) if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # What the affinities of the institute's panels are computed from: the pool and its keywords.
+        if not change or {"keywords", "active"} & set(form.changed_data):
+            affinities_invalidate(institute_id=obj.institute_id)
 
 
 @admin.register(Panel)

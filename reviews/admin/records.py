@@ -15,7 +15,7 @@ from proposals.admin import proposal_institute_filter
 from proposals.models import Proposal
 
 from ..exports import review_sheets
-from ..models import Assignment, Conflict, Decision, PanelRecommendation, Review, Score
+from ..models import Assignment, Conflict, ConflictDismissal, Decision, PanelRecommendation, Review, Score
 from ..reminders import review_reminder_dues
 from ..selectors import overdue_assignments
 from . import screening
@@ -28,6 +28,19 @@ class ConflictAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
     list_select_related = ("proposal", "reviewer__user", "reviewer__institute")
     search_fields = ("proposal__reference", "reviewer__user__email", "reviewer__user__full_name", "cause")
     date_hierarchy = "created_at"
+
+
+@admin.register(ConflictDismissal)
+class ConflictDismissalAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
+    """Co-author matches on a name that an officer dismissed as "not the same person"
+    (``reviews.domain.conflicts.conflict_dismiss``): for the record, never edited."""
+
+    list_display = ("proposal", "reviewer", "cause", "dismissed_by", "dismissed_at")
+    list_filter = ("proposal__call", proposal_institute_filter("proposal__"), "cause")
+    list_select_related = ("proposal", "reviewer__user", "reviewer__institute", "dismissed_by")
+    search_fields = ("proposal__reference", "reviewer__user__email", "reviewer__user__full_name", "reason")
+    date_hierarchy = "dismissed_at"
+    fields = ("proposal", "reviewer", "cause", "detail", "reason", "dismissed_by", "dismissed_at")
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -136,6 +149,8 @@ class DecisionAdmin(ReadOnlyAdminMixin, IeaModelAdmin):
         return [
             path("calls/", self.staff_view(screening.call_list), name="reviews_staff_calls"),
             path("call/<int:call_id>/screening/", self.staff_view(screening.screening), name="reviews_screening"),
+            path("call/<int:call_id>/screening/<int:proposal_id>/information/",
+                 self.staff_view(screening.information_request), name="reviews_information_request"),
             path("call/<int:call_id>/screening/export.xlsx", self.staff_view(screening.screening_export),
                  name="reviews_screening_export"),
         ]

@@ -15,6 +15,7 @@ from iea.bulk import insert_all
 from proposals.models import Proposal, ProposalState
 
 from ..models import (
+    REVIEWABLE_STATES,
     Assignment,
     AssignmentState,
     Conflict,
@@ -25,11 +26,14 @@ from ..models import (
     ReviewState,
 )
 from ..rules import OPEN_ASSIGNMENT_STATES, panel_proposals
-from .conflicts import cause_label, conflicts_detect, conflicts_record_detected
+from .conflicts import (
+    cause_label,
+    conflicts_detect_many,
+    conflicts_record_detected,
+    conflicts_record_detected_all,
+)
 from .mail import notify_assigned_all
-
-# Proposals that can be given to reviewers: screened eligible, or already in review.
-REVIEWABLE_STATES = [ProposalState.ELIGIBLE, ProposalState.IN_REVIEW]
+from .suggestions import suggestion_record
 
 
 def panel_get_or_create(*, call, institute, now: dt.datetime, user=None) -> Panel:
@@ -114,7 +118,8 @@ class PlannedAssignment:
 def assignments_plan(*, panel: Panel, reviewer: Reviewer, proposals: list[Proposal]) -> list[PlannedAssignment]:
     """What asking ``reviewer`` to review each of ``proposals`` would do, without writing anything: the rules
     of ``assignment_create``, with the conflicts ``conflicts_detect`` finds counted as if stored. The
-    proposals come with ``unit`` and ``team`` loaded, the reviewer with ``user`` and ``unit``. Four queries."""
+    proposals come with ``unit``, ``call`` and ``team`` loaded, the reviewer with ``user`` and ``unit``. Five
+    queries (the co-author rule reads the reviewer's recent publications), eight when there are some."""
     ids = [proposal.pk for proposal in proposals]
     in_panel = set(panel_proposals(panel, None).filter(pk__in=ids).values_list("pk", flat=True))
     stored: dict[int, list[str]] = {}
@@ -122,9 +127,10 @@ def assignments_plan(*, panel: Panel, reviewer: Reviewer, proposals: list[Propos
             "proposal_id", "cause"):
         stored.setdefault(proposal_id, []).append(cause)
     assigned = set(Assignment.objects.filter(reviewer=reviewer, proposal_id__in=ids).values_list("proposal_id", flat=True))
+    detected = conflicts_detect_many(proposals=proposals, reviewers=[reviewer])
     plan = []
     for proposal in proposals:
-        causes = [*stored.get(proposal.pk, []), *(found.cause for found in conflicts_detect(proposal=proposal, reviewer=reviewer))]
+        causes = [*stored.get(proposal.pk, []), *(found.cause for found in detected.get((proposal.pk, reviewer.pk), []))]
         refusal = _pair_refusal(in_panel=proposal.pk in in_panel, proposal=proposal, reviewer=reviewer, causes=causes,
                                 assigned=proposal.pk in assigned)
         plan.append(PlannedAssignment(proposal=proposal, refused=refusal.messages[0] if refusal else ""))
@@ -147,11 +153,11 @@ def assignments_create_many(*, panel_id: int, reviewer_id: int, proposal_ids: li
     if reviewer.institute_id != panel.institute_id or not reviewer.active:
         raise ValidationError(_("This reviewer is not in the institute's active pool."), code="not_in_pool")
     ids = sorted(set(proposal_ids))
+    conflicts_record_detected_all(
+        proposals=list(Proposal.objects.select_related("unit", "call").prefetch_related("team").filter(pk__in=ids)
+                       .order_by("pk")), reviewers=[reviewer], now=now)
     with transaction.atomic():
-        for proposal in Proposal.objects.select_related("unit").prefetch_related("team").filter(pk__in=ids):
-            conflicts_record_detected(proposal=proposal, reviewer=reviewer, now=now)
-    with transaction.atomic():
-        locked = list(Proposal.objects.select_for_update(of=("self",)).select_related("unit").prefetch_related("team")
+        locked = list(Proposal.objects.select_for_update(of=("self",)).select_related("unit", "call").prefetch_related("team")
                       .filter(pk__in=ids).order_by("pk"))
         if len(locked) != len(ids):
             raise ValidationError(_("This proposal is not evaluated by this panel."), code="wrong_panel")
@@ -169,18 +175,20 @@ def assignments_create_many(*, panel_id: int, reviewer_id: int, proposal_ids: li
 
 def assignments_record(
     *, panel: Panel, pairs: list[tuple[Proposal, Reviewer]], user, now: dt.datetime, due_at: dt.datetime | None = None,
-    automatic: bool = False,
+    automatic: bool = False, reasons: dict[tuple[int, int], dict] | None = None,
 ) -> list[Assignment]:
     """Record the assignments of (proposal, reviewer) pairs the caller has checked and holds the proposals'
     row locks for (``assignment_create`` for one pair, ``reviews.domain.auto_assign`` for a panel): each
     eligible proposal moves to in review, every change is audited, and each reviewer gets the invitation
     (title, abstract and teams) once the transaction commits. A few queries for any number of pairs.
-    ``reviewer.user`` must be loaded; the proposals' ``state`` is updated in place."""
+    ``reviewer.user`` must be loaded; the proposals' ``state`` is updated in place. ``reasons`` gives, per
+    (proposal id, reviewer id), why automatic assignment chose it (``Assignment.reasons``)."""
+    reasons = reasons or {}
     due_at = due_at or default_due_at(panel, now)
     by = user.pk if user is not None and user.is_authenticated else None
     assignments = insert_all([  # ids rather than objects, but the reviewer: the invitations read its user
         Assignment(panel_id=panel.pk, proposal_id=proposal.pk, reviewer=reviewer, due_at=due_at, created_at=now,
-                   created_by_id=by, automatic=automatic)
+                   created_by_id=by, automatic=automatic, reasons=reasons.get((proposal.pk, reviewer.pk), {}))
         for proposal, reviewer in pairs
     ])
     starting = list({proposal.pk: proposal for proposal, _ in pairs if proposal.state == ProposalState.ELIGIBLE}.values())
@@ -200,8 +208,10 @@ def assignments_record(
     return assignments
 
 
-def assignment_respond(*, assignment_id: int, user, accept: bool, reason: str = "", now: dt.datetime) -> Assignment:
-    """The reviewer accepts or declines (with a reason) an invitation."""
+def assignment_respond(*, assignment_id: int, user, accept: bool, reason: str = "", now: dt.datetime,
+                       suggestion: dict | None = None) -> Assignment:
+    """The reviewer accepts or declines (with a reason) an invitation. Declining, they may suggest a colleague
+    (``suggestion``: name, email, reason; ``reviews.domain.suggestions``), saved with the answer."""
     with transaction.atomic():
         assignment = Assignment.objects.select_for_update().select_related("reviewer").get(pk=assignment_id)
         if assignment.reviewer.user_id != user.pk:
@@ -220,6 +230,8 @@ def assignment_respond(*, assignment_id: int, user, accept: bool, reason: str = 
         assignment.save(update_fields=["state", "decline_reason", "responded_at"])
         audit_record(actor=user, target=assignment, action="review.accept" if accept else "review.decline", now=now,
                      from_state=before, to_state=assignment.state, reason=assignment.decline_reason)
+        if not accept and suggestion:
+            suggestion_record(assignment=assignment, user=user, now=now, **suggestion)
     return assignment
 
 

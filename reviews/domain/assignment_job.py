@@ -31,11 +31,13 @@ from iea.errors import DomainError
 
 from ..models import ACTIVE_JOB_STATES, AssignmentJob, Conflict, Panel
 from ..models import AssignmentJobState as State
+from .affinities import affinities_ensure
 from .auto_assign import (
     CONFLICTS,
     READING,
     SOLVING,
     PanelChanged,
+    StoredAffinities,
     auto_assign_plan,
     auto_assign_record,
     shortfall_of,
@@ -121,20 +123,25 @@ def _queue(job_id: int, task_id: str) -> None:
             _fail(job, error="queue", now=timezone.now())
 
 
-def assignment_job_run(*, job_id: int, clock: Callable[[], dt.datetime] = timezone.now) -> AssignmentJob | None:
+def assignment_job_run(*, job_id: int, clock: Callable[[], dt.datetime] = timezone.now,
+                       stored_affinities: StoredAffinities | None = None) -> AssignmentJob | None:
     """Run a queued job to its end (the Celery task). Returns the job finished by this run, or None when
     there was nothing for it to do: already done or failed, or running elsewhere and not stalled.
 
-    ``clock`` gives the time of each step (the run lasts seconds to minutes); tests pin it.
+    ``clock`` gives the time of each step (the run lasts seconds to minutes); tests pin it. ``stored_affinities``
+    reads the panel's computed affinities (the task hands ``reviews.selectors.panel_affinities``).
     """
     claim = _claim(job_id, clock())
     if claim is None:
         return None
     report = partial(_report, job_id, claim, clock)
     try:
+        # The reviewers are chosen on the panel's stored affinities: computed first if stale or never computed.
+        affinities_ensure(panel_id=AssignmentJob.objects.values_list("panel_id", flat=True).get(pk=job_id), now=clock())
         for _attempt in range(PLANS):
             job = AssignmentJob.objects.select_related("started_by").get(pk=job_id)
-            plan = auto_assign_plan(panel_id=job.panel_id, user=job.started_by, now=clock(), report=report)
+            plan = auto_assign_plan(panel_id=job.panel_id, user=job.started_by, now=clock(), report=report,
+                                    stored_affinities=stored_affinities)
             report(RECORDING)
             try:
                 with transaction.atomic():

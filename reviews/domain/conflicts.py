@@ -17,22 +17,26 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from calls.models import parse_unit_code
-from iea.audit.domain import audit_entry, audit_record_all
+from calls.models import CallState, parse_unit_code
+from iea.audit.domain import audit_entry, audit_record, audit_record_all
 from iea.bulk import insert_all
 from iea.text import fold
-from proposals.models import Proposal, TeamSide
+from proposals.models import Proposal, ProposalState, TeamSide
 
 from ..models import (
     Assignment,
     AssignmentState,
     Conflict,
+    ConflictDismissal,
     ConflictSource,
     Decision,
+    Panel,
     Review,
     Reviewer,
     ReviewState,
 )
+from ..rules import can_dismiss_conflict, panel_proposals
+from .coauthors import DISMISSIBLE_CAUSES, coauthor_conflicts_find
 from .mail import notify_conflict_declared
 from .panel_figures import panel_figures_invalidate
 
@@ -44,6 +48,9 @@ CAUSES = {
     "is_partner": gettext_lazy("The reviewer is the foreign partner"),
     "partner_institution": gettext_lazy("The reviewer works at the partner's institution"),
     "partner_email_domain": gettext_lazy("The reviewer's e-mail domain is the partner's"),
+    "coauthor": gettext_lazy("The reviewer co-published with the PI, a team member or the partner (same ORCID iD or idHAL)"),
+    "coauthor_name": gettext_lazy("The reviewer co-published with someone of the same name as the PI, a team member "
+                                  "or the partner"),
     "declared": gettext_lazy("Declared by the reviewer"),
     "officer": gettext_lazy("Set by the officer"),
 }
@@ -88,10 +95,35 @@ class DetectedConflict:
 
 
 def conflicts_detect(*, proposal: Proposal, reviewer: Reviewer) -> list[DetectedConflict]:
-    """Apply the detection rules of domain.md to one pair; return every cause found, with its evidence.
+    """Apply the detection rules of domain.md to one pair, and the co-author rule of #20
+    (``reviews.domain.coauthors``); return every cause found, with its evidence.
 
     ``proposal`` should come with ``unit`` and ``team`` loaded; ``reviewer`` with ``user`` and ``unit``.
     """
+    return [*_rules_detect(proposal, reviewer), *_coauthors(coauthor_conflicts_find(
+        proposals=[proposal], reviewers=[reviewer]).get((proposal.pk, reviewer.pk), []))]
+
+
+def conflicts_detect_many(*, proposals: list[Proposal], reviewers: list[Reviewer]) -> dict[tuple[int, int], list[DetectedConflict]]:
+    """``conflicts_detect`` for every pair of these proposals and reviewers, the pairs with a conflict only:
+    the rules on the candidate pairs (``conflict_candidates``), the co-author rule in one pass."""
+    by_id = {proposal.pk: proposal for proposal in proposals}
+    reviewer_by_id = {reviewer.pk: reviewer for reviewer in reviewers}
+    coauthors = coauthor_conflicts_find(proposals=proposals, reviewers=reviewers)
+    found = {}
+    for pair in sorted(_rule_candidates(proposals, reviewers) | set(coauthors)):
+        proposal_id, reviewer_id = pair
+        detected = [*_rules_detect(by_id[proposal_id], reviewer_by_id[reviewer_id]), *_coauthors(coauthors.get(pair, []))]
+        if detected:
+            found[pair] = detected
+    return found
+
+
+def _coauthors(matches) -> list[DetectedConflict]:
+    return [DetectedConflict(match.cause, match.detail) for match in matches]
+
+
+def _rules_detect(proposal: Proposal, reviewer: Reviewer) -> list[DetectedConflict]:
     found: list[DetectedConflict] = []
     email = reviewer.user.email.lower()
     name = _norm(reviewer.user.full_name)
@@ -125,7 +157,13 @@ def conflict_candidates(proposals: Iterable[Proposal], reviewers: Iterable[Revie
     unit, an e-mail address or domain, a name, an institution — found through an index rather than by
     trying every pair. Every pair ``conflicts_detect`` finds a conflict in is among them (a test checks it
     on random panels), so a panel of 5,000 proposals × 1,000 reviewers runs the rules on a few thousand
-    pairs, not 5 million. Loaded as ``conflicts_detect`` wants them."""
+    pairs, not 5 million. Loaded as ``conflicts_detect`` wants them. The co-author rule finds its pairs the
+    same way (``coauthor_conflicts_find`` indexes the proposals' people)."""
+    return _rule_candidates(proposals, reviewers) | set(coauthor_conflicts_find(proposals=list(proposals),
+                                                                                reviewers=list(reviewers)))
+
+
+def _rule_candidates(proposals: Iterable[Proposal], reviewers: Iterable[Reviewer]) -> set[tuple[int, int]]:
     holders: defaultdict[tuple, set[int]] = defaultdict(set)
     for reviewer in reviewers:
         for key in _reviewer_keys(reviewer):
@@ -179,10 +217,7 @@ def conflicts_record_detected_all(*, proposals: list[Proposal], reviewers: list[
     time, which skips what is already there."""
     by_id = {proposal.pk: proposal for proposal in proposals}
     reviewer_by_id = {reviewer.pk: reviewer for reviewer in reviewers}
-    found = {}
-    for proposal_id, reviewer_id in sorted(conflict_candidates(proposals, reviewers)):
-        if detected := conflicts_detect(proposal=by_id[proposal_id], reviewer=reviewer_by_id[reviewer_id]):
-            found[(proposal_id, reviewer_id)] = detected
+    found = conflicts_detect_many(proposals=proposals, reviewers=reviewers)
     fresh = _not_stored_yet(found, now=now)
     if not fresh:
         return 0
@@ -286,7 +321,8 @@ def _audit_entry(proposal: Proposal, conflict: Conflict, *, withdrawn: int, user
     )
 
 
-def conflict_declare(*, proposal_id: int, reviewer: Reviewer, user, reason: str, now: dt.datetime) -> Conflict:
+def conflict_declare(*, proposal_id: int, reviewer: Reviewer, user, reason: str, now: dt.datetime,
+                     bidding: bool = False) -> Conflict:
     """The reviewer declares a conflict of interest, when invited or at any time after accepting
     (domain.md: "declare conflicts"; "a conflict declared mid-review removes access on the next request").
 
@@ -296,6 +332,10 @@ def conflict_declare(*, proposal_id: int, reviewer: Reviewer, user, reason: str,
     by a conflicted reviewer must not weigh on the outcome, whenever the conflict comes to light. Once the
     directorate has decided the proposal it is refused: the officer then handles it with the directorate.
     Declaring again is harmless (the first declaration stands, nobody is mailed twice).
+
+    With ``bidding``, a reviewer of the panel's pool declares it from the bids page, before any assignment
+    (``reviews.domain.bids.bids_save`` has checked the pool and that bidding is open): no assignment is
+    needed; if one is open it is withdrawn and the officers are mailed as above.
     """
     if reviewer.user_id != user.pk:
         raise ValidationError(_("Only the reviewer can declare their own conflict."), code="forbidden")
@@ -306,7 +346,7 @@ def conflict_declare(*, proposal_id: int, reviewer: Reviewer, user, reason: str,
             Assignment.objects.select_for_update(of=("self",)).select_related("panel", "proposal")
             .filter(proposal_id=proposal_id, reviewer=reviewer).first()
         )
-        if assignment is None:
+        if assignment is None and not bidding:
             raise ValidationError(_("You are not assigned to this proposal."), code="not_assigned")
         existing = Conflict.objects.filter(proposal_id=proposal_id, reviewer=reviewer, source=ConflictSource.DECLARED,
                                            cause="declared").first()
@@ -318,10 +358,13 @@ def conflict_declare(*, proposal_id: int, reviewer: Reviewer, user, reason: str,
         if Decision.objects.filter(proposal_id=proposal_id).exists():
             raise ValidationError(_("The directorate has already decided on this proposal: write to the panel's "
                                     "officer about your conflict of interest."), code="decided")
-        was = assignment.state
-        conflict = _record(proposal=assignment.proposal, reviewer=reviewer, source=ConflictSource.DECLARED,
+        proposal = assignment.proposal if assignment is not None else Proposal.objects.get(pk=proposal_id)
+        was = assignment.state if assignment is not None else ""
+        conflict = _record(proposal=proposal, reviewer=reviewer, source=ConflictSource.DECLARED,
                            cause="declared", detail=reason, user=user, now=now)
-        notify_conflict_declared(assignment, reason=reason, was=was, now=now)
+        # From the bids page, the officers hear of it only if it withdrew an open assignment.
+        if assignment is not None and (not bidding or was in (AssignmentState.INVITED, AssignmentState.ACCEPTED)):
+            notify_conflict_declared(assignment, reason=reason, was=was, now=now)
     return conflict
 
 
@@ -343,3 +386,65 @@ def conflicted_pairs(*, proposal_ids, reviewer_ids) -> set[tuple[int, int]]:
         .values_list("proposal_id", "reviewer_id")
     )
 
+
+
+def conflict_dismiss(*, conflict_id: int, user, reason: str, now: dt.datetime) -> ConflictDismissal:
+    """The officer says a co-author conflict found on a name is a false match: the author of the reviewer's
+    publication is someone else with the same name (issue #20). Only ``coauthor_name`` conflicts may be
+    dismissed — a shared ORCID iD or idHAL, and every other cause, stand; only an officer of the panel (not in
+    conflict with the proposal) or the directorate may, with a reason.
+
+    The conflict row is deleted, so every access check keeps reading conflicts alone, and a
+    ``ConflictDismissal`` keeps the evidence, the reason, who and when: detection skips the cause for the
+    pair from then on. An assignment withdrawn when the conflict was found is not restored; the officer
+    may assign the reviewer again. Two officers dismissing at once: the second is told it is done already
+    (row lock, and the dismissal's unique constraint where the database has no row locks).
+    """
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        conflict = (Conflict.objects.select_for_update(of=("self",)).select_related("proposal", "reviewer")
+                    .filter(pk=conflict_id).first())
+        if conflict is None:
+            raise ValidationError(_("This conflict of interest no longer exists: it may have been dismissed already."),
+                                  code="gone")
+        if not can_dismiss_conflict(user, conflict):
+            raise ValidationError(_("Only the panel's officers can dismiss this conflict of interest."), code="forbidden")
+        if conflict.cause not in DISMISSIBLE_CAUSES:
+            raise ValidationError(_("Only a co-author match on a name can be dismissed; this conflict of interest "
+                                    "stands."), code="not_dismissible")
+        if not reason:
+            raise ValidationError(_("Say how you know it is not the same person."), code="reason")
+        try:
+            with transaction.atomic():
+                dismissal = ConflictDismissal.objects.create(
+                    proposal_id=conflict.proposal_id, reviewer_id=conflict.reviewer_id, cause=conflict.cause,
+                    detail=conflict.detail, reason=reason, dismissed_at=now, dismissed_by=user,
+                )
+        except IntegrityError:
+            raise ValidationError(_("This match was already dismissed."), code="duplicate") from None
+        conflict.delete()
+        audit_record(actor=user, target=conflict.proposal, action="review.conflict_dismiss", now=now, data={
+            "reviewer": conflict.reviewer_id, "cause": conflict.cause, "detail": conflict.detail, "reason": reason})
+        # A submitted review of the pair counts again: the panel's figures change.
+        panel_figures_invalidate(call_id=conflict.proposal.call_id, institute_id=conflict.reviewer.institute_id)
+    return dismissal
+
+
+# The proposals whose reviewers are still being chosen (``reviews.domain.assignment.REVIEWABLE_STATES``).
+_REVIEWABLE = [ProposalState.ELIGIBLE, ProposalState.IN_REVIEW]
+
+
+def coauthor_conflicts_record_for_user(*, user, now: dt.datetime) -> int:
+    """After ``user``'s publications changed (an import): record the conflicts detected between them, as a
+    reviewer of each institute's pool they are active in, and the reviewable proposals of that institute's
+    panels in calls being reviewed (closed or in review). Open assignments in conflict are withdrawn, as
+    ``conflicts_record_detected_all`` does. Returns how many conflicts were stored."""
+    profiles = {r.institute_id: r for r in Reviewer.objects.filter(user=user, active=True).select_related("user", "unit")}
+    panels = Panel.objects.filter(institute_id__in=list(profiles),
+                                  call__state__in=[CallState.CLOSED, CallState.IN_REVIEW]).order_by("pk")
+    stored = 0
+    for panel in panels:
+        proposals = list(panel_proposals(panel, None).filter(state__in=_REVIEWABLE).select_related("unit", "call")
+                         .prefetch_related("team").order_by("pk"))
+        stored += conflicts_record_detected_all(proposals=proposals, reviewers=[profiles[panel.institute_id]], now=now)
+    return stored

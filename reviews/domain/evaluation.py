@@ -12,12 +12,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Avg, Count, Exists, OuterRef, Subquery
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from iea.audit.models import AuditEntry
 from iea.pdf import render_pdf
-from proposals.models import Proposal
+from proposals.models import Proposal, ProposalState
+from proposals.rules import is_proposal_pi
 
 from ..models import Conflict, Decision, DecisionOutcome, PanelRecommendation, Review, ReviewState, Score
 
@@ -108,3 +111,33 @@ def evaluation_summary_pdf(*, proposal: Proposal, language: str) -> bytes:
 
 def evaluation_summary_filename(proposal: Proposal) -> str:
     return f"evaluation-{proposal.reference}.pdf"
+
+
+def previous_evaluation(*, source: Proposal, user) -> dict:
+    """What the editor of a draft restarted from ``source`` shows beside the form (#21): exactly what the PI
+    was sent about ``source``, and nothing more.
+
+    - rejected or on the reserve list, once the decision mail went out: the evaluation summary of that mail
+      (``evaluation_summary_context``: the decision, the panel's consensus, the mean score per criterion, the
+      reviewers' comments for the applicants, anonymised);
+    - found ineligible at screening: the reason the screening mail gave (``proposal.screen`` in the audit
+      trail, the text ``notify_ineligible`` sent);
+    - withdrawn, or a draft never submitted: nothing was evaluated.
+
+    Only the PI reads it: they received it; a co-applicant of the new draft did not (``kind`` "not_yours").
+    ``kind`` says which case the template shows."""
+    if not is_proposal_pi(user, source):
+        return {"kind": "not_yours", "reference": source.reference}
+    state = source.applicant_state
+    if state in (ProposalState.REJECTED, ProposalState.RESERVE):
+        return {"kind": "summary", **evaluation_summary_context(proposal=source)}
+    if state == ProposalState.INELIGIBLE:
+        entry = (
+            AuditEntry.objects.filter(content_type=ContentType.objects.get_for_model(Proposal), object_id=str(source.pk),
+                                      action="proposal.screen", to_state=ProposalState.INELIGIBLE)
+            .order_by("-created_at", "-id").only("reason").first()
+        )
+        return {"kind": "ineligible", "reference": source.reference, "call_title": source.call.title,
+                "reason": entry.reason if entry else ""}
+    return {"kind": "not_evaluated", "reference": source.reference, "call_title": source.call.title,
+            "state": source.get_applicant_state_display()}

@@ -39,3 +39,27 @@ def notify_conflict_declared(assignment: Assignment, *, reason: str, was: str, n
 def notify_ineligible(proposal: Proposal, *, reason: str, now: dt.datetime) -> None:
     notify(kind="screening_ineligible", target=proposal, recipients=[Recipient.of(proposal.pi)], now=now,
            params={"reason": reason})
+
+
+def notify_bidding_opened(panel, reviewers, *, now: dt.datetime) -> None:
+    """The pool is invited to bid on the panel's proposals (``reviews.domain.bids.panel_bidding_set``); each
+    person once per panel, so closing and opening again mails only those who were not in the pool before
+    (``reviewer.user`` loaded)."""
+    notify_all(dues=[Due(kind="bidding_invitation", target=panel, recipients=[Recipient.of(r.user) for r in reviewers],
+                         occurrence="", due_at=now)], now=now)
+
+
+def notify_outcome_digests(digests: list[dict], *, kind: str, now: dt.datetime) -> None:
+    """Each reviewer gets the digest of the outcomes of the proposals they reviewed in one batch of decisions
+    (``domain.outcome``): target the call, occurrence the batch's moment, the proposals' ids as parameters."""
+    notify_all(dues=[
+        Due(kind=kind, target=digest["call"], recipients=[Recipient.of(digest["user"])],
+            occurrence=digest["occurrence"], due_at=now, params={"proposals": digest["proposals"]})
+        for digest in digests
+    ], now=now)
+
+
+def notify_message(message, *, recipients: list, now: dt.datetime) -> None:
+    """Each person on the other side of a conversation gets one mail per message (#21), never twice: the
+    outbox records one (kind, message, recipient)."""
+    notify(kind="message_new", target=message, recipients=[Recipient.of(user) for user in recipients], now=now)

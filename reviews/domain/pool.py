@@ -23,6 +23,7 @@ from iea.audit.domain import audit_record
 
 from ..models import Assignment, Panel, Reviewer
 from ..rules import OPEN_ASSIGNMENT_STATES, can_manage_panel
+from .affinities import affinities_invalidate
 
 
 def _forbidden():
@@ -86,6 +87,7 @@ def reviewer_add(
                     setattr(reviewer, name, value)
                 reviewer.active = reactivated = True
                 reviewer.save(update_fields=[*fields, "active"])
+            affinities_invalidate(institute_id=panel.institute_id)  # the pool serves all the institute's panels
             audit_record(
                 actor=user, target=reviewer, action="panel.reviewer_add", now=now,
                 data={"panel": panel.pk, "email": email, "user_created": user_created, "reactivated": reactivated},
@@ -122,6 +124,7 @@ def reviewer_deactivate(*, panel_id: int, reviewer_id: int, user, now: dt.dateti
         reviewer.active = False
         reviewer.save(update_fields=["active"])
         open_assignments = Assignment.objects.filter(reviewer=reviewer, state__in=OPEN_ASSIGNMENT_STATES).count()
+        affinities_invalidate(institute_id=panel.institute_id)
         audit_record(actor=user, target=reviewer, action="panel.reviewer_deactivate", now=now,
                      data={"panel": panel.pk, "open_assignments": open_assignments})
     return reviewer

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import CharField, Count, Q
+from django.db.models import CharField, Count, Prefetch, Q
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
@@ -24,8 +24,16 @@ from iea.audit.domain import audit_record
 from iea.audit.models import AuditEntry
 from iea.roles import is_directorate
 from proposals.domain import Check, proposal_checklist
-from proposals.models import ACTIVE_STATES, Proposal, ProposalState
+from proposals.domain.common import open_information_request
+from proposals.models import (
+    ACTIVE_STATES,
+    InformationRequest,
+    InformationRequestState,
+    Proposal,
+    ProposalState,
+)
 
+from .affinities import affinities_invalidate
 from .mail import notify_ineligible
 
 SCREENED_STATES = [ProposalState.ELIGIBLE, ProposalState.INELIGIBLE]
@@ -61,10 +69,39 @@ def _require_after_deadline(call: Call, *, now: dt.datetime) -> None:
         )
 
 
+def _require_no_open_request(proposal: Proposal, *, now: dt.datetime) -> None:
+    """Screening waits while the PI may still change the proposal under a request for information (#21)."""
+    request = open_information_request(proposal, now=now)
+    if request is not None:
+        raise ValidationError(
+            _("%(ref)s has an open request for information until %(deadline)s (Paris time): wait for the PI's "
+              "answer, or cancel the request, before screening it.")
+            % {"ref": proposal.reference, "deadline": formats.datetime(request.deadline, zone=False)},
+            code="information_requested",
+        )
+
+
+def record_expired_requests(*, proposal_ids: list[int], user, now: dt.datetime) -> int:
+    """Record, as expired, the requests for information of these proposals still stored open whose deadline
+    passed: their state already was expired (``InformationRequest.state_at``); the first staff action on the
+    proposal after the deadline (screening it, asking again) writes it, with its audit entry. The caller holds
+    the proposals' row locks. Returns how many were recorded."""
+    stale = list(InformationRequest.objects.select_for_update().select_related("proposal").filter(
+        proposal_id__in=proposal_ids, state=InformationRequestState.OPEN, deadline__lte=now))
+    for request in stale:
+        request.state, request.closed_at = InformationRequestState.EXPIRED, request.deadline
+        request.save(update_fields=["state", "closed_at"])
+        audit_record(actor=user, target=request.proposal, action="proposal.rfi_expire", now=now,
+                     data={"request": request.pk, "deadline": request.deadline.isoformat()})
+    return len(stale)
+
+
 def _mark(proposal: Proposal, *, user, eligible: bool, reason: str, now: dt.datetime) -> None:
     before = proposal.state
     proposal.state = ProposalState.ELIGIBLE if eligible else ProposalState.INELIGIBLE
     proposal.save(update_fields=["state"])
+    if eligible:  # it reaches its institute's panel: the panels of the call compare new text
+        affinities_invalidate(call_id=proposal.call_id)
     audit_record(
         actor=user, target=proposal, action="proposal.screen", now=now, from_state=before, to_state=proposal.state,
         reason=reason,
@@ -85,33 +122,48 @@ def proposal_screen(*, proposal_id: int, user, eligible: bool, reason: str, now:
     with transaction.atomic():
         proposal = Proposal.objects.select_for_update(of=("self",)).select_related("call").get(pk=proposal_id)
         _require_screenable(proposal, now=now)
+        record_expired_requests(proposal_ids=[proposal.pk], user=user, now=now)
+        _require_no_open_request(proposal, now=now)
         _mark(proposal, user=user, eligible=eligible, reason=reason, now=now)
         if not eligible:
             notify_ineligible(proposal, reason=reason, now=now)
     return proposal
 
 
-def screening_confirm_eligible(*, call_id: int, user, now: dt.datetime) -> int:
+@dataclass(frozen=True)
+class Confirmed:
+    """What the bulk confirm did: how many it confirmed eligible, and the references it skipped because a
+    request for information is open on them (the page says so)."""
+
+    count: int
+    waiting: list[str]
+
+
+def screening_confirm_eligible(*, call_id: int, user, now: dt.datetime) -> Confirmed:
     """Confirm eligible, in one go, every submitted proposal of the call that passes every automatic
-    check. The others stay submitted for a person to look at. Returns how many were confirmed."""
+    check. The others stay submitted for a person to look at, and so do those with an open request for
+    information (#21): the PI may still change them."""
     _require_staff(user)
     with transaction.atomic():
         call = Call.objects.get(pk=call_id)
         _require_after_deadline(call, now=now)
         # Lock, then read: a proposal someone screened meanwhile is no longer submitted, and the rows
         # read below stay as they are until this transaction ends.
-        list(
+        locked = list(
             Proposal.objects.select_for_update(of=("self",))
             .filter(call=call, state=ProposalState.SUBMITTED).order_by("pk").values_list("pk", flat=True)
         )
+        record_expired_requests(proposal_ids=locked, user=user, now=now)
         proposals = list(screening_queryset(call=call))
         checklists = screening_checklists(proposals=proposals, call=call)
-        confirmed = 0
+        confirmed, waiting = 0, []
         for proposal in proposals:
-            if all(check.ok for check in checklists[proposal.pk]):
+            if open_information_request(proposal, now=now) is not None:
+                waiting.append(proposal.reference)
+            elif all(check.ok for check in checklists[proposal.pk]):
                 _mark(proposal, user=user, eligible=True, reason="", now=now)
                 confirmed += 1
-    return confirmed
+    return Confirmed(count=confirmed, waiting=waiting)
 
 
 # --- The screening page ------------------------------------------------------------------------------------
@@ -121,6 +173,19 @@ def screening_confirm_eligible(*, call_id: int, user, now: dt.datetime) -> int:
 class ScreeningRow:
     proposal: Proposal
     checks: list[Check]
+    now: dt.datetime | None = None
+
+    @property
+    def information_request(self) -> InformationRequest | None:
+        """The proposal's latest request for information, if any (prefetched by ``screening_queryset``)."""
+        requests = list(self.proposal.information_requests.all())
+        return requests[0] if requests else None
+
+    @property
+    def information_state(self) -> str:
+        """Where the latest request stands now: open, answered, expired, cancelled, or "" without one."""
+        request = self.information_request
+        return request.state_at(self.now) if request is not None and self.now is not None else ""
 
     @property
     def eligible(self) -> bool:
@@ -135,17 +200,20 @@ def screening_queryset(*, call: Call):
     return (
         Proposal.objects.filter(call=call, state=ProposalState.SUBMITTED)
         .select_related("call", "pi", "unit__main_institute", "evaluating_institute")
-        .prefetch_related("team", "budget_lines", "letters", "unit__secondary_institutes")
+        .prefetch_related("team", "budget_lines", "letters", "unit__secondary_institutes",
+                          Prefetch("information_requests",
+                                   queryset=InformationRequest.objects.select_related("version").order_by("-asked_at", "-id")))
         .order_by("reference")
     )
 
 
-def screening_rows(*, call: Call) -> list[ScreeningRow]:
-    """Each submitted proposal of the call with the automatic eligibility result, in a constant number
-    of queries whatever the number of proposals (see ``screening_checklists``)."""
+def screening_rows(*, call: Call, now: dt.datetime | None = None) -> list[ScreeningRow]:
+    """Each submitted proposal of the call with the automatic eligibility result and its latest request for
+    information, in a constant number of queries whatever the number of proposals (see
+    ``screening_checklists``)."""
     proposals = list(screening_queryset(call=call))
     checklists = screening_checklists(proposals=proposals, call=call)
-    return [ScreeningRow(proposal=p, checks=checklists[p.pk]) for p in proposals]
+    return [ScreeningRow(proposal=p, checks=checklists[p.pk], now=now) for p in proposals]
 
 
 def screening_counts(*, call: Call) -> dict[str, int]:

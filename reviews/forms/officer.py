@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from iea.widgets import LongSelect
 
+from ..domain.availability import away_text
 from ..domain.panel_table import NO_RECOMMENDATION
 from ..models import Recommendation
 
@@ -31,7 +32,10 @@ class ReviewerChoiceField(forms.ModelChoiceField):
 
     def label_from_instance(self, obj):
         name = obj.user.full_name
-        return f"{name} <{obj.user.email}>" if name else obj.user.email
+        label = f"{name} <{obj.user.email}>" if name else obj.user.email
+        # #20: the dates they said they are away, when the view loaded them (``availability.coming_absences``).
+        away = away_text(getattr(obj.user, "coming_absences", ()))
+        return f"{label} — {away}" if away else label
 
 
 class ProposalChoiceField(forms.ModelChoiceField):
@@ -84,6 +88,13 @@ class AssignManyForm(_DueOn):
 
 class ConflictForm(_PairForm):
     reason = forms.CharField(label=_("Reason"), max_length=500)
+
+
+class ConflictDismissForm(forms.Form):
+    reason = forms.CharField(
+        label=_("How do you know it is not the same person?"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept with the dismissal, for the record: e.g. the co-author works in another field and country."),
+    )
 
 
 class TableFilterForm(forms.Form):

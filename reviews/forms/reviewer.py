@@ -4,10 +4,12 @@ the review form offers the allowed values and asks the same function, so page an
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from ..domain.scoring import REVIEW_FIELDS, plain_decimal, score_choices, score_error, score_label
-from ..models import Recommendation, Review, Score
+from ..domain.suggestions import suggestion_check
+from ..models import BidValue, Recommendation, Review, Score
 
 
 def score_field_name(criterion_id: int) -> str:
@@ -92,11 +94,41 @@ class ReviewForm(forms.Form):
 
 
 class DeclineForm(forms.Form):
+    """The reason, and optionally a colleague to suggest (``reviews.domain.suggestions``: both name and
+    e-mail or neither, a valid e-mail, not the reviewer themself)."""
+
     prefix = "decline"  # the invitation page holds both forms: keep their field ids apart
     reason = forms.CharField(
         label=_("Why do you decline?"), widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("The officer reads it to find another reviewer."),
     )
+    suggest_name = forms.CharField(label=_("Colleague's name"), required=False, max_length=200,
+                                   widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    suggest_email = forms.CharField(label=_("Colleague's e-mail"), required=False, max_length=254,
+                                    widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    suggest_reason = forms.CharField(label=_("Why them?"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                                     help_text=_("e.g. their field, a recent paper. The officer reads it."))
+
+    def __init__(self, *args, own_email: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.own_email = own_email
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            name, email = suggestion_check(name=cleaned.get("suggest_name", ""), email=cleaned.get("suggest_email", ""),
+                                           own_email=self.own_email)
+        except ValidationError as error:
+            self.add_error("suggest_name" if error.code == "incomplete" else "suggest_email", error)
+        else:
+            cleaned["suggest_name"], cleaned["suggest_email"] = name, email
+        return cleaned
+
+    def suggestion(self) -> dict | None:
+        if not self.cleaned_data.get("suggest_email"):
+            return None
+        return {"name": self.cleaned_data["suggest_name"], "email": self.cleaned_data["suggest_email"],
+                "reason": self.cleaned_data.get("suggest_reason", "")}
 
 
 class ConflictForm(forms.Form):
@@ -109,3 +141,40 @@ class ConflictForm(forms.Form):
     # The page the reviewer declared from, to show the form again there when the explanation is missing.
     page = forms.ChoiceField(choices=[("invitation", "invitation"), ("proposal", "proposal"), ("review", "review")],
                              required=False, widget=forms.HiddenInput)
+
+
+def bid_field_name(proposal_id: int) -> str:
+    return f"bid-{proposal_id}"
+
+
+def reason_field_name(proposal_id: int) -> str:
+    return f"reason-{proposal_id}"
+
+
+class BidsForm(forms.Form):
+    """One radio group per proposal the reviewer may still mark on the page (none chosen by default), and the
+    reason of a conflict, which ``bids_save`` requires when "conflict" is chosen."""
+
+    q = forms.CharField(required=False, widget=forms.HiddenInput)
+    page = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, editable: list[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.editable = editable
+        for pk in editable:
+            self.fields[bid_field_name(pk)] = forms.ChoiceField(
+                label=_("Your choice"), required=False, choices=BidValue.choices, widget=forms.RadioSelect,
+            )
+            self.fields[reason_field_name(pk)] = forms.CharField(
+                label=_("Your conflict of interest"), required=False, max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                help_text=_("Required with a conflict: e.g. a recent joint publication, the same institution, a "
+                            "personal tie. Only the panel reads it."),
+            )
+
+    def bids(self) -> dict[int, str]:
+        return {pk: self.cleaned_data[bid_field_name(pk)] for pk in self.editable
+                if self.cleaned_data.get(bid_field_name(pk))}
+
+    def reasons(self) -> dict[int, str]:
+        return {pk: self.cleaned_data.get(reason_field_name(pk), "") for pk in self.editable}

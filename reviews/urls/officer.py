@@ -1,8 +1,16 @@
 # The institute officer's panel pages (reviews/views/officer.py and officer_pool.py).
 from django.urls import path
 
+from ..views import (
+    availability,
+    officer_affinity,
+    officer_bids,
+    officer_exports,
+    officer_pool,
+    officer_statistics,
+    profile,
+)
 from ..views import officer as views
-from ..views import officer_exports, officer_pool, officer_statistics
 
 app_name = "panel"
 urlpatterns = [
@@ -18,11 +26,30 @@ urlpatterns = [
     path("<int:panel_id>/assignments/add-many/", officer_pool.panel_assign_many, name="assign_many"),
     path("<int:panel_id>/assignments/automatic/", officer_pool.panel_auto_assign, name="auto_assign"),
     path("<int:panel_id>/assignments/automatic/progress/", officer_pool.panel_auto_assign_state, name="auto_assign_state"),
+    path("<int:panel_id>/affinities/compute/", officer_affinity.panel_affinities_compute, name="affinities_compute"),
+    path("<int:panel_id>/affinities/progress/", officer_affinity.panel_affinity_state, name="affinity_state"),
     path("<int:panel_id>/conflicts/add/", officer_pool.panel_conflict, name="conflict"),
+    path("<int:panel_id>/conflicts/<int:conflict_id>/dismiss/", officer_pool.panel_conflict_dismiss,
+         name="conflict_dismiss"),
     path("<int:panel_id>/reviewers/", officer_pool.panel_pool, name="pool"),
     path("<int:panel_id>/reviewers/statistics/", officer_statistics.panel_reviewer_statistics,
          name="reviewer_statistics"),
     path("<int:panel_id>/reviewers/add/", officer_pool.panel_reviewer_add, name="reviewer_add"),
     path("<int:panel_id>/reviewers/<int:reviewer_id>/deactivate/", officer_pool.panel_reviewer_deactivate,
          name="reviewer_deactivate"),
+    path("<int:panel_id>/bidding/", officer_bids.panel_bidding, name="bidding"),
+    path("<int:panel_id>/suggestions/<int:suggestion_id>/accept/", officer_bids.panel_suggestion_accept,
+         name="suggestion_accept"),
+    path("<int:panel_id>/suggestions/<int:suggestion_id>/dismiss/", officer_bids.panel_suggestion_dismiss,
+         name="suggestion_dismiss"),
+    path("<int:panel_id>/reviewers/<int:reviewer_id>/profile/", profile.panel_reviewer_profile,
+         name="reviewer_profile"),
+    path("<int:panel_id>/reviewers/<int:reviewer_id>/profile/identifiers/", profile.panel_reviewer_identifiers,
+         name="reviewer_identifiers"),
+    path("<int:panel_id>/reviewers/<int:reviewer_id>/profile/import/", profile.panel_reviewer_import,
+         name="reviewer_import"),
+    path("<int:panel_id>/reviewers/<int:reviewer_id>/profile/fetch/", profile.panel_reviewer_fetch,
+         name="reviewer_fetch"),
+    path("<int:panel_id>/reviewers/maximum/", availability.panel_default_cap, name="default_cap"),
+    path("<int:panel_id>/reviewers/<int:reviewer_id>/maximum/", availability.panel_reviewer_cap, name="reviewer_cap"),
 ]

@@ -29,16 +29,21 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from iea import formats
 from iea.http import private_download
 from iea.roles import user_roles
-from proposals.models import Proposal, evaluated_by
+from proposals.models import Proposal, ThreadTopic, evaluated_by
+from proposals.threads import unread_counts
 
 from ..domain import panel as domain
 from ..domain import panel_table as table_domain
+from ..domain.affinities import under_way as affinities_under_way
 from ..domain.assignment import REVIEWABLE_STATES
+from ..domain.bids import proposal_bids
+from ..domain.coauthors import DISMISSIBLE_CAUSES
 from ..domain.conflicts import cause_label
+from ..domain.messages import award_of
 from ..domain.readiness import proposal_threshold_misses, thresholds_in_words, weighted_total
 from ..exports import XLSX_CONTENT_TYPE, panel_table_xlsx
 from ..forms.officer import AssignForm, ConflictForm, RecommendationForm, TableFilterForm
-from ..models import Assignment, Conflict, Review, Reviewer, ReviewState, Score
+from ..models import Assignment, Conflict, ConflictDismissal, Review, Reviewer, ReviewState, Score
 from ..rules import (
     OPEN_ASSIGNMENT_STATES,
     can_manage_panel,
@@ -47,7 +52,7 @@ from ..rules import (
     panel_proposals,
     panels_for,
 )
-from ..selectors import PanelHealth, panel_health
+from ..selectors import PanelHealth, panel_health, proposal_best_matches
 
 
 def panel_for_officer(request, panel_id):
@@ -301,18 +306,32 @@ def panel_proposal(request, panel_id, proposal_id):
         "reviews": reviews, "call": panel.call,
         "assignments": proposal.assignments.select_related("reviewer__user", "review").order_by("created_at"),
         "conflicts": labelled(proposal.conflicts.select_related("reviewer__user")),
+        "dismissals": labelled(ConflictDismissal.objects.filter(proposal=proposal)
+                               .select_related("reviewer__user", "dismissed_by").order_by("dismissed_at", "pk")),
         "assign_form": _fixed(AssignForm(proposals=single, reviewers=pool.filter(active=True)), proposal),
         "conflict_form": _fixed(ConflictForm(proposals=single, reviewers=pool, prefix="conflict"), proposal),
         "assignable": proposal.state in REVIEWABLE_STATES,
+        "proposal_bids": proposal_bids(panel, proposal),
         "recommendable": proposal.state in domain.RECOMMENDABLE_STATES,
         "threshold_misses": proposal_threshold_misses(proposal),
+        "best_matches": proposal_best_matches(panel=panel, proposal_id=proposal.pk),
+        "under_way": affinities_under_way(panel, timezone.now()),
+        "conversation_unread": _conversation_unread(request.user, proposal),
+        "has_award": award_of(proposal) is not None,
     })
+
+
+def _conversation_unread(user, proposal) -> dict[str, int]:
+    """The officer's unread messages in the proposal's conversations, by topic (#21)."""
+    counts = unread_counts(user, proposal_ids=[proposal.pk])
+    return {topic: counts.get((proposal.pk, topic), 0) for topic in ThreadTopic.values}
 
 
 def labelled(conflicts):
     conflicts = list(conflicts)
     for conflict in conflicts:
         conflict.label = cause_label(conflict.cause)
+        conflict.dismissible = conflict.cause in DISMISSIBLE_CAUSES
     return conflicts
 
 

@@ -7,14 +7,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ..domain import pool as pool_domain
+from ..domain.affinities import affinity_view
 from ..domain.assignment import (
     REVIEWABLE_STATES,
     assignment_create,
@@ -23,8 +25,13 @@ from ..domain.assignment import (
     reviewer_load,
 )
 from ..domain.assignment_job import assignment_job_start, assignment_job_view
-from ..domain.conflicts import conflict_set_by_officer
-from ..forms.officer import AssignForm, AssignManyForm, ConflictForm, ReviewerAddForm
+from ..domain.availability import coming_absences
+from ..domain.caps import assignment_warnings, pool_caps_and_absences
+from ..domain.coauthors import DISMISSIBLE_CAUSES
+from ..domain.conflicts import cause_label, conflict_dismiss, conflict_set_by_officer
+from ..domain.matching import assignment_why
+from ..forms.availability import CapForm
+from ..forms.officer import AssignForm, AssignManyForm, ConflictDismissForm, ConflictForm, ReviewerAddForm
 from ..models import Assignment, Conflict
 from ..rules import OPEN_ASSIGNMENT_STATES, panel_proposals
 from .officer import (
@@ -35,6 +42,7 @@ from .officer import (
     refuse,
     reviewer_pool,
 )
+from .officer_bids import bidding_context, open_suggestions
 
 # The largest institute's panel has over a thousand proposals: the list shows them a page at a time.
 ASSIGNMENTS_PER_PAGE = 100
@@ -65,20 +73,25 @@ def panel_assignments(request, panel_id):
     ).get_page(request.GET.get("page"))
     proposals = list(page.object_list)
     for proposal in proposals:
+        for assignment in proposal.assignments.all():
+            assignment.why = assignment_why(assignment.reasons) if assignment.automatic else ""
         proposal.open_count = sum(1 for a in proposal.assignments.all() if a.state in OPEN_ASSIGNMENT_STATES)
         proposal.short = proposal.open_count < panel.reviews_per_proposal
         labelled(proposal.conflicts.all())
     pool = reviewer_pool(panel)
+    choices = pool.filter(active=True).prefetch_related(coming_absences(timezone.now()))
     initial = {"proposal": request.GET.get("proposal")} if request.GET.get("proposal", "").isdigit() else None
     # The choices only need the label (reference and acronym): over a thousand proposals in a large panel.
     assignable = _assignable(panel, request.user).only(*CHOICE_FIELDS)
     return render(request, "reviews/officer/assignments.html", {
         "panel": panel, "tab": "assignments", "proposals": proposals, "page": page,
-        "assign_form": AssignForm(proposals=assignable, reviewers=pool.filter(active=True), initial=initial),
-        "assign_many_form": AssignManyForm(proposals=assignable, reviewers=pool.filter(active=True), prefix="many"),
+        "assign_form": AssignForm(proposals=assignable, reviewers=choices, initial=initial),
+        "assign_many_form": AssignManyForm(proposals=assignable, reviewers=choices, prefix="many"),
         "conflict_form": ConflictForm(proposals=officer_proposals(panel, request.user).only(*CHOICE_FIELDS)
                                       .order_by("reference"), reviewers=pool, prefix="conflict", initial=initial),
         "auto": assignment_job_view(panel=panel, user=request.user, now=timezone.now()),
+        **bidding_context(panel),
+        "affinity": affinity_view(panel=panel, now=timezone.now()),
     })
 
 
@@ -106,6 +119,8 @@ def panel_assign(request, panel_id):
     else:
         messages.success(request, _("%(reviewer)s is invited to review %(reference)s.") % {
             "reviewer": reviewer.user, "reference": form.cleaned_data["proposal"].reference})
+        for warning in assignment_warnings(panel=panel, reviewer=reviewer, adding=0, now=timezone.now()):
+            messages.warning(request, warning)
     return _back(request, panel)
 
 
@@ -122,7 +137,7 @@ def panel_assign_many(request, panel_id):
         form_errors(request, form)
         return redirect("panel:assignments", panel_id=panel.pk)
     reviewer = form.cleaned_data["reviewer"]
-    proposals = list(form.cleaned_data["proposals"].select_related("unit").prefetch_related("team")
+    proposals = list(form.cleaned_data["proposals"].select_related("unit", "call").prefetch_related("team")
                      .defer(*LONG_TEXTS).order_by("reference"))
     plan = assignments_plan(panel=panel, reviewer=reviewer, proposals=proposals)
     accepted = [planned.proposal.pk for planned in plan if not planned.refused]
@@ -140,11 +155,14 @@ def panel_assign_many(request, panel_id):
                 "%(reviewer)s is invited to review %(count)s proposal.",
                 "%(reviewer)s is invited to review %(count)s proposals.", len(created),
             ) % {"reviewer": reviewer.user, "count": len(created)})
+            for warning in assignment_warnings(panel=panel, reviewer=reviewer, adding=0, now=timezone.now()):
+                messages.warning(request, warning)
         return redirect("panel:assignments", panel_id=panel.pk)
     load = reviewer_load(panel=panel, reviewer=reviewer)
     return render(request, "reviews/officer/assign_confirm.html", {
         "panel": panel, "tab": "assignments", "form": form, "reviewer": reviewer, "plan": plan,
         "load": load, "load_after": load + len(accepted), "accepted": len(accepted),
+        "warnings": assignment_warnings(panel=panel, reviewer=reviewer, adding=len(accepted), now=timezone.now()),
         "refused": len(plan) - len(accepted),
     })
 
@@ -165,6 +183,42 @@ def panel_conflict(request, panel_id):
     else:
         messages.success(request, _("The conflict is recorded; any open assignment of this reviewer on the proposal is withdrawn."))
     return _back(request, panel)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def panel_conflict_dismiss(request, panel_id, conflict_id):
+    """"Not the same person": the officer dismisses a co-author conflict found on a name
+    (``conflict_dismiss``), after a confirmation that asks how they know."""
+    panel = panel_for_officer(request, panel_id)
+    conflict = Conflict.objects.select_related("reviewer__user", "proposal").filter(
+        pk=conflict_id, reviewer__institute_id=panel.institute_id,
+        proposal__in=officer_proposals(panel, request.user)).first()
+    back = redirect("panel:proposal", panel_id=panel.pk, proposal_id=conflict.proposal_id) if conflict else None
+    if conflict is None:
+        if request.method == "POST":  # dismissed by someone else meanwhile: say so, where the officer was
+            messages.error(request, _("This conflict of interest no longer exists: it may have been dismissed already."))
+            return redirect("panel:assignments", panel_id=panel.pk)
+        raise Http404
+    if conflict.cause not in DISMISSIBLE_CAUSES:
+        messages.error(request, _("Only a co-author match on a name can be dismissed; this conflict of interest stands."))
+        return back
+    form = ConflictDismissForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            conflict_dismiss(conflict_id=conflict.pk, user=request.user, reason=form.cleaned_data["reason"],
+                             now=timezone.now())
+        except ValidationError as error:
+            refuse(request, error)
+        else:
+            messages.success(request, _("The match is dismissed: %(reviewer)s is no longer in conflict with this "
+                                        "proposal on this ground. An assignment withdrawn because of it is not "
+                                        "restored; you may assign them again.") % {"reviewer": conflict.reviewer.user})
+        return back
+    conflict.label = cause_label(conflict.cause)
+    return render(request, "reviews/officer/conflict_dismiss.html", {
+        "panel": panel, "tab": "assignments", "conflict": conflict, "proposal": conflict.proposal, "form": form,
+    })
 
 
 @login_required
@@ -211,7 +265,10 @@ def _pool_context(panel, form):
     reviewers = reviewer_pool(panel).select_related("unit").annotate(
         load=Count("assignments", filter=Q(assignments__panel=panel, assignments__state__in=OPEN_ASSIGNMENT_STATES))
     ).order_by("-active", "user__email")
-    return {"panel": panel, "tab": "pool", "reviewers": reviewers, "form": form}
+    return {"panel": panel, "tab": "pool", "reviewers": pool_caps_and_absences(panel, reviewers, timezone.now()),
+            "form": form, "default_cap_form": CapForm(initial={"max_reviews": panel.default_max_reviews},
+                                                      prefix="default"),
+            "suggestions": open_suggestions(panel)}
 
 
 @login_required

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import BooleanField, Case, Exists, F, OuterRef, Prefetch, Subquery, When
 from django.db.models.fields.json import KT
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -29,10 +29,21 @@ from proposals.models import ProposalVersion
 
 from ..domain import scoring
 from ..domain.assignment import assignment_closed_reason, assignment_respond
+from ..domain.bids import bidding_open_for
 from ..domain.conflicts import conflict_declare
+from ..domain.offline import offline_bundle_build
+from ..domain.outcome import outcomes_by_assignment
 from ..forms.reviewer import ConflictForm, DeclineForm, ReviewForm
 from ..models import AssignmentState, Conflict, Review, ReviewState, Score
-from ..rules import assignments_for, assignments_listed_for, can_read_other_reviews, is_reviewing
+from ..rules import (
+    assignments_for,
+    assignments_listed_for,
+    can_read_other_reviews,
+    is_in_a_pool,
+    is_reviewer,
+    is_reviewing,
+    offline_assignments_for,
+)
 
 
 class _Answered(Exception):
@@ -118,8 +129,9 @@ def _settled():
 def assignments(request):
     """My reviews: open assignments with the proposal as submitted, the due date and where each stands. What is
     due comes first, the earliest due date first; then what asks nothing more (submitted, closed), the latest
-    first, so the first page is the work to do however long the reviewer's history. Six queries, whatever the
-    length of the list."""
+    first, so the first page is the work to do however long the reviewer's history. Once the decisions are
+    mailed, and when the call says so, a reviewed proposal shows its outcome and the panel's consensus
+    (``reviews.domain.outcome``). Eight queries, whatever the length of the list."""
     now = timezone.now()
     listed = (
         assignments_listed_for(request.user)
@@ -134,12 +146,40 @@ def assignments(request):
     )
     page = Paginator(listed, ASSIGNMENTS_PER_PAGE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
+    outcomes = outcomes_by_assignment(user=request.user, assignment_ids=[row.pk for row in rows])
     for row in rows:
         row.own_review = getattr(row, "review", None)
         row.closed = row.state == AssignmentState.CLOSED
-        row.overdue = row.due_at <= now and not row.closed
-    return TemplateResponse(request, "reviews/reviewer/assignments.html",
-                            {"assignments": rows, "page": page, "now": now})
+        # Still asked of the reviewer: invited, or accepted with the review not yet submitted.
+        row.submitted = row.own_review is not None and row.own_review.state == ReviewState.SUBMITTED
+        row.asked = row.state in (AssignmentState.INVITED, AssignmentState.ACCEPTED) and not row.submitted
+        row.overdue = row.asked and row.due_at <= now
+        row.outcome = outcomes.get(row.pk)
+    return TemplateResponse(request, "reviews/reviewer/assignments.html", {
+        "assignments": rows, "page": page, "now": now, "any_outcome": bool(outcomes),
+        "offline_count": offline_assignments_for(request.user).count(), "bidding": bidding_open_for(request.user),
+        "in_pool": is_in_a_pool(request.user),
+    })
+
+
+# --- Offline reading -------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def download_all(request):
+    """The proposals the reviewer reviews, as one ZIP for offline reading (``reviews.domain.offline``): the
+    list is computed now, by the rule of online reading. A reviewer with nothing to take away gets a page
+    saying so, never an empty ZIP; someone who is not a reviewer gets a 404."""
+    if not is_reviewer(request.user):
+        raise Http404
+    bundle = offline_bundle_build(user=request.user, now=timezone.now())
+    if bundle is None:
+        return TemplateResponse(request, "reviews/reviewer/offline_empty.html", {})
+    response = FileResponse(bundle.file, as_attachment=True, filename=bundle.filename, content_type="application/zip")
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # --- The invitation ---------------------------------------------------------------------------------------
@@ -150,7 +190,7 @@ def _invitation_page(request, assignment, *, decline_form=None, conflict_form=No
         "assignment": assignment,
         "proposal": assignment.proposal,
         "material": _material(assignment),
-        "decline_form": decline_form or DeclineForm(),
+        "decline_form": decline_form or DeclineForm(own_email=request.user.email),
         "conflict_form": conflict_form or ConflictForm(initial={"page": "invitation"}),
         "now": timezone.now(),
     }, status=status)
@@ -184,13 +224,14 @@ def accept(request, pk):
 @_explained
 def decline(request, pk):
     assignment = _assignment_for(request, pk)
-    form = DeclineForm(request.POST)
+    form = DeclineForm(request.POST, own_email=request.user.email)
     if not form.is_valid():
-        messages.error(request, _("Not declined: say briefly why you decline."))
+        messages.error(request, _("Not declined: say briefly why you decline.") if "reason" in form.errors
+                       else _("Not declined: check the colleague you suggest."))
         return _invitation_page(request, assignment, decline_form=form, status=400)
     try:
         assignment_respond(assignment_id=assignment.pk, user=request.user, accept=False,
-                           reason=form.cleaned_data["reason"], now=timezone.now())
+                           reason=form.cleaned_data["reason"], now=timezone.now(), suggestion=form.suggestion())
     except ValidationError as error:
         _refuse(request, error)
         return redirect("reviewer:invitation", pk=assignment.pk)

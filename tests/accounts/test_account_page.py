@@ -103,7 +103,7 @@ def test_a_person_changes_their_name_and_language(client, pi):
     assert (entry.actor, entry.object_id, entry.data) == (
         pi, str(pi.pk), {"changed": ["first_name", "last_name", "language"], "language": "fr"})
     with translation.override("fr"):
-        assert action_label("account.profile_update") == "Nom ou langue modifiés"
+        assert action_label("account.profile_update") == "Nom, langue ou identifiants de chercheur ou chercheuse modifiés"
 
 
 @pytest.mark.parametrize(("language", "errors"), [

@@ -225,7 +225,7 @@ def test_staff_read_every_proposal_but_change_none(api_client, draft):
     assert client.get(_url(draft)).status_code == 200
     response = client.patch(_url(draft), {"lock_version": draft.lock_version, "title": "Staff"}, format="json")
     assert response.status_code == 403
-    assert response.json()["error"]["message"] == "Only the PI can change this proposal."
+    assert response.json()["error"]["message"] == "Only the PI and the co-applicants can change this proposal."
     assert client.post(_url(draft, "submit/")).status_code == 403
 
 

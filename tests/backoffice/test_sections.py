@@ -41,9 +41,9 @@ def test_staff_see_the_seven_sections_in_order_with_their_pages_and_lists(client
     client.force_login(StaffFactory())
     found = index_sections(client)
     assert list(found) == ORDER
-    assert found["screening"] == ["Screening by call", "Proposals"]
+    assert found["screening"] == ["Screening by call", "Proposals", "Conversations"]  # #21 messages
     assert found["decisions"] == ["Decisions by call", "Decisions"]
-    assert found["funding"] == ["Awards", "Annual reports"]
+    assert found["funding"] == ["Awards", "Annual reports", "Amendments"]  # #21 amendments
     listed = {name for names in found.values() for name in names}
     for hidden in ("Tranches", "Spending lines", "API tokens", "Partner invitations"):
         assert hidden not in listed

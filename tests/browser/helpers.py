@@ -5,6 +5,8 @@ from axe_playwright_python.sync_playwright import Axe
 from tests.crawl.crawler import AXE_OPTIONS
 from tests.factories import PASSWORD, totp_code
 
+from .conftest import CSP_REFUSALS
+
 _axe = Axe()
 
 
@@ -31,3 +33,16 @@ def serious_accessibility_violations(page) -> list[str]:
         for v in results.response["violations"]
         if v.get("impact") in ("serious", "critical")
     ]
+
+
+def journey_context(browser, language: str, viewport: dict):
+    """A browser context for one person of a journey (French or English, Paris time, this window size) that reports
+    every refusal of the Content-Security-Policy as a console error: returns (context, page, console errors)."""
+    context = browser.new_context(locale="fr-FR" if language == "fr" else "en-GB", timezone_id="Europe/Paris",
+                                  viewport=viewport)
+    context.set_default_timeout(15_000)
+    context.add_init_script(CSP_REFUSALS)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    return context, page, errors

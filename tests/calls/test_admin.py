@@ -158,7 +158,7 @@ def _add_data(**extra):
         "year": "2040", "title_fr": "IEA 2040", "title_en": "IEA 2040",
         "opens_at_0": "2040-06-01", "opens_at_1": "00:00", "closes_at_0": "2040-09-28", "closes_at_1": "13:00",
         "grace_minutes": "0", "budget_min": "10000", "budget_max": "14000", "duration_months": "24",
-        "award_acceptance_days": "30", "max_active_proposals_per_pi": "1", "retention_years": "5", "draft_reminder_days": "-14,-7,-1", "letter_reminder_days": "-7",
+        "award_acceptance_days": "30", "max_extension_months": "6", "max_active_proposals_per_pi": "1", "retention_years": "5", "coauthor_conflict_years": "5", "draft_reminder_days": "-14,-7,-1", "letter_reminder_days": "-7",
         "review_reminder_days": "-7,-2,1", "review_escalation_days": "3", "report_reminder_days": "-30,-7,1",
         **_management("criteria"), **_management("priorities"), **_management("deadline_changes"),
         **extra,
@@ -376,7 +376,8 @@ def test_clone_page_proposes_the_next_year(client, staff, call):
 
 def test_clone_copies_criteria_and_priorities_as_a_draft(client, staff):
     source = CallFactory(year=2036, title_fr="IEA 2036", title_en="IEA 2036", state=CallState.CLOSED,
-                         draft_reminder_days="-10,-3", review_escalation_days=5, award_acceptance_days=21)
+                         draft_reminder_days="-10,-3", review_escalation_days=5, award_acceptance_days=21,
+                         coauthor_conflict_years=7)
     Criterion.objects.filter(call=source, position=1).update(weight=2)
     InstitutePriority.objects.create(call=source, institute=InstituteFactory(code="INSU"), themes_en="Oceans",
                                      priority_countries=["BR", "CL"])
@@ -393,6 +394,7 @@ def test_clone_copies_criteria_and_priorities_as_a_draft(client, staff):
     assert new.criteria.count() == 6
     assert (new.draft_reminder_days, new.letter_reminder_days, new.review_escalation_days) == ("-10,-3", "-7", 5)
     assert new.award_acceptance_days == 21
+    assert new.coauthor_conflict_years == 7
     priority = new.priorities.get()
     assert (priority.institute.code, priority.themes_en, [c.code for c in priority.priority_countries]) == (
         "INSU", "Oceans", ["BR", "CL"]
@@ -516,3 +518,14 @@ def test_a_reviewers_unit_is_searched_in_the_admin_not_listed(client, staff):
     response = client.get(reverse("admin:autocomplete"), {
         "app_label": "reviews", "model_name": "reviewer", "field_name": "unit", "term": "écologie"})
     assert [result["id"] for result in response.json()["results"]] == [str(cefe.pk)]
+
+
+def test_staff_set_the_co_author_window_of_a_call(english, staff):
+    """#20: the years back from the call's year in which a shared publication puts a reviewer in conflict."""
+    english.force_login(staff)
+    refused = english.post(reverse("admin:calls_call_add"), _add_data(coauthor_conflict_years="0"))
+    assert list(refused.context["adminform"].form.errors) == ["coauthor_conflict_years"]
+    assert not Call.objects.filter(year=2040).exists()
+    saved = english.post(reverse("admin:calls_call_add"), _add_data(coauthor_conflict_years="3"))
+    assert saved.status_code == 302
+    assert Call.objects.get(year=2040).coauthor_conflict_years == 3

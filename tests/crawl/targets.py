@@ -17,6 +17,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 # Routes that are not pages a person opens with GET, or that the demo cannot reach (no SSO configured).
 NOT_PAGES = {
+    "conversation:close": "POST only",
+    "conversation:reopen": "POST only",
     "proposals:autosave": "POST only (htmx autosave)",
     "proposals:team_add": "POST only",
     "proposals:team_remove": "POST only",
@@ -24,23 +26,46 @@ NOT_PAGES = {
     "proposals:invite": "POST only",
     "proposals:submit": "POST only",
     "proposals:withdraw": "POST only",
+    "proposals:coapplicant_invite": "POST only (the proposal page's invitation form)",
+    "proposals:coapplicant_revoke": "POST only (remove, cancel or leave buttons)",
     "proposals:create": "POST only (the call page's button)",
+    "proposals:restart": "POST only (the button on My proposals, the proposal's page and the call's page)",
+    "proposals:information_answer": "POST only (the PI's *Send the answer* under a request for information)",
     "reviewer:accept": "POST only",
     "reviewer:decline": "POST only",
     "reviewer:declare_conflict": "POST only",
     "reviewer:review_autosave": "POST only",
+    "reviewer:download_all": "a ZIP download (its page when there is nothing: tests/reviews/test_offline_download.py)",
     "panel:rank": "POST only",
     "panel:assign": "POST only",
     "panel:assign_many": "POST only (its confirmation is the answer to the assignments page's form)",
     "panel:auto_assign": "POST only",
     "panel:auto_assign_state": "an htmx fragment (the automatic assignment's progress); without htmx, a redirect",
+    "panel:affinities_compute": "POST only",
+    "panel:affinity_state": "an htmx fragment (the affinities' state while computed); without htmx, a redirect",
     "panel:conflict": "POST only",
     "panel:reviewer_add": "POST only",
     "panel:reviewer_deactivate": "POST only",
+    "panel:bidding": "POST only",
+    "panel:suggestion_accept": "POST only",
+    "panel:suggestion_dismiss": "POST only",
+    "panel:reviewer_identifiers": "POST only",
+    "panel:reviewer_import": "POST only (a file upload)",
+    "panel:reviewer_fetch": "POST only (off in the demo: PUBLICATION_IMPORT_ONLINE)",
+    "panel:default_cap": "POST only",
+    "panel:reviewer_cap": "POST only",
+    "reviewer:profile_identifiers": "POST only",
+    "reviewer:profile_expertise": "POST only",
+    "reviewer:profile_import": "POST only (a file upload)",
+    "reviewer:profile_fetch": "POST only (off in the demo: PUBLICATION_IMPORT_ONLINE)",
+    "reviewer:profile_publication_delete": "POST only",
+    "reviewer:availability_delete": "POST only",
     "funding:spending_add": "POST only",
     "funding:tranche_received": "POST only",
     "funding:award_accept": "POST only",
     "funding:spending_delete": "POST only",
+    "funding:amendment_withdraw": "POST only",
+    "funding:amendment_opinion": "POST only",
     "calendar_reset": "POST only",
     "api_token_revoke": "POST only",
     "set_language": "POST only (the language switch)",
@@ -77,11 +102,13 @@ MAX_PER_ROUTE = 3
 # The routes with arguments that the functions below fill from the demo's objects.
 FILLED = {
     "proposals:detail", "proposals:edit", "evaluation:summary", "proposals:letter", "proposals:receipt",
-    "proposals:partner", "proposals:partner_letter", "reviewer:invitation", "reviewer:proposal", "reviewer:letter", "reviewer:review",
+    "proposals:partner", "proposals:partner_letter", "proposals:coapplicant_accept", "reviewer:invitation", "reviewer:proposal", "reviewer:letter", "reviewer:review",
     "panel:table", "panel:export", "panel:proposals_export", "panel:reviews_export", "panel:assignments", "panel:pool",
-    "panel:reviewer_statistics", "panel:proposal", "funding:award",
+    "panel:reviewer_statistics", "panel:proposal", "panel:reviewer_profile", "reviewer:bids", "funding:award",
     "funding:award_letter", "funding:unit_award", "funding:report", "funding:report_pdf", "funding:report_review",
-    "funding:cosign", "funding:award_decline", "funding:spending_edit", "calls:detail", "call_figures", "calendar_feed", "announcements_unsubscribe",
+    "funding:cosign", "funding:award_decline", "funding:spending_edit", "funding:amendment_new",
+    "funding:award_letter_version", "admin:funding_amendment_decide", "conversation:thread", "conversation:attachment",
+    "calls:detail", "call_figures", "calendar_feed", "announcements_unsubscribe",
 }
 
 
@@ -129,6 +156,20 @@ def _proposal_urls() -> dict[str, list[str]]:
     return urls
 
 
+def _conversation_urls() -> dict[str, list[str]]:
+    """The demo's conversations (#21): each page, and each message's PDF."""
+    from proposals.models import Message, MessageThread
+
+    urls: dict[str, list[str]] = {}
+    for thread in MessageThread.objects.order_by("pk"):
+        urls.setdefault("conversation:thread", []).append(
+            _url("conversation:thread", pk=thread.proposal_id, topic=thread.topic))
+    for message in Message.objects.exclude(attachment="").select_related("thread").order_by("pk"):
+        urls.setdefault("conversation:attachment", []).append(_url(
+            "conversation:attachment", pk=message.thread.proposal_id, topic=message.thread.topic, message_id=message.pk))
+    return urls
+
+
 def _partner_urls(name: str = "proposals:partner") -> list[str]:
     from proposals.domain.partner import invitation_token
     from proposals.models import PartnerInvitation
@@ -136,6 +177,14 @@ def _partner_urls(name: str = "proposals:partner") -> list[str]:
     invitations = _by_state(PartnerInvitation.objects.select_related("proposal").order_by("-pk"),
                             state=lambda i: i.proposal.state)
     return [_url(name, token=invitation_token(i)) for i in invitations]
+
+
+def _coapplicant_urls() -> list[str]:
+    """The co-applicants' invitation links (#21): the pending one opens for its invited account, the others
+    say which address was invited."""
+    from proposals.models import CoApplicant
+
+    return [_url("proposals:coapplicant_accept", nonce=c.nonce) for c in CoApplicant.objects.order_by("accepted_at", "-pk")]
 
 
 def _cosign_urls() -> list[str]:
@@ -146,7 +195,8 @@ def _cosign_urls() -> list[str]:
 
 
 def _review_urls() -> dict[str, list[str]]:
-    from reviews.models import Assignment, Panel, Reviewer
+    from reviews.domain.coauthors import DISMISSIBLE_CAUSES
+    from reviews.models import Assignment, Conflict, Panel, Reviewer
 
     urls: dict[str, list[str]] = {}
     for assignment in _by_state(Assignment.objects.order_by("-panel__call__year", "pk")):
@@ -158,12 +208,25 @@ def _review_urls() -> dict[str, list[str]]:
         for proposal_id in panel.assignments.values_list("proposal_id", flat=True).distinct()[:2]:
             urls.setdefault("panel:proposal", []).append(
                 _url("panel:proposal", panel_id=panel.pk, proposal_id=proposal_id))
+        # A member of the pool with publications first (their profile as the officer sees it), and the bids page.
+        for reviewer_id in (Reviewer.objects.filter(institute_id=panel.institute_id, active=True)
+                            .order_by("-user__publications__year", "pk").values_list("pk", flat=True).distinct()[:2]):
+            urls.setdefault("panel:reviewer_profile", []).append(
+                _url("panel:reviewer_profile", panel_id=panel.pk, reviewer_id=reviewer_id))
+        urls.setdefault("reviewer:bids", []).append(_url("reviewer:bids", panel_id=panel.pk))
+    # The confirmation of "not the same person", for the co-author matches on a name the demo has (if any).
+    urls.setdefault("panel:conflict_dismiss", [])
+    for conflict in Conflict.objects.filter(cause__in=DISMISSIBLE_CAUSES).select_related("proposal", "reviewer")[:2]:
+        panel = Panel.objects.filter(call_id=conflict.proposal.call_id, institute_id=conflict.reviewer.institute_id).first()
+        if panel is not None:
+            urls["panel:conflict_dismiss"].append(
+                _url("panel:conflict_dismiss", panel_id=panel.pk, conflict_id=conflict.pk))
     assert Reviewer.objects.exists(), "the demo has reviewers"
     return urls
 
 
 def _funding_urls() -> dict[str, list[str]]:
-    from funding.models import Award, Report, SpendingLine
+    from funding.models import Amendment, AmendmentKind, Award, AwardVersion, Report, SpendingLine
 
     urls: dict[str, list[str]] = {}
     for award in _by_state(Award.objects.order_by("pk")):
@@ -175,6 +238,16 @@ def _funding_urls() -> dict[str, list[str]]:
         urls.setdefault("funding:report_review", []).append(_url("funding:report_review", report_id=report.pk))
     for line_id in SpendingLine.objects.order_by("pk").values_list("pk", flat=True)[:MAX_PER_ROUTE]:
         urls.setdefault("funding:spending_edit", []).append(_url("funding:spending_edit", line_id=line_id))
+    award_id = Amendment.objects.order_by("pk").values_list("award_id", flat=True).first()
+    urls["funding:amendment_new"] = [_url("funding:amendment_new", pk=award_id, kind=kind)
+                                     for kind in AmendmentKind.values]
+    urls["funding:award_letter_version"] = [
+        _url("funding:award_letter_version", pk=v.award_id, number=v.number)
+        for v in AwardVersion.objects.order_by("-number", "pk")[:MAX_PER_ROUTE]]
+    urls["admin:funding_amendment_decide"] = [
+        reverse("admin:funding_amendment_decide", args=[pk, verb])
+        for pk in Amendment.objects.filter(state="requested").values_list("pk", flat=True)[:1]
+        for verb in ("approve", "refuse")]
     return urls
 
 
@@ -228,11 +301,12 @@ def _admin_urls() -> dict[str, list[str]]:
 def seed_urls() -> dict[str, list[str]]:
     """Route name → the URLs to try for it (at most ``MAX_PER_ROUTE``, one per state first)."""
     urls: dict[str, list[str]] = {}
-    for part in (_proposal_urls(), _review_urls(), _funding_urls(), _call_urls(), _account_urls(), _admin_urls()):
+    for part in (_proposal_urls(), _conversation_urls(), _review_urls(), _funding_urls(), _call_urls(), _account_urls(), _admin_urls()):
         urls.update(part)
     urls["proposals:partner"] = _partner_urls()
     urls["proposals:partner_letter"] = _partner_urls("proposals:partner_letter")
     urls["funding:cosign"] = _cosign_urls()
+    urls["proposals:coapplicant_accept"] = _coapplicant_urls()
     for name in FILLED:
         urls.setdefault(name, [])
     for name, pattern in routes():

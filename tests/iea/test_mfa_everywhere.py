@@ -26,7 +26,7 @@ from iea.mfa import API_REFUSAL, CONTINUE_SESSION_KEY
 from iea.middleware import ALLOWED_WITHOUT_MFA
 from proposals.domain import invitation_token
 from proposals.models import PartnerInvitation, Proposal, ProposalState
-from reviews.models import Decision, DecisionOutcome
+from reviews.models import Conflict, Decision, DecisionOutcome
 from tests.api.conftest import client_for
 from tests.factories import PASSWORD, StaffFactory, UnitFactory, UserFactory, activate_totp
 from tests.funding.factories import award_factory, make_unit_manager
@@ -67,6 +67,10 @@ def world(db):
         "spending": ReportSpending.objects.filter(report=report).first(),
         "partner_token": invitation_token(invitation) if invitation else "no-such-token",
         "staff": StaffFactory(mfa=False), "officer": officer, "reviewer": assignment.reviewer.user,
+        # A co-author match on a name, which the officer may dismiss (panel:conflict_dismiss).
+        "coauthor_conflict": Conflict.objects.create(
+            proposal=proposal, reviewer=ReviewerFactory(institute=panel.institute), source="detected",
+            cause="coauthor_name", detail="Jean Dupont = “Dupont, J.” — “Dunes”, 2025", created_at=timezone.now()),
     }
 
 
@@ -88,6 +92,7 @@ def _values(world) -> dict:
         ("panel", "panel_id"): panel.pk,
         ("panel", "proposal_id"): proposal.pk,
         ("panel", "reviewer_id"): world["assignment"].reviewer_id,
+        ("panel", "conflict_id"): world["coauthor_conflict"].pk,
         ("funding", "pk"): award.pk,
         ("funding", "period"): report.period,
         ("funding", "line_id"): spending.pk if spending else 1,

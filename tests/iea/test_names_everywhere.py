@@ -22,7 +22,7 @@ from iea.notifications.domain import build
 from iea.notifications.kinds import KINDS
 from iea.notifications.models import Notification
 from iea.site.privacy.models import ErasureRequest
-from proposals.models import PartnerInvitation, ProposalVersion, SupportLetter
+from proposals.models import Message, PartnerInvitation, ProposalVersion, SupportLetter
 from reviews.domain.evaluation import evaluation_summary_context
 from reviews.domain.scoring import review_open
 from reviews.models import Decision
@@ -68,9 +68,32 @@ def world():
         ErasureRequest: ErasureRequest.objects.create(user=pi, requested_at=now, state="refused",
                                                       processed_at=now),
         type(submitted.call): submitted.call,
+        type(panel): panel,  # #20 bids: the invitation to bid
     }
     review = review_open(assignment_id=assignment.pk, user=reviewer.user, now=now)
     targets[type(review)] = review
+    # #21 amendments: the PI's extension request (asked, opinion, decision mails).
+    from funding.domain.amendments import amendment_request  # noqa: PLC0415 -- this part's target only
+
+    amendment = amendment_request(award_id=award.pk, user=pi, kind="extension", months=2,
+                                  reason="The field season moved.", now=now)
+    targets[type(amendment)] = amendment
+    # #21 rfi: a request for information on the submitted proposal (the request and its reminder).
+    from proposals.models import InformationRequest  # noqa: PLC0415 -- this part's target only
+
+    targets[InformationRequest] = InformationRequest.objects.create(
+        proposal=submitted, items=["letter"], message="Please send the signed letter.", asked_at=now,
+        asked_by=UserFactory(), deadline=now + dt.timedelta(days=7))
+    # #21 coapplicants: the invitation of a colleague, who has no account yet (greeted without a name).
+    from proposals.models import CoApplicant  # noqa: PLC0415 -- this part's target only
+
+    targets[CoApplicant] = CoApplicant.objects.create(
+        proposal=submitted, email="colleague@cnrs.example.fr", invited_at=now, invited_by=pi)
+    # #21 messages: the PI's message on the proposal (the officers' and the directorate's answers name the author).
+    from reviews.domain.messages import message_post  # noqa: PLC0415 -- this part's target only
+
+    targets[Message] = message_post(proposal_id=submitted.pk, topic="proposal", user=pi,
+                                                text="Our letter is on its way.", now=now)
     return {"pi": pi, "reviewer": reviewer.user, "targets": targets}
 
 
@@ -86,7 +109,7 @@ def _people_named_in(text: str) -> list[str]:
 
 # Sent to the partner's address, who has no account: "Hello,".
 TO_THE_PARTNER = {"partner_invitation", "partner_reminder", "receipt_partner", "decision_partner", "report_cosign"}
-TO_THE_REVIEWER = {"review_invitation", "review_reminder", "review_reopened"}
+TO_THE_REVIEWER = {"review_invitation", "review_reminder", "review_reopened", "bidding_invitation", "review_outcome"}
 
 
 def _every_mail(world, language):

@@ -72,6 +72,19 @@ def world(db):
     CosignInvitation.objects.create(report=Report.objects.order_by("pk").first(), email="ana@usp.example.br",
                                     created_at=now, expires_at=now + dt.timedelta(days=30))
     ErasureRequest.objects.create(user=draft.pi, requested_at=now)
+    # #21: a co-applicant's invitation, a request for information, a message, an amendment.
+    from funding.domain.amendments import amendment_request  # noqa: PLC0415 -- #21's targets only
+    from funding.models import Award  # noqa: PLC0415
+    from proposals.models import CoApplicant, InformationRequest  # noqa: PLC0415
+    from reviews.domain.messages import message_post  # noqa: PLC0415
+
+    CoApplicant.objects.create(proposal=draft, email="colleague@cnrs.example.fr", invited_at=now, invited_by=draft.pi)
+    InformationRequest.objects.create(proposal=draft, items=["letter"], message="Please send the signed letter.",
+                                      asked_at=now, asked_by=draft.pi, deadline=now + dt.timedelta(days=7))
+    message_post(proposal_id=draft.pk, topic="proposal", user=draft.pi, text="Our letter is on its way.", now=now)
+    award = Award.objects.order_by("pk").first()
+    amendment_request(award_id=award.pk, user=award.proposal.pi, kind="extension", months=2,
+                      reason="The field season moved.", now=now)
 
 
 def test_sent_messages_leave_no_secret_in_the_logs(world, mailoutbox, log_output, django_capture_on_commit_callbacks):

@@ -10,10 +10,11 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from calls.models import Call, CallState
-from funding.models import Award, AwardState, CosignInvitation, Report, SpendingLine
+from funding.models import Amendment, Award, AwardState, AwardVersion, CosignInvitation, Report, SpendingLine
 from proposals import domain as proposals_domain
 from proposals.letters import check_pdf
-from proposals.models import Proposal, TeamMember, TeamSide
+from proposals.models import CoApplicant, InformationRequest, Proposal, TeamMember, TeamSide
+from reviews.domain.messages import message_post
 from reviews.models import Conflict, Decision, PanelRecommendation, Review, Score
 from tests.factories import CallFactory, ProposalFactory, StaffFactory, UserFactory
 from tests.funding.factories import award_factory
@@ -122,6 +123,36 @@ def funded(call: Call, *, pi=None, closed_at: dt.datetime | None, n: int = 0) ->
         Award.objects.filter(pk=award.pk).update(state=AwardState.CLOSED, closed_at=closed_at)
     award.refresh_from_db()
     return award
+
+
+def conversed(award: Award, *, n: int = 0) -> dict:
+    """What #21 adds around a funded proposal, with personal values in every text: a conversation with an
+    attached PDF, a request for information, a co-applicant, and an approved change of partner institution
+    (on the amendment, the award and its version 2)."""
+    values = personal_values(n)
+    proposal, moment = award.proposal, award.created_at
+    staff = StaffFactory()
+    message = message_post(proposal_id=proposal.pk, topic="proposal", user=proposal.pi, now=moment,
+                           text=f"{values['partner_name']} signs the letter on Monday.",
+                           pdf=check_pdf(pdf_upload(f"Lettre {values['partner_name']}.pdf")))
+    message_post(proposal_id=proposal.pk, topic="award", user=staff, now=moment, text="Fine for Joao's visit.")
+    InformationRequest.objects.create(proposal=proposal, items=["letter"], message="Ana Souza has not signed.",
+                                      deadline=moment, asked_at=moment, asked_by=staff, state="answered")
+    coapplicant = UserFactory(email=f"colleague{n}@cnrs.example.fr")
+    CoApplicant.objects.create(proposal=proposal, email=coapplicant.email, user=coapplicant, invited_at=moment,
+                               invited_by=proposal.pi, accepted_at=moment)
+    institution = f"Universidade Federal de Recife {n}"
+    amendment = Amendment.objects.create(
+        award=award, kind="institution", state="approved", reason="Ana Souza moves to Recife.",
+        requested_at=moment, requested_by=proposal.pi, new_institution=institution, new_country="BR",
+        opinion="favourable", opinion_comment="Joao agrees.", opinion_at=moment, decided_at=moment,
+        decided_by=staff, decision_reason="Approved after a call with Ana Souza.")
+    AwardVersion.objects.create(award=award, number=2, created_at=moment, amendment=amendment,
+                                data={"amount": str(award.amount), "partner_institution": institution,
+                                      "partner_country": "BR"})
+    Award.objects.filter(pk=award.pk).update(partner_institution=institution)
+    return {"attachment": message.attachment.name, "institution": institution.lower(),
+            "coapplicant": coapplicant.email}
 
 
 def years_ago(years: int, *, now: dt.datetime | None = None) -> dt.datetime:

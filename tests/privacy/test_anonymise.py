@@ -13,7 +13,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from calls.models import CallState
-from funding.models import Award, CosignInvitation, Report, SpendingLine
+from funding.models import Amendment, Award, AwardVersion, CosignInvitation, Report, SpendingLine
 from iea.audit.models import AuditEntry
 from iea.notifications.models import Notification
 from iea.site.privacy.domain import (
@@ -27,6 +27,9 @@ from iea.site.privacy.domain.retention import years_after
 from iea.site.privacy.models import AnonymisedProposal
 from proposals.models import (
     BudgetLine,
+    CoApplicant,
+    InformationRequest,
+    Message,
     PartnerInvitation,
     Proposal,
     ProposalVersion,
@@ -36,7 +39,7 @@ from proposals.models import (
 from reviews.models import Assignment, Conflict, Decision, PanelRecommendation, Review, Score
 from tests.factories import StaffFactory, UserFactory
 
-from .factories import close, filed, funded, past_call, personal_values, reviewed, years_ago
+from .factories import close, conversed, filed, funded, past_call, personal_values, reviewed, years_ago
 
 pytestmark = pytest.mark.django_db
 
@@ -129,6 +132,12 @@ def everything_about(proposal: Proposal) -> str:
         "reports": list(Report.objects.filter(award=award).values()),
         "cosign": list(CosignInvitation.objects.filter(report__award=award).values()),
         "spending": list(SpendingLine.objects.filter(award=award).values()),
+        "award": list(Award.objects.filter(pk=getattr(award, "pk", None)).values()),
+        "award_versions": list(AwardVersion.objects.filter(award=award).values()),
+        "amendments": list(Amendment.objects.filter(award=award).values()),
+        "conversation": list(Message.objects.filter(thread__proposal=proposal).values()),
+        "information_requests": list(InformationRequest.objects.filter(proposal=proposal).values()),
+        "coapplicants": list(CoApplicant.objects.filter(proposal=proposal).values()),
         "notifications": list(Notification.objects.values()),
         "audit": list(AuditEntry.objects.values()),
     }
@@ -197,6 +206,35 @@ def test_a_funded_proposal_loses_its_reports_personal_texts_and_files(django_cap
     assert (report.cosign_declined_by, report.cosign_decline_comment) == ("", "")
     assert list(SpendingLine.objects.filter(award=award).values_list("amount", "description")) == [(Decimal(800), "")]
     assert Award.objects.get(pk=award.pk).amount == award.amount
+
+
+def test_the_conversations_requests_coapplicants_and_amendments_lose_what_names_people(
+        django_capture_on_commit_callbacks):
+    call = past_call(closed=years_ago(9))
+    award = funded(call, closed_at=years_ago(6), n=5)
+    added = conversed(award, n=5)
+    close(call)
+    before = everything_about(award.proposal)
+    personal = ("ana souza", "joao", added["institution"], added["coapplicant"], "lettre ana souza5.pdf")
+    assert [text for text in personal if text not in before] == []  # the test looks where they are
+    assert default_storage.exists(added["attachment"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert proposal_anonymise(proposal_id=award.proposal_id, user=StaffFactory(), now=timezone.now()) is True
+
+    after = everything_about(award.proposal)
+    assert [text for text in personal if text in after] == []
+    assert not default_storage.exists(added["attachment"])
+    # What the statistics and the history need stays: who wrote when, the kind and outcome of each change.
+    kept = list(Message.objects.filter(thread__proposal=award.proposal).order_by("id")
+                .values_list("side", "text", "attachment", "attachment_name", "attachment_pages"))
+    assert kept == [("applicants", "", "", "erased", 1), ("directorate", "", "", "", None)]
+    assert list(Amendment.objects.filter(award=award).values_list("kind", "state", "new_country")) == [
+        ("institution", "approved", "BR")]
+    assert CoApplicant.objects.get(proposal=award.proposal).revoked_at is not None
+    erased = AnonymisedProposal.objects.get(proposal=award.proposal).erased
+    assert (erased["conversation_messages"], erased["information_requests"], erased["coapplicants"],
+            erased["amendments"]) == (2, 1, 1, 1)
 
 
 def test_files_stay_when_the_transaction_fails(old_call, monkeypatch, django_capture_on_commit_callbacks):

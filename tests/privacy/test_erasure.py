@@ -20,8 +20,10 @@ from iea.notifications.models import Notification, NotificationState
 from iea.site.privacy.domain import PrivacyError, erasure_process, erasure_refuse, erasure_request
 from iea.site.privacy.models import AnonymisedProposal, ErasureRequest, ErasureState
 from iea.templatetags.iea import paris
-from proposals.models import Proposal
+from proposals.models import CoApplicant, Proposal
+from reviews.models import Affinity, Publication, Unavailability
 from tests.factories import PASSWORD, CallFactory, ProposalFactory, StaffFactory, UserFactory, activate_totp
+from tests.reviews.factories import PanelFactory, ReviewerFactory
 
 from .factories import close, filed, funded, past_call, years_ago
 
@@ -113,6 +115,35 @@ def test_processing_erases_the_account(client, person, director):
     assert list(AuditEntry.objects.filter(action="privacy.erasure_done").values_list("actor_id", "object_id")) == [
         (director.pk, str(request.pk))]
     assert Client().login(email=old_email, password=PASSWORD) is False
+
+
+def test_the_identifiers_publications_absences_affinities_and_co_applications_go_with_the_account(
+        person, director):
+    now = timezone.now()
+    User.objects.filter(pk=person.pk).update(orcid="0000-0002-1825-0097", hal_id="lea-leaving")
+    reviewer = ReviewerFactory(user=person)
+    Publication.objects.create(user=person, source="hal_bibtex", key="hal:1", title="Kelp forests", imported_at=now)
+    Unavailability.objects.create(user=person, starts_on=now.date(), ends_on=now.date(), note="Fieldwork in Chile")
+    proposal = ProposalFactory()
+    Affinity.objects.create(panel=PanelFactory(), proposal=proposal, reviewer=reviewer, score=120, terms=["kelp"])
+    live = CoApplicant.objects.create(proposal=proposal, email=person.email, user=person, invited_at=now,
+                                      invited_by=proposal.pi, accepted_at=now)
+    invited = CoApplicant.objects.create(proposal=ProposalFactory(), email="LEAVING@cnrs.example.fr",
+                                         invited_at=now, invited_by=proposal.pi)
+    request = erasure_request(user=person, now=now)
+
+    erasure_process(request_id=request.pk, user=director, now=now)
+
+    erased = User.objects.get(pk=person.pk)
+    assert (erased.orcid, erased.hal_id) == ("", "")
+    assert (Publication.objects.filter(user=person).count(), Unavailability.objects.filter(user=person).count(),
+            Affinity.objects.filter(reviewer=reviewer).count()) == (0, 0, 0)
+    for row in (live, invited):
+        row.refresh_from_db()
+        assert row.revoked_at is not None
+        assert row.email == f"erased-{person.pk}-c{row.pk}@invalid"
+    entry = AuditEntry.objects.get(action="privacy.erasure_done")
+    assert "leaving" not in str(entry.data).lower()
 
 
 def test_the_session_of_the_erased_person_ends(client, person, director):

@@ -15,9 +15,11 @@ from iea.audit.models import AuditEntry
 from iea.notifications.models import Notification
 from iea.site.privacy.domain import erasure_request
 from proposals.models import PartnerInvitation
-from tests.factories import TOTP_SECRET, UserFactory, activate_totp
+from reviews.models import Bid, Publication, Unavailability
+from tests.factories import TOTP_SECRET, ProposalFactory, UserFactory, activate_totp
+from tests.reviews.factories import PanelFactory, ReviewerFactory
 
-from .factories import filed, funded, past_call, reviewed, years_ago
+from .factories import conversed, filed, funded, past_call, reviewed, years_ago
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +46,7 @@ def give_data(person, n: int):
         api_token_create(user=person, name=f"script {i}", scopes="read", days=30, now=timezone.now())
         Notification.objects.create(kind="withdrawn", occurrence=str(i), recipient=person, email=person.email,
                                     subject=f"Subject {i}", due_at=timezone.now(), created_at=timezone.now())
-    funded(call, pi=person, closed_at=None, n=200 + n)
+    conversed(funded(call, pi=person, closed_at=None, n=200 + n), n=200 + n)
     other = filed(call, n=300 + n, state="rejected")
     reviewed(other, reviewer_user=person)
     return call
@@ -104,6 +106,7 @@ def test_the_export_holds_the_persons_data(client, person):
     assert [(t["name"], t["prefix"]) for t in data["api_tokens"]] == [("finance script", token.prefix)]
     assert ("withdrawn", "Proposal withdrawn") in [(n["kind"], n["subject"]) for n in data["notifications"]]
     assert [(r["state"], r["reason"]) for r in data["erasure_requests"]] == [("pending", "Leaving")]
+    assert data["co_applications"] == [] and data["conversation_messages"] == []
     actions = [e["action"] for e in data["audit_entries"]]
     assert {"proposal.submit", "proposal.letter_upload", "account.api_token_create", "privacy.erasure_request"} <= set(actions)
 
@@ -149,7 +152,7 @@ def test_a_person_gets_only_their_own_data(client, person):
 
 def test_the_number_of_queries_does_not_grow_with_the_data(client, person, queries):
     client.force_login(person)
-    assert queries.at_sizes(lambda n: give_data(person, n), lambda: download(client), sizes=(1, 5)) == (29, 29)
+    assert queries.at_sizes(lambda n: give_data(person, n), lambda: download(client), sizes=(1, 5)) == (36, 36)
     many = download(client)
     assert (len(many["proposals"]), len(many["reviews"]), len(many["api_tokens"])) == (7, 2, 5)
 
@@ -168,3 +171,48 @@ def test_amounts_and_dates_are_exact(client, person):
     award = download(client)["awards"][0]
     assert (award["amount"], [t["amount"] for t in award["tranches"]]) == ("12000.00", ["6000.00", "6000.00"])
     assert dt.date.fromisoformat(award["start_date"]) < dt.date.fromisoformat(award["end_date"])
+
+
+def test_the_export_holds_what_21_added_the_persons_messages_requests_co_applications_and_amendments(client, person):
+    call = past_call(closed=years_ago(1))
+    award = funded(call, pi=person, closed_at=None, n=7)
+    added = conversed(award, n=7)
+    colleague = UserFactory(email=added["coapplicant"])
+    client.force_login(person)
+    data = download(client)
+
+    (mine,) = data["conversation_messages"]  # the PI's own; the directorate's answer is not theirs
+    assert (mine["proposal"], mine["topic"], mine["text"]) == (award.proposal.reference, "proposal",
+                                                              "Ana Souza7 signs the letter on Monday.")
+    assert (mine["attachment"]["file_name"], mine["attachment"]["pages"]) == ("Lettre Ana Souza7.pdf", 1)
+    (request,) = data["proposals"][0]["information_requests"]
+    assert (request["items"], request["message"], request["state"]) == (["letter"], "Ana Souza has not signed.",
+                                                                        "answered")
+    (amendment,) = data["awards"][0]["amendments"]
+    assert (amendment["kind"], amendment["state"], amendment["new_institution"], amendment["new_country"]) == (
+        "institution", "approved", "Universidade Federal de Recife 7", "BR")
+    assert amendment["decision_reason"] == "Approved after a call with Ana Souza."
+    assert data["awards"][0]["partner_institution"] == "Universidade Federal de Recife 7"
+    assert data["co_applications"] == []
+
+    client.force_login(colleague)
+    theirs = download(client)
+    assert [(c["proposal"], c["role"]) for c in theirs["co_applications"]] == [(award.proposal.reference, "editor")]
+    assert theirs["conversation_messages"] == [] and theirs["proposals"] == []
+
+
+def test_the_export_holds_the_reviewers_publications_absences_and_bids(client, person):
+    now = timezone.now()
+    reviewer = ReviewerFactory(user=person)
+    Publication.objects.create(user=person, source="hal_bibtex", key="hal:1", title="Kelp forests", year=2024,
+                               authors=[{"name": "Investigator, Paula", "orcid": "", "hal_id": ""}], imported_at=now)
+    Unavailability.objects.create(user=person, starts_on=dt.date(2027, 1, 4), ends_on=dt.date(2027, 2, 26),
+                                  note="Terrain au Chili")
+    proposal = ProposalFactory()
+    Bid.objects.create(panel=PanelFactory(), reviewer=reviewer, proposal=proposal, value="eager", updated_at=now)
+    client.force_login(person)
+    data = download(client)
+    assert [(p["title"], p["year"], p["authors"][0]["name"]) for p in data["publications"]] == [
+        ("Kelp forests", 2024, "Investigator, Paula")]
+    assert data["unavailabilities"] == [{"from": "2027-01-04", "until": "2027-02-26", "note": "Terrain au Chili"}]
+    assert [(b["proposal"], b["bid"]) for b in data["bids"]] == [(proposal.reference, "eager")]

@@ -1,5 +1,5 @@
-"""Only the proposal's PI changes it: every change of ``proposals.domain`` asks ``is_proposal_pi``, the
-predicate the pages ask, and says what was refused."""
+"""Only the proposal's PI (and, for the draft's content, its co-applicants: #21) changes it: every change of
+``proposals.domain`` asks the predicate the pages ask, and says what was refused."""
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -36,7 +36,7 @@ def invite(proposal, user):
 
 
 REFUSALS = [
-    (save, "Only the PI can change this proposal."),
+    (save, "Only the PI and the co-applicants can change this proposal."),
     (submit, "Only the PI can submit this proposal."),
     (withdraw, "Only the PI can withdraw this proposal."),
     (invite, "Only the PI can invite the partner."),
@@ -67,3 +67,23 @@ def test_the_pi_gets_past_the_check(draft, pi):
     result = save(draft, pi)
 
     assert (result.saved, result.record.title) == (True, "Changed")
+
+
+PI_ONLY = [change for change in REFUSALS if change[0] is not save]
+
+
+@pytest.mark.parametrize(("change", "refusal"), PI_ONLY, ids=[change.__name__ for change, _ in PI_ONLY])
+def test_a_coapplicant_is_refused_what_only_the_pi_does(draft, pi, change, refusal):
+    from proposals.models import CoApplicant
+    from tests.factories import UserFactory
+
+    colleague = UserFactory()
+    CoApplicant.objects.create(proposal=draft, email=colleague.email, user=colleague, invited_at=timezone.now(),
+                               invited_by=pi, accepted_at=timezone.now())
+
+    with translation.override("en"), pytest.raises(ProposalError) as refused:
+        change(draft, colleague)
+
+    draft.refresh_from_db()
+    assert (refused.value.code, refused.value.messages, draft.state) == ("forbidden", [refusal], ProposalState.DRAFT)
+    assert save(draft, colleague).saved is True

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from iea.text import fold as _normalise
 from reviews.domain.matching import (
+    SHORT_OF_AVAILABLE,
     SHORT_OF_CAPACITY,
     SHORT_OF_REVIEWERS,
     ProposalNeed,
@@ -20,6 +21,7 @@ from reviews.domain.matching import (
     Shortfall,
     affinities,
     affinity,
+    assignment_why,
     keywords_normalise,
 )
 from reviews.domain.solver import solve
@@ -28,14 +30,17 @@ from reviews.domain.solver import solve
 
 
 @st.composite
-def pools(draw, max_reviewers=12, max_proposals=20, min_need=1, max_load=2):
+def pools(draw, max_reviewers=12, max_proposals=20, min_need=1, max_load=2, extras=True):
     """A random panel: proposals needing 1–3 reviewers, reviewers with loads 0–2 (or all 0), random
-    conflicts, already-asked pairs and keyword affinities."""
+    conflicts, already-asked pairs and affinities; with ``extras``, some reviewers with a maximum of their
+    own, some away, and random bids (a "conflict" bid among them)."""
     rnd = draw(st.randoms(use_true_random=False))
     n_reviewers = draw(st.integers(1, max_reviewers))
     n_proposals = draw(st.integers(1, max_proposals))
     all_idle = draw(st.booleans())
     conflict_rate, existing_rate, affinity_rate = (draw(st.sampled_from([0, 0.1, 0.3, 0.8])) for _ in range(3))
+    cap_rate, away_rate, bid_rate = (draw(st.sampled_from([0, 0.2, 0.6])) if extras else 0 for _ in range(3))
+    top = draw(st.sampled_from([3, 1000]))
     proposals = [ProposalNeed(id=10 + i, need=draw(st.integers(min_need, 3))) for i in range(n_proposals)]
     reviewers = [ReviewerCapacity(id=500 + j, load=0 if all_idle else rnd.randint(0, max_load)) for j in range(n_reviewers)]
     pairs = [(p.id, r.id) for p in proposals for r in reviewers]
@@ -44,19 +49,37 @@ def pools(draw, max_reviewers=12, max_proposals=20, min_need=1, max_load=2):
         "reviewers": reviewers,
         "conflicts": {pair for pair in pairs if rnd.random() < conflict_rate},
         "existing": {pair for pair in pairs if rnd.random() < existing_rate},
-        "affinity": {pair: rnd.randint(1, 3) for pair in pairs if rnd.random() < affinity_rate},
+        "affinity": {pair: rnd.randint(1, top) for pair in pairs if rnd.random() < affinity_rate},
+        "caps": {r.id: rnd.randint(1, 4) for r in reviewers if rnd.random() < cap_rate},
+        "unavailable": {r.id for r in reviewers if rnd.random() < away_rate},
+        "bids": {pair: rnd.choice(["eager", "willing", "rather_not", "conflict"]) for pair in pairs
+                 if rnd.random() < bid_rate},
     }
 
 
 def target_load(pool) -> int:
-    """L = ceil(mean), mean = (current loads + needs) / reviewers, computed here independently."""
-    total = sum(r.load for r in pool["reviewers"]) + sum(p.need for p in pool["proposals"])
-    return math.ceil(total / len(pool["reviewers"]))
+    """L = ceil(mean), mean = (current loads + needs) / reviewers not away, computed here independently."""
+    present = [r for r in pool["reviewers"] if r.id not in pool.get("unavailable", ())]
+    if not present:
+        return 0
+    total = sum(r.load for r in present) + sum(p.need for p in pool["proposals"])
+    return math.ceil(total / len(present))
+
+
+def forbidden(pool) -> set:
+    return pool["conflicts"] | pool["existing"] | {pair for pair, bid in pool.get("bids", {}).items() if bid == "conflict"}
 
 
 def allowed(pool, proposal_id) -> list[int]:
-    forbidden = pool["conflicts"] | pool["existing"]
-    return [r.id for r in pool["reviewers"] if (proposal_id, r.id) not in forbidden]
+    """The reviewers free of conflicts with it and not asked before (away or not)."""
+    return [r.id for r in pool["reviewers"] if (proposal_id, r.id) not in forbidden(pool)]
+
+
+def ceiling(pool, reviewer, limit) -> int:
+    """The most ``reviewer`` may end with under ``limit``: their own maximum if lower; their load if away."""
+    if reviewer.id in pool.get("unavailable", ()):
+        return reviewer.load
+    return min(limit, pool.get("caps", {}).get(reviewer.id, limit))
 
 
 def final_loads(pool, pairs) -> dict[int, int]:
@@ -65,7 +88,8 @@ def final_loads(pool, pairs) -> dict[int, int]:
 
 
 def max_coverage(pool, cap) -> int:
-    """The most assignments possible when each reviewer may reach ``cap`` (networkx, costs left out)."""
+    """The most assignments possible when each reviewer may reach ``cap`` (or their own maximum, and not at
+    all when away) — networkx, costs left out."""
     graph = nx.DiGraph()
     graph.add_nodes_from(["s", "t"])
     for proposal in pool["proposals"]:
@@ -73,7 +97,7 @@ def max_coverage(pool, cap) -> int:
         for reviewer_id in allowed(pool, proposal.id):
             graph.add_edge(("p", proposal.id), ("r", reviewer_id), capacity=1)
     for reviewer in pool["reviewers"]:
-        graph.add_edge(("r", reviewer.id), "t", capacity=max(0, cap - reviewer.load))
+        graph.add_edge(("r", reviewer.id), "t", capacity=max(0, ceiling(pool, reviewer, cap) - reviewer.load))
     return nx.maximum_flow_value(graph, "s", "t")
 
 
@@ -86,7 +110,10 @@ def test_solve_assigns_only_allowed_pairs_and_as_many_as_possible(pool):
     assert solution.target_load == target
     assert solution.max_load == target + 1
     assert len(set(pairs)) == len(pairs)
-    assert not set(pairs) & (pool["conflicts"] | pool["existing"])
+    assert not set(pairs) & forbidden(pool)
+    assert not {reviewer_id for _, reviewer_id in pairs} & pool["unavailable"]  # nobody away is asked
+    loads = final_loads(pool, pairs)
+    assert all(loads[r.id] <= max(r.load, pool["caps"][r.id]) for r in pool["reviewers"] if r.id in pool["caps"])
     per_proposal = Counter(proposal_id for proposal_id, _ in pairs)
     assert {reviewer_id for _, reviewer_id in pairs} <= {r.id for r in pool["reviewers"]}
     # Each proposal gets at most its need; every one left short is reported with exactly what it misses.
@@ -94,9 +121,8 @@ def test_solve_assigns_only_allowed_pairs_and_as_many_as_possible(pool):
     assert all(per_proposal[p.id] <= p.need for p in pool["proposals"])
     assert {short.proposal_id: short.missing for short in solution.uncovered} == expected_short
     assert solution.missing == sum(expected_short.values())
-    # Maximum coverage under the load limit: a reviewer at or below L may reach L + 1, one above L gets nothing.
-    capped = {**pool, "reviewers": [r if r.load <= target else ReviewerCapacity(r.id, target + 1) for r in pool["reviewers"]]}
-    assert len(pairs) == max_coverage(capped, target + 1)
+    # Maximum coverage under the limits: a reviewer may reach min(their maximum, L + 1), one away nothing.
+    assert len(pairs) == max_coverage(pool, target + 1)
 
 
 @settings(max_examples=150, deadline=None)
@@ -115,8 +141,9 @@ def test_solve_keeps_loads_balanced(pool):
     if max_coverage(pool, target) == len(solution.pairs):
         assert all(loads[r.id] <= max(target, r.load) for r in pool["reviewers"])
     # From idle reviewers and with everything covered, nobody has more than ceil(assigned / reviewers) + 1.
-    if all(r.load == 0 for r in pool["reviewers"]) and not solution.uncovered:
-        assert max(loads.values()) <= math.ceil(len(solution.pairs) / len(pool["reviewers"])) + 1
+    present = [r for r in pool["reviewers"] if r.id not in pool["unavailable"]]
+    if all(r.load == 0 for r in pool["reviewers"]) and not solution.uncovered and present:
+        assert max(loads.values()) <= math.ceil(len(solution.pairs) / len(present)) + 1
 
 
 @settings(max_examples=150, deadline=None)
@@ -129,14 +156,29 @@ def test_solve_says_why_a_proposal_is_short(pool):
         need = next(p.need for p in pool["proposals"] if p.id == short.proposal_id)
         free = allowed(pool, short.proposal_id)
         assert (short.need, short.allowed) == (need, len(free))
+        away = [r for r in free if r in pool["unavailable"]]
+        assert short.away == len(away)
         if len(free) < need:
             assert short.cause == SHORT_OF_REVIEWERS
             assert "free of conflicts with it" in short.reason
+        elif len(free) - len(away) < need:
+            assert short.cause == SHORT_OF_AVAILABLE
+            assert f"{len(away)} of the {len(free)} reviewers free of conflicts with it" in short.reason
         else:
             assert short.cause == SHORT_OF_CAPACITY
-            assert f"maximum load of {solution.max_load}" in short.reason
-            # True, not just said: every allowed reviewer it did not get is full.
-            assert all(loads[r] >= solution.max_load for r in free if (short.proposal_id, r) not in chosen)
+            # True, not just said: every available allowed reviewer it did not get is full, and so many of them
+            # at the maximum set for them.
+            others = [r for r in free if r not in pool["unavailable"] and (short.proposal_id, r) not in chosen]
+            by_id = {r.id: r for r in pool["reviewers"]}
+            assert all(loads[r] >= ceiling(pool, by_id[r], solution.max_load) for r in others)
+            at_cap = [r for r in others if r in pool["caps"] and loads[r] >= pool["caps"][r]]
+            assert (short.others, short.at_cap) == (len(others), len(at_cap))
+            if at_cap and len(at_cap) == len(others):
+                assert "at the maximum of reviews set for them" in short.reason
+            elif at_cap:
+                assert f"{len(at_cap)} at the maximum set for them" in short.reason
+            else:
+                assert f"maximum load of {solution.max_load}" in short.reason
 
 
 @settings(max_examples=100, deadline=None)
@@ -144,7 +186,7 @@ def test_solve_says_why_a_proposal_is_short(pool):
 def test_solve_coverage_matches_a_brute_force_search(pool):
     """On tiny pools, try every set of allowed pairs: none within the limits is larger than the solution."""
     target = target_load(pool)
-    room = {r.id: (target + 1 - r.load if r.load <= target else 0) for r in pool["reviewers"]}
+    room = {r.id: max(0, ceiling(pool, r, target + 1) - r.load) for r in pool["reviewers"]}
     need = {p.id: p.need for p in pool["proposals"]}
     candidates = [(p.id, r) for p in pool["proposals"] for r in allowed(pool, p.id)]
 
@@ -159,41 +201,56 @@ def test_solve_coverage_matches_a_brute_force_search(pool):
     assert len(solve(**pool).pairs) == best
 
 
+BID_COST = {"eager": -2, "willing": -1, "rather_not": 2}  # written out again here, not imported
+
+
+def weights(pool) -> tuple[int, int]:
+    """W and BIG of the docstring, computed here independently."""
+    top = max(pool["affinity"].values(), default=0)
+    need = sum(p.need for p in pool["proposals"] if p.need > 0)
+    weight = top * need + 1
+    return weight, need * (4 * weight + top) + 1
+
+
+def pair_cost(pool, pair) -> int:
+    return weights(pool)[0] * BID_COST.get(pool.get("bids", {}).get(pair, ""), 0) - pool["affinity"].get(pair, 0)
+
+
 def networkx_reference(pool) -> tuple[int, int]:
-    """The network of reviews.domain.matching's docstring, as the module built it before OR-tools, solved
-    by networkx's ``max_flow_min_cost``: (flow value, total cost)."""
+    """The network of reviews.domain.matching's docstring, built by hand with networkx and solved by its
+    ``max_flow_min_cost``: (flow value, total cost)."""
     wanted = [p for p in pool["proposals"] if p.need > 0]
-    total_need = sum(p.need for p in wanted)
     target = target_load(pool)
-    room = {r.id: max(0, target + 1 - r.load) for r in pool["reviewers"]}
-    forbidden = pool["conflicts"] | pool["existing"]
-    big = max(pool["affinity"].values(), default=0) * total_need + 1
+    room = {r.id: max(0, ceiling(pool, r, target + 1) - r.load) for r in pool["reviewers"]}
+    _, big = weights(pool)
     graph = nx.DiGraph()
     graph.add_nodes_from(["source", "sink"])
     for reviewer in pool["reviewers"]:
         if not room[reviewer.id]:
             continue
-        if base := max(0, target - reviewer.load):
+        base = min(room[reviewer.id], max(0, target - reviewer.load))
+        if base:
             graph.add_edge(("r", reviewer.id), "sink", capacity=base, weight=0)
-        graph.add_edge(("r", reviewer.id), ("o", reviewer.id), capacity=1, weight=big)
-        graph.add_edge(("o", reviewer.id), "sink", capacity=1, weight=0)
+        if room[reviewer.id] > base:
+            graph.add_edge(("r", reviewer.id), ("o", reviewer.id), capacity=1, weight=big)
+            graph.add_edge(("o", reviewer.id), "sink", capacity=1, weight=0)
     for proposal in wanted:
         graph.add_edge("source", ("p", proposal.id), capacity=proposal.need, weight=0)
         for reviewer in pool["reviewers"]:
-            if room[reviewer.id] and (proposal.id, reviewer.id) not in forbidden:
+            if room[reviewer.id] and (proposal.id, reviewer.id) not in forbidden(pool):
                 graph.add_edge(("p", proposal.id), ("r", reviewer.id), capacity=1,
-                               weight=-pool["affinity"].get((proposal.id, reviewer.id), 0))
+                               weight=pair_cost(pool, (proposal.id, reviewer.id)))
     flow = nx.max_flow_min_cost(graph, "source", "sink")
     return sum(flow["source"].values()), nx.cost_of_flow(graph, flow)
 
 
 def cost_of(pool, solution) -> int:
-    """What the chosen pairs cost in that network: BIG per unit above a reviewer's L, minus the matches."""
+    """What the chosen pairs cost in that network: BIG per unit above a reviewer's L, plus each pair's cost."""
     target = target_load(pool)
-    big = max(pool["affinity"].values(), default=0) * sum(p.need for p in pool["proposals"] if p.need > 0) + 1
+    _, big = weights(pool)
     given_ = Counter(reviewer_id for _, reviewer_id in solution.pairs)
     above = sum(max(0, given_[r.id] - max(0, target - r.load)) for r in pool["reviewers"])
-    return big * above - sum(pool["affinity"].get(pair, 0) for pair in solution.pairs)
+    return big * above + sum(pair_cost(pool, pair) for pair in solution.pairs)
 
 
 @settings(max_examples=200, deadline=None)
@@ -335,3 +392,116 @@ def test_affinities_of_a_panel_equal_the_rule_pair_by_pair(proposals, reviewers,
 ])
 def test_affinity_counts_the_reviewers_keywords_found(proposal_keywords, title, reviewer_keywords, expected):
     assert affinity(proposal_keywords, title, reviewer_keywords) == expected
+
+
+# --- Caps, availability, bids and affinity: the order of priorities -------------------------------------------
+
+
+@settings(max_examples=120, deadline=None)
+@given(pools(max_reviewers=3, max_proposals=3))
+def test_solve_is_lexicographic_by_brute_force(pool):
+    """On tiny pools, every set of allowed pairs within the limits, ranked by (coverage, fewest +1 slots, bids,
+    affinity) in that strict order: the solver's choice has the best rank there is."""
+    target = target_load(pool)
+    room = {r.id: max(0, ceiling(pool, r, target + 1) - r.load) for r in pool["reviewers"]}
+    base = {r.id: min(room[r.id], max(0, target - r.load)) for r in pool["reviewers"]}
+    need = {p.id: p.need for p in pool["proposals"]}
+    candidates = [(p.id, r) for p in pool["proposals"] for r in allowed(pool, p.id) if room[r]]
+
+    def rank(subset):
+        per_reviewer = Counter(r for _, r in subset)
+        return (-len(subset), sum(max(0, n - base[r]) for r, n in per_reviewer.items()),
+                sum(BID_COST.get(pool["bids"].get(pair, ""), 0) for pair in subset),
+                -sum(pool["affinity"].get(pair, 0) for pair in subset))
+
+    def fits(subset):
+        per_proposal = Counter(p for p, _ in subset)
+        per_reviewer = Counter(r for _, r in subset)
+        return all(n <= need[p] for p, n in per_proposal.items()) and all(n <= room[r] for r, n in per_reviewer.items())
+
+    if len(candidates) > 12:
+        return  # 2^12 subsets is enough for a brute force
+    best = min(rank(subset) for size in range(len(candidates) + 1)
+               for subset in itertools.combinations(candidates, size) if fits(subset))
+    assert rank(solve(**pool).pairs) == best
+
+
+def one_of_two(**extra):
+    """Proposal 1 needs one reviewer among 11 and 12, both idle."""
+    return solve(proposals=[ProposalNeed(1, 1)], reviewers=[ReviewerCapacity(11), ReviewerCapacity(12)],
+                 conflicts=set(), existing=set(), **{"affinity": {}, **extra})
+
+
+def test_an_eager_bid_beats_any_affinity_and_rather_not_loses_to_no_bid():
+    assert one_of_two(affinity={(1, 11): 1000}, bids={(1, 12): "eager"}).pairs == [(1, 12)]
+    assert one_of_two(affinity={(1, 11): 1000}, bids={(1, 12): "willing"}).pairs == [(1, 12)]
+    assert one_of_two(bids={(1, 11): "willing", (1, 12): "eager"}).pairs == [(1, 12)]
+    assert one_of_two(affinity={(1, 12): 1000}, bids={(1, 12): "rather_not"}).pairs == [(1, 11)]
+    # A "conflict" bid is a conflict: never chosen, even when nobody else can take it.
+    alone = one_of_two(bids={(1, 11): "conflict", (1, 12): "conflict"})
+    assert (alone.pairs, alone.uncovered[0].cause) == ([], SHORT_OF_REVIEWERS)
+
+
+def test_affinity_breaks_ties_between_equal_bids():
+    assert one_of_two(affinity={(1, 11): 300, (1, 12): 720}).pairs == [(1, 12)]
+    assert one_of_two(affinity={(1, 11): 300, (1, 12): 720}, bids={(1, 11): "eager", (1, 12): "eager"}).pairs == [(1, 12)]
+
+
+def test_a_rather_not_is_taken_when_coverage_needs_it_and_balance_beats_an_eager_bid():
+    # Coverage first: the only allowed reviewer said "rather not", and still reviews it.
+    forced = solve(proposals=[ProposalNeed(1, 1)], reviewers=[ReviewerCapacity(11), ReviewerCapacity(12)],
+                   conflicts={(1, 12)}, existing=set(), affinity={}, bids={(1, 11): "rather_not"})
+    assert forced.pairs == [(1, 11)]
+    # Balance before bids: four proposals, two reviewers (L = 2); 11 is eager for all, yet takes only two.
+    eager = solve(proposals=[ProposalNeed(i, 1) for i in (1, 2, 3, 4)], reviewers=[ReviewerCapacity(11), ReviewerCapacity(12)],
+                  conflicts=set(), existing=set(), affinity={}, bids={(i, 11): "eager" for i in (1, 2, 3, 4)})
+    assert Counter(r for _, r in eager.pairs) == {11: 2, 12: 2}
+
+
+def test_a_maximum_is_hard_and_the_reason_counts_who_is_at_it():
+    # Two proposals × 2 reviews, three reviewers: L = 2; 11 may take 1, 12 may take 1, 13 takes its 2 (+1 cannot
+    # help: 13 cannot review the same proposal twice).
+    solution = solve(proposals=[ProposalNeed(1, 2), ProposalNeed(2, 2)],
+                     reviewers=[ReviewerCapacity(11), ReviewerCapacity(12), ReviewerCapacity(13, load=1)],
+                     conflicts=set(), existing=set(), affinity={}, caps={11: 1, 12: 1})
+    loads = Counter(r for _, r in solution.pairs)
+    assert (loads[11], loads[12], loads[13], len(solution.pairs)) == (1, 1, 2, 4)
+    capped = solve(proposals=[ProposalNeed(1, 2), ProposalNeed(2, 2)],
+                   reviewers=[ReviewerCapacity(11), ReviewerCapacity(12), ReviewerCapacity(13, load=3)],
+                   conflicts=set(), existing=set(), affinity={}, caps={11: 1, 12: 1, 13: 3})
+    assert len(capped.pairs) == 2
+    assert [(s.cause, s.others, s.at_cap, s.reason) for s in capped.uncovered] == [
+        (SHORT_OF_CAPACITY, 2, 2, "the 2 other eligible reviewers are at the maximum of reviews set for them"),
+        (SHORT_OF_CAPACITY, 2, 2, "the 2 other eligible reviewers are at the maximum of reviews set for them"),
+    ]
+
+
+def test_a_reviewer_away_is_not_asked_and_the_reason_says_how_many_are_away():
+    solution = solve(proposals=[ProposalNeed(1, 2)], reviewers=[ReviewerCapacity(11), ReviewerCapacity(12), ReviewerCapacity(13)],
+                     conflicts={(1, 13)}, existing=set(), affinity={(1, 12): 900}, unavailable={12})
+    assert solution.pairs == [(1, 11)]
+    assert [(s.cause, s.away, s.reason) for s in solution.uncovered] == [
+        (SHORT_OF_AVAILABLE, 1, "1 of the 2 reviewers free of conflicts with it is away during the review period "
+                                "(needs 2)")]
+    # The mean counts only the reviewers present: 4 reviews over 2 present reviewers, L = 2.
+    assert solve(proposals=[ProposalNeed(1, 2), ProposalNeed(2, 2)],
+                 reviewers=[ReviewerCapacity(r) for r in (11, 12, 13, 14)], conflicts=set(), existing=set(),
+                 affinity={}, unavailable={13, 14}).target_load == 2
+
+
+def test_shortfalls_stored_before_caps_still_read():
+    old = {"proposal_id": 1, "need": 2, "missing": 2, "cause": SHORT_OF_CAPACITY, "allowed": 5, "asked_before": 0,
+           "max_load": 4}
+    assert Shortfall(**old).reason == "the eligible reviewers are all at their maximum load of 4"
+    mixed = Shortfall(**{**old, "missing": 1, "others": 3, "at_cap": 1, "away": 2})
+    assert mixed.reason == ("the 3 eligible reviewers not given to it are full: 1 at the maximum set for them, the "
+                            "others at the maximum load of 4; 2 other reviewers are away during the review period")
+
+
+def test_assignment_why_words_the_stored_codes():
+    assert assignment_why({}) == ""
+    assert assignment_why({"affinity": 723, "terms": ["ocean", "acidification", "coral", "reef"], "bid": "eager",
+                           "load": 1, "after": 3, "max": 4}) == (
+        "affinity 72 % (ocean, acidification, coral) · bid: eager · load 3/4")
+    assert assignment_why({"affinity": 0, "keywords": 2, "bid": "", "load": 0, "after": 1, "max": 0}) == (
+        "2 matching keywords · load 1")

@@ -457,7 +457,10 @@ def _world(n):
     return world
 
 
-PANEL_PAGE_QUERIES = {"table": (9, 9), "export": (9, 9), "assignments": (15, 15), "pool": (6, 6), "proposal": (20, 20)}
+# #20: assignments +1 (bids per value) +2 (the absences in each form's choices) +1 (the affinities' state); pool +1
+# (open suggestions) +2 (the reviewers' maximums, their coming absences); proposal +2 (who bid what, the dismissed
+# matches) +1 (the best-matching reviewers).
+PANEL_PAGE_QUERIES = {"table": (9, 9), "export": (9, 9), "assignments": (19, 19), "pool": (9, 9), "proposal": (25, 25)}  # #21: +2 the conversations (unread, award)
 
 
 @pytest.mark.parametrize("page", ["table", "export", "assignments", "pool", "proposal"])

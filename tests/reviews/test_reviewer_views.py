@@ -493,6 +493,29 @@ def test_the_list_pages_what_is_due_first_then_what_is_settled_latest_first(clie
     assert page("x")[1] == [overdue.pk, invited.pk]
 
 
+def test_only_what_is_still_asked_reads_overdue(client):
+    """Past their due date: an accepted assignment without a submitted review is overdue; a submitted review reads
+    "submitted", a closed one "no longer due" — never "overdue"."""
+    reviewer = ReviewerFactory()
+    now = timezone.now()
+
+    def assigned(state):
+        proposal = eligible_proposal(unit__main_institute=reviewer.institute)
+        return AssignmentFactory(reviewer=reviewer, proposal=proposal, state=state, due_at=now - dt.timedelta(days=3))
+
+    late = assigned(AssignmentState.ACCEPTED)
+    done = assigned(AssignmentState.ACCEPTED)
+    fill_and_submit(done)
+    closed = assigned(AssignmentState.CLOSED)
+    client.force_login(reviewer.user)
+    response = client.get(reverse("reviewer:assignments"), HTTP_ACCEPT_LANGUAGE="en")
+    rows = {row.pk: row for row in response.context["assignments"]}
+    assert [rows[a.pk].overdue for a in (late, done, closed)] == [True, False, False]
+    html = response.content.decode().split('id="my-reviews"', 1)[1]  # the table (To do now says it too)
+    assert html.count('<span class="badge badge-rejected">overdue</span>') == 1
+    assert '<span class="muted">submitted</span>' in html and '<span class="muted">no longer due</span>' in html
+
+
 def test_the_list_takes_the_same_number_of_queries_for_one_and_for_two_pages(client, queries, two_per_page):
     reviewer = ReviewerFactory()
     call = CallFactory()
@@ -510,7 +533,8 @@ def test_the_list_takes_the_same_number_of_queries_for_one_and_for_two_pages(cli
 
     client.force_login(reviewer.user)
     hit = lambda: client.get(reverse("reviewer:assignments"))  # noqa: E731
-    # The session, the user, their roles, the count, the page's rows and the next actions (To do now).
-    assert queries.at_sizes(assign, hit, sizes=(1, 3)) == (6, 6)
+    # The session, the user, their roles, the count, the page's rows, the outcomes told of these rows, the
+    # count of what may be read offline, the panels open to bidding, and the next actions (To do now).
+    assert queries.at_sizes(assign, hit, sizes=(1, 3)) == (9, 9)
     assert len(hit().context["assignments"]) == 2
-    assert queries(lambda: client.get(reverse("reviewer:assignments"), {"page": 2})) == 6
+    assert queries(lambda: client.get(reverse("reviewer:assignments"), {"page": 2})) == 9

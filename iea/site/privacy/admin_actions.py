@@ -55,8 +55,9 @@ def anonymise_past_retention(modeladmin, request, queryset):
         modeladmin, request, calls, action="anonymise_past_retention",
         title=_("Anonymise the closed proposals past retention"),
         intro=_("The personal data of these proposals is erased: the partner's and the team's names, e-mails and "
-                "institutions, the support letters' and reports' files, the free texts that name people, in the "
-                "submitted versions, the messages and the audit trail too. The call, unit, institute, state, budget, "
+                "institutions, the co-applicants' addresses, the files of the support letters, the reports and "
+                "the messages, the free texts that name people (conversations, requests for information, "
+                "amendments), in the submitted versions, the mails and the audit trail too. The call, unit, institute, state, budget, "
                 "scores, decision and award stay for the statistics. This cannot be undone."),
         items=items, submit_label=_("Anonymise"),
     )

@@ -6,6 +6,10 @@ reviewers' comments, the consensus, the annual reports' texts, spending descript
 and conflict details); the support letters' and reports' files (deleted from storage; their size, pages,
 SHA-256 and co-funding stay, their name becomes ``ERASED``), with every other file in the proposal's
 letter and report folders; the invitation and co-signature addresses;
+what #21 added: the conversations' texts and attached PDFs (the messages' authors, dates and sides stay),
+the requests for information's messages, the co-applicants' addresses (live invitations revoked), the
+amendments' reasons, opinions and decisions, and the partner institution an amendment named (on the
+amendment, the award and its versions);
 the same values in the submitted versions, the outbox and the audit trail.
 
 What stays, for the statistics: the call, the PI's unit and institute, the partner's country, the state
@@ -22,19 +26,31 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from calls.models import Call
-from funding.models import Award, CosignInvitation, Report, SpendingLine, report_folder
+from funding.models import (
+    Amendment,
+    Award,
+    AwardVersion,
+    CosignInvitation,
+    Report,
+    SpendingLine,
+    report_folder,
+)
 from iea.audit.domain import audit_record
 from iea.audit.models import AuditEntry
 from iea.errors import DomainError
 from iea.files import delete_on_commit, stored_names
 from iea.roles import is_directorate
 from proposals.models import (
+    CoApplicant,
+    InformationRequest,
+    Message,
     PartnerInvitation,
     Proposal,
     ProposalVersion,
     SupportLetter,
     TeamMember,
     letter_folder,
+    message_folder,
 )
 from reviews.models import Assignment, Conflict, PanelRecommendation, Review, Score
 
@@ -125,11 +141,18 @@ def _anonymise(*, proposal_id: int, user, now: dt.datetime, via: str) -> bool:
     award = Award.objects.filter(proposal=proposal).first()
     reports = list(Report.objects.filter(award=award)) if award else []
     cosigns = list(CosignInvitation.objects.filter(report__in=reports)) if reports else []
+    conversation = list(Message.objects.filter(thread__proposal=proposal))
+    requests = list(InformationRequest.objects.filter(proposal=proposal))
+    coapplicants = list(CoApplicant.objects.filter(proposal=proposal))
+    amendments = list(Amendment.objects.filter(award=award)) if award else []
+    award_versions = list(AwardVersion.objects.filter(award=award)) if award else []
 
     personal = {proposal.partner_name, proposal.partner_email, proposal.partner_institution}
     personal |= {value for m in members for value in (m.name, m.email, m.institution)}
     personal |= {letter.original_name for letter in letters} | {i.email for i in invitations}
     personal |= {c.email for c in cosigns} | {r.cosigned_by for r in reports} | {r.cosign_declined_by for r in reports}
+    personal |= {m.attachment_name for m in conversation} | {c.email for c in coapplicants}
+    personal |= {a.new_institution for a in amendments} | ({award.partner_institution} if award else set())
     files = _Files()
 
     for name in PROPOSAL_BLANKED:
@@ -151,6 +174,7 @@ def _anonymise(*, proposal_id: int, user, now: dt.datetime, via: str) -> bool:
     PanelRecommendation.objects.filter(proposal=proposal).update(consensus="")
     Conflict.objects.filter(proposal=proposal).update(detail="")
     Assignment.objects.filter(proposal=proposal).update(decline_reason="")
+    _forget_conversation_and_change(proposal, conversation=conversation, award=award, files=files, now=now)
 
     if award is not None:
         for report in reports:
@@ -162,17 +186,45 @@ def _anonymise(*, proposal_id: int, user, now: dt.datetime, via: str) -> bool:
         CosignInvitation.objects.filter(report__award=award).update(email="")
         SpendingLine.objects.filter(award=award).update(description="")
 
-    about = [proposal, *versions, *letters, *invitations, *([award] if award else []), *reports, *cosigns]
+    about = [proposal, *versions, *letters, *invitations, *([award] if award else []), *reports, *cosigns,
+             *conversation, *requests, *coapplicants, *amendments, *award_versions]
     messages = notifications_forget(notifications_about(about), reason="personal data erased (retention)")
     audited = audit_redact(AuditEntry.objects.filter(audit_about(about)), personal)
     erased = {"team_members": len(members), "letters": len(letters), "versions": len(versions),
               "invitations": len(invitations), "reports": len(reports), "files": len(files.names),
-              "messages": messages, "audit_entries": audited}
+              "messages": messages, "audit_entries": audited, "conversation_messages": len(conversation),
+              "information_requests": len(requests), "coapplicants": len(coapplicants),
+              "amendments": len(amendments)}
     AnonymisedProposal.objects.create(proposal=proposal, anonymised_at=now, anonymised_by=user, via=via, erased=erased)
     audit_record(actor=user, actor_label="" if user is not None else "privacy_purge", target=proposal,
                  action="privacy.anonymise", now=now, data={"via": via, **erased})
     files.delete_on_commit()
     return True
+
+
+def _forget_conversation_and_change(proposal: Proposal, *, conversation: list, award, files: _Files,
+                                    now: dt.datetime) -> None:
+    """What #21 keeps that names people: the conversations (texts and PDFs), the requests for information,
+    the co-applicants' addresses, the amendments' texts and the partner institution they named."""
+    for message in conversation:
+        files.add(message.attachment)
+    files.add_folder(message_folder(proposal.pk))
+    Message.objects.filter(thread__proposal=proposal).update(text="")
+    Message.objects.filter(thread__proposal=proposal).exclude(attachment="").update(attachment="",
+                                                                                   attachment_name=ERASED)
+    InformationRequest.objects.filter(proposal=proposal).update(message="")
+    CoApplicant.objects.filter(proposal=proposal, revoked_at__isnull=True).update(revoked_at=now)
+    CoApplicant.objects.filter(proposal=proposal).update(email="")
+    if award is None:
+        return
+    Amendment.objects.filter(award=award).update(reason="", opinion_comment="", decision_reason="",
+                                                 new_institution="")
+    Award.objects.filter(pk=award.pk).update(partner_institution="")
+    versions = list(AwardVersion.objects.filter(award=award))
+    for version in versions:
+        if "partner_institution" in (version.data or {}):
+            version.data = {**version.data, "partner_institution": ""}
+    AwardVersion.objects.bulk_update(versions, ["data"])
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Q, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from calls.models import Institute, Unit
@@ -25,14 +24,21 @@ from iea.accounts.models import ERASED_NAME, ApiToken, new_calendar_key
 from iea.audit.domain import audit_record
 from iea.audit.models import AuditEntry
 from iea.notifications.models import Notification
-from proposals.models import Proposal
-from reviews.models import Panel, Reviewer
+from proposals.models import CoApplicant, Proposal
+from reviews.models import Affinity, Panel, Publication, Reviewer, Unavailability
 
 from ..models import AnonymisationVia, ErasureRequest, ErasureState
 from .anonymise import PrivacyError, _require_staff, proposal_anonymise
 from .mail import notify_erasure_refused
 from .retention import Blocker, retention_blocker, with_retention_data
-from .scrub import audit_about, audit_mentioning, audit_redact, erased_address, notifications_forget
+from .scrub import (
+    audit_about,
+    audit_mentioning,
+    audit_redact,
+    erased_address,
+    erased_address_of_each_row,
+    notifications_forget,
+)
 
 
 def erasure_request(*, user, reason: str = "", now: dt.datetime) -> ErasureRequest:
@@ -125,9 +131,11 @@ def _refuse(request: ErasureRequest, *, user, now: dt.datetime, action: str) -> 
 
 def account_anonymise(person, *, now: dt.datetime) -> dict:
     """Anonymise the account itself: ``erased-<id>@invalid``, "Erased user", no password, inactive, no
-    role, tokens revoked, two-factor and e-mail addresses and linked sign-in accounts removed; the
-    messages sent to the person and the audit trail lose the address and the name. Called under the
-    request's lock by ``erasure_process``. Returns counts for the audit entry."""
+    role, tokens revoked, two-factor and e-mail addresses and linked sign-in accounts removed; the ORCID iD
+    and idHAL blanked, the publications, dates away and the affinities computed from them deleted; the
+    co-applications revoked and their address replaced; the messages sent to the person and the audit trail
+    lose the address and the name. Called under the request's lock by ``erasure_process``. Returns counts
+    for the audit entry."""
     old_email, old_name = person.email, person.full_name
     person.email = erased_address("", person.pk)
     person.full_name = ERASED_NAME
@@ -136,8 +144,9 @@ def account_anonymise(person, *, now: dt.datetime) -> dict:
     person.is_active = person.is_staff = person.is_superuser = False
     person.call_announcements = False
     person.calendar_key = new_calendar_key()
+    person.orcid = person.hal_id = ""
     person.save(update_fields=["email", "full_name", "first_name", "last_name", "password", "is_active", "is_staff", "is_superuser",
-                               "call_announcements", "calendar_key"])
+                               "call_announcements", "calendar_key", "orcid", "hal_id"])
     person.groups.clear()
     person.user_permissions.clear()
     counts = {
@@ -150,13 +159,17 @@ def account_anonymise(person, *, now: dt.datetime) -> dict:
     Panel.officers.through.objects.filter(user_id=person.pk).delete()
     Unit.managers.through.objects.filter(user_id=person.pk).delete()
     Reviewer.objects.filter(user=person).update(active=False, institution="", keywords="")
+    counts["publications"] = Publication.objects.filter(user=person).delete()[0]
+    counts["unavailabilities"] = Unavailability.objects.filter(user=person).delete()[0]
+    Affinity.objects.filter(reviewer__user=person).delete()
+    coapplications = CoApplicant.objects.filter(Q(user=person) | Q(email__iexact=old_email))
+    coapplications.filter(revoked_at__isnull=True).update(revoked_at=now)
+    counts["coapplications"] = coapplications.update(email=erased_address_of_each_row(f"{person.pk}-c"))
 
     messages = Notification.objects.filter(Q(recipient=person) | Q(email__iexact=old_email))
     counts["messages"] = notifications_forget(messages, reason="the recipient's account was erased")
     # The account's messages keep one address each (the outbox's uniqueness is per address).
-    messages.filter(recipient=person).update(
-        email=Concat(Value(f"erased-{person.pk}-n"), Cast("pk", CharField()), Value("@invalid"),
-                     output_field=CharField()))
+    messages.filter(recipient=person).update(email=erased_address_of_each_row(f"{person.pk}-n"))
     personal = [old_email, old_name]
     entries = AuditEntry.objects.filter(pk__in=audit_mentioning([old_email]).values("pk")) | AuditEntry.objects.filter(
         audit_about([person]))

@@ -2,8 +2,8 @@
 person, as one JSON document.
 
 Never in it: secrets (the password hash, API token digests, two-factor secrets and recovery codes, the
-calendar feed key, invitation nonces), stored files (the letters and reports: their metadata only), and
-what others wrote about the person's proposals (reviews, panel discussions). The audit entries where the
+calendar feed key, invitation nonces), stored files (the letters, reports and messages' PDFs: their metadata
+only), and what others wrote about the person's proposals (reviews, panel discussions, others' messages). The audit entries where the
 person acted are listed without their details, which may name other people.
 
 The number of queries is fixed: it does not grow with the person's data.
@@ -20,13 +20,23 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch, Q
 
 from calls.models import Institute, Unit
-from funding.models import Award, Report
+from funding.models import Amendment, Award, Report
 from iea.accounts.models import ApiToken
 from iea.audit.domain import audit_record
 from iea.audit.models import AuditEntry
 from iea.notifications.models import Notification
-from proposals.models import Proposal
-from reviews.models import Assignment, Conflict, Panel, Review, Reviewer, Score
+from proposals.models import CoApplicant, Message, Proposal
+from reviews.models import (
+    Assignment,
+    Bid,
+    Conflict,
+    Panel,
+    Publication,
+    Review,
+    Reviewer,
+    Score,
+    Unavailability,
+)
 
 from ..models import ErasureRequest
 
@@ -42,9 +52,14 @@ def personal_data(user, *, now: dt.datetime) -> dict:
         "roles": _roles(user),
         "proposals": _proposals(user),
         "awards": _awards(user),
+        "co_applications": _co_applications(user),
+        "conversation_messages": _conversation_messages(user),
         "reviews": _reviews(user),
         "assignments": _assignments(user),
         "conflicts": _conflicts(user),
+        "publications": _publications(user),
+        "unavailabilities": _unavailabilities(user),
+        "bids": _bids(user),
         "notifications": _notifications(user),
         "api_tokens": _api_tokens(user),
         "erasure_requests": _erasure_requests(user),
@@ -110,7 +125,7 @@ def _proposals(user) -> list:
     proposals = (
         Proposal.objects.filter(pi=user)
         .select_related("call", "unit__main_institute", "evaluating_institute", "decision")
-        .prefetch_related("team", "budget_lines", "letters", "versions", "invitations")
+        .prefetch_related("team", "budget_lines", "letters", "versions", "invitations", "information_requests")
         .order_by("pk")
     )
     return [_proposal(p) for p in proposals]
@@ -160,6 +175,11 @@ def _proposal(p: Proposal) -> dict:
             {"email": i.email, "sent_at": i.created_at, "expires_at": i.expires_at, "revoked_at": i.revoked_at}
             for i in p.invitations.all()
         ],
+        "information_requests": [
+            {"items": r.items, "message": r.message, "deadline": r.deadline, "state": r.state,
+             "asked_at": r.asked_at, "closed_at": r.closed_at}
+            for r in sorted(p.information_requests.all(), key=lambda r: (r.asked_at, r.pk))
+        ],
         "decision": {"outcome": decision.outcome, "amount": decision.amount, "decided_at": decision.decided_at}
         if decision else None,
     }
@@ -169,7 +189,8 @@ def _awards(user) -> list:
     awards = (
         Award.objects.filter(proposal__pi=user)
         .select_related("proposal", "unit")
-        .prefetch_related("tranches", Prefetch("reports", Report.objects.prefetch_related("spending")))
+        .prefetch_related("tranches", Prefetch("reports", Report.objects.prefetch_related("spending")),
+                          Prefetch("amendments", Amendment.objects.order_by("requested_at", "pk")))
         .order_by("pk")
     )
     return [
@@ -189,9 +210,39 @@ def _awards(user) -> list:
                  "spending": [{"category": s.category, "amount": s.amount} for s in r.spending.all()]}
                 for r in a.reports.all()
             ],
+            "partner_institution": a.partner_institution,
+            "amendments": [
+                {"kind": m.kind, "state": m.state, "reason": m.reason, "asked_at": m.requested_at,
+                 "months": m.months, "new_end_date": m.new_end_date, "from_year": m.from_year,
+                 "from_category": m.from_category, "to_year": m.to_year, "to_category": m.to_category,
+                 "amount": m.amount, "new_institution": m.new_institution, "new_country": m.new_country.code,
+                 "unit_opinion": m.opinion, "unit_comment": m.opinion_comment, "decided_at": m.decided_at,
+                 "decision_reason": m.decision_reason, "withdrawn_at": m.withdrawn_at}
+                for m in a.amendments.all()
+            ],
         }
         for a in awards
     ]
+
+
+def _co_applications(user) -> list:
+    """The proposals the person was invited to prepare with their PI: invited by address or joined."""
+    rows = (CoApplicant.objects.filter(Q(user=user) | Q(email__iexact=user.email))
+            .select_related("proposal").order_by("invited_at", "pk"))
+    return [{"proposal": c.proposal.reference, "email": c.email, "role": c.role, "invited_at": c.invited_at,
+             "accepted_at": c.accepted_at, "revoked_at": c.revoked_at} for c in rows]
+
+
+def _conversation_messages(user) -> list:
+    """What the person wrote in the conversations about proposals and awards (the attached PDFs: their
+    metadata only, as for letters). The messages others wrote are their authors' data; the person reads them on
+    the conversation's page."""
+    rows = (Message.objects.filter(author=user).select_related("thread__proposal")
+            .order_by("created_at", "pk"))
+    return [{"proposal": m.thread.proposal.reference, "topic": m.thread.topic, "sent_at": m.created_at,
+             "text": m.text, "language": m.language, "attachment": {
+                 "file_name": m.attachment_name, "size": m.attachment_size, "sha256": m.attachment_sha256,
+                 "pages": m.attachment_pages} if m.attachment_name else None} for m in rows]
 
 
 def _reviews(user) -> list:
@@ -226,6 +277,23 @@ def _conflicts(user) -> list:
     return [{"proposal": c.proposal.reference, "source": c.source, "cause": c.cause, "detail": c.detail,
              "created_at": c.created_at, "about_you": c.reviewer.user_id == user.pk,
              "declared_by_you": c.created_by_id == user.pk} for c in rows]
+
+
+def _publications(user) -> list:
+    rows = Publication.objects.filter(user=user).order_by("-year", "pk")
+    return [{"source": p.source, "key": p.key, "title": p.title, "year": p.year, "venue": p.venue, "doi": p.doi,
+             "authors": p.authors, "keywords": p.keywords, "abstract": p.abstract, "imported_at": p.imported_at}
+            for p in rows]
+
+
+def _unavailabilities(user) -> list:
+    return [{"from": u.starts_on, "until": u.ends_on, "note": u.note}
+            for u in Unavailability.objects.filter(user=user).order_by("starts_on", "pk")]
+
+
+def _bids(user) -> list:
+    rows = Bid.objects.filter(reviewer__user=user).select_related("proposal").order_by("updated_at", "pk")
+    return [{"proposal": b.proposal.reference, "bid": b.value, "updated_at": b.updated_at} for b in rows]
 
 
 def _notifications(user) -> list:

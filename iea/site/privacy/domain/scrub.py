@@ -22,6 +22,12 @@ def erased_address(prefix: str, pk) -> str:
     return f"erased-{prefix}{pk}@invalid"
 
 
+def erased_address_of_each_row(prefix: str) -> Concat:
+    """``erased_address`` as an update expression: one placeholder per row (``erased-<prefix><row pk>@invalid``),
+    so that rows unique by address stay unique."""
+    return Concat(Value(f"erased-{prefix}"), Cast("pk", CharField()), Value("@invalid"), output_field=CharField())
+
+
 def redactor(values: Iterable[str]):
     """A function replacing every occurrence of ``values`` (case-insensitive, longest first) in a string,
     a list or a dict, recursively; None when there is nothing to look for."""
@@ -81,7 +87,7 @@ def notifications_forget(rows, *, reason: str) -> int:
     an account erases its own), the text as sent and the parameters go. Messages not sent yet never will."""
     rows.filter(state=NotificationState.PENDING).update(state=NotificationState.SKIPPED, last_error=reason)
     rows.filter(recipient__isnull=True).exclude(email__startswith="erased-").update(
-        email=Concat(Value("erased-n"), Cast("pk", CharField()), Value("@invalid"), output_field=CharField()))
+        email=erased_address_of_each_row("n"))
     return rows.update(body="", params={})
 
 

@@ -1,6 +1,7 @@
 """The demo's fixed data (units, users, call texts, priorities) and small helpers, for ``seed_demo``."""
 
 import io
+import zlib
 from decimal import Decimal
 
 from allauth.account.models import EmailAddress
@@ -78,6 +79,8 @@ USERS = [
     ("pi3", "pi3@demo.iea.localhost", "Thomas Bernard", "fr", False,
      "PI — withdrawn proposal (IEA 2027), call announcements"),
     ("pi4", "pi4@demo.iea.localhost", "Inès Garcia", "fr", False, "PI — draft in progress (IEA 2027)"),
+    ("coapplicant", "coapplicant@demo.iea.localhost", "Lucas Petit", "fr", False,
+     "Co-applicant — edits pi4@'s draft SLOWCHILE (IEA 2027)"),
     ("reviewer", "reviewer@demo.iea.localhost", "Hélène Rousseau", "fr", False, "Reviewer (INEE), 3 assignments"),
     ("officer", "officer@demo.iea.localhost", "Marc Lefèvre", "fr", False, "Institute officer (INEE panel)"),
     ("staff", "staff@demo.iea.localhost", "Nadia Benali", "fr", True, "Directorate staff (admin)"),
@@ -374,3 +377,64 @@ INELIGIBLE_REASON = (
     "The support letter is signed by the deputy director of your own unit, not by the foreign partner. "
     "The call asks for a letter from the partner's institution, stating any co-funding."
 )
+
+# What the pool's reviewers published (#20), as the HAL exports they upload to their profile: per reviewer key,
+# (title, year, journal, co-authors, keywords, abstract). Co-authors are not people of the demo's proposals, so no
+# co-author conflict is found; the texts are what the affinities are computed from.
+PUBLICATIONS = {
+    "reviewer": [
+        ("Snow cover duration and alpine plant phenology in the French Alps", 2024, "Arctic, Antarctic, and Alpine Research",
+         ["Bernard, Lucie", "Petit, Marc"], "snow cover; alpine ecology; phenology",
+         "Twenty years of snow cover duration measured on 40 alpine sites explain the timing of flowering and the "
+         "decline of snowbed plant communities."),
+        ("Dynamique des glaciers rocheux et écologie des torrents alpins", 2022, "Revue de géographie alpine",
+         ["Garnier, Paul"], "glaciers; torrents; hydrologie alpine",
+         "Les glaciers rocheux alimentent les torrents alpins en eau froide ; leur fonte modifie les communautés "
+         "d'invertébrés aquatiques."),
+    ],
+    "reviewer2": [
+        ("Small-scale fisheries and coastal lagoons: a socio-ecosystem approach", 2023, "Ocean & Coastal Management",
+         ["Moreau, Anne", "Silva, Pedro"], "small-scale fisheries; coastal lagoons; socio-ecosystems",
+         "Fishers' knowledge and landings data show how coastal lagoons sustain small-scale fisheries in the "
+         "Mediterranean and the South Atlantic."),
+        ("Paysages littoraux et pêche artisanale en Méditerranée", 2021, "Norois",
+         ["Roux, Camille"], "paysage; littoral; pêche artisanale",
+         "Une lecture paysagère des lagunes littorales et de la pêche artisanale, entre conservation et usages."),
+    ],
+    "reviewer3": [
+        ("Population genomics of thermal adaptation in freshwater fish", 2024, "Molecular Ecology",
+         ["Nguyen, Thi", "Fischer, Jonas"], "population genomics; thermal adaptation; freshwater fish",
+         "Genome scans of fish populations along a thermal gradient reveal the genes of adaptation to warm water."),
+    ],
+    "reviewer4": [
+        ("Seabird colonies as sentinels of climate change in the Southern Ocean", 2022, "Global Change Biology",
+         ["Leroy, Julien", "Smith, Hannah"], "seabirds; climate change; biodiversity monitoring",
+         "Long-term monitoring of seabird colonies links breeding failure to sea surface temperature anomalies."),
+    ],
+    "reviewer5": [
+        ("Plant ecology of Andean drylands under climate change", 2023, "Journal of Arid Environments",
+         ["Muñoz, Diego"], "drylands; plant ecology; climate change",
+         "Shrub cover and rainfall over fifteen years in the Andean drylands, and what climate change will change."),
+    ],
+}
+
+
+def hal_bibtex(author: str, publications) -> bytes:
+    """The HAL export (BibTeX, as *Mes dépôts → Exporter* writes it) of these publications by ``author`` ("Family,
+    Given") and their co-authors."""
+    entries = []
+    for title, year, journal, coauthors, keywords, abstract in publications:
+        hal_id = f"hal-0{zlib.crc32(title.encode()) % 10**7:07d}"
+        entries.append(
+            f"@article{{{hal_id},\n"
+            f"  TITLE = {{{{{title}}}}},\n"
+            f"  AUTHOR = {{{' and '.join([author, *coauthors])}}},\n"
+            f"  URL = {{https://hal.science/{hal_id}}},\n"
+            f"  JOURNAL = {{{{{journal}}}}},\n"
+            f"  YEAR = {{{year}}},\n"
+            f"  KEYWORDS = {{{keywords}}},\n"
+            f"  HAL_ID = {{{hal_id}}},\n"
+            f"  ABSTRACT = {{{abstract}}},\n"
+            f"}}\n"
+        )
+    return "\n".join(entries).encode()

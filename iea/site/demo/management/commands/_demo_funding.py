@@ -33,11 +33,12 @@ from calls.domain import (
 )
 from calls.models import Call, CallState, Institute, InstitutePriority
 from funding.domain.acceptance import award_accept
+from funding.domain.amendments import amendment_decide, amendment_give_opinion, amendment_request
 from funding.domain.awards import tranche_confirm_receipt, tranche_release
 from funding.domain.decisions import decision_set, decisions_announce
 from funding.domain.reports import report_save
 from funding.domain.spending import spending_record
-from funding.models import Award, ReportPeriod
+from funding.models import AmendmentKind, Award, ReportPeriod, UnitOpinion
 from iea.audit.domain import audit_record
 from iea.formats import PARIS
 from proposals.models import Proposal
@@ -47,6 +48,7 @@ from reviews.domain.screening import screening_confirm_eligible
 from reviews.models import Reviewer
 
 from ._demo_data import RESEARCHERS, RULES_EN, RULES_FR, SUMMARY_EN, SUMMARY_FR, demo_user_ensure, euros
+from ._demo_messages import seed_conversations
 from ._demo_review import DEMO_DOMAIN, ReviewDemo, submit_proposal
 
 FUNDED_YEAR = 2025
@@ -71,6 +73,21 @@ MARKED_DECIDED_AT = at(2025, 10, 24, 10, 30)
 RELEASED_AT = at(2025, 11, 3, 9, 30)
 RECEIVED_AT = at(2025, 11, 12, 14)
 REPORT_SAVED_AT = at(2026, 11, 16, 17, 40)
+# The amendments of the award (#21): an extension asked, given the unit's opinion and approved (version 2), and a
+# budget transfer asked that waits for the unit's opinion.
+EXTENSION_ASKED_AT = at(2026, 3, 9, 10, 15)
+EXTENSION_OPINION_AT = at(2026, 3, 11, 14, 30)
+EXTENSION_APPROVED_AT = at(2026, 3, 16, 11)
+TRANSFER_ASKED_AT = at(2026, 11, 20, 9, 45)
+EXTENSION_REASON = (
+    "The Chilean team's field season in the garrigue moves from May to September 2027: the visas of our two PhD "
+    "students will not be issued in time for the spring. The final workshop in Santiago then moves to December "
+    "2027, so we ask for three more months, at no extra cost.")
+EXTENSION_OPINION = ("Avis favorable : la mission peut être engagée à l'automne sur les crédits déjà prévus, "
+                     "sans surcoût pour l'unité.")
+TRANSFER_REASON = (
+    "The final workshop in Santiago will be hosted by the Universidad de Chile, which covers the rooms and meals: "
+    "we ask to move €600 of year 2 from working meetings to field missions, to extend the garrigue mission by a week.")
 
 PRIORITY_2025 = ("INEE", "Biodiversité et changement climatique ; écosystèmes méditerranéens.",
                  "Biodiversity and climate change; Mediterranean ecosystems.", ["CL", "TN", "ZA"])
@@ -203,10 +220,14 @@ WHAT_TO_TRY_FUNDED = [
     "             (the partner's co-signature link: in the mails sent, /dev/mails/)",
     "  officer@   Reports to review → approve the co-signed year-1 report (or staff@)",
     "  staff@     Administration → Funding → Awards → ANTSEED → \"Release the next tranche\"",
-    "  manager@   Unit awards → ANTSEED: record spending, confirm receipt of tranche 2",
+    "  manager@   Unit awards → ANTSEED: record spending, confirm receipt of tranche 2, give the unit's opinion",
+    "             on pi2's budget transfer (Amendments); staff@ then approves it: Administration → Funding →",
+    "             Amendments (the award's letter is re-issued at version 3)",
     "  Then pi2@ files the final report; once approved, it closes the award.",
     "  staff@     Screening and decisions → IEA {year} → Decisions: select POSIDEC from the reserve list (\"Select",
     "             and mail the PI\"); researcher4@ (its PI) then accepts or declines the award under My awards",
+    "  researcher7@ My proposals → DAMFISH (IEA {year}, not selected) → \"Start a new proposal from this one in",
+    "             IEA 2027\": a new draft, the panel's evaluation of DAMFISH beside the editor",
 ]
 
 
@@ -249,7 +270,7 @@ class FundingDemo:
                 self.users[spec["pi"]], _created = demo_user_ensure(f"{spec['pi']}@{DEMO_DOMAIN}", full_name, language)
         proposals = {spec["acronym"]: self.submit(call, spec) for spec in PROPOSALS_2025}
         call_close(call_id=call.pk, user=staff, now=CLOSED_AT)
-        eligible = screening_confirm_eligible(call_id=call.pk, user=staff, now=SCREENED_AT)
+        eligible = screening_confirm_eligible(call_id=call.pk, user=staff, now=SCREENED_AT).count
         if eligible != len(proposals):
             raise CommandError(f"Only {eligible} of the {len(proposals)} IEA {FUNDED_YEAR} demo proposals are eligible.")
         call_start_review(call_id=call.pk, user=staff, now=REVIEW_STARTS_AT)
@@ -257,10 +278,13 @@ class FundingDemo:
         self.decide(call, proposals)
         award = Award.objects.get(proposal=proposals["ANTSEED"])
         spent = self.year_one(award)
+        self.amendments(award)
+        seed_conversations(proposal=award.proposal, users=self.users, at=at)
         return (f"{len(proposals)} proposals reviewed ({reviews} reviews), decided and announced; award "
                 f"{award.proposal.reference} ({euros(award.amount)} for pi2, {award.unit.acronym}) from "
                 f"{award.start_date:%Y-%m-%d}: tranche 1 released and received, {len(SPENDING)} spending lines "
-                f"({euros(spent, cents=True)}), year-1 report in draft")
+                f"({euros(spent, cents=True)}), year-1 report in draft, an extension approved (version 2) and a budget "
+                f"transfer waiting for the unit's opinion")
 
     def submit(self, call: Call, spec: dict) -> Proposal:
         return submit_proposal(call, spec, users=self.users, units=self.units, at=at)
@@ -308,6 +332,18 @@ class FundingDemo:
                          now=DECIDED_AT + dt.timedelta(minutes=5 * index))
         decisions_announce(call_id=call.pk, user=staff, now=NOTIFIED_AT)
         call_mark_decided(call_id=call.pk, user=staff, now=MARKED_DECIDED_AT)
+
+    def amendments(self, award: Award) -> None:
+        """pi2 asked for a three-month extension, approved (version 2), then for a transfer the unit has to see."""
+        staff, manager, pi = self.users["staff"], self.users["manager"], self.users["pi2"]
+        extension = amendment_request(award_id=award.pk, user=pi, kind=AmendmentKind.EXTENSION, months=3,
+                                      reason=EXTENSION_REASON, now=EXTENSION_ASKED_AT)
+        amendment_give_opinion(amendment_id=extension.pk, user=manager, opinion=UnitOpinion.FAVOURABLE,
+                               comment=EXTENSION_OPINION, now=EXTENSION_OPINION_AT)
+        amendment_decide(amendment_id=extension.pk, user=staff, approve=True, reason="", now=EXTENSION_APPROVED_AT)
+        amendment_request(award_id=award.pk, user=pi, kind=AmendmentKind.TRANSFER, from_year=2,
+                          from_category="meetings", to_year=2, to_category="field", amount=Decimal(600),
+                          reason=TRANSFER_REASON, now=TRANSFER_ASKED_AT)
 
     def year_one(self, award: Award) -> Decimal:
         """Year 1 of the award: tranche 1 released and received, the spending recorded, the report drafted."""

@@ -30,9 +30,13 @@ from proposals.domain import (
 )
 from proposals.letters import check_pdf
 from proposals.models import Proposal, TeamSide
+from reviews.domain.affinities import affinities_compute
 from reviews.domain.assignment import assignment_create, assignment_respond, panel_get_or_create
+from reviews.domain.availability import unavailability_add
+from reviews.domain.caps import panel_default_cap_set, reviewer_cap_set
 from reviews.domain.panel import ranks_set, recommendation_set
 from reviews.domain.pool import reviewer_add
+from reviews.domain.publications import identifiers_set, publications_import
 from reviews.domain.scoring import review_open, review_save_draft, review_submit
 from reviews.domain.screening import proposal_screen, screening_confirm_eligible
 from reviews.models import Panel, Reviewer
@@ -41,11 +45,14 @@ from ._demo_data import (
     INELIGIBLE_REASON,
     PAST_YEAR,
     PROPOSALS_2026,
+    PUBLICATIONS,
     RESEARCHERS,
     REVIEWERS,
     demo_user_ensure,
+    hal_bibtex,
     letter_pdf,
 )
+from ._demo_rfi import PROPOSALS_2026_RFI, RFI_RESEARCHERS, information_requests_build
 
 DEMO_DOMAIN = "demo.iea.localhost"
 
@@ -233,16 +240,21 @@ class ReviewDemo:
         staff = self.users["staff"]
         call_publish(call_id=call.pk, user=staff, now=PUBLISHED_AT)
         call_open(call_id=call.pk, user=staff, now=call.opens_at)
-        for key, full_name, language in RESEARCHERS:
+        for key, full_name, language in [*RESEARCHERS, *RFI_RESEARCHERS]:
             self.users[key], _created = demo_user_ensure(f"{key}@{DEMO_DOMAIN}", full_name, language)
         proposals = {spec["acronym"]: self.submit(call, spec) for spec in PROPOSALS_2026}
+        asked = {spec["acronym"]: self.submit(call, spec) for spec in PROPOSALS_2026_RFI}
         call_close(call_id=call.pk, user=staff, now=CLOSED_AT)
         proposal_screen(proposal_id=proposals["SATOSOIL"].pk, user=staff, eligible=False, reason=INELIGIBLE_REASON,
                         now=SCREENED_AT)
-        eligible = screening_confirm_eligible(call_id=call.pk, user=staff, now=SCREENED_AT + dt.timedelta(minutes=40))
+        answer = information_requests_build(proposals=asked, staff=staff, users=self.users, screened_at=SCREENED_AT,
+                                            now=now)
+        eligible = screening_confirm_eligible(call_id=call.pk, user=staff, now=SCREENED_AT + dt.timedelta(minutes=40)).count
+        answer()
         call_start_review(call_id=call.pk, user=staff, now=REVIEW_STARTS_AT)
         panel = self.open_panel(call, now=now)
         reviewers = self.pool(panel)
+        self.profiles(panel, reviewers, now=now)
         counts = self.assign(panel, proposals, reviewers)
         self.recommend(panel, proposals)
         return (f"{len(proposals)} proposals ({eligible} eligible, 1 ineligible), {len(reviewers)} reviewers, "
@@ -279,6 +291,28 @@ class ReviewDemo:
                 unit_code=unit_code, keywords=keywords, sections=sections, external=external,
             ).reviewer
         return reviewers
+
+    def profiles(self, panel: Panel, reviewers: dict[str, Reviewer], *, now: dt.datetime) -> None:
+        """#20: each reviewer uploads their HAL export; reviewer@ gives their ORCID iD and says when they will be
+        away (from the real today, so the page lists it); the officer sets the panel's default maximum and a lower
+        one for Sophie Marchand, and the affinities are computed."""
+        uploaded = REVIEW_STARTS_AT + dt.timedelta(hours=4)
+        for key, reviewer in reviewers.items():
+            user = reviewer.user
+            upload = SimpleUploadedFile(f"hal-{key}.bib", hal_bibtex(f"{user.last_name}, {user.first_name}",
+                                                                       PUBLICATIONS[key]))
+            publications_import(user=user, file=upload, imported_by=user, now=uploaded)
+        demo_reviewer = reviewers["reviewer"].user
+        identifiers_set(user=demo_reviewer, orcid="0000-0002-1825-0097", hal_id="", by=demo_reviewer, now=uploaded)
+        today = now.astimezone(PARIS).date()
+        unavailability_add(user=demo_reviewer, starts_on=today + dt.timedelta(days=40),
+                           ends_on=today + dt.timedelta(days=54), note="Terrain en Patagonie", now=now)
+        officer = self.users["officer"]
+        panel_default_cap_set(panel_id=panel.pk, user=officer, max_reviews=4, now=uploaded)
+        reviewer_cap_set(panel_id=panel.pk, reviewer_id=reviewers["reviewer4"].pk, user=officer, max_reviews=2,
+                         now=uploaded)
+        # What the officer's *Compute affinities* does in the background: each proposal's best matches are there.
+        affinities_compute(panel_id=panel.pk, now=uploaded)
 
     def assign(self, panel: Panel, proposals: dict[str, Proposal], reviewers: dict[str, Reviewer]) -> dict[str, int]:
         officer = self.users["officer"]

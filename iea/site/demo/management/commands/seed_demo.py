@@ -42,6 +42,8 @@ from iea.audit.domain import audit_trail
 from iea.formats import PARIS
 from iea.site.demo.reference_data import reference_data_ensure
 from proposals.domain import (
+    coapplicant_accept,
+    coapplicant_invite,
     invitation_create,
     letter_attach,
     proposal_create,
@@ -51,7 +53,7 @@ from proposals.domain import (
     team_member_add,
 )
 from proposals.letters import check_pdf
-from proposals.models import Proposal, TeamSide
+from proposals.models import CoApplicantRole, Proposal, TeamSide
 from reviews.models import Reviewer
 
 from ._demo_data import (
@@ -394,7 +396,24 @@ class Command(BaseCommand):
             ],
         )
         invitation_create(proposal_id=proposal.pk, user=pi, email="dfuentes@uchile.example.cl", language="en", now=now)
+        self.add_coapplicants(proposal, pi=pi, now=now)
         return proposal
+
+    def add_coapplicants(self, proposal: Proposal, *, pi, now: dt.datetime) -> None:
+        """#21: coapplicant@ accepted and edited the abstract (the history shows it); a colleague of IPGP is
+        invited and has not answered yet."""
+        colleague = self.users["coapplicant"]
+        invited = coapplicant_invite(proposal_id=proposal.pk, user=pi, email=colleague.email,
+                                     role=CoApplicantRole.EDITOR, language="fr", now=now)
+        coapplicant_accept(coapplicant_id=invited.pk, user=colleague, now=now)
+        proposal.refresh_from_db()
+        proposal_save_draft(
+            proposal_id=proposal.pk, user=colleague, budget={}, lock_version=proposal.lock_version, now=now,
+            data={"abstract": proposal.abstract + (" separate slow slip from seismic swarms, and test "
+                                                   "whether they migrate towards the seismogenic zone.")},
+        )
+        coapplicant_invite(proposal_id=proposal.pk, user=pi, email="lea.fontaine@ipgp.example.fr",
+                           role=CoApplicantRole.EDITOR, language="fr", now=now)
 
     # --- output ------------------------------------------------------------------------------------------
 
