@@ -135,7 +135,7 @@ def overdue_reviews(now: dt.datetime):
         moment = assignment.due_at + dt.timedelta(days=days)
         if now < moment:
             continue
-        officers = [Recipient.of(officer) for officer in assignment.panel.officers.all()]
+        officers = [Recipient.of(officer) for officer in sorted(assignment.panel.officers.all(), key=lambda user: user.pk)]
         if officers:
             yield Due(kind="review_overdue", target=assignment, recipients=officers, occurrence=f"+{days}d",
                       due_at=moment)

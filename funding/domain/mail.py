@@ -18,12 +18,12 @@ def notify_award_answer(award: Award, *, now: dt.datetime) -> None:
     """The unit's managers learn that the PI accepted or declined the award (domain.md, "Reserve list")."""
     answer = "accepted" if award.state == AwardState.ACTIVE else "declined"
     notify(kind="award_answer", target=award, now=now, occurrence=answer, params={"answer": answer},
-           recipients=[Recipient.of(manager) for manager in award.unit.managers.all()])
+           recipients=[Recipient.of(manager) for manager in award.unit.managers.order_by("pk")])
 
 
 def notify_tranche(tranche: Tranche, *, now: dt.datetime) -> None:
     award = tranche.award
-    recipients = [Recipient.of(award.proposal.pi), *(Recipient.of(m) for m in award.unit.managers.all())]
+    recipients = [Recipient.of(award.proposal.pi), *(Recipient.of(m) for m in award.unit.managers.order_by("pk"))]
     notify(kind="tranche_notice", target=tranche, recipients=recipients, now=now, occurrence=now.isoformat())
 
 
@@ -46,7 +46,7 @@ def notify_decision(decision: Decision, *, now: dt.datetime) -> None:
                recipients=[Recipient(email=proposal.partner_email, language="en")])
     if proposal.unit_id:
         notify(kind="decision_unit", target=decision, now=now,
-               recipients=[Recipient.of(manager) for manager in proposal.unit.managers.all()])
+               recipients=[Recipient.of(manager) for manager in proposal.unit.managers.order_by("pk")])
 
 
 def notify_promoted(decision: Decision, *, now: dt.datetime) -> None:
@@ -59,7 +59,7 @@ def notify_amendment(kind: str, amendment: Amendment, *, now: dt.datetime) -> No
     directorate works from the back office's list of amendments to decide, as for reports to review); the
     decision → the PI and the unit's managers."""
     award = amendment.award
-    managers = [Recipient.of(manager) for manager in award.unit.managers.all()]
+    managers = [Recipient.of(manager) for manager in award.unit.managers.order_by("pk")]
     pi = [Recipient.of(award.proposal.pi)]
     recipients = {"amendment_requested": managers, "amendment_opinion": pi, "amendment_decided": pi + managers}[kind]
     notify(kind=kind, target=amendment, recipients=recipients, now=now)

@@ -50,7 +50,7 @@ def notify_letter_received(*, letter: SupportLetter, now: dt.datetime) -> None:
 def information_request_recipients(proposal: Proposal) -> list[Recipient]:
     """Who is told of a request for information: the PI and the co-applicants who reach the proposal (#21)."""
     coapplicants = proposal.coapplicants.filter(
-        user__isnull=False, accepted_at__isnull=False, revoked_at__isnull=True).select_related("user")
+        user__isnull=False, accepted_at__isnull=False, revoked_at__isnull=True).select_related("user").order_by("pk")
     return [Recipient.of(proposal.pi), *(Recipient.of(row.user) for row in coapplicants)]
 
 
@@ -58,6 +58,8 @@ def notify_information_requested(*, request: InformationRequest, now: dt.datetim
     """A request for information tells the PI and the co-applicants what to change, by when, with the link."""
     notify(kind="information_request", target=request, recipients=information_request_recipients(request.proposal),
            now=now)
+
+
 def notify_coapplicant_invited(*, coapplicant: CoApplicant, now: dt.datetime) -> None:
     """The person the PI invited to prepare the proposal receives the link, in the language the PI chose."""
     notify(kind="coapplicant_invitation", target=coapplicant, now=now,

@@ -31,7 +31,7 @@ def notify_reopened(review: Review, *, reason: str, now: dt.datetime) -> None:
 
 def notify_conflict_declared(assignment: Assignment, *, reason: str, was: str, now: dt.datetime) -> None:
     """The panel's officers learn that a reviewer withdrew for a conflict, so they can ask someone else."""
-    officers = [Recipient.of(officer) for officer in assignment.panel.officers.all()]
+    officers = [Recipient.of(officer) for officer in assignment.panel.officers.order_by("pk")]
     notify(kind="review_conflict_declared", target=assignment, recipients=officers, now=now,
            params={"reason": reason, "was": was})
 
