@@ -97,9 +97,11 @@ class ProposalVersionInline(ReadOnlyTabularInline):
 
 @admin.register(Proposal)
 class ProposalAdmin(ExportFilteredMixin, RemindActionMixin, IeaModelAdmin):
+    # The reference says the call (IEA27-…), the call and the regional delegation are filters: every column
+    # in view at 1366 px beside the navigation, in French too (tests/crawl/checks.js, 2b).
     list_display = (
-        "reference", "acronym", "title", "pi_name", "call", "state", "unit_code", "institute_code",
-        "delegation", "submitted_at", "has_unsubmitted_changes",
+        "reference", "acronym", "title", "pi_name", "state", "unit_code", "institute_code", "submitted_at",
+        "has_unsubmitted_changes",
     )
     list_filter = ("call", "state", proposal_institute_filter(), ("unit__delegation", admin.RelatedFieldListFilter))
     list_select_related = ("call", "pi", "unit__delegation", "unit__main_institute", "evaluating_institute")
